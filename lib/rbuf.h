@@ -1,0 +1,24 @@
+/* Refcounted immutable byte buffers: encode once, share with many readers. */
+#ifndef C8S_LIB_RBUF_H
+#define C8S_LIB_RBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct rbuf {
+    size_t len;          /* Bytes in data. */
+    unsigned refs;       /* Owners; the buffer is freed when it drops to 0. */
+    uint8_t data[];      /* Payload, followed by one '\0' for convenience. */
+};
+
+/* New buffer holding a copy of @len bytes at @data (NULL: zero-filled), with
+ * one reference. Returns NULL when out of memory. */
+struct rbuf *rbuf_new(const void *data, size_t len);
+
+/* Take another reference. Returns @b. */
+struct rbuf *rbuf_ref(struct rbuf *b);
+
+/* Drop a reference; accepts NULL. Always returns NULL. */
+struct rbuf *rbuf_unref(struct rbuf *b);
+
+#endif /* C8S_LIB_RBUF_H */
