@@ -1,0 +1,837 @@
+/* Peer transport: one TCP port, a handshake per connection, two channels.
+ *
+ * Every connection, incoming or outgoing, is a struct conn while its
+ * handshake runs. A conn owns a TCP handle (allocated with raft_malloc(),
+ * because libraft frees the streams it is given with raft_free()), a
+ * deadline timer, and at most one connect and one write request. It counts
+ * those in @refs and is freed when the count drops to zero, i.e. once every
+ * handle is closed and every request has called back. The outcome is decided
+ * once (@finished): either the TCP handle is handed over (then it no longer
+ * counts) or everything is closed and a connector's callback gets an error. */
+#include "raft/transport.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/mem.h"
+
+#define HS_MAGIC "C8SP"
+#define HS_MAGIC_LEN 4
+#define HS_FORMAT 1
+/* magic, format, channel, reserved u16, sender id u64, address length u16 */
+#define HS_FIXED_LEN (HS_MAGIC_LEN + 1 + 1 + 2 + 8 + 2)
+/* ISSUE 8: add the MAC length here when the handshake gets one. */
+#define HS_MAX_LEN (HS_FIXED_LEN + REPL_TRANSPORT_ADDR_MAX)
+#define LISTEN_BACKLOG 128
+
+enum conn_kind {
+    CONN_ACCEPTED, /* incoming: we read a handshake and answer it */
+    CONN_RAFT,     /* outgoing for libraft's connect() */
+    CONN_FORWARD,  /* outgoing for repl_transport_connect_forward() */
+};
+
+struct conn {
+    struct repl_transport *t;         /* owning transport */
+    struct repl_transport_queue link; /* in t->conns until finished */
+    enum conn_kind kind;              /* direction and requester */
+    uv_tcp_t *tcp;                    /* raft_malloc()ed; NULL once handed
+                                         over or closed */
+    uv_timer_t timer;                 /* handshake deadline */
+    uv_connect_t connect;             /* outgoing TCP connect */
+    uv_write_t write;                 /* handshake (out) or answer (in) */
+    unsigned refs;                    /* open handles + pending requests */
+    bool finished;                    /* outcome decided */
+    bool written;                     /* connector: handshake sent */
+    bool answered;                    /* connector: answer byte read */
+    int status;                       /* connector's failure, negative */
+    uint8_t channel;                  /* requested channel */
+    uint8_t answer;                   /* status byte sent or received */
+    uint64_t peer_id;                 /* acceptor: the sender's id */
+    size_t have;                      /* bytes of buf filled */
+    size_t want;                      /* bytes of buf expected so far */
+    struct raft_uv_connect *raft_req; /* CONN_RAFT: libraft's request */
+    struct repl_transport_connect *fwd_req; /* CONN_FORWARD: the request */
+    char buf[HS_MAX_LEN];             /* handshake being read or written */
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void queue_init(struct repl_transport_queue *q)
+{
+    q->next = q;
+    q->prev = q;
+}
+
+static void queue_push(struct repl_transport_queue *head,
+                       struct repl_transport_queue *q)
+{
+    q->next = head;
+    q->prev = head->prev;
+    head->prev->next = q;
+    head->prev = q;
+}
+
+/* Remove @q; removing twice is harmless (it points to itself after). */
+static void queue_remove(struct repl_transport_queue *q)
+{
+    q->prev->next = q->next;
+    q->next->prev = q->prev;
+    queue_init(q);
+}
+
+static struct conn *conn_of_link(struct repl_transport_queue *q)
+{
+    return (struct conn *)((char *)q - offsetof(struct conn, link));
+}
+
+static struct repl_transport *transport_of(struct raft_uv_transport *iface)
+{
+    return (struct repl_transport *)((char *)iface -
+                                     offsetof(struct repl_transport, iface));
+}
+
+static void put_le(unsigned char *p, uint64_t v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_le(const unsigned char *p, size_t n)
+{
+    uint64_t v = 0;
+
+    for (size_t i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+int repl_transport_parse_address(const char *address,
+                                 struct sockaddr_in *ret,
+                                 char *errbuf,
+                                 size_t errlen)
+{
+    const char *colon = address ? strrchr(address, ':') : NULL;
+    char host[INET_ADDRSTRLEN];
+    struct sockaddr_in sin;
+    unsigned long port;
+    char *end;
+    size_t n;
+
+    if (errbuf == NULL)
+        errlen = 0;
+    if (colon == NULL || colon == address) {
+        snprintf(errbuf, errlen, "address '%s' is not A.B.C.D:PORT",
+                 address ? address : "(null)");
+        return -EINVAL;
+    }
+    n = (size_t)(colon - address);
+    memset(&sin, 0, sizeof sin);
+    if (n >= sizeof host || (memcpy(host, address, n), host[n] = '\0',
+                             inet_pton(AF_INET, host, &sin.sin_addr) != 1)) {
+        snprintf(errbuf, errlen,
+                 "address '%s': host must be an IPv4 literal A.B.C.D "
+                 "(host names and IPv6 are not supported yet)",
+                 address);
+        return -EINVAL;
+    }
+    errno = 0;
+    port = strtoul(colon + 1, &end, 10);
+    if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 ||
+        port == 0 || port > 65535) {
+        snprintf(errbuf, errlen, "address '%s': port must be 1-65535",
+                 address);
+        return -EINVAL;
+    }
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)port);
+    *ret = sin;
+    return 0;
+}
+
+/* TCP_NODELAY (raft sends many small messages; Nagle's algorithm would hold
+ * them back for up to 40 ms) and keepalive (to notice dead peers on idle
+ * forward connections). */
+static int set_socket_options(uv_tcp_t *tcp)
+{
+    int rv = uv_tcp_nodelay(tcp, 1);
+
+    if (rv == 0)
+        rv = uv_tcp_keepalive(tcp, 1, REPL_TRANSPORT_KEEPALIVE_S);
+    return rv;
+}
+
+/* ---- transport close --------------------------------------------------- */
+
+static void maybe_fire_close(struct repl_transport *t)
+{
+    raft_uv_transport_close_cb cb = t->close_cb;
+
+    if (!t->closing || t->n_open > 0 || cb == NULL)
+        return;
+    t->close_cb = NULL;
+    cb(&t->iface);
+}
+
+/* ---- connection lifetime ------------------------------------------------ */
+
+/* Report a connector's failure: raft gets RAFT_CANCELED or
+ * RAFT_NOCONNECTION, forward requests the negative code. */
+static void fire_connect_error(struct conn *c)
+{
+    struct raft_uv_connect *raft_req = c->raft_req;
+    struct repl_transport_connect *fwd_req = c->fwd_req;
+    int status = c->status;
+
+    mem_free(c);
+    if (raft_req != NULL)
+        raft_req->cb(raft_req, NULL,
+                     status == -ECANCELED ? RAFT_CANCELED : RAFT_NOCONNECTION);
+    else if (fwd_req != NULL)
+        fwd_req->cb(fwd_req, NULL, status);
+}
+
+/* Drop one reference; the last one frees @c (and reports a failure). */
+static void conn_unref(struct conn *c)
+{
+    struct repl_transport *t = c->t;
+
+    if (--c->refs > 0)
+        return;
+    if (c->kind == CONN_ACCEPTED || c->status == 0)
+        mem_free(c);
+    else
+        fire_connect_error(c);
+    t->n_open--;
+    maybe_fire_close(t);
+}
+
+/* A request (connect or write) called back. True if @c is finished, in
+ * which case the caller must not touch it: it may be freed already. */
+static bool conn_request_done(struct conn *c)
+{
+    if (c->finished) {
+        conn_unref(c);
+        return true;
+    }
+    c->refs--; /* the TCP handle and the timer still hold @c */
+    return false;
+}
+
+static void tcp_close_cb(uv_handle_t *handle)
+{
+    struct conn *c = handle->data;
+
+    raft_free(handle);
+    conn_unref(c);
+}
+
+static void timer_close_cb(uv_handle_t *handle)
+{
+    conn_unref(handle->data);
+}
+
+/* Give up on @c: close its handles; pending requests call back with
+ * UV_ECANCELED, and the last reference reports @status to a connector. */
+static void conn_fail(struct conn *c, int status)
+{
+    if (c->finished)
+        return;
+    log_debug("transport", "handshake with %s failed: %s",
+              c->kind == CONN_ACCEPTED ? "incoming peer" : "outgoing peer",
+              uv_strerror(status));
+    c->finished = true;
+    c->status = status;
+    queue_remove(&c->link);
+    uv_close((uv_handle_t *)c->tcp, tcp_close_cb);
+    c->tcp = NULL;
+    uv_close((uv_handle_t *)&c->timer, timer_close_cb);
+}
+
+/* The handshake succeeded: detach the stream from @c (which goes away once
+ * its timer is closed) and return it, ready to be handed over. */
+static uv_stream_t *conn_detach(struct conn *c)
+{
+    uv_tcp_t *tcp = c->tcp;
+
+    c->finished = true;
+    queue_remove(&c->link);
+    c->tcp = NULL;
+    tcp->data = NULL;
+    c->refs--; /* the TCP handle is no longer ours; the timer holds @c */
+    uv_close((uv_handle_t *)&c->timer, timer_close_cb);
+    return (uv_stream_t *)tcp;
+}
+
+static void timer_cb(uv_timer_t *timer)
+{
+    conn_fail(timer->data, -ETIMEDOUT);
+}
+
+/* Allocate @c with an initialised TCP handle and a running deadline. */
+static int conn_new(struct repl_transport *t,
+                    enum conn_kind kind,
+                    struct conn **ret)
+{
+    struct conn *c = mem_calloc(1, sizeof *c);
+    int rv;
+
+    if (c == NULL)
+        return -ENOMEM;
+    c->tcp = raft_malloc(sizeof *c->tcp);
+    if (c->tcp == NULL) {
+        mem_free(c);
+        return -ENOMEM;
+    }
+    rv = uv_tcp_init(t->loop, c->tcp);
+    if (rv != 0) {
+        raft_free(c->tcp);
+        mem_free(c);
+        return rv;
+    }
+    c->t = t;
+    c->kind = kind;
+    c->tcp->data = c;
+    c->timer.data = c;
+    c->connect.data = c;
+    c->write.data = c;
+    (void)uv_timer_init(t->loop, &c->timer); /* cannot fail */
+    (void)uv_timer_start(&c->timer, timer_cb, t->handshake_timeout_ms, 0);
+    c->refs = 2; /* the TCP handle and the timer */
+    queue_push(&t->conns, &c->link);
+    t->n_open++;
+    *ret = c;
+    return 0;
+}
+
+/* ---- acceptor side ------------------------------------------------------ */
+
+/* Read exactly the bytes still expected, so nothing past the handshake is
+ * taken from the socket. */
+static void accept_alloc_cb(uv_handle_t *handle, size_t size, uv_buf_t *buf)
+{
+    struct conn *c = handle->data;
+
+    (void)size;
+    buf->base = c->buf + c->have;
+    buf->len = c->want - c->have;
+}
+
+/* Check the fixed part of a handshake and learn how much follows. Returns
+ * 0, or -EPROTO for anything that is not our protocol. */
+static int accept_parse_fixed(struct conn *c)
+{
+    const unsigned char *p = (const unsigned char *)c->buf;
+    uint64_t addr_len;
+
+    if (memcmp(p, HS_MAGIC, HS_MAGIC_LEN) != 0 || p[4] != HS_FORMAT ||
+        get_le(p + 6, 2) != 0)
+        return -EPROTO;
+    c->channel = p[5];
+    c->peer_id = get_le(p + 8, 8);
+    addr_len = get_le(p + 16, 2);
+    if (addr_len > REPL_TRANSPORT_ADDR_MAX)
+        return -EPROTO;
+    c->want = HS_FIXED_LEN + (size_t)addr_len;
+    /* ISSUE 8: c->want += MAC length; verify it in accept_decide(). */
+    return 0;
+}
+
+/* True if the announced address is printable ASCII without spaces: it ends
+ * up in libraft's messages and our logs. */
+static bool address_is_sane(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] <= ' ' || s[i] > '~')
+            return false;
+    return true;
+}
+
+/* The answer for a complete handshake. */
+static uint8_t accept_decide(struct conn *c)
+{
+    const char *address = c->buf + HS_FIXED_LEN;
+    size_t addr_len = c->want - HS_FIXED_LEN;
+
+    /* ISSUE 8: verify the HMAC over the handshake with t->key here and
+     * refuse (REPL_HANDSHAKE_BAD_PEER) on mismatch, in constant time. */
+    if (c->t->closing)
+        return REPL_HANDSHAKE_CLOSING;
+    if (!address_is_sane(address, addr_len))
+        return REPL_HANDSHAKE_BAD_PEER;
+    switch (c->channel) {
+    case REPL_CHANNEL_RAFT:
+        /* libraft needs a non-zero id and an address to answer to. */
+        if (c->peer_id == 0 || addr_len == 0)
+            return REPL_HANDSHAKE_BAD_PEER;
+        return c->t->accept_cb ? REPL_HANDSHAKE_OK : REPL_HANDSHAKE_NO_HANDLER;
+    case REPL_CHANNEL_FORWARD:
+        return c->t->forward_cb ? REPL_HANDSHAKE_OK
+                                : REPL_HANDSHAKE_NO_HANDLER;
+    default:
+        return REPL_HANDSHAKE_NO_CHANNEL;
+    }
+}
+
+/* Hand the accepted stream to the channel's owner. */
+static void accept_dispatch(struct conn *c)
+{
+    struct repl_transport *t = c->t;
+    uint64_t peer_id = c->peer_id;
+    uint8_t channel = c->channel;
+    char address[REPL_TRANSPORT_ADDR_MAX + 1];
+    uv_stream_t *stream;
+
+    /* Copy what the callbacks need: @c may be freed while they run. */
+    memcpy(address, c->buf + HS_FIXED_LEN, c->want - HS_FIXED_LEN);
+    address[c->want - HS_FIXED_LEN] = '\0';
+    stream = conn_detach(c);
+    if (channel == REPL_CHANNEL_RAFT)
+        t->accept_cb(&t->iface, peer_id, address, stream);
+    else
+        t->forward_cb(t, stream, peer_id);
+}
+
+static void accept_write_cb(uv_write_t *req, int status)
+{
+    struct conn *c = req->data;
+
+    if (conn_request_done(c))
+        return;
+    if (status != 0)
+        conn_fail(c, status);
+    else if (c->answer != REPL_HANDSHAKE_OK || c->t->closing)
+        conn_fail(c, -ECONNREFUSED); /* refused: the answer is out, close */
+    else
+        accept_dispatch(c);
+}
+
+/* The whole handshake is in: stop reading and answer. The stream is handed
+ * over only once the answer is written, so our write request is done with
+ * before anybody else owns the stream. */
+static void accept_answer(struct conn *c)
+{
+    uv_buf_t buf;
+    int rv;
+
+    (void)uv_read_stop((uv_stream_t *)c->tcp);
+    c->answer = accept_decide(c);
+    buf = uv_buf_init((char *)&c->answer, 1);
+    rv = uv_write(&c->write, (uv_stream_t *)c->tcp, &buf, 1, accept_write_cb);
+    if (rv != 0) {
+        conn_fail(c, rv);
+        return;
+    }
+    c->refs++;
+}
+
+static void accept_read_cb(uv_stream_t *stream,
+                           ssize_t nread,
+                           const uv_buf_t *buf)
+{
+    struct conn *c = stream->data;
+    bool fixed_done;
+
+    (void)buf;
+    if (nread == 0)
+        return;
+    if (nread < 0) {
+        conn_fail(c, (int)nread);
+        return;
+    }
+    c->have += (size_t)nread;
+    if (c->have < c->want)
+        return;
+    fixed_done = c->want > HS_FIXED_LEN;
+    if (!fixed_done && accept_parse_fixed(c) != 0) {
+        conn_fail(c, -EPROTO);
+        return;
+    }
+    if (c->have == c->want)
+        accept_answer(c);
+}
+
+/* Accept the pending connection into a throw-away handle and close it, so
+ * the listener keeps going when we cannot serve it (out of memory). */
+static void reject_close_cb(uv_handle_t *handle);
+
+static void reject_pending(struct repl_transport *t)
+{
+    (void)uv_tcp_init(t->loop, &t->reject);
+    t->reject.data = t;
+    t->rejecting = true;
+    t->reject_again = false;
+    t->n_open++;
+    (void)uv_accept((uv_stream_t *)&t->listener, (uv_stream_t *)&t->reject);
+    uv_close((uv_handle_t *)&t->reject, reject_close_cb);
+}
+
+static void reject_close_cb(uv_handle_t *handle)
+{
+    struct repl_transport *t = handle->data;
+
+    t->rejecting = false;
+    t->n_open--;
+    /* libuv stops watching the listener while a connection waits to be
+     * accepted, so one that arrived meanwhile must be drained here. */
+    if (t->reject_again && t->listening)
+        reject_pending(t);
+    else
+        maybe_fire_close(t);
+}
+
+static void reject(struct repl_transport *t)
+{
+    if (t->rejecting)
+        t->reject_again = true;
+    else
+        reject_pending(t);
+}
+
+static void listener_connection_cb(uv_stream_t *server, int status)
+{
+    struct repl_transport *t = server->data;
+    struct conn *c;
+    int rv;
+
+    if (status != 0) {
+        log_debug("transport", "accept: %s", uv_strerror(status));
+        return;
+    }
+    if (t->closing)
+        return;
+    rv = conn_new(t, CONN_ACCEPTED, &c);
+    if (rv != 0) {
+        log_debug("transport", "accept: %s, dropping", uv_strerror(rv));
+        reject(t);
+        return;
+    }
+    c->want = HS_FIXED_LEN;
+    rv = uv_accept(server, (uv_stream_t *)c->tcp);
+    if (rv == 0)
+        rv = set_socket_options(c->tcp);
+    if (rv == 0)
+        rv = uv_read_start((uv_stream_t *)c->tcp, accept_alloc_cb,
+                           accept_read_cb);
+    if (rv != 0)
+        conn_fail(c, rv);
+}
+
+/* ---- connector side ---------------------------------------------------- */
+
+/* Encode our handshake for @channel into c->buf; returns its length. */
+static size_t encode_handshake(struct conn *c, uint8_t channel, uint64_t id)
+{
+    unsigned char *p = (unsigned char *)c->buf;
+    size_t addr_len = strlen(c->t->address);
+
+    memcpy(p, HS_MAGIC, HS_MAGIC_LEN);
+    p[4] = HS_FORMAT;
+    p[5] = channel;
+    put_le(p + 6, 0, 2);
+    put_le(p + 8, id, 8);
+    put_le(p + 16, addr_len, 2);
+    memcpy(p + HS_FIXED_LEN, c->t->address, addr_len);
+    /* ISSUE 8: append the MAC over the bytes above, keyed by t->key. */
+    return HS_FIXED_LEN + addr_len;
+}
+
+/* Both the handshake write and the answer are done: hand the stream to the
+ * requester. */
+static void connect_maybe_done(struct conn *c)
+{
+    struct raft_uv_connect *raft_req = c->raft_req;
+    struct repl_transport_connect *fwd_req = c->fwd_req;
+    uv_stream_t *stream;
+
+    if (!c->written || !c->answered)
+        return;
+    stream = conn_detach(c);
+    if (raft_req != NULL)
+        raft_req->cb(raft_req, stream, 0);
+    else
+        fwd_req->cb(fwd_req, stream, 0);
+}
+
+/* Read the acceptor's answer, and exactly one byte: whatever the acceptor's
+ * side sends next belongs to the requester. */
+static void connect_alloc_cb(uv_handle_t *handle, size_t size, uv_buf_t *buf)
+{
+    struct conn *c = handle->data;
+
+    (void)size;
+    buf->base = (char *)&c->answer;
+    buf->len = 1;
+}
+
+static void connect_read_cb(uv_stream_t *stream,
+                            ssize_t nread,
+                            const uv_buf_t *buf)
+{
+    struct conn *c = stream->data;
+
+    (void)buf;
+    if (nread == 0)
+        return;
+    if (nread < 0) {
+        conn_fail(c, nread == UV_EOF ? -ECONNRESET : (int)nread);
+        return;
+    }
+    (void)uv_read_stop(stream);
+    c->answered = true;
+    if (c->answer != REPL_HANDSHAKE_OK) {
+        log_debug("transport", "peer refused the handshake (%u)", c->answer);
+        conn_fail(c, -ECONNREFUSED);
+        return;
+    }
+    connect_maybe_done(c);
+}
+
+static void connect_write_cb(uv_write_t *req, int status)
+{
+    struct conn *c = req->data;
+
+    if (conn_request_done(c))
+        return;
+    if (status != 0) {
+        conn_fail(c, status);
+        return;
+    }
+    c->written = true;
+    connect_maybe_done(c);
+}
+
+static void connect_cb(uv_connect_t *req, int status)
+{
+    struct conn *c = req->data;
+    uv_buf_t buf;
+    int rv;
+
+    if (conn_request_done(c))
+        return;
+    if (status != 0) {
+        conn_fail(c, status);
+        return;
+    }
+    rv = set_socket_options(c->tcp);
+    if (rv == 0)
+        rv = uv_read_start((uv_stream_t *)c->tcp, connect_alloc_cb,
+                           connect_read_cb);
+    if (rv != 0) {
+        conn_fail(c, rv);
+        return;
+    }
+    buf = uv_buf_init(c->buf, (unsigned)c->want);
+    rv = uv_write(&c->write, (uv_stream_t *)c->tcp, &buf, 1, connect_write_cb);
+    if (rv != 0) {
+        conn_fail(c, rv);
+        return;
+    }
+    c->refs++;
+}
+
+/* Start an outgoing connection; on error nothing is left behind and no
+ * callback will fire. */
+static int connect_start(struct repl_transport *t,
+                         enum conn_kind kind,
+                         const struct sockaddr_in *sin,
+                         uint8_t channel,
+                         uint64_t self_id,
+                         struct conn **ret)
+{
+    struct conn *c;
+    int rv;
+
+    if (t->closing)
+        return -ECANCELED;
+    rv = conn_new(t, kind, &c);
+    if (rv != 0)
+        return rv;
+    c->want = encode_handshake(c, channel, self_id);
+    rv = uv_tcp_connect(&c->connect, c->tcp, (const struct sockaddr *)sin,
+                        connect_cb);
+    if (rv != 0) {
+        /* No requester is attached yet, so closing reports nothing. */
+        conn_fail(c, rv);
+        return rv;
+    }
+    c->refs++;
+    *ret = c;
+    return 0;
+}
+
+int repl_transport_connect_forward(struct repl_transport *t,
+                                   struct repl_transport_connect *req,
+                                   uint64_t self_id,
+                                   const char *address,
+                                   repl_transport_connect_cb cb)
+{
+    struct sockaddr_in sin;
+    struct conn *c;
+    int rv;
+
+    rv = repl_transport_parse_address(address, &sin, t->iface.errmsg,
+                                      sizeof t->iface.errmsg);
+    if (rv != 0)
+        return rv;
+    rv = connect_start(t, CONN_FORWARD, &sin, REPL_CHANNEL_FORWARD, self_id,
+                       &c);
+    if (rv != 0)
+        return rv;
+    req->cb = cb;
+    c->fwd_req = req;
+    return 0;
+}
+
+static void stream_free_cb(uv_handle_t *handle)
+{
+    raft_free(handle);
+}
+
+void repl_transport_stream_close(uv_stream_t *stream)
+{
+    uv_close((uv_handle_t *)stream, stream_free_cb);
+}
+
+/* ---- libraft's interface ------------------------------------------------ */
+
+static int iface_init(struct raft_uv_transport *iface,
+                      raft_id id,
+                      const char *address)
+{
+    struct repl_transport *t = transport_of(iface);
+    struct sockaddr_in sin;
+
+    if (repl_transport_parse_address(address, &sin, iface->errmsg,
+                                     sizeof iface->errmsg) != 0)
+        return RAFT_INVALID;
+    if (strlen(address) > REPL_TRANSPORT_ADDR_MAX) {
+        snprintf(iface->errmsg, sizeof iface->errmsg, "address too long");
+        return RAFT_INVALID;
+    }
+    t->id = id;
+    strcpy(t->address, address);
+    return 0;
+}
+
+static int listen_error(struct repl_transport *t, const char *what, int rv)
+{
+    /* Listen addresses are validated IPv4 literals: 21 bytes at most. */
+    snprintf(t->iface.errmsg, sizeof t->iface.errmsg, "%s %.64s: %s", what,
+             t->bind_address[0] ? t->bind_address : t->address,
+             uv_strerror(rv));
+    return RAFT_IOERR;
+}
+
+static void listener_close_cb(uv_handle_t *handle)
+{
+    struct repl_transport *t = handle->data;
+
+    t->n_open--;
+    maybe_fire_close(t);
+}
+
+static int iface_listen(struct raft_uv_transport *iface, raft_uv_accept_cb cb)
+{
+    struct repl_transport *t = transport_of(iface);
+    const char *where = t->bind_address[0] ? t->bind_address : t->address;
+    struct sockaddr_in sin;
+    int rv;
+
+    if (t->listening || t->closing) {
+        snprintf(iface->errmsg, sizeof iface->errmsg, "already %s",
+                 t->closing ? "closing" : "listening");
+        return RAFT_INVALID;
+    }
+    if (repl_transport_parse_address(where, &sin, iface->errmsg,
+                                     sizeof iface->errmsg) != 0)
+        return RAFT_INVALID;
+    t->accept_cb = cb;
+    (void)uv_tcp_init(t->loop, &t->listener); /* cannot fail for AF_UNSPEC */
+    t->listener.data = t;
+    t->listening = true;
+    t->n_open++;
+    rv = uv_tcp_bind(&t->listener, (const struct sockaddr *)&sin, 0);
+    if (rv != 0)
+        return listen_error(t, "bind", rv);
+    rv = uv_listen((uv_stream_t *)&t->listener, LISTEN_BACKLOG,
+                   listener_connection_cb);
+    if (rv != 0)
+        return listen_error(t, "listen", rv);
+    return 0;
+}
+
+static int iface_connect(struct raft_uv_transport *iface,
+                         struct raft_uv_connect *req,
+                         raft_id id,
+                         const char *address,
+                         raft_uv_connect_cb cb)
+{
+    struct repl_transport *t = transport_of(iface);
+    struct sockaddr_in sin;
+    struct conn *c;
+    int rv;
+
+    (void)id; /* the peer's id: the acceptor does not check it (yet) */
+    rv = repl_transport_parse_address(address, &sin, iface->errmsg,
+                                      sizeof iface->errmsg);
+    if (rv != 0)
+        return RAFT_NOCONNECTION;
+    rv = connect_start(t, CONN_RAFT, &sin, REPL_CHANNEL_RAFT, t->id, &c);
+    if (rv != 0) {
+        snprintf(iface->errmsg, sizeof iface->errmsg, "connect %.64s: %s",
+                 address, uv_strerror(rv));
+        return rv == -ECANCELED ? RAFT_CANCELED
+               : rv == -ENOMEM  ? RAFT_NOMEM
+                                : RAFT_NOCONNECTION;
+    }
+    req->cb = cb;
+    c->raft_req = req;
+    return 0;
+}
+
+static void iface_close(struct raft_uv_transport *iface,
+                        raft_uv_transport_close_cb cb)
+{
+    struct repl_transport *t = transport_of(iface);
+
+    t->closing = true;
+    t->close_cb = cb;
+    if (t->listening) {
+        t->listening = false;
+        uv_close((uv_handle_t *)&t->listener, listener_close_cb);
+    }
+    while (t->conns.next != &t->conns)
+        conn_fail(conn_of_link(t->conns.next), -ECANCELED);
+    maybe_fire_close(t);
+}
+
+int repl_transport_init(struct repl_transport *t,
+                        uv_loop_t *loop,
+                        const char *bind_address)
+{
+    struct sockaddr_in sin;
+
+    memset(t, 0, sizeof *t);
+    if (bind_address != NULL) {
+        if (repl_transport_parse_address(bind_address, &sin, t->iface.errmsg,
+                                         sizeof t->iface.errmsg) != 0)
+            return -EINVAL;
+        if (strlen(bind_address) > REPL_TRANSPORT_ADDR_MAX)
+            return -EINVAL;
+        strcpy(t->bind_address, bind_address);
+    }
+    t->iface.version = 1; /* libraft 0.22 refuses version 0 */
+    t->iface.impl = t;
+    t->iface.init = iface_init;
+    t->iface.listen = iface_listen;
+    t->iface.connect = iface_connect;
+    t->iface.close = iface_close;
+    t->loop = loop;
+    t->handshake_timeout_ms = REPL_TRANSPORT_HANDSHAKE_TIMEOUT_MS;
+    queue_init(&t->conns);
+    return 0;
+}
