@@ -143,7 +143,7 @@ static void spawn(struct tproc *p, int flags)
     p->pid = pid;
 }
 
-struct tproc *tproc_start(const char *name, char *const argv[])
+struct tproc *tproc_start(const char *name, const char *const argv[])
 {
     struct tproc *p;
     size_t argc = 0;

@@ -32,7 +32,7 @@ const char *tproc_built(const char *relpath);
 
 /* Start @argv (argv[0] is a path) with output going to a log file in the
  * test's temporary directory. Fails the test if it cannot start. */
-struct tproc *tproc_start(const char *name, char *const argv[]);
+struct tproc *tproc_start(const char *name, const char *const argv[]);
 
 /* Wait until a TCP connect to 127.0.0.1:@port succeeds. Returns 0, or -1 if
  * the process exited or @timeout_ms passed. */

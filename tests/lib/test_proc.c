@@ -8,8 +8,8 @@
 static struct tproc *start_fake(int port, int delay_ms, const char *extra)
 {
     char port_s[16], delay_s[16];
-    char *argv[] = {(char *)tproc_built("tests/lib/fake_daemon"), port_s,
-                    delay_s, (char *)extra, NULL};
+    const char *argv[] = {tproc_built("tests/lib/fake_daemon"), port_s,
+                          delay_s, extra, NULL};
 
     snprintf(port_s, sizeof port_s, "%d", port);
     snprintf(delay_s, sizeof delay_s, "%d", delay_ms);

@@ -1,0 +1,210 @@
+/* c8s-master: one control-plane member (raft + store; the API server and
+ * controllers join it in later issues). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <uv.h>
+
+#include "lib/log.h"
+#include "raft/repl.h"
+
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+    "usage: c8s-master --name NAME --data-dir DIR --peer-listen HOST:PORT\n"
+    "                  [--initial-cluster NAME=HOST:PORT,...]\n"
+    "                  [--api-listen HOST:PORT] [--election-timeout MS]\n"
+    "                  [--snapshot-threshold N] [--snapshot-trailing N]\n"
+    "                  [--log-level debug|info|warn|error] [--log-json]\n"
+    "\n"
+    "Runs one member of a c8s control plane. Without --initial-cluster the\n"
+    "member forms a single-member cluster. Every member of a cluster gets the\n"
+    "same --initial-cluster list. SIGTERM shuts down cleanly (leadership is\n"
+    "handed over first); exit status 70 means raft stalled and the member\n"
+    "must be restarted (the systemd unit does that).\n";
+
+struct options {
+    struct repl_config cfg;     /* Replication settings. */
+    const char *api_listen;     /* Kept for the API server (issue 4). */
+};
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
+                                                             ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "c8s-master: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n%s", usage_text);
+    return EXIT_USAGE;
+}
+
+static int parse_uint(const char *flag, const char *s, unsigned *ret)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v == 0 || v > 600000)
+        return usage_error("%s needs a positive number, not '%s'", flag, s);
+    *ret = (unsigned)v;
+    return 0;
+}
+
+static bool name_in_cluster(const struct repl_config *c)
+{
+    for (unsigned i = 0; i < c->n_members; i++)
+        if (strcmp(c->members[i].name, c->name) == 0)
+            return true;
+    return false;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        {"name", required_argument, NULL, 'n'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"peer-listen", required_argument, NULL, 'p'},
+        {"initial-cluster", required_argument, NULL, 'c'},
+        {"api-listen", required_argument, NULL, 'a'},
+        {"election-timeout", required_argument, NULL, 'e'},
+        {"snapshot-threshold", required_argument, NULL, 's'},
+        {"snapshot-trailing", required_argument, NULL, 't'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"log-json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *cluster = NULL;
+    enum log_level level;
+    struct err e = {0};
+    int c, rv;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'n': o->cfg.name = optarg; break;
+        case 'd': o->cfg.data_dir = optarg; break;
+        case 'p': o->cfg.peer_listen = optarg; break;
+        case 'c': cluster = optarg; break;
+        case 'a': o->api_listen = optarg; break;
+        case 'e':
+            if ((rv = parse_uint("--election-timeout", optarg,
+                                 &o->cfg.election_timeout_ms)) != 0)
+                return rv;
+            break;
+        case 's':
+            if ((rv = parse_uint("--snapshot-threshold", optarg,
+                                 &o->cfg.snapshot_threshold)) != 0)
+                return rv;
+            break;
+        case 't':
+            if ((rv = parse_uint("--snapshot-trailing", optarg,
+                                 &o->cfg.snapshot_trailing)) != 0)
+                return rv;
+            break;
+        case 'l':
+            if (log_level_parse(optarg, &level) != 0)
+                return usage_error("--log-level: unknown level '%s'", optarg);
+            log_set_level(level);
+            break;
+        case 'j': log_set_json(1); break;
+        case 'h': fputs(usage_text, stdout); exit(0);
+        default:
+            return usage_error("unknown or incomplete flag '%s'",
+                               argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    if (o->cfg.name == NULL)
+        return usage_error("%s is required", "--name");
+    if (o->cfg.data_dir == NULL)
+        return usage_error("%s is required", "--data-dir");
+    if (o->cfg.peer_listen == NULL)
+        return usage_error("%s is required", "--peer-listen");
+    if (cluster != NULL && repl_parse_cluster(&o->cfg, cluster, &e) != 0)
+        return usage_error("%s", e.msg);
+    if (cluster != NULL && !name_in_cluster(&o->cfg))
+        return usage_error("--name '%s' is not in --initial-cluster",
+                           o->cfg.name);
+    return 0;
+}
+
+struct master {
+    uv_loop_t loop;             /* The process's one loop. */
+    struct repl *repl;          /* This member. */
+    uv_signal_t sigterm;        /* Clean shutdown. */
+    uv_signal_t sigint;         /* Same, from a terminal. */
+};
+
+static void on_closed(struct repl *r)
+{
+    (void)r;
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct master *m = h->data;
+
+    log_info("master", "received %s, shutting down", strsignal(signum));
+    uv_close((uv_handle_t *)&m->sigterm, NULL);
+    uv_close((uv_handle_t *)&m->sigint, NULL);
+    repl_close(m->repl, on_closed);
+}
+
+static int ensure_dir(const char *path)
+{
+    if (mkdir(path, 0700) == 0 || errno == EEXIST)
+        return 0;
+    log_error("master", "cannot create --data-dir %s: %s", path,
+              strerror(errno));
+    return -errno;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {0};
+    struct master m = {0};
+    struct err e = {0};
+    int rv;
+
+    log_init_from_env();
+    /* A peer that goes away mid-write must cost an EPIPE, not the process. */
+    signal(SIGPIPE, SIG_IGN);
+    if ((rv = parse_options(argc, argv, &o)) != 0)
+        return rv;
+    if (ensure_dir(o.cfg.data_dir) != 0)
+        return 1;
+    if (o.api_listen != NULL)
+        log_warn("master", "--api-listen %s: the API server is not built yet "
+                 "(issue 4), ignoring", o.api_listen);
+    uv_loop_init(&m.loop);
+    if (repl_new(&m.loop, &o.cfg, &m.repl, &e) != 0 ||
+        repl_start(m.repl, &e) != 0) {
+        log_error("master", "%s", e.msg);
+        return 1;
+    }
+    uv_signal_init(&m.loop, &m.sigterm);
+    uv_signal_init(&m.loop, &m.sigint);
+    m.sigterm.data = m.sigint.data = &m;
+    uv_signal_start(&m.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&m.sigint, on_signal, SIGINT);
+    uv_run(&m.loop, UV_RUN_DEFAULT);
+    repl_free(m.repl);
+    rv = uv_loop_close(&m.loop);
+    if (rv != 0)
+        log_warn("master", "loop closed with handles open: %s", uv_strerror(rv));
+    log_info("master", "stopped");
+    return 0;
+}

@@ -1,0 +1,61 @@
+/* Forward channel: submit txns and read points to a member over the peer
+ * port. Followers use it to forward to the leader; tools and benchmarks use
+ * it to reach the store before the API server exists.
+ *
+ * Frames (both ways): u32 little-endian body length (<= 16 MiB), then a
+ * msgpack body. Request: [kind, req_id, payload] with kind
+ *   1 TXN     payload: an encoded store batch holding one TXN command;
+ *   2 READ    payload nil: a linearizable read point (leader only);
+ *   3 GET     payload: "resource\0ns\0name"; served from the local store;
+ *   4 STATUS  payload nil; served locally: msgpack [id, leader_id, state,
+ *             term, commit_index, applied_index, rev, keys, digest] where
+ *             digest is the CRC-32 of the store's snapshot bytes.
+ * Response: [req_id, code, failed_op, rev, payload (bin or nil)]. A member
+ * that does not lead answers TXN and READ with -C8S_ENOLEADER; it never
+ * forwards a forwarded request again. */
+#ifndef C8S_RAFT_FORWARD_H
+#define C8S_RAFT_FORWARD_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "raft/repl.h"
+#include "raft/transport.h"
+
+#define REPL_FWD_MAX_FRAME (16u << 20)
+
+enum repl_fwd_kind {
+    REPL_FWD_TXN = 1,
+    REPL_FWD_READ = 2,
+    REPL_FWD_GET = 3,
+    REPL_FWD_STATUS = 4,
+};
+
+struct repl_client;
+
+/* Called when the connection fails or closes; pending requests have had
+ * their callbacks (-C8S_EUNKNOWN for TXN, -C8S_ENOLEADER for READ). */
+typedef void (*repl_client_close_cb)(struct repl_client *c, void *arg);
+
+/* Connect to the member at @address through @t (whose iface.init may not
+ * have run: tools pass a transport used only for this). Requests submitted
+ * before the connection is up are queued. */
+int repl_client_new(struct repl_transport *t, uint64_t self_id,
+                    const char *address, repl_client_close_cb cb, void *arg,
+                    struct repl_client **ret);
+int repl_client_submit(struct repl_client *c, struct repl_req *req,
+                       const struct store_op *ops, size_t n_ops);
+int repl_client_read(struct repl_client *c, struct repl_req *req);
+/* Local read of one key on the member (code -C8S_ENOTFOUND if absent). */
+int repl_client_get(struct repl_client *c, struct repl_req *req,
+                    const char *resource, const char *ns, const char *name);
+/* The member's status (see STATUS above) in res->value. */
+int repl_client_status(struct repl_client *c, struct repl_req *req);
+/* Pending requests complete as on a failure; frees @c after its handles
+ * close. */
+void repl_client_close(struct repl_client *c);
+/* Requests sent or queued and not yet answered. */
+size_t repl_client_pending(const struct repl_client *c);
+
+#endif /* C8S_RAFT_FORWARD_H */

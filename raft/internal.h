@@ -1,0 +1,110 @@
+/* repl internals shared by the files of raft/ (not for other modules). */
+#ifndef C8S_RAFT_INTERNAL_H
+#define C8S_RAFT_INTERNAL_H
+
+#include "raft/repl.h"
+#include "store/cmd.h"
+
+/* Requests waiting in one queue, oldest first. */
+struct repl__queue {
+    struct repl_req *head;      /* Oldest, or NULL. */
+    struct repl_req **tail;     /* Where the next one is linked. */
+    size_t len;                 /* Requests queued. */
+};
+
+void repl__queue_init(struct repl__queue *q);
+void repl__queue_push(struct repl__queue *q, struct repl_req *req);
+struct repl_req *repl__queue_pop(struct repl__queue *q);
+
+/* One raft entry of group commit: being filled, or proposed and waiting. */
+struct repl__batch {
+    struct repl *r;             /* Owner. */
+    uint64_t id;                /* batch_id in the entry header. */
+    struct store_batch enc;     /* Encoded commands. */
+    struct repl__queue writes;  /* One request per TXN command, in order. */
+    struct repl__queue reads;   /* Read points answered by this entry. */
+    struct raft_apply apply;    /* libraft request while proposed. */
+    struct store_batch_result res; /* Filled by the FSM when applied. */
+    bool applied;               /* res holds this entry's results. */
+    store_rev rev_after;        /* Store revision once it was applied. */
+    uint64_t proposed_ms;       /* Loop time when proposed (liveness). */
+    struct repl__batch *next;   /* Next in the in-flight list. */
+};
+
+/* A request waiting until the local store reaches a revision. */
+struct repl__rev_wait {
+    struct repl_req *req;       /* Whose callback to run. */
+    struct repl_result res;     /* What to pass it. */
+    struct repl__rev_wait *next;/* Next waiter (unordered list). */
+};
+
+struct repl__fwd_client;        /* forward.c: our link to the leader. */
+struct repl__fwd_server;        /* forward.c: streams from followers. */
+
+struct repl {
+    uv_loop_t *loop;            /* The process's loop. */
+    struct repl_config cfg;     /* Copy of the configuration. */
+    char data_dir[4096];        /* cfg.data_dir's storage. */
+    char self_addr[REPL_ADDR_MAX]; /* This member's peer address. */
+    uint64_t id;                /* This member's raft id. */
+    uint64_t proposer_id;       /* id mixed with a per-boot nonce. */
+    uint64_t next_batch_id;     /* Next batch_id to use. */
+    struct store *store;        /* The replicated state. */
+    struct repl_transport transport; /* Peer port. */
+    struct raft_io io;          /* libraft uv backend. */
+    struct raft_fsm fsm;        /* Adapter to store_apply_batch. */
+    struct raft raft;           /* The consensus module. */
+    bool raft_inited;           /* raft_init succeeded. */
+    bool started;               /* raft_start succeeded. */
+    bool closing;               /* repl_close was called. */
+    uv_prepare_t flush;         /* Proposes the open batch once per loop. */
+    uv_check_t watch;           /* Polls role/leader, releases rev waits. */
+    uv_timer_t monitor;         /* Liveness monitor. */
+    unsigned open_handles;      /* Handles still to close. */
+    struct repl__batch *open;   /* Batch being filled, or NULL. */
+    struct repl__batch *inflight; /* Proposed batches, oldest first. */
+    unsigned n_inflight;        /* Length of that list. */
+    struct repl__rev_wait *rev_waits; /* Waiting for the local store. */
+    struct repl__fwd_client *fwd_client; /* Link to the leader. */
+    struct repl__fwd_server *fwd_server; /* Links from followers. */
+    uint64_t known_leader;      /* Leader id last seen (0: none). */
+    uint64_t leader_changes;    /* Times known_leader changed. */
+    int last_state;             /* raft_state() last seen. */
+    raft_index stall_commit;    /* Liveness: commit index last checked. */
+    raft_index stall_applied;   /* Liveness: applied index last checked. */
+    uint64_t stall_since_ms;    /* When applied stopped following commit. */
+    struct raft_transfer transfer; /* Leadership transfer on close. */
+    void (*close_cb)(struct repl *r); /* From repl_close. */
+};
+
+/* propose.c */
+int repl__fsm_init(struct repl *r);
+int repl__submit_local(struct repl *r, struct repl_req *req,
+                       const struct store_op *ops, size_t n_ops);
+int repl__submit_encoded(struct repl *r, struct repl_req *req,
+                         const void *batch, size_t len);
+int repl__read_local(struct repl *r, struct repl_req *req);
+void repl__flush(struct repl *r);
+void repl__fail_open(struct repl *r, int code);
+void repl__complete(struct repl_req *req, int code, uint32_t failed_op,
+                    store_rev rev);
+void repl__wait_rev(struct repl *r, struct repl_req *req,
+                    const struct repl_result *res);
+void repl__release_rev_waits(struct repl *r, bool all);
+bool repl__is_leader(struct repl *r);
+
+/* forward.c */
+int repl__fwd_init(struct repl *r);
+int repl__fwd_submit(struct repl *r, struct repl_req *req,
+                     const struct store_op *ops, size_t n_ops);
+int repl__fwd_read(struct repl *r, struct repl_req *req);
+void repl__fwd_leader_changed(struct repl *r);
+void repl__fwd_close(struct repl *r);
+
+/* Milliseconds on the loop's clock. */
+static inline uint64_t repl__now_ms(struct repl *r)
+{
+    return uv_now(r->loop);
+}
+
+#endif /* C8S_RAFT_INTERNAL_H */

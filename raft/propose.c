@@ -1,0 +1,470 @@
+/* Group commit, the store FSM adapter, and waiting for local revisions.
+ *
+ * Every txn submitted on the leader during one loop iteration goes into the
+ * open batch; a uv_prepare hook proposes it as one raft entry when fewer
+ * than cfg.max_inflight entries are in flight, so concurrent clients share
+ * one fsync. Linearizable reads ride along: a read is answered by the first
+ * entry proposed after it arrived, which commits in the leader's term only
+ * if the leader was still the leader. */
+#include <stdlib.h>
+#include <string.h>
+#include <endian.h>
+#include <time.h>
+
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "raft/internal.h"
+
+void repl__queue_init(struct repl__queue *q)
+{
+    q->head = NULL;
+    q->tail = &q->head;
+    q->len = 0;
+}
+
+void repl__queue_push(struct repl__queue *q, struct repl_req *req)
+{
+    req->next = NULL;
+    *q->tail = req;
+    q->tail = &req->next;
+    q->len++;
+}
+
+struct repl_req *repl__queue_pop(struct repl__queue *q)
+{
+    struct repl_req *req = q->head;
+
+    if (req == NULL)
+        return NULL;
+    q->head = req->next;
+    if (q->head == NULL)
+        q->tail = &q->head;
+    q->len--;
+    return req;
+}
+
+void repl__complete(struct repl_req *req, int code, uint32_t failed_op,
+                    store_rev rev)
+{
+    struct repl_result res = {.code = code, .failed_op = failed_op, .rev = rev};
+
+    req->cb(req, &res);
+}
+
+bool repl__is_leader(struct repl *r)
+{
+    return r->started && !r->closing && raft_state(&r->raft) == RAFT_LEADER;
+}
+
+/* ---- entry framing -------------------------------------------------------
+ * libraft's uv backend refuses (synchronously, on the dangerous error path of
+ * LIBRAFT-NOTES §2) entries whose length is not a multiple of 8. An entry is
+ * therefore: u32 LE magic, u32 LE batch length, the batch, zero padding. */
+
+#define ENTRY_MAGIC 0x31384338u /* "C8C1" */
+#define ENTRY_HEADER 8
+
+static size_t entry_size(size_t batch_len)
+{
+    return (ENTRY_HEADER + batch_len + 7) & ~(size_t)7;
+}
+
+static void entry_encode(void *out, const void *batch, size_t len)
+{
+    uint32_t hdr[2] = {htole32(ENTRY_MAGIC), htole32((uint32_t)len)};
+    size_t total = entry_size(len);
+
+    memcpy(out, hdr, sizeof hdr);
+    memcpy((char *)out + ENTRY_HEADER, batch, len);
+    memset((char *)out + ENTRY_HEADER + len, 0, total - ENTRY_HEADER - len);
+}
+
+/* The batch inside an entry, or -C8S_EMALFORMED. */
+static int entry_decode(const struct raft_buffer *buf, const void **batch,
+                        size_t *len)
+{
+    uint32_t hdr[2];
+
+    if (buf->len < ENTRY_HEADER)
+        return -C8S_EMALFORMED;
+    memcpy(hdr, buf->base, sizeof hdr);
+    if (le32toh(hdr[0]) != ENTRY_MAGIC ||
+        entry_size(le32toh(hdr[1])) != buf->len)
+        return -C8S_EMALFORMED;
+    *batch = (const char *)buf->base + ENTRY_HEADER;
+    *len = le32toh(hdr[1]);
+    return 0;
+}
+
+/* ---- the FSM ------------------------------------------------------------*/
+
+static struct repl__batch *inflight_find(struct repl *r, uint64_t batch_id)
+{
+    for (struct repl__batch *b = r->inflight; b != NULL; b = b->next)
+        if (b->id == batch_id)
+            return b;
+    return NULL;
+}
+
+/* Apply one committed entry. Runs inside libraft's step on every member:
+ * no callbacks to users from here, only bookkeeping. */
+static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
+                     void **result)
+{
+    struct repl *r = fsm->data;
+    struct store_batch_info info;
+    struct repl__batch *mine = NULL;
+    const void *batch;
+    size_t len;
+    int rv;
+
+    *result = NULL;
+    rv = entry_decode(buf, &batch, &len);
+    if (rv == 0 && store_batch_peek(batch, len, &info) == 0 &&
+        info.proposer_id == r->proposer_id)
+        mine = inflight_find(r, info.batch_id);
+    if (rv == 0)
+        rv = store_apply_batch(r->store, batch, len,
+                               mine != NULL ? &mine->res : NULL);
+    if (rv == -C8S_EMALFORMED) {
+        /* Every replica rejects the same bytes the same way: skip it. */
+        log_warn("raft", "skipping a malformed entry of %zu bytes", buf->len);
+        return 0;
+    }
+    if (rv != 0) {
+        /* Out of memory part-way through an entry: replicas would diverge.
+         * Exit and let supervision restart us from snapshot and log. */
+        log_error("raft", "applying an entry failed (%s), exiting",
+                  err_str(rv));
+        exit(REPL_EXIT_STALLED);
+    }
+    if (mine != NULL) {
+        mine->applied = true;
+        mine->rev_after = store_current_rev(r->store);
+    }
+    return 0;
+}
+
+/* Snapshot: the store's deterministic encoding, handed to libraft, which
+ * frees it with raft_free (the default heap, i.e. free: we never install
+ * another with raft_heap_set). */
+static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+                        unsigned *n_bufs)
+{
+    struct repl *r = fsm->data;
+    struct raft_buffer *b = raft_malloc(sizeof *b);
+    void *data;
+    size_t len;
+
+    if (b == NULL)
+        return RAFT_NOMEM;
+    if (store_snapshot(r->store, &data, &len) != 0) {
+        raft_free(b);
+        return RAFT_NOMEM;
+    }
+    b->base = data;
+    b->len = len;
+    *bufs = b;
+    *n_bufs = 1;
+    log_info("raft", "snapshot taken at revision %llu (%zu bytes)",
+             (unsigned long long)store_current_rev(r->store), len);
+    return 0;
+}
+
+static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
+{
+    struct repl *r = fsm->data;
+    struct err e = {0};
+    int rv = store_restore(r->store, buf->base, buf->len, &e);
+
+    if (rv != 0) {
+        log_error("raft", "cannot restore snapshot from %s: %s", r->data_dir,
+                  e.msg);
+        return RAFT_CORRUPT;
+    }
+    log_info("raft", "restored snapshot: revision %llu, %zu keys",
+             (unsigned long long)store_current_rev(r->store),
+             store_key_count(r->store));
+    raft_free(buf->base);
+    return 0;
+}
+
+int repl__fsm_init(struct repl *r)
+{
+    memset(&r->fsm, 0, sizeof r->fsm);
+    r->fsm.version = 1;
+    r->fsm.data = r;
+    r->fsm.apply = fsm_apply;
+    r->fsm.snapshot = fsm_snapshot;
+    r->fsm.restore = fsm_restore;
+    return 0;
+}
+
+/* ---- batches --------------------------------------------------------------*/
+
+/* The proposer's clock, carried in the entry so replicas agree on it. */
+static int64_t wall_clock_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct repl__batch *batch_new(struct repl *r)
+{
+    struct repl__batch *b = mem_calloc(1, sizeof *b);
+
+    if (b == NULL)
+        return NULL;
+    b->r = r;
+    b->id = r->next_batch_id++;
+    repl__queue_init(&b->writes);
+    repl__queue_init(&b->reads);
+    if (store_batch_init(&b->enc, r->proposer_id, b->id,
+                         wall_clock_ms()) != 0) {
+        mem_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+static void batch_free(struct repl__batch *b)
+{
+    store_batch_done(&b->enc);
+    if (b->applied)
+        store_batch_result_done(&b->res);
+    mem_free(b);
+}
+
+/* The open batch, created on demand. */
+static struct repl__batch *open_batch(struct repl *r)
+{
+    if (r->open == NULL)
+        r->open = batch_new(r);
+    return r->open;
+}
+
+static void fail_queue(struct repl__queue *q, int code)
+{
+    struct repl_req *req;
+
+    while ((req = repl__queue_pop(q)) != NULL)
+        repl__complete(req, code, 0, 0);
+}
+
+/* Fail everything in the open batch: none of it was proposed. */
+void repl__fail_open(struct repl *r, int code)
+{
+    struct repl__batch *b = r->open;
+
+    if (b == NULL)
+        return;
+    r->open = NULL;
+    fail_queue(&b->writes, code);
+    fail_queue(&b->reads, code);
+    batch_free(b);
+}
+
+int repl__submit_local(struct repl *r, struct repl_req *req,
+                       const struct store_op *ops, size_t n_ops)
+{
+    struct repl__batch *b = open_batch(r);
+    int rv;
+
+    if (b == NULL)
+        return -ENOMEM;
+    rv = store_batch_add_txn(&b->enc, ops, n_ops);
+    if (rv != 0)
+        return rv;
+    repl__queue_push(&b->writes, req);
+    return 0;
+}
+
+int repl__submit_encoded(struct repl *r, struct repl_req *req,
+                         const void *batch, size_t len)
+{
+    struct repl__batch *b = open_batch(r);
+    size_t added = 0;
+    int rv;
+
+    if (b == NULL)
+        return -ENOMEM;
+    rv = store_batch_append_encoded(&b->enc, batch, len, &added);
+    if (rv != 0)
+        return rv;
+    if (added != 1)
+        return -C8S_EMALFORMED; /* appended nothing: refused by the codec */
+    repl__queue_push(&b->writes, req);
+    return 0;
+}
+
+int repl__read_local(struct repl *r, struct repl_req *req)
+{
+    struct repl__batch *b = open_batch(r);
+
+    if (b == NULL)
+        return -ENOMEM;
+    repl__queue_push(&b->reads, req);
+    return 0;
+}
+
+static void answer_applied(struct repl__batch *b)
+{
+    struct repl_req *req;
+    size_t i = 0;
+
+    while ((req = repl__queue_pop(&b->writes)) != NULL) {
+        const struct store_cmd_result *c = &b->res.cmds[i++];
+        repl__complete(req, c->code, (uint32_t)c->failed_op, c->rev);
+    }
+    while ((req = repl__queue_pop(&b->reads)) != NULL)
+        repl__complete(req, 0, 0, b->rev_after);
+}
+
+static void inflight_remove(struct repl *r, struct repl__batch *b)
+{
+    struct repl__batch **p = &r->inflight;
+
+    while (*p != NULL && *p != b)
+        p = &(*p)->next;
+    if (*p == b) {
+        *p = b->next;
+        r->n_inflight--;
+    }
+}
+
+static void apply_cb(struct raft_apply *req, int status, void *result)
+{
+    struct repl__batch *b = req->data;
+    struct repl *r = b->r;
+
+    (void)result;
+    inflight_remove(r, b);
+    if (status == 0 && b->applied) {
+        answer_applied(b);
+    } else {
+        /* Leadership lost or closing: the entry may still commit later. */
+        log_debug("raft", "batch %llu: apply status %d (%s), applied %d",
+                  (unsigned long long)b->id, status, raft_strerror(status),
+                  b->applied);
+        fail_queue(&b->writes, -C8S_EUNKNOWN);
+        fail_queue(&b->reads, -C8S_ENOLEADER);
+    }
+    batch_free(b);
+    if (!r->closing)
+        repl__flush(r);
+}
+
+/* Errors after which libraft has freed our buffer and is inconsistent
+ * (LIBRAFT-NOTES §2): anything but these means crash and restart. */
+static bool apply_error_is_clean(int rv)
+{
+    return rv == RAFT_NOTLEADER || rv == RAFT_NOSPACE || rv == RAFT_NOMEM ||
+           rv == RAFT_CANTCHANGE || rv == RAFT_MALFORMED;
+}
+
+static int propose(struct repl *r, struct repl__batch *b)
+{
+    struct raft_buffer buf;
+    void *data;
+    size_t len;
+    int rv;
+
+    store_batch_take(&b->enc, &data, &len);
+    buf.len = entry_size(len);
+    buf.base = raft_malloc(buf.len);
+    if (buf.base == NULL) {
+        mem_free(data);
+        return -ENOMEM;
+    }
+    entry_encode(buf.base, data, len);
+    mem_free(data);
+    b->apply.data = b;
+    b->proposed_ms = repl__now_ms(r);
+    b->next = NULL;
+    /* Linked before raft_apply: the FSM may look it up at once. */
+    struct repl__batch **tail = &r->inflight;
+    while (*tail != NULL)
+        tail = &(*tail)->next;
+    *tail = b;
+    r->n_inflight++;
+    rv = raft_apply(&r->raft, &b->apply, &buf, 1, apply_cb);
+    if (rv == 0)
+        return 0;
+    inflight_remove(r, b);
+    if (!apply_error_is_clean(rv)) {
+        log_error("raft", "raft_apply failed: %s; exiting for a clean restart",
+                  raft_strerror(rv));
+        exit(REPL_EXIT_STALLED);
+    }
+    raft_free(buf.base);
+    log_debug("raft", "raft_apply: %s", raft_strerror(rv));
+    return rv == RAFT_NOTLEADER ? -C8S_ENOLEADER : -ENOMEM;
+}
+
+/* Propose the open batch if it has anything and the pipeline has room. */
+void repl__flush(struct repl *r)
+{
+    struct repl__batch *b = r->open;
+    int rv;
+
+    if (b == NULL || (b->writes.len == 0 && b->reads.len == 0))
+        return;
+    if (r->n_inflight >= r->cfg.max_inflight)
+        return;
+    if (!repl__is_leader(r)) {
+        log_debug("raft", "open batch failed: not the leader");
+        repl__fail_open(r, -C8S_ENOLEADER);
+        return;
+    }
+    r->open = NULL;
+    rv = propose(r, b);
+    if (rv != 0) {
+        fail_queue(&b->writes, rv);
+        fail_queue(&b->reads, rv);
+        batch_free(b);
+    }
+}
+
+/* ---- waiting for the local store ---------------------------------------*/
+
+void repl__wait_rev(struct repl *r, struct repl_req *req,
+                    const struct repl_result *res)
+{
+    struct repl__rev_wait *w;
+
+    if (store_current_rev(r->store) >= res->rev) {
+        req->cb(req, res);
+        return;
+    }
+    w = mem_malloc(sizeof *w);
+    if (w == NULL) {
+        /* Cannot wait: the outcome itself is known, so report it now. */
+        req->cb(req, res);
+        return;
+    }
+    w->req = req;
+    w->res = *res;
+    w->next = r->rev_waits;
+    r->rev_waits = w;
+}
+
+/* Run the waits the store has caught up with (all of them if @all: at
+ * shutdown the outcome is still reported, even if not visible here yet). */
+void repl__release_rev_waits(struct repl *r, bool all)
+{
+    store_rev now = store_current_rev(r->store);
+    struct repl__rev_wait **p = &r->rev_waits;
+
+    while (*p != NULL) {
+        struct repl__rev_wait *w = *p;
+        if (w->res.rev > now && !all) {
+            p = &w->next;
+            continue;
+        }
+        *p = w->next;
+        w->req->cb(w->req, &w->res);
+        mem_free(w);
+    }
+}

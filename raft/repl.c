@@ -1,0 +1,459 @@
+/* repl: lifecycle, configuration, status and the liveness monitor. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "raft/internal.h"
+
+#define MONITOR_PERIOD_MS 500
+
+/* ---- configuration --------------------------------------------------------*/
+
+uint64_t repl_member_id(const char *name)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a: stable across builds */
+
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    return h == 0 ? 1 : h;
+}
+
+static int parse_member(struct repl_member *m, const char *item, size_t len,
+                        struct err *e)
+{
+    const char *eq = memchr(item, '=', len);
+    size_t name_len = eq != NULL ? (size_t)(eq - item) : 0;
+    size_t addr_len = eq != NULL ? len - name_len - 1 : 0;
+    char addr[REPL_ADDR_MAX];
+    char why[128];
+
+    if (eq == NULL || name_len == 0 || addr_len == 0)
+        return err_setf(e, -EINVAL, "--initial-cluster: '%.*s' is not "
+                        "NAME=HOST:PORT", (int)len, item);
+    if (name_len >= REPL_NAME_MAX || addr_len >= REPL_ADDR_MAX)
+        return err_setf(e, -EINVAL, "--initial-cluster: '%.*s' is too long",
+                        (int)len, item);
+    memcpy(addr, eq + 1, addr_len);
+    addr[addr_len] = '\0';
+    struct sockaddr_in sa;
+    if (repl_transport_parse_address(addr, &sa, why, sizeof why) != 0)
+        return err_setf(e, -EINVAL, "--initial-cluster: member '%.*s': %s",
+                        (int)name_len, item, why);
+    memcpy(m->name, item, name_len);
+    m->name[name_len] = '\0';
+    memcpy(m->address, addr, addr_len + 1);
+    m->id = repl_member_id(m->name);
+    return 0;
+}
+
+int repl_parse_cluster(struct repl_config *c, const char *text, struct err *e)
+{
+    const char *p = text;
+
+    c->n_members = 0;
+    while (*p != '\0') {
+        size_t len = strcspn(p, ",");
+        if (c->n_members == REPL_MAX_MEMBERS)
+            return err_setf(e, -EINVAL, "--initial-cluster: more than %d "
+                            "members", REPL_MAX_MEMBERS);
+        int rv = parse_member(&c->members[c->n_members], p, len, e);
+        if (rv != 0)
+            return rv;
+        for (unsigned i = 0; i < c->n_members; i++)
+            if (strcmp(c->members[i].name, c->members[c->n_members].name) == 0)
+                return err_setf(e, -EINVAL, "--initial-cluster: member '%s' "
+                                "appears twice", c->members[i].name);
+        c->n_members++;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    if (c->n_members == 0)
+        return err_setf(e, -EINVAL, "--initial-cluster: no member given");
+    return 0;
+}
+
+static void apply_defaults(struct repl_config *c)
+{
+    if (c->election_timeout_ms == 0)
+        c->election_timeout_ms = 300;
+    if (c->heartbeat_ms == 0 || c->heartbeat_ms >= c->election_timeout_ms)
+        c->heartbeat_ms = c->election_timeout_ms / 10;
+    if (c->snapshot_threshold == 0)
+        c->snapshot_threshold = 4096;
+    if (c->snapshot_trailing == 0)
+        c->snapshot_trailing = 8192;
+    if (c->max_batch_bytes == 0)
+        c->max_batch_bytes = 1 << 20;
+    if (c->max_inflight == 0)
+        c->max_inflight = 4;
+    if (c->stall_timeout_ms == 0)
+        c->stall_timeout_ms = 10000;
+}
+
+/* Find this member in the cluster list, or make a one-member cluster. */
+static int resolve_self(struct repl *r, struct err *e)
+{
+    struct repl_config *c = &r->cfg;
+
+    if (c->n_members == 0) {
+        struct repl_member *m = &c->members[0];
+        (void)snprintf(m->name, sizeof m->name, "%s", c->name);
+        (void)snprintf(m->address, sizeof m->address, "%s", c->peer_listen);
+        m->id = repl_member_id(c->name);
+        c->n_members = 1;
+    }
+    for (unsigned i = 0; i < c->n_members; i++) {
+        if (strcmp(c->members[i].name, c->name) == 0) {
+            r->id = c->members[i].id;
+            (void)snprintf(r->self_addr, sizeof r->self_addr, "%s",
+                           c->members[i].address);
+            return 0;
+        }
+    }
+    return err_setf(e, -EINVAL, "--name '%s' is not in --initial-cluster",
+                    c->name);
+}
+
+/* ---- lifecycle ------------------------------------------------------------*/
+
+static uint64_t boot_nonce(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)ts.tv_nsec ^
+           ((uint64_t)getpid() << 40);
+}
+
+int repl_new(uv_loop_t *loop, const struct repl_config *c, struct repl **ret,
+             struct err *e)
+{
+    struct repl *r;
+    struct stat st;
+    int rv;
+
+    if (c->name == NULL || *c->name == '\0')
+        return err_setf(e, -EINVAL, "--name is required");
+    if (c->data_dir == NULL || stat(c->data_dir, &st) != 0 ||
+        !S_ISDIR(st.st_mode))
+        return err_setf(e, -ENOENT, "--data-dir '%s' is not a directory",
+                        c->data_dir ? c->data_dir : "");
+    r = mem_calloc(1, sizeof *r);
+    if (r == NULL)
+        return err_setf(e, -ENOMEM, "out of memory");
+    r->loop = loop;
+    r->cfg = *c;
+    (void)snprintf(r->data_dir, sizeof r->data_dir, "%s", c->data_dir);
+    r->cfg.data_dir = r->data_dir;
+    apply_defaults(&r->cfg);
+    rv = resolve_self(r, e);
+    if (rv == 0 && (rv = store_new(NULL, &r->store)) != 0)
+        err_setf(e, rv, "creating the store: %s", err_str(rv));
+    if (rv != 0) {
+        mem_free(r);
+        return rv;
+    }
+    r->proposer_id = r->id ^ boot_nonce();
+    r->next_batch_id = 1;
+    *ret = r;
+    return 0;
+}
+
+static int init_raft(struct repl *r, struct err *e)
+{
+    const char *bind = r->cfg.peer_listen;
+    int rv;
+
+    rv = repl_transport_init(&r->transport, r->loop, bind);
+    if (rv != 0)
+        return err_setf(e, rv, "--peer-listen: %s", r->transport.iface.errmsg);
+    r->transport.data = r;
+    rv = raft_uv_init(&r->io, r->loop, r->data_dir, &r->transport.iface);
+    if (rv != 0)
+        return err_setf(e, -EIO, "data dir %s: %s", r->data_dir,
+                        r->io.errmsg);
+    /* Refuse to start on a corrupt log rather than move segments aside:
+     * that could silently drop acknowledged writes. */
+    raft_uv_set_auto_recovery(&r->io, false);
+    repl__fsm_init(r);
+    rv = raft_init(&r->raft, &r->io, &r->fsm, r->id, r->self_addr);
+    if (rv != 0) {
+        err_setf(e, -EIO, "raft_init: %s", raft_errmsg(&r->raft));
+        raft_uv_close(&r->io);
+        return -EIO;
+    }
+    r->raft_inited = true;
+    raft_set_election_timeout(&r->raft, r->cfg.election_timeout_ms);
+    raft_set_heartbeat_timeout(&r->raft, r->cfg.heartbeat_ms);
+    raft_set_pre_vote(&r->raft, true);
+    raft_set_snapshot_threshold(&r->raft, r->cfg.snapshot_threshold);
+    raft_set_snapshot_trailing(&r->raft, r->cfg.snapshot_trailing);
+    raft_set_max_inflight_entries(&r->raft, 256);
+    return 0;
+}
+
+static int bootstrap(struct repl *r, struct err *e)
+{
+    struct raft_configuration conf;
+    int rv = 0;
+
+    raft_configuration_init(&conf);
+    for (unsigned i = 0; i < r->cfg.n_members && rv == 0; i++)
+        rv = raft_configuration_add(&conf, r->cfg.members[i].id,
+                                    r->cfg.members[i].address, RAFT_VOTER);
+    if (rv == 0)
+        rv = raft_bootstrap(&r->raft, &conf);
+    raft_configuration_close(&conf);
+    if (rv == RAFT_CANTBOOTSTRAP)
+        return 0; /* the data dir already holds state: a restart */
+    if (rv != 0)
+        return err_setf(e, -EIO, "bootstrap: %s", raft_errmsg(&r->raft));
+    log_info("raft", "bootstrapped a %u-member cluster in %s",
+             r->cfg.n_members, r->data_dir);
+    return 0;
+}
+
+static void on_flush(uv_prepare_t *h)
+{
+    repl__flush(h->data);
+}
+
+static void log_role_change(struct repl *r)
+{
+    raft_id leader_id;
+    const char *leader_addr;
+    int state = raft_state(&r->raft);
+
+    raft_leader(&r->raft, &leader_id, &leader_addr);
+    if (leader_id != r->known_leader) {
+        r->known_leader = leader_id;
+        r->leader_changes++;
+        if (leader_id != 0)
+            log_info("raft", "leader is %llx at %s (term %llu)%s",
+                     (unsigned long long)leader_id, leader_addr,
+                     (unsigned long long)raft_current_term(&r->raft),
+                     leader_id == r->id ? ", this member" : "");
+        else
+            log_info("raft", "no leader known (term %llu)",
+                     (unsigned long long)raft_current_term(&r->raft));
+        repl__fwd_leader_changed(r);
+    }
+    if (state != r->last_state) {
+        r->last_state = state;
+        if (state != RAFT_LEADER)
+            repl__fail_open(r, -C8S_ENOLEADER);
+    }
+}
+
+static void on_check(uv_check_t *h)
+{
+    struct repl *r = h->data;
+
+    if (r->closing)
+        return;
+    log_role_change(r);
+    repl__release_rev_waits(r, false);
+}
+
+/* Liveness: libraft may fail internally without telling us (LIBRAFT-NOTES
+ * §1, §6c). Exit for a supervised restart when committed entries stop being
+ * applied, or when our own proposals stop committing while we still lead. */
+static void on_monitor(uv_timer_t *h)
+{
+    struct repl *r = h->data;
+    uint64_t now = repl__now_ms(r);
+    raft_index commit = raft_commit_index(&r->raft);
+    raft_index applied = raft_last_applied(&r->raft);
+
+    if (applied >= commit || applied != r->stall_applied) {
+        r->stall_applied = applied;
+        r->stall_since_ms = now;
+    } else if (now - r->stall_since_ms > r->cfg.stall_timeout_ms) {
+        log_error("raft", "stalled: commit index %llu but applied %llu for "
+                  "%llu ms; exiting for a clean restart",
+                  (unsigned long long)commit, (unsigned long long)applied,
+                  (unsigned long long)(now - r->stall_since_ms));
+        exit(REPL_EXIT_STALLED);
+    }
+    if (r->inflight != NULL && repl__is_leader(r) &&
+        now - r->inflight->proposed_ms > r->cfg.stall_timeout_ms) {
+        log_error("raft", "stalled: a proposal has not committed in %llu ms "
+                  "while leading; exiting for a clean restart",
+                  (unsigned long long)(now - r->inflight->proposed_ms));
+        exit(REPL_EXIT_STALLED);
+    }
+}
+
+static int start_handles(struct repl *r)
+{
+    uv_prepare_init(r->loop, &r->flush);
+    uv_check_init(r->loop, &r->watch);
+    uv_timer_init(r->loop, &r->monitor);
+    r->flush.data = r->watch.data = r->monitor.data = r;
+    r->open_handles = 3;
+    uv_prepare_start(&r->flush, on_flush);
+    uv_check_start(&r->watch, on_check);
+    uv_timer_start(&r->monitor, on_monitor, MONITOR_PERIOD_MS,
+                   MONITOR_PERIOD_MS);
+    return 0;
+}
+
+int repl_start(struct repl *r, struct err *e)
+{
+    int rv = init_raft(r, e);
+
+    if (rv != 0)
+        return rv;
+    rv = bootstrap(r, e);
+    if (rv != 0)
+        return rv;
+    rv = repl__fwd_init(r);
+    if (rv != 0)
+        return err_setf(e, rv, "forward channel: %s", err_str(rv));
+    rv = raft_start(&r->raft);
+    if (rv != 0)
+        return err_setf(e, -EIO,
+                        "cannot start from %s: %s. If the log or a snapshot is "
+                        "corrupt, move the data dir aside and restart this "
+                        "member empty: it catches up from the others",
+                        r->data_dir, raft_errmsg(&r->raft));
+    r->started = true;
+    r->last_state = raft_state(&r->raft);
+    log_info("raft", "member %s (%llx) started at %s, store revision %llu",
+             r->cfg.name, (unsigned long long)r->id, r->self_addr,
+             (unsigned long long)store_current_rev(r->store));
+    return start_handles(r);
+}
+
+int repl_submit(struct repl *r, struct repl_req *req,
+                const struct store_op *ops, size_t n_ops)
+{
+    if (r->closing)
+        return -C8S_ESHUTDOWN;
+    if (repl__is_leader(r))
+        return repl__submit_local(r, req, ops, n_ops);
+    return repl__fwd_submit(r, req, ops, n_ops);
+}
+
+int repl_read_index(struct repl *r, struct repl_req *req)
+{
+    if (r->closing)
+        return -C8S_ESHUTDOWN;
+    if (repl__is_leader(r))
+        return repl__read_local(r, req);
+    return repl__fwd_read(r, req);
+}
+
+struct store *repl_store(struct repl *r)
+{
+    return r->store;
+}
+
+void repl_get_status(struct repl *r, struct repl_status *ret)
+{
+    raft_id leader_id = 0;
+    const char *addr = NULL;
+
+    if (r->started)
+        raft_leader(&r->raft, &leader_id, &addr);
+    ret->id = r->id;
+    ret->leader_id = leader_id;
+    ret->state = r->started ? raft_state_name(raft_state(&r->raft)) : "stopped";
+    ret->term = r->started ? raft_current_term(&r->raft) : 0;
+    ret->commit_index = r->started ? raft_commit_index(&r->raft) : 0;
+    ret->applied_index = r->started ? raft_last_applied(&r->raft) : 0;
+    ret->rev = store_current_rev(r->store);
+    ret->leader_changes = r->leader_changes;
+}
+
+/* ---- shutdown -----------------------------------------------------------*/
+
+static void maybe_done(struct repl *r)
+{
+    if (r->open_handles == 0 && !r->raft_inited && r->close_cb != NULL) {
+        void (*cb)(struct repl *) = r->close_cb;
+        r->close_cb = NULL;
+        cb(r);
+    }
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+    struct repl *r = h->data;
+
+    r->open_handles--;
+    maybe_done(r);
+}
+
+static void raft_closed(struct raft *raft)
+{
+    struct repl *r = raft->data;
+
+    raft_uv_close(&r->io);
+    r->raft_inited = false;
+    repl__release_rev_waits(r, true);
+    log_info("raft", "member %s stopped", r->cfg.name);
+    maybe_done(r);
+}
+
+static void close_raft(struct repl *r)
+{
+    repl__fail_open(r, -C8S_ESHUTDOWN);
+    repl__fwd_close(r);
+    if (r->open_handles > 0) {
+        uv_close((uv_handle_t *)&r->flush, handle_closed);
+        uv_close((uv_handle_t *)&r->watch, handle_closed);
+        uv_close((uv_handle_t *)&r->monitor, handle_closed);
+    }
+    if (r->raft_inited) {
+        r->raft.data = r;
+        raft_close(&r->raft, raft_closed);
+    } else {
+        maybe_done(r);
+    }
+}
+
+static void transfer_done(struct raft_transfer *req)
+{
+    struct repl *r = req->data;
+    raft_id id;
+    const char *addr;
+
+    raft_leader(&r->raft, &id, &addr);
+    log_info("raft", "leadership transferred to %llx", (unsigned long long)id);
+    close_raft(r);
+}
+
+void repl_close(struct repl *r, void (*cb)(struct repl *r))
+{
+    if (r->closing)
+        return;
+    r->closing = true;
+    r->close_cb = cb;
+    if (r->started && raft_state(&r->raft) == RAFT_LEADER &&
+        r->cfg.n_members > 1) {
+        r->transfer.data = r;
+        if (raft_transfer(&r->raft, &r->transfer, 0, transfer_done) == 0) {
+            log_info("raft", "shutting down: transferring leadership");
+            return;
+        }
+    }
+    close_raft(r);
+}
+
+void repl_free(struct repl *r)
+{
+    if (r == NULL)
+        return;
+    store_free(r->store);
+    mem_free(r->fwd_server);
+    mem_free(r->fwd_client);
+    mem_free(r);
+}

@@ -1,0 +1,481 @@
+/* c8s-master processes on loopback: election, replication, forwarding,
+ * crash recovery, catch-up by snapshot, clean shutdown, bad input. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/lib/proc.h"
+#include "tests/lib/unit.h"
+#include "tests/raft/sclient.h"
+
+#define N_MAX 3
+#define CALL_MS 3000
+
+struct member {
+    char name[8];           /* "m0", "m1", ... */
+    char addr[32];          /* Peer address. */
+    char dir[512];          /* Data dir. */
+    struct tproc *p;        /* Its process. */
+    bool down;              /* Stopped on purpose: do not restart. */
+    int restarts;           /* Crash restarts by supervise(). */
+    struct sclient *c;      /* Client connected to it. */
+};
+
+struct cluster {
+    struct member m[N_MAX];
+    int n;
+    char spec[256];         /* --initial-cluster value. */
+    const char *extra[4];   /* Extra flags for every member. */
+};
+
+static void cluster_free(void *arg)
+{
+    struct cluster *cl = arg;
+
+    for (int i = 0; i < cl->n; i++)
+        sclient_free(cl->m[i].c);
+}
+
+static void member_start(struct cluster *cl, int i)
+{
+    struct member *m = &cl->m[i];
+    const char *argv[20] = {tproc_built("c8s-master"), "--name", m->name,
+                      "--data-dir", m->dir, "--peer-listen", m->addr,
+                      "--initial-cluster", cl->spec};
+    int argc = 9;
+
+    for (int k = 0; k < 4 && cl->extra[k] != NULL; k++)
+        argv[argc++] = cl->extra[k];
+    if (m->p == NULL)
+        m->p = tproc_start(m->name, argv);
+    else
+        tproc_restart(m->p);
+}
+
+static void cluster_start(struct cluster *cl, int n)
+{
+    size_t len = 0;
+
+    cl->n = n;
+    for (int i = 0; i < n; i++) {
+        struct member *m = &cl->m[i];
+        snprintf(m->name, sizeof m->name, "m%d", i);
+        snprintf(m->addr, sizeof m->addr, "127.0.0.1:%d", tproc_free_port());
+        snprintf(m->dir, sizeof m->dir, "%s/%s", unit_tmpdir(), m->name);
+        len += (size_t)snprintf(cl->spec + len, sizeof cl->spec - len, "%s%s=%s",
+                                i > 0 ? "," : "", m->name, m->addr);
+        m->c = sclient_new(m->addr);
+    }
+    unit_defer(cluster_free, cl);
+    for (int i = 0; i < n; i++)
+        member_start(cl, i);
+}
+
+static long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Index of the member every running member agrees leads, or fail. */
+static int wait_leader(struct cluster *cl, int timeout_ms)
+{
+    long deadline = now_ms() + timeout_ms;
+
+    while (now_ms() < deadline) {
+        uint64_t leader = 0;
+        bool agree = true;
+        for (int i = 0; i < cl->n && agree; i++) {
+            struct sclient_status st;
+            if (cl->m[i].p->pid <= 0)
+                continue;
+            if (sclient_status(cl->m[i].c, &st, 500) != 0 || st.leader_id == 0 ||
+                (leader != 0 && st.leader_id != leader))
+                agree = false;
+            else
+                leader = st.leader_id;
+        }
+        for (int i = 0; agree && i < cl->n; i++) {
+            struct sclient_status st;
+            if (cl->m[i].p->pid > 0 && sclient_status(cl->m[i].c, &st, 500) == 0 &&
+                st.id == leader && strcmp(st.state, "leader") == 0)
+                return i;
+        }
+        usleep(50000);
+    }
+    unit_fail(__FILE__, __LINE__, "no agreed leader within %d ms", timeout_ms);
+}
+
+/* Put with retries until acknowledged (the store answers unknown or no
+ * leader during failover; PUT is idempotent for a given value). */
+static void put_acked(struct cluster *cl, int via, const char *name,
+                      const char *value)
+{
+    long deadline = now_ms() + 15000;
+    int rv;
+
+    do {
+        rv = sclient_put(cl->m[via].c, name, value, strlen(value), CALL_MS,
+                         NULL);
+        if (rv == 0)
+            return;
+        via = (via + 1) % cl->n;
+        if (cl->m[via].p->pid <= 0)
+            via = (via + 1) % cl->n;
+        usleep(20000);
+    } while (now_ms() < deadline);
+    unit_fail(__FILE__, __LINE__, "put %s never acknowledged: %s", name,
+              err_str(rv));
+}
+
+/* Each running member has exactly @value under @name. */
+static void assert_value_everywhere(struct cluster *cl, const char *name,
+                                    const char *value)
+{
+    for (int i = 0; i < cl->n; i++) {
+        char buf[256];
+        size_t len = 0;
+        uint64_t rev;
+        if (cl->m[i].p->pid <= 0)
+            continue;
+        int rv = sclient_get(cl->m[i].c, name, buf, sizeof buf, &len, &rev,
+                             CALL_MS);
+        ASSERT_MSG(rv == 0, "%s on %s: %s", name, cl->m[i].name, err_str(rv));
+        ASSERT_MSG(len == strlen(value) && memcmp(buf, value, len) == 0,
+                   "%s on %s: got '%.*s', want '%s'", name, cl->m[i].name,
+                   (int)len, buf, value);
+    }
+}
+
+/* Restart members that died on their own, as systemd's Restart=always does
+ * in production: libraft 0.22.1 has crash bugs that a restart recovers from
+ * (LIBRAFT-NOTES §6c), and the liveness monitor exits on purpose. */
+static void supervise(struct cluster *cl)
+{
+    for (int i = 0; i < cl->n; i++) {
+        struct member *m = &cl->m[i];
+        if (m->down || m->p == NULL || !tproc_exited(m->p))
+            continue;
+        fprintf(stderr, "# %s exited on its own (status 0x%x), restarting\n",
+                m->name, m->p->status);
+        m->restarts++;
+        tproc_restart(m->p);
+    }
+}
+
+/* All running members reach the same revision with identical stores. */
+static void wait_converged(struct cluster *cl, int timeout_ms)
+{
+    long deadline = now_ms() + timeout_ms;
+    struct sclient_status st[N_MAX];
+
+    while (now_ms() < deadline) {
+        supervise(cl);
+        bool same = true;
+        int first = -1;
+        for (int i = 0; i < cl->n && same; i++) {
+            if (cl->m[i].p->pid <= 0)
+                continue;
+            if (sclient_status(cl->m[i].c, &st[i], 1000) != 0) {
+                same = false;
+                break;
+            }
+            if (first < 0)
+                first = i;
+            else if (st[i].rev != st[first].rev ||
+                     st[i].digest != st[first].digest)
+                same = false;
+        }
+        if (same && first >= 0)
+            return;
+        usleep(50000);
+    }
+    unit_fail(__FILE__, __LINE__, "members did not converge in %d ms",
+              timeout_ms);
+}
+
+static void name_of(char *buf, size_t size, int i)
+{
+    snprintf(buf, size, "key-%05d", i);
+}
+
+static void value_of(char *buf, size_t size, int i, int round)
+{
+    snprintf(buf, size, "value-%d-round-%d", i, round);
+}
+
+TEST_T(cluster, elects_a_leader_and_replicates_writes_from_any_member, 60)
+{
+    static struct cluster cl; /* outlives the test body: cleanups use it */
+    char name[32], value[64];
+
+    cluster_start(&cl, 3);
+    int leader = wait_leader(&cl, 10000);
+    int follower = (leader + 1) % 3;
+    for (int i = 0; i < 60; i++) {
+        name_of(name, sizeof name, i);
+        value_of(value, sizeof value, i, 0);
+        int via = i % 2 == 0 ? leader : follower;
+        uint64_t rev = 0;
+        ASSERT_EQ(sclient_put(cl.m[via].c, name, value, strlen(value), CALL_MS,
+                              &rev), 0);
+        /* Read your writes on the member that answered. */
+        char buf[64];
+        size_t len;
+        uint64_t mod;
+        ASSERT_EQ(sclient_get(cl.m[via].c, name, buf, sizeof buf, &len, &mod,
+                              CALL_MS), 0);
+        ASSERT_UEQ(mod, rev);
+    }
+    wait_converged(&cl, 10000);
+    for (int i = 0; i < 60; i += 7) {
+        name_of(name, sizeof name, i);
+        value_of(value, sizeof value, i, 0);
+        assert_value_everywhere(&cl, name, value);
+    }
+}
+
+TEST_T(cluster, create_conflicts_and_preconditions_hold_across_members, 60)
+{
+    static struct cluster cl; /* outlives the test body: cleanups use it */
+    uint64_t rev1, rev2;
+
+    cluster_start(&cl, 3);
+    int leader = wait_leader(&cl, 10000);
+    int f = (leader + 1) % 3;
+    struct store_op create = {.type = STORE_OP_CREATE, .resource = "pods",
+                              .ns = "default", .name = "p", .value = "v1",
+                              .value_len = 2};
+    ASSERT_EQ(sclient_txn(cl.m[f].c, &create, 1, CALL_MS, &rev1), 0);
+    ASSERT_EQ(sclient_txn(cl.m[leader].c, &create, 1, CALL_MS, NULL),
+              -C8S_EEXISTS);
+    struct store_op update = {.type = STORE_OP_UPDATE, .resource = "pods",
+                              .ns = "default", .name = "p", .value = "v2",
+                              .value_len = 2, .expect_rev = rev1};
+    ASSERT_EQ(sclient_txn(cl.m[f].c, &update, 1, CALL_MS, &rev2), 0);
+    ASSERT(rev2 > rev1);
+    /* The same precondition again is stale now. */
+    ASSERT_EQ(sclient_txn(cl.m[(f + 1) % 3].c, &update, 1, CALL_MS, NULL),
+              -C8S_ECONFLICT);
+}
+
+TEST_T(cluster, linearizable_read_point_covers_acknowledged_writes, 60)
+{
+    static struct cluster cl; /* outlives the test body: cleanups use it */
+    uint64_t wrote, read;
+
+    cluster_start(&cl, 3);
+    int leader = wait_leader(&cl, 10000);
+    for (int i = 0; i < 20; i++) {
+        ASSERT_EQ(sclient_put(cl.m[leader].c, "k", "v", 1, CALL_MS, &wrote), 0);
+        /* A read that starts after the ack, on any member, sees it. */
+        int other = (leader + 1 + i % 2) % 3;
+        ASSERT_EQ(sclient_read(cl.m[other].c, CALL_MS, &read), 0);
+        ASSERT_MSG(read >= wrote, "read point %llu < acknowledged %llu",
+                   (unsigned long long)read, (unsigned long long)wrote);
+    }
+}
+
+TEST_T(cluster, kill_9_of_the_leader_during_writes_loses_nothing, 120)
+{
+    static struct cluster cl; /* outlives the test body: cleanups use it */
+    char name[32], value[64];
+    const int n_keys = 300;
+
+    cluster_start(&cl, 3);
+    int leader = wait_leader(&cl, 10000);
+    for (int i = 0; i < n_keys; i++) {
+        if (i == n_keys / 3) {
+            tproc_signal(cl.m[leader].p, SIGKILL);
+            (void)tproc_stop(cl.m[leader].p, 5000);
+        }
+        if (i == 2 * n_keys / 3)
+            member_start(&cl, leader); /* comes back and catches up */
+        name_of(name, sizeof name, i);
+        value_of(value, sizeof value, i, 1);
+        put_acked(&cl, i % 3, name, value);
+    }
+    wait_leader(&cl, 10000);
+    wait_converged(&cl, 20000);
+    for (int i = 0; i < n_keys; i++) {
+        name_of(name, sizeof name, i);
+        value_of(value, sizeof value, i, 1);
+        assert_value_everywhere(&cl, name, value);
+    }
+}
+
+TEST_T(cluster, kill_9_of_every_member_then_restart_keeps_acknowledged_writes, 120)
+{
+    static struct cluster cl; /* outlives the test body: cleanups use it */
+    char name[32], value[64];
+
+    cluster_start(&cl, 3);
+    int leader = wait_leader(&cl, 10000);
+    for (int i = 0; i < 200; i++) {
+        name_of(name, sizeof name, i);
+        value_of(value, sizeof value, i, 2);
+        put_acked(&cl, (leader + i) % 3, name, value);
+    }
+    for (int i = 0; i < 3; i++)
+        tproc_signal(cl.m[i].p, SIGKILL);
+    for (int i = 0; i < 3; i++)
+        (void)tproc_stop(cl.m[i].p, 5000);
+    for (int i = 0; i < 3; i++)
+        member_start(&cl, i);
+    wait_leader(&cl, 15000);
+    wait_converged(&cl, 20000);
+    for (int i = 0; i < 200; i++) {
+        name_of(name, sizeof name, i);
+        value_of(value, sizeof value, i, 2);
+        assert_value_everywhere(&cl, name, value);
+    }
+}
+
+static void remove_tree(const char *path)
+{
+    char cmd[600];
+
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    ASSERT_EQ(system(cmd), 0);
+}
+
+TEST_T(cluster, a_member_with_a_wiped_data_dir_catches_up_by_snapshot, 120)
+{
+    static struct cluster cl = {.extra = {"--snapshot-threshold", "64",
+                                          "--snapshot-trailing", "16"}};
+    char name[32], value[64];
+
+    cluster_start(&cl, 3);
+    int leader = wait_leader(&cl, 10000);
+    int victim = (leader + 1) % 3;
+    cl.m[victim].down = true;
+    (void)tproc_stop(cl.m[victim].p, 5000);
+    remove_tree(cl.m[victim].dir);
+    /* Enough entries for the log the victim needs to be compacted away. */
+    for (int i = 0; i < 400; i++) {
+        name_of(name, sizeof name, i);
+        value_of(value, sizeof value, i, 3);
+        put_acked(&cl, leader, name, value);
+    }
+    cl.m[victim].down = false;
+    member_start(&cl, victim);
+    wait_converged(&cl, 30000);
+    char *log = tproc_log(cl.m[victim].p);
+    ASSERT_STR_CONTAINS(log, "restored snapshot");
+    free(log);
+    name_of(name, sizeof name, 399);
+    value_of(value, sizeof value, 399, 3);
+    assert_value_everywhere(&cl, name, value);
+}
+
+TEST_T(cluster, sigterm_hands_over_leadership_and_exits_0, 60)
+{
+    static struct cluster cl; /* outlives the test body: cleanups use it */
+
+    cluster_start(&cl, 3);
+    int leader = wait_leader(&cl, 10000);
+    put_acked(&cl, leader, "before", "1");
+    int status = tproc_stop(cl.m[leader].p, 5000);
+    ASSERT(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+    char *log = tproc_log(cl.m[leader].p);
+    ASSERT_STR_CONTAINS(log, "leadership transferred");
+    free(log);
+    int next = wait_leader(&cl, 5000);
+    ASSERT_NE(next, leader);
+    put_acked(&cl, next, "after", "2");
+}
+
+/* A damaged log must stop the member with a message naming the file, not
+ * be skipped (that could drop acknowledged writes). */
+TEST_T(cluster, a_corrupt_segment_refuses_to_start, 60)
+{
+    static struct cluster cl; /* outlives the test body: cleanups use it */
+    char path[1024] = "";
+    struct dirent *de;
+
+    cluster_start(&cl, 1);
+    wait_leader(&cl, 10000);
+    for (int i = 0; i < 50; i++)
+        put_acked(&cl, 0, "k", "some value that lands in the log");
+    ASSERT_EQ(tproc_stop(cl.m[0].p, 5000), 0);
+    DIR *d = opendir(cl.m[0].dir);
+    ASSERT(d != NULL);
+    while ((de = readdir(d)) != NULL)
+        if (strncmp(de->d_name, "open-", 5) == 0 || strchr(de->d_name, '-'))
+            if (strncmp(de->d_name, "snapshot", 8) != 0 && path[0] == '\0')
+                snprintf(path, sizeof path, "%s/%s", cl.m[0].dir, de->d_name);
+    closedir(d);
+    ASSERT_MSG(path[0] != '\0', "no segment found in %s", cl.m[0].dir);
+    int fd = open(path, O_WRONLY);
+    ASSERT(fd >= 0);
+    /* Overwrite the first entry's header and checksums. */
+    ASSERT_EQ(pwrite(fd, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+                         "\xff\xff\xff\xff", 16, 8), 16);
+    close(fd);
+    member_start(&cl, 0);
+    for (int i = 0; i < 100 && !tproc_exited(cl.m[0].p); i++)
+        usleep(50000);
+    ASSERT_MSG(tproc_exited(cl.m[0].p), "member started on a corrupt log");
+    ASSERT(WIFEXITED(cl.m[0].p->status) && WEXITSTATUS(cl.m[0].p->status) != 0);
+    char *log = tproc_log(cl.m[0].p);
+    ASSERT_STR_CONTAINS(log, "cannot start from");
+    free(log);
+}
+
+static int run_master(const char *const args[], char **out)
+{
+    const char *argv[16] = {tproc_built("c8s-master")};
+    int i = 1;
+
+    for (; args[i - 1] != NULL && i < 15; i++)
+        argv[i] = args[i - 1];
+    argv[i] = NULL;
+    struct tproc *p = tproc_start("bad-flags", argv);
+    for (int k = 0; k < 500 && !tproc_exited(p); k++)
+        usleep(10000);
+    int status = tproc_stop(p, 5000);
+    *out = tproc_log(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST_T(cluster, wrong_flags_are_usage_errors_naming_the_flag, 30)
+{
+    char dir[600];
+    char *out;
+
+    snprintf(dir, sizeof dir, "%s/d", unit_tmpdir());
+    const char *a1[] = {"--name", "a", "--data-dir", dir, NULL};
+    ASSERT_EQ(run_master(a1, &out), 2);
+    ASSERT_STR_CONTAINS(out, "--peer-listen is required");
+    free(out);
+    const char *a2[] = {"--name", "a", "--data-dir", dir, "--peer-listen",
+                  "localhost:1", NULL};
+    ASSERT_NE(run_master(a2, &out), 0);
+    ASSERT_STR_CONTAINS(out, "--peer-listen");
+    free(out);
+    const char *a3[] = {"--name", "a", "--data-dir", dir, "--peer-listen",
+                  "127.0.0.1:1", "--initial-cluster", "b=127.0.0.1:2", NULL};
+    ASSERT_EQ(run_master(a3, &out), 2);
+    ASSERT_STR_CONTAINS(out, "--name 'a' is not in --initial-cluster");
+    free(out);
+    const char *a4[] = {"--bogus", NULL};
+    ASSERT_EQ(run_master(a4, &out), 2);
+    ASSERT_STR_CONTAINS(out, "'--bogus'");
+    free(out);
+    const char *a5[] = {"--name", "a", "--data-dir", dir, "--peer-listen",
+                  "127.0.0.1:1", "--election-timeout", "soon", NULL};
+    ASSERT_EQ(run_master(a5, &out), 2);
+    ASSERT_STR_CONTAINS(out, "--election-timeout");
+    free(out);
+}
+
+UNIT_MAIN()
