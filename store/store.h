@@ -173,13 +173,16 @@ struct store_watch_opts {
     const char *ns;         /* NULL: every namespace. */
     const char *field;      /* NULL: any. Events whose new OR previous
                              * version has this field value are delivered. */
-    store_rev after_rev;    /* Deliver events with rev > after_rev.
-                             * 0: from the current revision on. */
+    store_rev after_rev;    /* Deliver events with rev > after_rev (0: from
+                             * the first revision, if still in history). */
     store_watch_cb cb;
     void *arg;
+    bool from_current;      /* Ignore after_rev: start at the current
+                             * revision (what "watch from now" means). */
 };
 
 /* -C8S_ETOOOLD if after_rev < compact_rev (history needed is gone);
+ * a store that never compacted has all history, so after_rev 0 works;
  * -C8S_EFUTUREREV if after_rev > current. Cost of delivering one event is
  * O(watchers that match it), not O(all watchers). */
 int store_watch_open(struct store *s, const struct store_watch_opts *o,

@@ -113,7 +113,7 @@ static int check_start(const struct store *s, store_rev after)
 {
     if (after > s->db.current_rev)
         return -C8S_EFUTUREREV;
-    if (after != 0 && after < s->db.compact_rev)
+    if (after < s->db.compact_rev)
         return -C8S_ETOOOLD;
     return 0;
 }
@@ -121,7 +121,7 @@ static int check_start(const struct store *s, store_rev after)
 static int start(struct store *s, struct store_watch *w, store_rev after)
 {
     w->s = s;
-    w->last_rev = w->cursor = after != 0 ? after : s->db.current_rev;
+    w->last_rev = w->cursor = after;
     w->replaying = w->cursor < s->db.current_rev;
     w->group = join_group(s, w);
     if (w->group == NULL)
@@ -142,7 +142,8 @@ int store_watch_open(struct store *s, const struct store_watch_opts *o,
                      struct store_watch **ret)
 {
     struct store_watch *w;
-    int rv = check_start(s, o->after_rev);
+    store_rev after = o->from_current ? s->db.current_rev : o->after_rev;
+    int rv = check_start(s, after);
 
     if (rv != 0)
         return rv;
@@ -151,7 +152,7 @@ int store_watch_open(struct store *s, const struct store_watch_opts *o,
     w = watch_alloc(o);
     if (w == NULL)
         return -ENOMEM;
-    rv = start(s, w, o->after_rev);
+    rv = start(s, w, after);
     if (rv != 0) {
         mem_free(w);
         return rv;

@@ -48,7 +48,7 @@ TEST(fault, txn)
         {STORE_OP_CREATE, "pods", "ns", "fresh", "v", 1, NULL, 0},
         {STORE_OP_PUT, "pods", "ns", "fresh", "w", 1, "g", 0},
     };
-    struct store_watch_opts o = {.resource = "pods"};
+    struct store_watch_opts o = {.resource = "pods", .from_current = true};
     struct store_watch *w;
     struct snap before;
     int rv, delay;

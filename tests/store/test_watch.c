@@ -214,6 +214,35 @@ TEST(watch, progress_coalesces)
 
 /* A watcher that never drains is closed with -C8S_ESLOW at its bound, while
  * a fast one keeps receiving everything; the slow one can resume. */
+/* after_rev 0 means "from the first revision" (a client that listed an
+ * empty store at revision 0 must not miss what came next); "from now" is
+ * asked for explicitly. */
+TEST(watch, after_rev_zero_replays_from_the_start_and_from_current_does_not)
+{
+    struct store *s = tstore_store(0);
+    struct store_watch_opts all = {.resource = "pods"};
+    struct store_watch_opts now = {.resource = "pods", .from_current = true};
+    struct store_watch *w0, *wn;
+    struct store_event ev;
+
+    ASSERT_EQ(tstore_create(s, "pods", "", "a", "v"), 0);
+    ASSERT_EQ(tstore_create(s, "pods", "", "b", "v"), 0);
+    ASSERT_EQ(store_watch_open(s, &all, &w0), 0);
+    ASSERT_EQ(store_watch_open(s, &now, &wn), 0);
+    ASSERT_EQ(store_watch_next(w0, &ev), 0);
+    ASSERT_UEQ(ev.rev, 1);
+    store_event_done(&ev);
+    ASSERT_EQ(store_watch_next(wn, &ev), -EAGAIN);
+    ASSERT_EQ(tstore_create(s, "pods", "", "c", "v"), 0);
+    ASSERT_EQ(store_watch_next(wn, &ev), 0);
+    ASSERT_UEQ(ev.rev, 3);
+    store_event_done(&ev);
+    store_watch_close(w0);
+    store_watch_close(wn);
+    ASSERT_EQ(store_compact(s, 2), 0);
+    ASSERT_EQ(store_watch_open(s, &all, &w0), -C8S_ETOOOLD);
+}
+
 TEST(watch, slow_watcher_is_closed_fast_one_continues)
 {
     struct store *s = tstore_store(10);
@@ -222,8 +251,8 @@ TEST(watch, slow_watcher_is_closed_fast_one_continues)
     int got = 0;
 
     ASSERT_EQ(tstore_create(s, "pods", "", "a", "v"), 0);
-    slow = open_watch(s, "pods", NULL, NULL, 0, count_cb, NULL);
-    fast = open_watch(s, "pods", NULL, NULL, 0, NULL, NULL);
+    slow = open_watch(s, "pods", NULL, NULL, 1, count_cb, NULL);
+    fast = open_watch(s, "pods", NULL, NULL, 1, NULL, NULL);
     calls = 0;
     for (int i = 0; i < 100; i++) {
         ASSERT_EQ(tstore_put(s, "pods", "", "a", "v"), 0);
