@@ -22,13 +22,20 @@ static const char usage_text[] =
     "                  [--initial-cluster NAME=HOST:PORT,...]\n"
     "                  [--api-listen HOST:PORT] [--election-timeout MS]\n"
     "                  [--snapshot-threshold N] [--snapshot-trailing N]\n"
+    "                  [--history-min-age MS] [--compact-interval MS]\n"
+    "                  [--min-free-mb N]\n"
     "                  [--log-level debug|info|warn|error] [--log-json]\n"
     "\n"
     "Runs one member of a c8s control plane. Without --initial-cluster the\n"
     "member forms a single-member cluster. Every member of a cluster gets the\n"
     "same --initial-cluster list. SIGTERM shuts down cleanly (leadership is\n"
     "handed over first); exit status 70 means raft stalled and the member\n"
-    "must be restarted (the systemd unit does that).\n";
+    "must be restarted (the systemd unit does that).\n"
+    "\n"
+    "History (for watches and reads at old revisions) is kept at least\n"
+    "--history-min-age (default 300000 ms) and compacted automatically.\n"
+    "Writes are refused while the data dir has less than --min-free-mb\n"
+    "(default 64) MiB free.\n";
 
 struct options {
     struct repl_config cfg;     /* Replication settings. */
@@ -55,7 +62,7 @@ static int parse_uint(const char *flag, const char *s, unsigned *ret)
 
     errno = 0;
     v = strtoul(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v == 0 || v > 600000)
+    if (errno != 0 || end == s || *end != '\0' || v == 0 || v > 100000000)
         return usage_error("%s needs a positive number, not '%s'", flag, s);
     *ret = (unsigned)v;
     return 0;
@@ -79,6 +86,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"api-listen", required_argument, NULL, 'a'},
         {"election-timeout", required_argument, NULL, 'e'},
         {"snapshot-threshold", required_argument, NULL, 's'},
+        {"history-min-age", required_argument, NULL, 'H'},
+        {"compact-interval", required_argument, NULL, 'C'},
+        {"min-free-mb", required_argument, NULL, 'F'},
         {"snapshot-trailing", required_argument, NULL, 't'},
         {"log-level", required_argument, NULL, 'l'},
         {"log-json", no_argument, NULL, 'j'},
@@ -111,6 +121,21 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 't':
             if ((rv = parse_uint("--snapshot-trailing", optarg,
                                  &o->cfg.snapshot_trailing)) != 0)
+                return rv;
+            break;
+        case 'H':
+            if ((rv = parse_uint("--history-min-age", optarg,
+                                 &o->cfg.history_min_age_ms)) != 0)
+                return rv;
+            break;
+        case 'F':
+            if ((rv = parse_uint("--min-free-mb", optarg,
+                                 &o->cfg.min_free_mb)) != 0)
+                return rv;
+            break;
+        case 'C':
+            if ((rv = parse_uint("--compact-interval", optarg,
+                                 &o->cfg.compact_interval_ms)) != 0)
                 return rv;
             break;
         case 'l':

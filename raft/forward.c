@@ -531,7 +531,8 @@ static int serve_one(struct fwd_conn *fc, uint64_t kind, uint64_t id,
     else if (leader)
         rv = repl__read_local(fc->r, &op->req);
     else if (kind == REPL_FWD_TXN)
-        rv = forward_encoded(fc->r, &op->req, payload, len);
+        rv = fc->r->disk_low ? -ENOSPC
+                             : forward_encoded(fc->r, &op->req, payload, len);
     else
         rv = repl__fwd_read(fc->r, &op->req);
     if (rv != 0) {
@@ -590,7 +591,7 @@ static int serve_status(struct fwd_conn *fc, uint64_t id)
         digest = crc32_update(0, snap, snap_len);
     free(snap);
     mp_writer_init(&w);
-    mp_write_array(&w, 9);
+    mp_write_array(&w, 10);
     mp_write_uint(&w, st.id);
     mp_write_uint(&w, st.leader_id);
     mp_write_str(&w, st.state);
@@ -600,6 +601,7 @@ static int serve_status(struct fwd_conn *fc, uint64_t id)
     mp_write_uint(&w, st.rev);
     mp_write_uint(&w, store_key_count(fc->r->store));
     mp_write_uint(&w, digest);
+    mp_write_uint(&w, st.compact_rev);
     res.rev = st.rev;
     res.value = w.buf;
     res.value_len = w.len;

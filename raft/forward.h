@@ -8,7 +8,8 @@
  *   2 READ    payload nil: a linearizable read point (leader only);
  *   3 GET     payload: "resource\0ns\0name"; served from the local store;
  *   4 STATUS  payload nil; served locally: msgpack [id, leader_id, state,
- *             term, commit_index, applied_index, rev, keys, digest] where
+ *             term, commit_index, applied_index, rev, keys, digest,
+ *             compact_rev] where
  *             digest is the CRC-32 of the store's snapshot bytes.
  * Response: [req_id, code, failed_op, rev, payload (bin or nil)]. A member
  * that does not lead answers TXN and READ with -C8S_ENOLEADER; it never

@@ -21,7 +21,10 @@ struct repl__batch {
     struct repl *r;             /* Owner. */
     uint64_t id;                /* batch_id in the entry header. */
     struct store_batch enc;     /* Encoded commands. */
-    struct repl__queue writes;  /* One request per TXN command, in order. */
+    struct repl_req **cmd_req;  /* Request answered by each command (NULL
+                                 * for the leader's own, e.g. COMPACT). */
+    size_t cmd_cap;             /* Slots in cmd_req. */
+    size_t n_waiting;           /* Non-NULL entries in cmd_req. */
     struct repl__queue reads;   /* Read points answered by this entry. */
     struct raft_apply apply;    /* libraft request while proposed. */
     struct store_batch_result res; /* Filled by the FSM when applied. */
@@ -73,6 +76,8 @@ struct repl {
     raft_index stall_commit;    /* Liveness: commit index last checked. */
     raft_index stall_applied;   /* Liveness: applied index last checked. */
     uint64_t stall_since_ms;    /* When applied stopped following commit. */
+    uint64_t last_compact_ms;   /* Loop time of the last compaction check. */
+    bool disk_low;              /* Free space under cfg.min_free_mb. */
     struct raft_transfer transfer; /* Leadership transfer on close. */
     void (*close_cb)(struct repl *r); /* From repl_close. */
 };
@@ -84,6 +89,7 @@ int repl__submit_local(struct repl *r, struct repl_req *req,
 int repl__submit_encoded(struct repl *r, struct repl_req *req,
                          const void *batch, size_t len);
 int repl__read_local(struct repl *r, struct repl_req *req);
+int repl__compact_local(struct repl *r, store_rev rev);
 void repl__flush(struct repl *r);
 void repl__fail_open(struct repl *r, int code);
 void repl__complete(struct repl_req *req, int code, uint32_t failed_op,

@@ -219,7 +219,6 @@ static struct repl__batch *batch_new(struct repl *r)
         return NULL;
     b->r = r;
     b->id = r->next_batch_id++;
-    repl__queue_init(&b->writes);
     repl__queue_init(&b->reads);
     if (store_batch_init(&b->enc, r->proposer_id, b->id,
                          wall_clock_ms()) != 0) {
@@ -231,6 +230,7 @@ static struct repl__batch *batch_new(struct repl *r)
 
 static void batch_free(struct repl__batch *b)
 {
+    mem_free(b->cmd_req);
     store_batch_done(&b->enc);
     if (b->applied)
         store_batch_result_done(&b->res);
@@ -253,6 +253,49 @@ static void fail_queue(struct repl__queue *q, int code)
         repl__complete(req, code, 0, 0);
 }
 
+/* Fail every request waiting on a command of @b. */
+static void fail_writes(struct repl__batch *b, int code)
+{
+    /* cmd_cap, not enc.n_cmds: a proposed batch has handed its bytes over. */
+    for (size_t i = 0; i < b->cmd_cap && b->n_waiting > 0; i++) {
+        struct repl_req *req = b->cmd_req[i];
+        if (req == NULL)
+            continue;
+        b->cmd_req[i] = NULL;
+        b->n_waiting--;
+        repl__complete(req, code, 0, 0);
+    }
+}
+
+/* Remember that command @first (just appended) answers @req (NULL: nobody
+ * waits). Room was reserved before appending, so this cannot fail. */
+static void bind_cmds(struct repl__batch *b, size_t first,
+                      struct repl_req *req)
+{
+    if (req != NULL && first < b->enc.n_cmds) {
+        b->cmd_req[first] = req;
+        b->n_waiting++;
+    }
+}
+
+/* Make room for @extra more commands in cmd_req. */
+static int reserve_cmds(struct repl__batch *b, size_t extra)
+{
+    size_t want = b->enc.n_cmds + extra;
+    struct repl_req **p;
+
+    if (want <= b->cmd_cap)
+        return 0;
+    want = want < 16 ? 16 : want * 2;
+    p = mem_realloc(b->cmd_req, want * sizeof *p);
+    if (p == NULL)
+        return -ENOMEM;
+    memset(p + b->cmd_cap, 0, (want - b->cmd_cap) * sizeof *p);
+    b->cmd_req = p;
+    b->cmd_cap = want;
+    return 0;
+}
+
 /* Fail everything in the open batch: none of it was proposed. */
 void repl__fail_open(struct repl *r, int code)
 {
@@ -261,7 +304,7 @@ void repl__fail_open(struct repl *r, int code)
     if (b == NULL)
         return;
     r->open = NULL;
-    fail_queue(&b->writes, code);
+    fail_writes(b, code);
     fail_queue(&b->reads, code);
     batch_free(b);
 }
@@ -272,30 +315,56 @@ int repl__submit_local(struct repl *r, struct repl_req *req,
     struct repl__batch *b = open_batch(r);
     int rv;
 
-    if (b == NULL)
+    if (b == NULL || reserve_cmds(b, 1) != 0)
         return -ENOMEM;
+    size_t first = b->enc.n_cmds;
     rv = store_batch_add_txn(&b->enc, ops, n_ops);
     if (rv != 0)
         return rv;
-    repl__queue_push(&b->writes, req);
+    bind_cmds(b, first, req);
     return 0;
+}
+
+/* The leader's own compaction rides in the next entry; nobody waits. */
+int repl__compact_local(struct repl *r, store_rev rev)
+{
+    struct repl__batch *b = open_batch(r);
+    size_t first;
+    int rv;
+
+    if (b == NULL || reserve_cmds(b, 1) != 0)
+        return -ENOMEM;
+    first = b->enc.n_cmds;
+    rv = store_batch_add_compact(&b->enc, rev);
+    if (rv == 0)
+        bind_cmds(b, first, NULL);
+    return rv;
 }
 
 int repl__submit_encoded(struct repl *r, struct repl_req *req,
                          const void *batch, size_t len)
 {
-    struct repl__batch *b = open_batch(r);
+    struct repl__batch *b;
     size_t added = 0;
     int rv;
 
+    if (r->disk_low)
+        return -ENOSPC; /* see check_disk() in repl.c */
+    b = open_batch(r);
     if (b == NULL)
         return -ENOMEM;
+    /* Validate first: exactly one command, else nothing is appended. */
+    struct store_batch_info info;
+    rv = store_batch_peek(batch, len, &info);
+    if (rv != 0 || info.n_cmds != 1)
+        return -C8S_EMALFORMED;
+    if (reserve_cmds(b, 1) != 0)
+        return -ENOMEM;
+    size_t first = b->enc.n_cmds;
     rv = store_batch_append_encoded(&b->enc, batch, len, &added);
     if (rv != 0)
         return rv;
-    if (added != 1)
-        return -C8S_EMALFORMED; /* appended nothing: refused by the codec */
-    repl__queue_push(&b->writes, req);
+    bind_cmds(b, first, req);
     return 0;
 }
 
@@ -312,10 +381,15 @@ int repl__read_local(struct repl *r, struct repl_req *req)
 static void answer_applied(struct repl__batch *b)
 {
     struct repl_req *req;
-    size_t i = 0;
 
-    while ((req = repl__queue_pop(&b->writes)) != NULL) {
-        const struct store_cmd_result *c = &b->res.cmds[i++];
+    for (size_t i = 0; i < b->res.info.n_cmds && i < b->cmd_cap &&
+                       b->n_waiting > 0; i++) {
+        const struct store_cmd_result *c = &b->res.cmds[i];
+        req = b->cmd_req[i];
+        if (req == NULL)
+            continue;
+        b->cmd_req[i] = NULL;
+        b->n_waiting--;
         repl__complete(req, c->code, (uint32_t)c->failed_op, c->rev);
     }
     while ((req = repl__queue_pop(&b->reads)) != NULL)
@@ -348,7 +422,7 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
         log_debug("raft", "batch %llu: apply status %d (%s), applied %d",
                   (unsigned long long)b->id, status, raft_strerror(status),
                   b->applied);
-        fail_queue(&b->writes, -C8S_EUNKNOWN);
+        fail_writes(b, -C8S_EUNKNOWN);
         fail_queue(&b->reads, -C8S_ENOLEADER);
     }
     batch_free(b);
@@ -409,7 +483,7 @@ void repl__flush(struct repl *r)
     struct repl__batch *b = r->open;
     int rv;
 
-    if (b == NULL || (b->writes.len == 0 && b->reads.len == 0))
+    if (b == NULL || (b->enc.n_cmds == 0 && b->reads.len == 0))
         return;
     if (r->n_inflight >= r->cfg.max_inflight)
         return;
@@ -421,7 +495,7 @@ void repl__flush(struct repl *r)
     r->open = NULL;
     rv = propose(r, b);
     if (rv != 0) {
-        fail_queue(&b->writes, rv);
+        fail_writes(b, rv);
         fail_queue(&b->reads, rv);
         batch_free(b);
     }

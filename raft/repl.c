@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "lib/log.h"
@@ -95,6 +96,16 @@ static void apply_defaults(struct repl_config *c)
         c->max_inflight = 4;
     if (c->stall_timeout_ms == 0)
         c->stall_timeout_ms = 10000;
+    if (c->compact_interval_ms == 0)
+        c->compact_interval_ms = 10000;
+    if (c->history_min_age_ms == 0)
+        c->history_min_age_ms = 5 * 60 * 1000;
+    if (c->history_max_age_ms < c->history_min_age_ms)
+        c->history_max_age_ms = 2 * c->history_min_age_ms;
+    if (c->history_max_events == 0)
+        c->history_max_events = 200000;
+    if (c->min_free_mb == 0)
+        c->min_free_mb = 64;
 }
 
 /* Find this member in the cluster list, or make a one-member cluster. */
@@ -265,10 +276,66 @@ static void on_check(uv_check_t *h)
 /* Liveness: libraft may fail internally without telling us (LIBRAFT-NOTES
  * §1, §6c). Exit for a supervised restart when committed entries stop being
  * applied, or when our own proposals stop committing while we still lead. */
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* History is bounded automatically: the leader proposes a compaction to
+ * the point the retention policy allows; every replica applies it at the
+ * same place in the log, so the FSM stays deterministic. */
+static void maybe_compact(struct repl *r, uint64_t now)
+{
+    const struct repl_config *c = &r->cfg;
+    store_rev point;
+
+    if (now - r->last_compact_ms < c->compact_interval_ms ||
+        !repl__is_leader(r))
+        return;
+    r->last_compact_ms = now;
+    point = store_compaction_point(r->store, wall_ms(), c->history_min_age_ms,
+                                   c->history_max_age_ms,
+                                   c->history_max_events);
+    if (point > store_compact_rev(r->store) &&
+        repl__compact_local(r, point) == 0)
+        log_debug("raft", "compacting history up to revision %llu",
+                  (unsigned long long)point);
+}
+
+/* Refuse writes before the disk fills: libraft retries failed appends
+ * forever (LIBRAFT-NOTES §6a), so a full disk would otherwise show up as
+ * writes that hang. */
+static void check_disk(struct repl *r)
+{
+    struct statvfs st;
+    uint64_t free_mb;
+    bool low;
+
+    if (statvfs(r->data_dir, &st) != 0)
+        return;
+    free_mb = (uint64_t)st.f_bavail * st.f_frsize / (1024 * 1024);
+    low = free_mb < r->cfg.min_free_mb;
+    if (low && !r->disk_low)
+        log_error("raft", "disk nearly full: %llu MiB free in %s (writes need "
+                  "%u MiB); refusing writes until space is freed",
+                  (unsigned long long)free_mb, r->data_dir,
+                  r->cfg.min_free_mb);
+    else if (!low && r->disk_low)
+        log_info("raft", "disk space recovered (%llu MiB free); accepting "
+                 "writes", (unsigned long long)free_mb);
+    r->disk_low = low;
+}
+
 static void on_monitor(uv_timer_t *h)
 {
     struct repl *r = h->data;
     uint64_t now = repl__now_ms(r);
+
+    check_disk(r);
+    maybe_compact(r, now);
     raft_index commit = raft_commit_index(&r->raft);
     raft_index applied = raft_last_applied(&r->raft);
 
@@ -326,6 +393,7 @@ int repl_start(struct repl *r, struct err *e)
                         r->data_dir, raft_errmsg(&r->raft));
     r->started = true;
     r->last_state = raft_state(&r->raft);
+    check_disk(r);
     log_info("raft", "member %s (%llx) started at %s, store revision %llu",
              r->cfg.name, (unsigned long long)r->id, r->self_addr,
              (unsigned long long)store_current_rev(r->store));
@@ -337,6 +405,8 @@ int repl_submit(struct repl *r, struct repl_req *req,
 {
     if (r->closing)
         return -C8S_ESHUTDOWN;
+    if (r->disk_low)
+        return -ENOSPC;
     if (repl__is_leader(r))
         return repl__submit_local(r, req, ops, n_ops);
     return repl__fwd_submit(r, req, ops, n_ops);
@@ -370,6 +440,7 @@ void repl_get_status(struct repl *r, struct repl_status *ret)
     ret->commit_index = r->started ? raft_commit_index(&r->raft) : 0;
     ret->applied_index = r->started ? raft_last_applied(&r->raft) : 0;
     ret->rev = store_current_rev(r->store);
+    ret->compact_rev = store_compact_rev(r->store);
     ret->leader_changes = r->leader_changes;
 }
 

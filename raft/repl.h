@@ -45,6 +45,13 @@ struct repl_config {
     unsigned max_batch_bytes;     /* Group-commit entry size cap (1 MiB). */
     unsigned max_inflight;        /* Batches in flight on the leader (4). */
     unsigned stall_timeout_ms;    /* Liveness: exit if stuck this long (10 s). */
+    unsigned compact_interval_ms; /* How often the leader compacts (10 s). */
+    unsigned history_min_age_ms;  /* History kept at least this long (5 min). */
+    unsigned history_max_age_ms;  /* History dropped past this age (10 min). */
+    unsigned history_max_events;  /* Older events beyond this count are
+                                   * dropped once min age allows (200k). */
+    unsigned min_free_mb;         /* Refuse writes (-ENOSPC) when the data
+                                   * dir's filesystem has less free (64). */
 };
 
 /* Parse "--initial-cluster" text NAME=HOST:PORT,... into @c. */
@@ -90,7 +97,8 @@ int repl_start(struct repl *r, struct err *e);
 
 /* Submit a txn (ops are encoded at once: they need not outlive the call).
  * Returns 0 and later calls req->cb; or a negative code at once (bad ops,
- * -ENOMEM, -C8S_ESHUTDOWN) without calling it. */
+ * -ENOMEM, -C8S_ESHUTDOWN, -C8S_ENOLEADER, -ENOSPC when the disk is nearly
+ * full) without calling it. */
 int repl_submit(struct repl *r, struct repl_req *req, const struct store_op *ops,
                 size_t n_ops);
 
@@ -115,6 +123,7 @@ struct repl_status {
     uint64_t commit_index;
     uint64_t applied_index;
     store_rev rev;          /* Store revision. */
+    store_rev compact_rev;  /* Oldest readable revision. */
     uint64_t leader_changes;/* Times the known leader changed. */
 };
 

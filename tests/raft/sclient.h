@@ -20,6 +20,7 @@ struct sclient_status {
     uint64_t rev;           /* Store revision. */
     uint64_t keys;          /* Live keys. */
     uint32_t digest;        /* CRC-32 of the store's snapshot. */
+    uint64_t compact_rev;   /* Oldest readable revision. */
 };
 
 /* Connects lazily (and again after a failure) to @address. */

@@ -431,6 +431,41 @@ TEST_T(cluster, a_corrupt_segment_refuses_to_start, 60)
     free(log);
 }
 
+TEST_T(cluster, history_is_compacted_automatically, 60)
+{
+    static struct cluster cl = {.extra = {"--history-min-age", "1",
+                                          "--compact-interval", "200"}};
+    struct sclient_status st;
+
+    cluster_start(&cl, 3);
+    int leader = wait_leader(&cl, 10000);
+    for (int i = 0; i < 30; i++)
+        put_acked(&cl, leader, "k", "v");
+    long deadline = now_ms() + 10000;
+    do {
+        usleep(100000);
+        ASSERT_EQ(sclient_status(cl.m[(leader + 1) % 3].c, &st, CALL_MS), 0);
+    } while (st.compact_rev == 0 && now_ms() < deadline);
+    ASSERT_MSG(st.compact_rev > 0, "no compaction reached a follower");
+    wait_converged(&cl, 10000);
+}
+
+/* libraft retries failed disk writes forever; c8s refuses writes up front
+ * with ENOSPC instead of letting them hang, and keeps serving reads. */
+TEST_T(cluster, writes_fail_clearly_when_the_disk_is_nearly_full, 60)
+{
+    static struct cluster cl = {.extra = {"--min-free-mb", "99999999"}};
+    uint64_t rev;
+
+    cluster_start(&cl, 1);
+    wait_leader(&cl, 10000);
+    ASSERT_EQ(sclient_put(cl.m[0].c, "k", "v", 1, CALL_MS, &rev), -ENOSPC);
+    ASSERT_EQ(sclient_read(cl.m[0].c, CALL_MS, &rev), 0);
+    char *log = tproc_log(cl.m[0].p);
+    ASSERT_STR_CONTAINS(log, "disk nearly full");
+    free(log);
+}
+
 static int run_master(const char *const args[], char **out)
 {
     const char *argv[16] = {tproc_built("c8s-master")};
