@@ -215,9 +215,16 @@ int main(int argc, char **argv)
         log_warn("master", "--api-listen %s: the API server is not built yet "
                  "(issue 4), ignoring", o.api_listen);
     uv_loop_init(&m.loop);
-    if (repl_new(&m.loop, &o.cfg, &m.repl, &e) != 0 ||
-        repl_start(m.repl, &e) != 0) {
+    if (repl_new(&m.loop, &o.cfg, &m.repl, &e) != 0) {
         log_error("master", "%s", e.msg);
+        return 1;
+    }
+    if (repl_start(m.repl, &e) != 0) {
+        log_error("master", "%s", e.msg);
+        repl_close(m.repl, on_closed);
+        uv_run(&m.loop, UV_RUN_DEFAULT);
+        repl_free(m.repl);
+        (void)uv_loop_close(&m.loop);
         return 1;
     }
     uv_signal_init(&m.loop, &m.sigterm);
