@@ -12,6 +12,7 @@
 
 #include <uv.h>
 
+#include "cmd/admin.h"
 #include "lib/log.h"
 #include "raft/repl.h"
 
@@ -23,12 +24,14 @@ static const char usage_text[] =
     "                  [--api-listen HOST:PORT] [--election-timeout MS]\n"
     "                  [--snapshot-threshold N] [--snapshot-trailing N]\n"
     "                  [--history-min-age MS] [--compact-interval MS]\n"
-    "                  [--min-free-mb N]\n"
+    "                  [--min-free-mb N] [--initial-cluster-state new|existing]\n"
+    "       c8s-master status|member ... --peer HOST:PORT   (see member --help)\n"
     "                  [--log-level debug|info|warn|error] [--log-json]\n"
     "\n"
     "Runs one member of a c8s control plane. Without --initial-cluster the\n"
     "member forms a single-member cluster. Every member of a cluster gets the\n"
-    "same --initial-cluster list. SIGTERM shuts down cleanly (leadership is\n"
+    "same --initial-cluster list; a member joining a running cluster gets\n"
+    "--initial-cluster-state existing and is added with `member add`. SIGTERM shuts down cleanly (leadership is\n"
     "handed over first); exit status 70 means raft stalled and the member\n"
     "must be restarted (the systemd unit does that).\n"
     "\n"
@@ -89,6 +92,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"history-min-age", required_argument, NULL, 'H'},
         {"compact-interval", required_argument, NULL, 'C'},
         {"min-free-mb", required_argument, NULL, 'F'},
+        {"initial-cluster-state", required_argument, NULL, 'S'},
         {"snapshot-trailing", required_argument, NULL, 't'},
         {"log-level", required_argument, NULL, 'l'},
         {"log-json", no_argument, NULL, 'j'},
@@ -127,6 +131,13 @@ static int parse_options(int argc, char **argv, struct options *o)
             if ((rv = parse_uint("--history-min-age", optarg,
                                  &o->cfg.history_min_age_ms)) != 0)
                 return rv;
+            break;
+        case 'S':
+            if (strcmp(optarg, "existing") == 0)
+                o->cfg.join_existing = true;
+            else if (strcmp(optarg, "new") != 0)
+                return usage_error("--initial-cluster-state must be 'new' or "
+                                   "'existing', not '%s'", optarg);
             break;
         case 'F':
             if ((rv = parse_uint("--min-free-mb", optarg,
@@ -207,6 +218,8 @@ int main(int argc, char **argv)
     log_init_from_env();
     /* A peer that goes away mid-write must cost an EPIPE, not the process. */
     signal(SIGPIPE, SIG_IGN);
+    if (argc > 1 && admin_is_command(argv[1]))
+        return admin_main(argc - 1, argv + 1);
     if ((rv = parse_options(argc, argv, &o)) != 0)
         return rv;
     if (ensure_dir(o.cfg.data_dir) != 0)

@@ -409,6 +409,40 @@ int repl_client_status(struct repl_client *c, struct repl_req *req)
     return client_send(c, req, REPL_FWD_STATUS, NULL, 0);
 }
 
+/* Send msgpack [a] or [a, b] as the payload of @kind. */
+static int send_strings(struct repl_client *c, struct repl_req *req,
+                        enum repl_fwd_kind kind, const char *a, const char *b)
+{
+    struct mp_writer w;
+    int rv;
+
+    mp_writer_init(&w);
+    mp_write_array(&w, b != NULL ? 2 : 1);
+    mp_write_str(&w, a);
+    if (b != NULL)
+        mp_write_str(&w, b);
+    rv = w.failed ? -ENOMEM : client_send(c, req, kind, w.buf, w.len);
+    mp_writer_done(&w);
+    return rv;
+}
+
+int repl_client_member_add(struct repl_client *c, struct repl_req *req,
+                           const char *name, const char *address)
+{
+    return send_strings(c, req, REPL_FWD_MEMBER_ADD, name, address);
+}
+
+int repl_client_member_remove(struct repl_client *c, struct repl_req *req,
+                              const char *name)
+{
+    return send_strings(c, req, REPL_FWD_MEMBER_REMOVE, name, NULL);
+}
+
+int repl_client_members(struct repl_client *c, struct repl_req *req)
+{
+    return client_send(c, req, REPL_FWD_MEMBERS, NULL, 0);
+}
+
 void repl_client_close(struct repl_client *c)
 {
     if (c->closed)
@@ -421,6 +455,9 @@ void repl_client_close(struct repl_client *c)
 
 static int forward_encoded(struct repl *r, struct repl_req *user,
                            const void *batch, size_t len);
+static int forward_raw(struct repl *r, struct repl_req *user,
+                       enum repl_fwd_kind kind, const void *payload,
+                       size_t len);
 
 /* One follower's (or tool's) stream to this member. */
 struct fwd_conn {
@@ -612,6 +649,81 @@ static int serve_status(struct fwd_conn *fc, uint64_t id)
     return 0;
 }
 
+static int serve_members(struct fwd_conn *fc, uint64_t id)
+{
+    struct repl_result res = {0};
+    struct mp_writer w;
+
+    mp_writer_init(&w);
+    repl__members_encode(fc->r, &w);
+    res.value = w.buf;
+    res.value_len = w.len;
+    if (w.failed)
+        res.code = -ENOMEM;
+    respond(fc, id, &res);
+    mp_writer_done(&w);
+    return 0;
+}
+
+/* Decode msgpack [name] or [name, address] into NUL-terminated copies. */
+static int decode_names(const void *payload, uint32_t len, char *name,
+                        char *address, bool want_address)
+{
+    struct mp_reader rd;
+    const char *s;
+    uint32_t n, slen;
+
+    mp_reader_init(&rd, payload, len);
+    if (mp_read_array(&rd, &n) != 0 || n != (want_address ? 2u : 1u) ||
+        mp_read_str(&rd, &s, &slen) != 0 || slen == 0 ||
+        slen >= REPL_NAME_MAX)
+        return -C8S_EMALFORMED;
+    memcpy(name, s, slen);
+    name[slen] = '\0';
+    if (!want_address)
+        return 0;
+    if (mp_read_str(&rd, &s, &slen) != 0 || slen == 0 || slen >= REPL_ADDR_MAX)
+        return -C8S_EMALFORMED;
+    memcpy(address, s, slen);
+    address[slen] = '\0';
+    return 0;
+}
+
+/* MEMBER_ADD / MEMBER_REMOVE: on the leader, or passed on to it. */
+static int serve_member(struct fwd_conn *fc, uint64_t kind, uint64_t id,
+                        const void *payload, uint32_t len)
+{
+    bool adding = kind == REPL_FWD_MEMBER_ADD;
+    char name[REPL_NAME_MAX], address[REPL_ADDR_MAX];
+    struct fwd_op *op;
+    int rv = decode_names(payload, len, name, address, adding);
+
+    if (rv != 0)
+        return rv;
+    op = mem_calloc(1, sizeof *op);
+    if (op == NULL)
+        return -ENOMEM;
+    op->req.cb = op_done;
+    op->conn = fc;
+    op->id = id;
+    if (repl__is_leader(fc->r))
+        rv = adding ? repl_member_add(fc->r, &op->req, name, address)
+                    : repl_member_remove(fc->r, &op->req, name);
+    else if (fc->from_member)
+        rv = -C8S_ENOLEADER;
+    else
+        rv = forward_raw(fc->r, &op->req, (enum repl_fwd_kind)kind, payload,
+                         len);
+    if (rv != 0) {
+        struct repl_result res = {.code = rv};
+        mem_free(op);
+        respond(fc, id, &res);
+        return 0;
+    }
+    fc->refs++;
+    return 0;
+}
+
 static int server_handle(struct fwd_conn *fc, const uint8_t *body, size_t len)
 {
     struct mp_reader rd;
@@ -623,17 +735,31 @@ static int server_handle(struct fwd_conn *fc, const uint8_t *body, size_t len)
     if (mp_read_array(&rd, &n) != 0 || n != 3 ||
         mp_read_uint(&rd, &kind) != 0 || mp_read_uint(&rd, &id) != 0)
         return -C8S_EMALFORMED;
-    if (kind == REPL_FWD_TXN || kind == REPL_FWD_GET) {
+    switch (kind) {
+    case REPL_FWD_TXN:
+    case REPL_FWD_GET:
+    case REPL_FWD_MEMBER_ADD:
+    case REPL_FWD_MEMBER_REMOVE:
         if (mp_read_bin(&rd, &payload, &plen) != 0)
             return -C8S_EMALFORMED;
-    } else if ((kind != REPL_FWD_READ && kind != REPL_FWD_STATUS) ||
-               !mp_read_nil(&rd)) {
+        break;
+    case REPL_FWD_READ:
+    case REPL_FWD_STATUS:
+    case REPL_FWD_MEMBERS:
+        if (!mp_read_nil(&rd))
+            return -C8S_EMALFORMED;
+        break;
+    default:
         return -C8S_EMALFORMED;
     }
     if (kind == REPL_FWD_GET)
         return serve_get(fc, id, payload, plen);
     if (kind == REPL_FWD_STATUS)
         return serve_status(fc, id);
+    if (kind == REPL_FWD_MEMBERS)
+        return serve_members(fc, id);
+    if (kind == REPL_FWD_MEMBER_ADD || kind == REPL_FWD_MEMBER_REMOVE)
+        return serve_member(fc, kind, id, payload, plen);
     return serve_one(fc, kind, id, payload, plen);
 }
 
@@ -667,7 +793,7 @@ static bool peer_is_member(struct repl *r, uint64_t id)
     for (unsigned i = 0; i < r->cfg.n_members; i++)
         if (r->cfg.members[i].id == id)
             return true;
-    return false;
+    return repl__is_member(r, id);
 }
 
 static void on_forward(struct repl_transport *t, uv_stream_t *stream,
@@ -761,11 +887,12 @@ static void forwarded_done(struct repl_req *req, const struct repl_result *res)
         user->cb(user, res);
 }
 
-/* What to send to the leader: ops, an encoded batch, or a read. */
+/* What to send to the leader: ops, or an encoded request of some kind. */
 struct fwd_what {
     const struct store_op *ops; /* TXN as ops, or NULL. */
     size_t n_ops;               /* Their count. */
-    const void *batch;          /* TXN already encoded, or NULL. */
+    enum repl_fwd_kind kind;    /* Otherwise: this kind... */
+    const void *payload;        /* ...with this payload (NULL: nil). */
     size_t len;                 /* Its length. */
 };
 
@@ -786,10 +913,8 @@ static int forward(struct repl *r, struct repl_req *user,
     w->r = r;
     if (what->ops != NULL)
         rv = repl_client_submit(c, &w->req, what->ops, what->n_ops);
-    else if (what->batch != NULL)
-        rv = client_send(c, &w->req, REPL_FWD_TXN, what->batch, what->len);
     else
-        rv = repl_client_read(c, &w->req);
+        rv = client_send(c, &w->req, what->kind, what->payload, what->len);
     if (rv != 0)
         mem_free(w);
     return rv;
@@ -798,7 +923,14 @@ static int forward(struct repl *r, struct repl_req *user,
 static int forward_encoded(struct repl *r, struct repl_req *user,
                            const void *batch, size_t len)
 {
-    struct fwd_what what = {.batch = batch, .len = len};
+    return forward_raw(r, user, REPL_FWD_TXN, batch, len);
+}
+
+static int forward_raw(struct repl *r, struct repl_req *user,
+                       enum repl_fwd_kind kind, const void *payload,
+                       size_t len)
+{
+    struct fwd_what what = {.kind = kind, .payload = payload, .len = len};
 
     return forward(r, user, &what);
 }
@@ -815,9 +947,7 @@ int repl__fwd_submit(struct repl *r, struct repl_req *req,
 
 int repl__fwd_read(struct repl *r, struct repl_req *req)
 {
-    struct fwd_what what = {0};
-
-    return forward(r, req, &what);
+    return forward_raw(r, req, REPL_FWD_READ, NULL, 0);
 }
 
 void repl__fwd_leader_changed(struct repl *r)

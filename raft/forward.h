@@ -10,7 +10,11 @@
  *   4 STATUS  payload nil; served locally: msgpack [id, leader_id, state,
  *             term, commit_index, applied_index, rev, keys, digest,
  *             compact_rev] where
- *             digest is the CRC-32 of the store's snapshot bytes.
+ *             digest is the CRC-32 of the store's snapshot bytes;
+ *   5 MEMBER_ADD     payload: msgpack [name, address]  (leader; forwarded)
+ *   6 MEMBER_REMOVE  payload: msgpack [name]           (leader; forwarded)
+ *   7 MEMBERS        payload nil; local: msgpack [[id, address, role,
+ *                    is_leader], ...] from the raft configuration.
  * Response: [req_id, code, failed_op, rev, payload (bin or nil)]. A member
  * that does not lead answers TXN and READ with -C8S_ENOLEADER; it never
  * forwards a forwarded request again. */
@@ -31,6 +35,9 @@ enum repl_fwd_kind {
     REPL_FWD_READ = 2,
     REPL_FWD_GET = 3,
     REPL_FWD_STATUS = 4,
+    REPL_FWD_MEMBER_ADD = 5,
+    REPL_FWD_MEMBER_REMOVE = 6,
+    REPL_FWD_MEMBERS = 7,
 };
 
 struct repl_client;
@@ -53,6 +60,12 @@ int repl_client_get(struct repl_client *c, struct repl_req *req,
                     const char *resource, const char *ns, const char *name);
 /* The member's status (see STATUS above) in res->value. */
 int repl_client_status(struct repl_client *c, struct repl_req *req);
+int repl_client_member_add(struct repl_client *c, struct repl_req *req,
+                           const char *name, const char *address);
+int repl_client_member_remove(struct repl_client *c, struct repl_req *req,
+                              const char *name);
+/* The member list (see MEMBERS above) in res->value. */
+int repl_client_members(struct repl_client *c, struct repl_req *req);
 /* Pending requests complete as on a failure; frees @c after its handles
  * close. */
 void repl_client_close(struct repl_client *c);

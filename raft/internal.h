@@ -99,6 +99,11 @@ void repl__wait_rev(struct repl *r, struct repl_req *req,
 void repl__release_rev_waits(struct repl *r, bool all);
 bool repl__is_leader(struct repl *r);
 
+/* member.c */
+struct mp_writer;
+bool repl__is_member(struct repl *r, uint64_t id);
+void repl__members_encode(struct repl *r, struct mp_writer *w);
+
 /* forward.c */
 int repl__fwd_init(struct repl *r);
 int repl__fwd_submit(struct repl *r, struct repl_req *req,

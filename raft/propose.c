@@ -13,6 +13,7 @@
 
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "raft/entry.h"
 #include "raft/internal.h"
 
 void repl__queue_init(struct repl__queue *q)
@@ -56,46 +57,6 @@ bool repl__is_leader(struct repl *r)
     return r->started && !r->closing && raft_state(&r->raft) == RAFT_LEADER;
 }
 
-/* ---- entry framing -------------------------------------------------------
- * libraft's uv backend refuses (synchronously, on the dangerous error path of
- * LIBRAFT-NOTES §2) entries whose length is not a multiple of 8. An entry is
- * therefore: u32 LE magic, u32 LE batch length, the batch, zero padding. */
-
-#define ENTRY_MAGIC 0x31384338u /* "C8C1" */
-#define ENTRY_HEADER 8
-
-static size_t entry_size(size_t batch_len)
-{
-    return (ENTRY_HEADER + batch_len + 7) & ~(size_t)7;
-}
-
-static void entry_encode(void *out, const void *batch, size_t len)
-{
-    uint32_t hdr[2] = {htole32(ENTRY_MAGIC), htole32((uint32_t)len)};
-    size_t total = entry_size(len);
-
-    memcpy(out, hdr, sizeof hdr);
-    memcpy((char *)out + ENTRY_HEADER, batch, len);
-    memset((char *)out + ENTRY_HEADER + len, 0, total - ENTRY_HEADER - len);
-}
-
-/* The batch inside an entry, or -C8S_EMALFORMED. */
-static int entry_decode(const struct raft_buffer *buf, const void **batch,
-                        size_t *len)
-{
-    uint32_t hdr[2];
-
-    if (buf->len < ENTRY_HEADER)
-        return -C8S_EMALFORMED;
-    memcpy(hdr, buf->base, sizeof hdr);
-    if (le32toh(hdr[0]) != ENTRY_MAGIC ||
-        entry_size(le32toh(hdr[1])) != buf->len)
-        return -C8S_EMALFORMED;
-    *batch = (const char *)buf->base + ENTRY_HEADER;
-    *len = le32toh(hdr[1]);
-    return 0;
-}
-
 /* ---- the FSM ------------------------------------------------------------*/
 
 static struct repl__batch *inflight_find(struct repl *r, uint64_t batch_id)
@@ -119,7 +80,7 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
     int rv;
 
     *result = NULL;
-    rv = entry_decode(buf, &batch, &len);
+    rv = repl_entry_decode(buf, &batch, &len);
     if (rv == 0 && store_batch_peek(batch, len, &info) == 0 &&
         info.proposer_id == r->proposer_id)
         mine = inflight_find(r, info.batch_id);
@@ -446,13 +407,13 @@ static int propose(struct repl *r, struct repl__batch *b)
     int rv;
 
     store_batch_take(&b->enc, &data, &len);
-    buf.len = entry_size(len);
+    buf.len = repl_entry_size(len);
     buf.base = raft_malloc(buf.len);
     if (buf.base == NULL) {
         mem_free(data);
         return -ENOMEM;
     }
-    entry_encode(buf.base, data, len);
+    repl_entry_encode(buf.base, data, len);
     mem_free(data);
     b->apply.data = b;
     b->proposed_ms = repl__now_ms(r);

@@ -215,6 +215,11 @@ static int bootstrap(struct repl *r, struct err *e)
     struct raft_configuration conf;
     int rv = 0;
 
+    if (r->cfg.join_existing) {
+        log_info("raft", "joining an existing cluster: waiting for the "
+                 "leader to add this member");
+        return 0;
+    }
     raft_configuration_init(&conf);
     for (unsigned i = 0; i < r->cfg.n_members && rv == 0; i++)
         rv = raft_configuration_add(&conf, r->cfg.members[i].id,

@@ -52,6 +52,9 @@ struct repl_config {
                                    * dropped once min age allows (200k). */
     unsigned min_free_mb;         /* Refuse writes (-ENOSPC) when the data
                                    * dir's filesystem has less free (64). */
+    bool join_existing;           /* Joining a running cluster: never
+                                   * bootstrap (etcd's
+                                   * --initial-cluster-state existing). */
 };
 
 /* Parse "--initial-cluster" text NAME=HOST:PORT,... into @c. */
@@ -105,6 +108,15 @@ int repl_submit(struct repl *r, struct repl_req *req, const struct store_op *ops
 /* Linearizable read point: req->cb gets a revision such that every write
  * acknowledged before this call is visible in the local store. */
 int repl_read_index(struct repl *r, struct repl_req *req);
+
+/* Membership (leader only, else -C8S_ENOLEADER; one change at a time, else
+ * -EBUSY). Add: @name joins at @address as a spare, then becomes a voter
+ * once it has caught up (-ETIMEDOUT if it does not). The new member must be
+ * started with initial_state_existing so it does not bootstrap. Remove: the
+ * removed member is not told (libraft); stop its process afterwards. */
+int repl_member_add(struct repl *r, struct repl_req *req, const char *name,
+                    const char *address);
+int repl_member_remove(struct repl *r, struct repl_req *req, const char *name);
 
 /* Clean shutdown: transfer leadership if leader, fail pending requests
  * (-C8S_EUNKNOWN for proposed, -C8S_ESHUTDOWN for not yet proposed), close

@@ -12,9 +12,9 @@
 
 #include "tests/lib/proc.h"
 #include "tests/lib/unit.h"
-#include "tests/raft/sclient.h"
+#include "raft/sync_client.h"
 
-#define N_MAX 3
+#define N_MAX 4
 #define CALL_MS 3000
 
 struct member {
@@ -24,7 +24,7 @@ struct member {
     struct tproc *p;        /* Its process. */
     bool down;              /* Stopped on purpose: do not restart. */
     int restarts;           /* Crash restarts by supervise(). */
-    struct sclient *c;      /* Client connected to it. */
+    struct repl_sync *c;      /* Client connected to it. */
 };
 
 struct cluster {
@@ -39,7 +39,7 @@ static void cluster_free(void *arg)
     struct cluster *cl = arg;
 
     for (int i = 0; i < cl->n; i++)
-        sclient_free(cl->m[i].c);
+        repl_sync_free(cl->m[i].c);
 }
 
 static void member_start(struct cluster *cl, int i)
@@ -70,7 +70,7 @@ static void cluster_start(struct cluster *cl, int n)
         snprintf(m->dir, sizeof m->dir, "%s/%s", unit_tmpdir(), m->name);
         len += (size_t)snprintf(cl->spec + len, sizeof cl->spec - len, "%s%s=%s",
                                 i > 0 ? "," : "", m->name, m->addr);
-        m->c = sclient_new(m->addr);
+        m->c = repl_sync_new(m->addr);
     }
     unit_defer(cluster_free, cl);
     for (int i = 0; i < n; i++)
@@ -94,18 +94,18 @@ static int wait_leader(struct cluster *cl, int timeout_ms)
         uint64_t leader = 0;
         bool agree = true;
         for (int i = 0; i < cl->n && agree; i++) {
-            struct sclient_status st;
+            struct repl_sync_status st;
             if (cl->m[i].p->pid <= 0)
                 continue;
-            if (sclient_status(cl->m[i].c, &st, 500) != 0 || st.leader_id == 0 ||
+            if (repl_sync_status(cl->m[i].c, &st, 500) != 0 || st.leader_id == 0 ||
                 (leader != 0 && st.leader_id != leader))
                 agree = false;
             else
                 leader = st.leader_id;
         }
         for (int i = 0; agree && i < cl->n; i++) {
-            struct sclient_status st;
-            if (cl->m[i].p->pid > 0 && sclient_status(cl->m[i].c, &st, 500) == 0 &&
+            struct repl_sync_status st;
+            if (cl->m[i].p->pid > 0 && repl_sync_status(cl->m[i].c, &st, 500) == 0 &&
                 st.id == leader && strcmp(st.state, "leader") == 0)
                 return i;
         }
@@ -123,7 +123,7 @@ static void put_acked(struct cluster *cl, int via, const char *name,
     int rv;
 
     do {
-        rv = sclient_put(cl->m[via].c, name, value, strlen(value), CALL_MS,
+        rv = repl_sync_put(cl->m[via].c, name, value, strlen(value), CALL_MS,
                          NULL);
         if (rv == 0)
             return;
@@ -146,7 +146,7 @@ static void assert_value_everywhere(struct cluster *cl, const char *name,
         uint64_t rev;
         if (cl->m[i].p->pid <= 0)
             continue;
-        int rv = sclient_get(cl->m[i].c, name, buf, sizeof buf, &len, &rev,
+        int rv = repl_sync_get(cl->m[i].c, name, buf, sizeof buf, &len, &rev,
                              CALL_MS);
         ASSERT_MSG(rv == 0, "%s on %s: %s", name, cl->m[i].name, err_str(rv));
         ASSERT_MSG(len == strlen(value) && memcmp(buf, value, len) == 0,
@@ -175,7 +175,7 @@ static void supervise(struct cluster *cl)
 static void wait_converged(struct cluster *cl, int timeout_ms)
 {
     long deadline = now_ms() + timeout_ms;
-    struct sclient_status st[N_MAX];
+    struct repl_sync_status st[N_MAX];
 
     while (now_ms() < deadline) {
         supervise(cl);
@@ -184,7 +184,7 @@ static void wait_converged(struct cluster *cl, int timeout_ms)
         for (int i = 0; i < cl->n && same; i++) {
             if (cl->m[i].p->pid <= 0)
                 continue;
-            if (sclient_status(cl->m[i].c, &st[i], 1000) != 0) {
+            if (repl_sync_status(cl->m[i].c, &st[i], 1000) != 0) {
                 same = false;
                 break;
             }
@@ -225,13 +225,13 @@ TEST_T(cluster, elects_a_leader_and_replicates_writes_from_any_member, 60)
         value_of(value, sizeof value, i, 0);
         int via = i % 2 == 0 ? leader : follower;
         uint64_t rev = 0;
-        ASSERT_EQ(sclient_put(cl.m[via].c, name, value, strlen(value), CALL_MS,
+        ASSERT_EQ(repl_sync_put(cl.m[via].c, name, value, strlen(value), CALL_MS,
                               &rev), 0);
         /* Read your writes on the member that answered. */
         char buf[64];
         size_t len;
         uint64_t mod;
-        ASSERT_EQ(sclient_get(cl.m[via].c, name, buf, sizeof buf, &len, &mod,
+        ASSERT_EQ(repl_sync_get(cl.m[via].c, name, buf, sizeof buf, &len, &mod,
                               CALL_MS), 0);
         ASSERT_UEQ(mod, rev);
     }
@@ -254,16 +254,16 @@ TEST_T(cluster, create_conflicts_and_preconditions_hold_across_members, 60)
     struct store_op create = {.type = STORE_OP_CREATE, .resource = "pods",
                               .ns = "default", .name = "p", .value = "v1",
                               .value_len = 2};
-    ASSERT_EQ(sclient_txn(cl.m[f].c, &create, 1, CALL_MS, &rev1), 0);
-    ASSERT_EQ(sclient_txn(cl.m[leader].c, &create, 1, CALL_MS, NULL),
+    ASSERT_EQ(repl_sync_txn(cl.m[f].c, &create, 1, CALL_MS, &rev1), 0);
+    ASSERT_EQ(repl_sync_txn(cl.m[leader].c, &create, 1, CALL_MS, NULL),
               -C8S_EEXISTS);
     struct store_op update = {.type = STORE_OP_UPDATE, .resource = "pods",
                               .ns = "default", .name = "p", .value = "v2",
                               .value_len = 2, .expect_rev = rev1};
-    ASSERT_EQ(sclient_txn(cl.m[f].c, &update, 1, CALL_MS, &rev2), 0);
+    ASSERT_EQ(repl_sync_txn(cl.m[f].c, &update, 1, CALL_MS, &rev2), 0);
     ASSERT(rev2 > rev1);
     /* The same precondition again is stale now. */
-    ASSERT_EQ(sclient_txn(cl.m[(f + 1) % 3].c, &update, 1, CALL_MS, NULL),
+    ASSERT_EQ(repl_sync_txn(cl.m[(f + 1) % 3].c, &update, 1, CALL_MS, NULL),
               -C8S_ECONFLICT);
 }
 
@@ -275,10 +275,10 @@ TEST_T(cluster, linearizable_read_point_covers_acknowledged_writes, 60)
     cluster_start(&cl, 3);
     int leader = wait_leader(&cl, 10000);
     for (int i = 0; i < 20; i++) {
-        ASSERT_EQ(sclient_put(cl.m[leader].c, "k", "v", 1, CALL_MS, &wrote), 0);
+        ASSERT_EQ(repl_sync_put(cl.m[leader].c, "k", "v", 1, CALL_MS, &wrote), 0);
         /* A read that starts after the ack, on any member, sees it. */
         int other = (leader + 1 + i % 2) % 3;
-        ASSERT_EQ(sclient_read(cl.m[other].c, CALL_MS, &read), 0);
+        ASSERT_EQ(repl_sync_read(cl.m[other].c, CALL_MS, &read), 0);
         ASSERT_MSG(read >= wrote, "read point %llu < acknowledged %llu",
                    (unsigned long long)read, (unsigned long long)wrote);
     }
@@ -435,7 +435,7 @@ TEST_T(cluster, history_is_compacted_automatically, 60)
 {
     static struct cluster cl = {.extra = {"--history-min-age", "1",
                                           "--compact-interval", "200"}};
-    struct sclient_status st;
+    struct repl_sync_status st;
 
     cluster_start(&cl, 3);
     int leader = wait_leader(&cl, 10000);
@@ -444,7 +444,7 @@ TEST_T(cluster, history_is_compacted_automatically, 60)
     long deadline = now_ms() + 10000;
     do {
         usleep(100000);
-        ASSERT_EQ(sclient_status(cl.m[(leader + 1) % 3].c, &st, CALL_MS), 0);
+        ASSERT_EQ(repl_sync_status(cl.m[(leader + 1) % 3].c, &st, CALL_MS), 0);
     } while (st.compact_rev == 0 && now_ms() < deadline);
     ASSERT_MSG(st.compact_rev > 0, "no compaction reached a follower");
     wait_converged(&cl, 10000);
@@ -459,11 +459,97 @@ TEST_T(cluster, writes_fail_clearly_when_the_disk_is_nearly_full, 60)
 
     cluster_start(&cl, 1);
     wait_leader(&cl, 10000);
-    ASSERT_EQ(sclient_put(cl.m[0].c, "k", "v", 1, CALL_MS, &rev), -ENOSPC);
-    ASSERT_EQ(sclient_read(cl.m[0].c, CALL_MS, &rev), 0);
+    ASSERT_EQ(repl_sync_put(cl.m[0].c, "k", "v", 1, CALL_MS, &rev), -ENOSPC);
+    ASSERT_EQ(repl_sync_read(cl.m[0].c, CALL_MS, &rev), 0);
     char *log = tproc_log(cl.m[0].p);
     ASSERT_STR_CONTAINS(log, "disk nearly full");
     free(log);
+}
+
+static int count_voters(struct cluster *cl, int via)
+{
+    struct repl_sync_member m[8];
+    size_t n = 0;
+    int voters = 0;
+
+    ASSERT_EQ(repl_sync_members(cl->m[via].c, m, 8, &n, CALL_MS), 0);
+    for (size_t i = 0; i < n && i < 8; i++)
+        voters += strcmp(m[i].role, "voter") == 0;
+    return voters;
+}
+
+TEST_T(cluster, a_member_is_added_and_removed_at_runtime, 120)
+{
+    static struct cluster cl;
+    char spec4[320];
+
+    cluster_start(&cl, 3);
+    int leader = wait_leader(&cl, 10000);
+    for (int i = 0; i < 50; i++)
+        put_acked(&cl, leader, "before", "1");
+    /* The newcomer knows the whole new cluster and must not bootstrap. */
+    struct member *m = &cl.m[3];
+    snprintf(m->name, sizeof m->name, "m3");
+    snprintf(m->addr, sizeof m->addr, "127.0.0.1:%d", tproc_free_port());
+    snprintf(m->dir, sizeof m->dir, "%s/m3", unit_tmpdir());
+    snprintf(spec4, sizeof spec4, "%s,m3=%s", cl.spec, m->addr);
+    m->c = repl_sync_new(m->addr);
+    const char *argv[] = {tproc_built("c8s-master"), "--name", "m3",
+                          "--data-dir", m->dir, "--peer-listen", m->addr,
+                          "--initial-cluster", spec4,
+                          "--initial-cluster-state", "existing", NULL};
+    m->p = tproc_start("m3", argv);
+    cl.n = 4;
+    /* Ask a follower: it passes the change on to the leader. */
+    int follower = (leader + 1) % 3;
+    ASSERT_EQ(repl_sync_member_add(cl.m[follower].c, "m3", m->addr, 30000), 0);
+    ASSERT_EQ(count_voters(&cl, leader), 4);
+    put_acked(&cl, 3, "after-add", "2");
+    wait_converged(&cl, 20000);
+    assert_value_everywhere(&cl, "before", "1");
+    /* Remove the old leader's neighbour, then stop it: it is not told. */
+    int gone = (leader + 2) % 3;
+    ASSERT_EQ(repl_sync_member_remove(cl.m[3].c, cl.m[gone].name, 10000), 0);
+    cl.m[gone].down = true;
+    (void)tproc_stop(cl.m[gone].p, 5000);
+    ASSERT_EQ(count_voters(&cl, 3), 3);
+    ASSERT_EQ(repl_sync_member_remove(cl.m[3].c, "nobody", 10000),
+              -C8S_ENOTFOUND);
+    put_acked(&cl, 3, "after-remove", "3");
+    wait_converged(&cl, 20000);
+    assert_value_everywhere(&cl, "after-remove", "3");
+}
+
+TEST_T(cluster, admin_commands_show_status_and_members, 60)
+{
+    static struct cluster cl;
+    char *out;
+
+    cluster_start(&cl, 3);
+    wait_leader(&cl, 10000);
+    const char *st[] = {tproc_built("c8s-master"), "status", "--peer",
+                        cl.m[1].addr, NULL};
+    struct tproc *p = tproc_start("admin-status", st);
+    for (int k = 0; k < 500 && !tproc_exited(p); k++)
+        usleep(10000);
+    ASSERT(tproc_exited(p) && WIFEXITED(p->status) &&
+           WEXITSTATUS(p->status) == 0);
+    out = tproc_log(p);
+    ASSERT_STR_CONTAINS(out, "state\t");
+    ASSERT_STR_CONTAINS(out, "revision\t");
+    free(out);
+    const char *ls[] = {tproc_built("c8s-master"), "member", "list", "--peer",
+                        cl.m[2].addr, NULL};
+    p = tproc_start("admin-list", ls);
+    for (int k = 0; k < 500 && !tproc_exited(p); k++)
+        usleep(10000);
+    ASSERT(tproc_exited(p) && WIFEXITED(p->status) &&
+           WEXITSTATUS(p->status) == 0);
+    out = tproc_log(p);
+    ASSERT_STR_CONTAINS(out, "ID\tADDRESS\tROLE\tLEADER");
+    ASSERT_STR_CONTAINS(out, cl.m[0].addr);
+    ASSERT_STR_CONTAINS(out, "\tvoter\tyes");
+    free(out);
 }
 
 static int run_master(const char *const args[], char **out)

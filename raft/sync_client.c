@@ -1,5 +1,5 @@
 /* A blocking client of a member's forward channel. */
-#include "tests/raft/sclient.h"
+#include "raft/sync_client.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -9,7 +9,7 @@
 
 #include "lib/mp.h"
 
-struct sclient {
+struct repl_sync {
     uv_loop_t loop;             /* Private loop, run only inside calls. */
     struct repl_transport t;    /* Used only to connect. */
     struct repl_client *c;      /* Connection, or NULL. */
@@ -28,15 +28,15 @@ struct call {
 
 static void on_closed(struct repl_client *rc, void *arg)
 {
-    struct sclient *c = arg;
+    struct repl_sync *c = arg;
 
     if (c->c == rc)
         c->c = NULL;
 }
 
-struct sclient *sclient_new(const char *address)
+struct repl_sync *repl_sync_new(const char *address)
 {
-    struct sclient *c = calloc(1, sizeof *c);
+    struct repl_sync *c = calloc(1, sizeof *c);
 
     if (c == NULL)
         return NULL;
@@ -51,7 +51,7 @@ struct sclient *sclient_new(const char *address)
     return c;
 }
 
-static void connect_if_needed(struct sclient *c)
+static void connect_if_needed(struct repl_sync *c)
 {
     if (c->c != NULL)
         return;
@@ -63,7 +63,7 @@ static void transport_closed(struct raft_uv_transport *t)
     (void)t;
 }
 
-void sclient_free(struct sclient *c)
+void repl_sync_free(struct repl_sync *c)
 {
     if (c == NULL)
         return;
@@ -105,7 +105,7 @@ static void ignore(struct repl_req *req, const struct repl_result *res)
 }
 
 /* Run the loop until @k is answered or @timeout_ms passes. */
-static int wait_call(struct sclient *c, struct call *k, int timeout_ms)
+static int wait_call(struct repl_sync *c, struct call *k, int timeout_ms)
 {
     uint64_t deadline;
 
@@ -130,14 +130,14 @@ static int wait_call(struct sclient *c, struct call *k, int timeout_ms)
     return k->res.code;
 }
 
-static int finish(struct sclient *c, struct call *k, int rv, int timeout_ms)
+static int finish(struct repl_sync *c, struct call *k, int rv, int timeout_ms)
 {
     if (rv != 0)
         return rv;
     return wait_call(c, k, timeout_ms);
 }
 
-int sclient_txn(struct sclient *c, const struct store_op *ops, size_t n_ops,
+int repl_sync_txn(struct repl_sync *c, const struct store_op *ops, size_t n_ops,
                 int timeout_ms, uint64_t *ret_rev)
 {
     struct call k = {.req.cb = call_done};
@@ -154,18 +154,18 @@ int sclient_txn(struct sclient *c, const struct store_op *ops, size_t n_ops,
     return rv;
 }
 
-int sclient_put(struct sclient *c, const char *name, const void *value,
+int repl_sync_put(struct repl_sync *c, const char *name, const void *value,
                 size_t len, int timeout_ms, uint64_t *ret_rev)
 {
     struct store_op op = {
-        .type = STORE_OP_PUT, .resource = SCLIENT_RESOURCE,
-        .ns = SCLIENT_NS, .name = name, .value = value, .value_len = len,
+        .type = STORE_OP_PUT, .resource = REPL_SYNC_RESOURCE,
+        .ns = REPL_SYNC_NS, .name = name, .value = value, .value_len = len,
     };
 
-    return sclient_txn(c, &op, 1, timeout_ms, ret_rev);
+    return repl_sync_txn(c, &op, 1, timeout_ms, ret_rev);
 }
 
-int sclient_read(struct sclient *c, int timeout_ms, uint64_t *ret_rev)
+int repl_sync_read(struct repl_sync *c, int timeout_ms, uint64_t *ret_rev)
 {
     struct call k = {.req.cb = call_done};
     int rv;
@@ -179,7 +179,7 @@ int sclient_read(struct sclient *c, int timeout_ms, uint64_t *ret_rev)
     return rv;
 }
 
-int sclient_get(struct sclient *c, const char *name, void *buf, size_t size,
+int repl_sync_get(struct repl_sync *c, const char *name, void *buf, size_t size,
                 size_t *ret_len, uint64_t *ret_mod_rev, int timeout_ms)
 {
     struct call k = {.req.cb = call_done};
@@ -189,7 +189,7 @@ int sclient_get(struct sclient *c, const char *name, void *buf, size_t size,
     if (c->c == NULL)
         return -ECONNREFUSED;
     rv = finish(c, &k,
-                repl_client_get(c->c, &k.req, SCLIENT_RESOURCE, SCLIENT_NS,
+                repl_client_get(c->c, &k.req, REPL_SYNC_RESOURCE, REPL_SYNC_NS,
                                 name),
                 timeout_ms);
     if (rv == 0) {
@@ -201,7 +201,7 @@ int sclient_get(struct sclient *c, const char *name, void *buf, size_t size,
     return rv;
 }
 
-static int parse_status(const uint8_t *p, size_t len, struct sclient_status *s)
+static int parse_status(const uint8_t *p, size_t len, struct repl_sync_status *s)
 {
     struct mp_reader rd;
     uint32_t n, slen;
@@ -224,7 +224,7 @@ static int parse_status(const uint8_t *p, size_t len, struct sclient_status *s)
     return 0;
 }
 
-int sclient_status(struct sclient *c, struct sclient_status *ret,
+int repl_sync_status(struct repl_sync *c, struct repl_sync_status *ret,
                    int timeout_ms)
 {
     struct call k = {.req.cb = call_done};
@@ -236,6 +236,74 @@ int sclient_status(struct sclient *c, struct sclient_status *ret,
     rv = finish(c, &k, repl_client_status(c->c, &k.req), timeout_ms);
     if (rv == 0)
         rv = k.value != NULL ? parse_status(k.value, k.value_len, ret) : -EPROTO;
+    free(k.value);
+    return rv;
+}
+
+int repl_sync_member_add(struct repl_sync *c, const char *name,
+                         const char *address, int timeout_ms)
+{
+    struct call k = {.req.cb = call_done};
+
+    connect_if_needed(c);
+    if (c->c == NULL)
+        return -ECONNREFUSED;
+    return finish(c, &k,
+                  repl_client_member_add(c->c, &k.req, name, address),
+                  timeout_ms);
+}
+
+int repl_sync_member_remove(struct repl_sync *c, const char *name,
+                            int timeout_ms)
+{
+    struct call k = {.req.cb = call_done};
+
+    connect_if_needed(c);
+    if (c->c == NULL)
+        return -ECONNREFUSED;
+    return finish(c, &k, repl_client_member_remove(c->c, &k.req, name),
+                  timeout_ms);
+}
+
+static int parse_member(struct mp_reader *rd, struct repl_sync_member *m)
+{
+    const char *addr, *role;
+    uint32_t n, alen, rlen;
+    uint64_t leader;
+
+    if (mp_read_array(rd, &n) != 0 || n != 4 || mp_read_uint(rd, &m->id) ||
+        mp_read_str(rd, &addr, &alen) != 0 ||
+        mp_read_str(rd, &role, &rlen) != 0 || mp_read_uint(rd, &leader) != 0)
+        return -EPROTO;
+    snprintf(m->address, sizeof m->address, "%.*s", (int)alen, addr);
+    snprintf(m->role, sizeof m->role, "%.*s", (int)rlen, role);
+    m->leader = leader != 0;
+    return 0;
+}
+
+int repl_sync_members(struct repl_sync *c, struct repl_sync_member *ret,
+                      size_t max, size_t *n, int timeout_ms)
+{
+    struct call k = {.req.cb = call_done};
+    struct mp_reader rd;
+    uint32_t count;
+    int rv;
+
+    connect_if_needed(c);
+    if (c->c == NULL)
+        return -ECONNREFUSED;
+    rv = finish(c, &k, repl_client_members(c->c, &k.req), timeout_ms);
+    if (rv == 0 && k.value == NULL)
+        rv = -EPROTO;
+    if (rv == 0) {
+        mp_reader_init(&rd, k.value, k.value_len);
+        rv = mp_read_array(&rd, &count) != 0 ? -EPROTO : 0;
+        *n = count;
+        for (uint32_t i = 0; rv == 0 && i < count; i++) {
+            struct repl_sync_member tmp;
+            rv = parse_member(&rd, i < max ? &ret[i] : &tmp);
+        }
+    }
     free(k.value);
     return rv;
 }

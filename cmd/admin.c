@@ -1,0 +1,156 @@
+/* c8s-master status | member add|remove|list, over the forward channel. */
+#include "cmd/admin.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "raft/sync_client.h"
+
+#define ADMIN_TIMEOUT_MS 30000
+
+static const char admin_usage[] =
+    "usage: c8s-master status --peer HOST:PORT\n"
+    "       c8s-master member list --peer HOST:PORT\n"
+    "       c8s-master member add NAME=HOST:PORT --peer HOST:PORT\n"
+    "       c8s-master member remove NAME --peer HOST:PORT\n"
+    "\n"
+    "--peer is the peer address of any running member. A member being added\n"
+    "must be started first with the full new --initial-cluster and\n"
+    "--initial-cluster-state existing; `add` returns once it has caught up\n"
+    "and votes. After `remove`, stop the removed member's process: it is\n"
+    "not told that it was removed.\n";
+
+bool admin_is_command(const char *arg)
+{
+    return strcmp(arg, "status") == 0 || strcmp(arg, "member") == 0;
+}
+
+static int usage(const char *why)
+{
+    fprintf(stderr, "c8s-master: %s\n%s", why, admin_usage);
+    return 2;
+}
+
+static int report(const char *what, int rv)
+{
+    if (rv == 0)
+        return 0;
+    fprintf(stderr, "c8s-master: %s: %s\n", what, err_str(rv));
+    return 1;
+}
+
+static int cmd_status(struct repl_sync *c)
+{
+    struct repl_sync_status st;
+    int rv = repl_sync_status(c, &st, ADMIN_TIMEOUT_MS);
+
+    if (rv != 0)
+        return report("status", rv);
+    printf("member\t%llx\nstate\t%s\nleader\t%llx\nterm\t%llu\n"
+           "commit_index\t%llu\napplied_index\t%llu\nrevision\t%llu\n"
+           "compact_revision\t%llu\nkeys\t%llu\n",
+           (unsigned long long)st.id, st.state,
+           (unsigned long long)st.leader_id, (unsigned long long)st.term,
+           (unsigned long long)st.commit_index,
+           (unsigned long long)st.applied_index, (unsigned long long)st.rev,
+           (unsigned long long)st.compact_rev, (unsigned long long)st.keys);
+    return 0;
+}
+
+static int cmd_list(struct repl_sync *c)
+{
+    struct repl_sync_member m[64];
+    size_t n = 0;
+    int rv = repl_sync_members(c, m, 64, &n, ADMIN_TIMEOUT_MS);
+
+    if (rv != 0)
+        return report("member list", rv);
+    printf("ID\tADDRESS\tROLE\tLEADER\n");
+    for (size_t i = 0; i < n && i < 64; i++)
+        printf("%llx\t%s\t%s\t%s\n", (unsigned long long)m[i].id,
+               m[i].address, m[i].role, m[i].leader ? "yes" : "no");
+    return 0;
+}
+
+static int cmd_add(struct repl_sync *c, const char *spec)
+{
+    char name[64];
+    const char *eq = strchr(spec, '=');
+
+    if (eq == NULL || eq == spec || (size_t)(eq - spec) >= sizeof name)
+        return usage("member add needs NAME=HOST:PORT");
+    memcpy(name, spec, (size_t)(eq - spec));
+    name[eq - spec] = '\0';
+    if (report("member add", repl_sync_member_add(c, name, eq + 1,
+                                                 ADMIN_TIMEOUT_MS)) != 0)
+        return 1;
+    printf("member %s added at %s\n", name, eq + 1);
+    return 0;
+}
+
+static int cmd_remove(struct repl_sync *c, const char *name)
+{
+    if (report("member remove",
+               repl_sync_member_remove(c, name, ADMIN_TIMEOUT_MS)) != 0)
+        return 1;
+    printf("member %s removed; stop its process now\n", name);
+    return 0;
+}
+
+/* Dispatch the positional words left after option parsing. */
+static int run(struct repl_sync *c, int n, char **words)
+{
+    if (strcmp(words[0], "status") == 0 && n == 1)
+        return cmd_status(c);
+    if (strcmp(words[0], "member") != 0 || n < 2)
+        return usage("unknown subcommand");
+    if (strcmp(words[1], "list") == 0 && n == 2)
+        return cmd_list(c);
+    if (strcmp(words[1], "add") == 0 && n == 3)
+        return cmd_add(c, words[2]);
+    if (strcmp(words[1], "remove") == 0 && n == 3)
+        return cmd_remove(c, words[2]);
+    return usage("unknown or incomplete member subcommand");
+}
+
+int admin_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"peer", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *peer = NULL;
+    struct repl_sync *c;
+    int opt, rv;
+
+    opterr = 0;
+    optind = 1;
+    /* "+": stop at nothing; words and flags may be mixed (GNU permutes). */
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (opt == 'p')
+            peer = optarg;
+        else if (opt == 'h') {
+            fputs(admin_usage, stdout);
+            return 0;
+        } else
+            return usage("unknown or incomplete flag");
+    }
+    if (peer == NULL)
+        return usage("--peer is required");
+    /* getopt permuted the words to argv[optind..]; argv[0] is the first. */
+    char *words[4] = {argv[0]};
+    int n = 1;
+    for (int i = optind; i < argc && n < 4; i++)
+        words[n++] = argv[i];
+    if (optind < argc - 3)
+        return usage("too many arguments");
+    c = repl_sync_new(peer);
+    if (c == NULL)
+        return report("connecting", -ENOMEM);
+    rv = run(c, n, words);
+    repl_sync_free(c);
+    return rv;
+}

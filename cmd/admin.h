@@ -1,0 +1,15 @@
+/* c8s-master's admin subcommands: status and membership of a running
+ * cluster, over the forward channel of any member. */
+#ifndef C8S_CMD_ADMIN_H
+#define C8S_CMD_ADMIN_H
+
+#include <stdbool.h>
+
+/* True if @arg names an admin subcommand. */
+bool admin_is_command(const char *arg);
+
+/* Run "status|member ..." (argv[0] is the subcommand). Returns the exit
+ * status: 0, 1 for a failure the cluster reported, 2 for usage errors. */
+int admin_main(int argc, char **argv);
+
+#endif /* C8S_CMD_ADMIN_H */

@@ -1,0 +1,182 @@
+/* Membership changes at runtime, on the leader.
+ *
+ * Adding is two raft changes: raft_add (the new member joins as a spare
+ * and starts receiving the log) then raft_assign to voter, which libraft
+ * runs only after the newcomer has caught up. Removing is one raft_remove.
+ * libraft allows one change at a time; a second one gets -EBUSY. */
+#include <string.h>
+
+#include "lib/container.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "lib/mp.h"
+#include "raft/internal.h"
+
+struct change {
+    struct raft_change req;     /* libraft request (first: container). */
+    struct repl *r;             /* Owner. */
+    struct repl_req *user;      /* Caller to answer. */
+    uint64_t id;                /* Member being changed. */
+    bool adding;                /* Add (then assign) or remove. */
+};
+
+/* libraft status → project code. */
+static int change_code(int rv)
+{
+    switch (rv) {
+    case 0:
+        return 0;
+    case RAFT_NOTLEADER:
+        return -C8S_ENOLEADER;
+    case RAFT_CANTCHANGE:
+        return -EBUSY;
+    case RAFT_DUPLICATEID:
+    case RAFT_DUPLICATEADDRESS:
+        return -C8S_EEXISTS;
+    case RAFT_BADID:
+    case RAFT_NOTFOUND:
+        return -C8S_ENOTFOUND;
+    case RAFT_NOCONNECTION:
+        return -ETIMEDOUT; /* the newcomer did not catch up */
+    case RAFT_LEADERSHIPLOST:
+        return -C8S_EUNKNOWN;
+    case RAFT_NOMEM:
+        return -ENOMEM;
+    default:
+        return -EINVAL;
+    }
+}
+
+static void finish(struct change *c, int status)
+{
+    struct repl_req *user = c->user;
+
+    if (status == 0)
+        log_info("raft", "member %llx %s", (unsigned long long)c->id,
+                 c->adding ? "added as a voter" : "removed");
+    else
+        log_warn("raft", "changing member %llx failed: %s",
+                 (unsigned long long)c->id, raft_strerror(status));
+    mem_free(c);
+    repl__complete(user, change_code(status), 0, 0);
+}
+
+static void assigned(struct raft_change *req, int status)
+{
+    finish(container_of(req, struct change, req), status);
+}
+
+static void added(struct raft_change *req, int status)
+{
+    struct change *c = container_of(req, struct change, req);
+    int rv;
+
+    if (status != 0) {
+        finish(c, status);
+        return;
+    }
+    log_info("raft", "member %llx added as a spare; promoting to voter once "
+             "it has caught up", (unsigned long long)c->id);
+    rv = raft_assign(&c->r->raft, &c->req, c->id, RAFT_VOTER, assigned);
+    if (rv != 0)
+        finish(c, rv);
+}
+
+static struct change *change_new(struct repl *r, struct repl_req *user,
+                                 uint64_t id, bool adding)
+{
+    struct change *c = mem_calloc(1, sizeof *c);
+
+    if (c == NULL)
+        return NULL;
+    c->r = r;
+    c->user = user;
+    c->id = id;
+    c->adding = adding;
+    return c;
+}
+
+int repl_member_add(struct repl *r, struct repl_req *req, const char *name,
+                    const char *address)
+{
+    struct sockaddr_in sa;
+    struct change *c;
+    int rv;
+
+    if (name == NULL || *name == '\0' || strlen(name) >= REPL_NAME_MAX ||
+        repl_transport_parse_address(address, &sa, NULL, 0) != 0)
+        return -EINVAL;
+    if (!repl__is_leader(r))
+        return -C8S_ENOLEADER;
+    c = change_new(r, req, repl_member_id(name), true);
+    if (c == NULL)
+        return -ENOMEM;
+    rv = raft_add(&r->raft, &c->req, c->id, address, added);
+    if (rv != 0) {
+        mem_free(c);
+        return change_code(rv);
+    }
+    return 0;
+}
+
+int repl_member_remove(struct repl *r, struct repl_req *req, const char *name)
+{
+    struct change *c;
+    int rv;
+
+    if (name == NULL || *name == '\0')
+        return -EINVAL;
+    if (!repl__is_leader(r))
+        return -C8S_ENOLEADER;
+    c = change_new(r, req, repl_member_id(name), false);
+    if (c == NULL)
+        return -ENOMEM;
+    rv = raft_remove(&r->raft, &c->req, c->id, assigned);
+    if (rv != 0) {
+        mem_free(c);
+        return change_code(rv);
+    }
+    return 0;
+}
+
+bool repl__is_member(struct repl *r, uint64_t id)
+{
+    const struct raft_configuration *conf = &r->raft.configuration;
+
+    if (!r->started)
+        return false;
+    for (unsigned i = 0; i < conf->n; i++)
+        if (conf->servers[i].id == id)
+            return true;
+    return false;
+}
+
+static const char *role_name(int role)
+{
+    switch (role) {
+    case RAFT_VOTER:
+        return "voter";
+    case RAFT_STANDBY:
+        return "standby";
+    default:
+        return "spare";
+    }
+}
+
+void repl__members_encode(struct repl *r, struct mp_writer *w)
+{
+    const struct raft_configuration *conf = &r->raft.configuration;
+    raft_id leader = 0;
+    const char *addr = NULL;
+
+    raft_leader(&r->raft, &leader, &addr);
+    mp_write_array(w, conf->n);
+    for (unsigned i = 0; i < conf->n; i++) {
+        const struct raft_server *s = &conf->servers[i];
+        mp_write_array(w, 4);
+        mp_write_uint(w, s->id);
+        mp_write_str(w, s->address);
+        mp_write_str(w, role_name(s->role));
+        mp_write_uint(w, s->id == leader);
+    }
+}
