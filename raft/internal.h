@@ -78,6 +78,7 @@ struct repl {
     uint64_t stall_since_ms;    /* When applied stopped following commit. */
     uint64_t last_compact_ms;   /* Loop time of the last compaction check. */
     bool disk_low;              /* Free space under cfg.min_free_mb. */
+    char restore_err[512];      /* Why the last snapshot restore failed. */
     struct raft_transfer transfer; /* Leadership transfer on close. */
     void (*close_cb)(struct repl *r); /* From repl_close. */
 };

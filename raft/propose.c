@@ -8,7 +8,9 @@
  * if the leader was still the leader. */
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <endian.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "lib/log.h"
@@ -132,6 +134,28 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
     return 0;
 }
 
+/* Name of the newest snapshot file in @dir (the one libraft restores), or
+ * "" if none is found. */
+static void newest_snapshot(const char *dir, char *out, size_t size)
+{
+    unsigned long long best = 0, term, index, ts;
+    struct dirent *de;
+    DIR *d = opendir(dir);
+
+    out[0] = '\0';
+    if (d == NULL)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        int n = 0;
+        if (sscanf(de->d_name, "snapshot-%llu-%llu-%llu%n", &term, &index, &ts,
+                   &n) == 3 && de->d_name[n] == '\0' && index >= best) {
+            best = index;
+            (void)snprintf(out, size, "%s", de->d_name);
+        }
+    }
+    closedir(d);
+}
+
 static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 {
     struct repl *r = fsm->data;
@@ -139,8 +163,14 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
     int rv = store_restore(r->store, buf->base, buf->len, &e);
 
     if (rv != 0) {
-        log_error("raft", "cannot restore snapshot from %s: %s", r->data_dir,
-                  e.msg);
+        char file[256];
+        newest_snapshot(r->data_dir, file, sizeof file);
+        /* Truncation of a very long path is acceptable in a message. */
+        if (snprintf(r->restore_err, sizeof r->restore_err,
+                     "snapshot %s/%s cannot be restored: %s", r->data_dir, file,
+                     e.msg) < 0)
+            r->restore_err[0] = '\0';
+        log_error("raft", "%s", r->restore_err);
         return RAFT_CORRUPT;
     }
     log_info("raft", "restored snapshot: revision %llu, %zu keys",

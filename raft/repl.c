@@ -377,6 +377,17 @@ static int start_handles(struct repl *r)
     return 0;
 }
 
+/* What an operator can do about a damaged data dir. */
+static const char *recovery_advice(const struct repl *r)
+{
+    if (r->cfg.n_members > 1)
+        return "Nothing was skipped or repaired. To recover, move the data dir "
+               "aside and restart this member with an empty one: it catches "
+               "up from the other members";
+    return "Nothing was skipped or repaired. This is a one-member cluster: "
+           "keep the data dir, and restore it from a backup copy";
+}
+
 int repl_start(struct repl *r, struct err *e)
 {
     int rv = init_raft(r, e);
@@ -390,12 +401,12 @@ int repl_start(struct repl *r, struct err *e)
     if (rv != 0)
         return err_setf(e, rv, "forward channel: %s", err_str(rv));
     rv = raft_start(&r->raft);
-    if (rv != 0)
-        return err_setf(e, -EIO,
-                        "cannot start from %s: %s. If the log or a snapshot is "
-                        "corrupt, move the data dir aside and restart this "
-                        "member empty: it catches up from the others",
-                        r->data_dir, raft_errmsg(&r->raft));
+    if (rv != 0) {
+        const char *why = r->restore_err[0] != '\0' ? r->restore_err
+                                                    : raft_errmsg(&r->raft);
+        return err_setf(e, -EIO, "cannot start from %s: %s. %s", r->data_dir,
+                        why, recovery_advice(r));
+    }
     r->started = true;
     r->last_state = raft_state(&r->raft);
     check_disk(r);

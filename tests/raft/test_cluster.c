@@ -466,6 +466,48 @@ TEST_T(cluster, writes_fail_clearly_when_the_disk_is_nearly_full, 60)
     free(log);
 }
 
+/* Same for a damaged snapshot: refuse, and name the file. */
+TEST_T(cluster, a_corrupt_snapshot_refuses_to_start, 60)
+{
+    static struct cluster cl = {.extra = {"--snapshot-threshold", "8"}};
+    char path[1024] = "", name[256] = "";
+    unsigned long long best = 0;
+    struct dirent *de;
+
+    cluster_start(&cl, 1);
+    wait_leader(&cl, 10000);
+    for (int i = 0; i < 40; i++)
+        put_acked(&cl, 0, "k", "some value that lands in a snapshot");
+    ASSERT_EQ(tproc_stop(cl.m[0].p, 5000), 0);
+    DIR *d = opendir(cl.m[0].dir);
+    ASSERT(d != NULL);
+    while ((de = readdir(d)) != NULL) {
+        unsigned long long t, idx, ts;
+        int n = 0;
+        if (sscanf(de->d_name, "snapshot-%llu-%llu-%llu%n", &t, &idx, &ts, &n) ==
+                3 && de->d_name[n] == '\0' && idx >= best) {
+            best = idx;
+            snprintf(name, sizeof name, "%s", de->d_name);
+        }
+    }
+    closedir(d);
+    ASSERT_MSG(name[0] != '\0', "no snapshot in %s", cl.m[0].dir);
+    snprintf(path, sizeof path, "%s/%s", cl.m[0].dir, name);
+    int fd = open(path, O_WRONLY);
+    ASSERT(fd >= 0);
+    ASSERT_EQ(pwrite(fd, "XXXXXXXX", 8, 64), 8);
+    close(fd);
+    member_start(&cl, 0);
+    for (int i = 0; i < 100 && !tproc_exited(cl.m[0].p); i++)
+        usleep(50000);
+    ASSERT_MSG(tproc_exited(cl.m[0].p), "member started on a corrupt snapshot");
+    ASSERT(WIFEXITED(cl.m[0].p->status) && WEXITSTATUS(cl.m[0].p->status) != 0);
+    char *log = tproc_log(cl.m[0].p);
+    ASSERT_STR_CONTAINS(log, name);
+    ASSERT_STR_CONTAINS(log, "Nothing was skipped");
+    free(log);
+}
+
 static int count_voters(struct cluster *cl, int via)
 {
     struct repl_sync_member m[8];
