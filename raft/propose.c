@@ -119,6 +119,8 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
     void *data;
     size_t len;
 
+    uint64_t start = uv_hrtime();
+
     if (b == NULL)
         return RAFT_NOMEM;
     if (store_snapshot(r->store, &data, &len) != 0) {
@@ -129,8 +131,10 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
     b->len = len;
     *bufs = b;
     *n_bufs = 1;
-    log_info("raft", "snapshot taken at revision %llu (%zu bytes)",
-             (unsigned long long)store_current_rev(r->store), len);
+    /* It runs on the loop (LIBRAFT-NOTES §4): its time delays heartbeats. */
+    log_info("raft", "snapshot taken at revision %llu (%zu bytes, %.1f ms)",
+             (unsigned long long)store_current_rev(r->store), len,
+             (double)(uv_hrtime() - start) / 1e6);
     return 0;
 }
 
