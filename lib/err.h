@@ -22,7 +22,8 @@
     X(TOOLARGE,   4108, "input exceeds a size limit")                          \
     X(SLOW,       4109, "consumer too slow: buffer limit reached")             \
     X(SHUTDOWN,   4110, "shutting down")                                       \
-    X(BADTOKEN,   4111, "invalid continue token")
+    X(BADTOKEN,   4111, "invalid continue token")                            \
+    X(OVERLOADED, 4112, "server is overloaded: retry later")
 
 enum {
 #define C8S_ERR_ENUM(name, value, msg) C8S_E##name = value,

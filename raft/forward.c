@@ -135,8 +135,12 @@ struct repl_client {
     uv_stream_t *stream;            /* Connected stream, or NULL. */
     struct rx rx;                   /* Received bytes. */
     struct rx *rx_self;             /* &rx: stream->data points here. */
-    struct pending *pending;        /* Sent or queued, newest first. */
+    struct pending *pending;        /* Sent or queued, oldest first
+                                     * (answers mostly come in order, so
+                                     * the match is usually the head). */
+    struct pending **pending_tail;  /* Where the next one is linked. */
     size_t n_pending;               /* Length of that list. */
+    unsigned busy;                  /* Inside a callback loop: defer free. */
     uint64_t next_id;               /* Next req_id. */
     bool connecting;                /* conn in progress. */
     bool closed;                    /* Closing or closed. */
@@ -154,6 +158,8 @@ static void fail_pending(struct repl_client *c)
     while (c->pending != NULL) {
         struct pending *p = c->pending;
         c->pending = p->next;
+        if (c->pending == NULL)
+            c->pending_tail = &c->pending;
         c->n_pending--;
         mem_free(p->frame);
         repl__complete(p->req, p->kind == REPL_FWD_TXN ? -C8S_EUNKNOWN
@@ -168,6 +174,16 @@ static void client_stream_closed(uv_handle_t *h)
     raft_free(h);
 }
 
+/* Free @c once nothing can still touch it: no connect in progress and no
+ * callback loop of ours on the stack (a callback may close the client). */
+static void client_maybe_free(struct repl_client *c)
+{
+    if (c->closed && !c->connecting && c->busy == 0) {
+        rx_done(&c->rx);
+        mem_free(c);
+    }
+}
+
 static void client_fail(struct repl_client *c)
 {
     bool was_closed = c->closed;
@@ -177,13 +193,12 @@ static void client_fail(struct repl_client *c)
         uv_close((uv_handle_t *)c->stream, client_stream_closed);
         c->stream = NULL;
     }
+    c->busy++;
     fail_pending(c);
     if (!was_closed && c->cb != NULL)
         c->cb(c, c->arg);
-    if (!c->connecting) {
-        rx_done(&c->rx);
-        mem_free(c);
-    }
+    c->busy--;
+    client_maybe_free(c);
 }
 
 static struct pending *take_pending(struct repl_client *c, uint64_t id)
@@ -192,6 +207,8 @@ static struct pending *take_pending(struct repl_client *c, uint64_t id)
         if ((*p)->id == id) {
             struct pending *found = *p;
             *p = found->next;
+            if (c->pending_tail == &found->next)
+                c->pending_tail = p;
             c->n_pending--;
             return found;
         }
@@ -243,12 +260,17 @@ static void client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     c->rx.len += (size_t)nread;
+    c->busy++;
     while ((rv = rx_frame(&c->rx, &off, &body, &len)) == 1)
-        if (client_handle(c, body, len) != 0 || c->closed)
+        if ((rv = client_handle(c, body, len)) != 0 || c->closed)
             break;
-    if (rv < 0 || c->closed) {
-        if (!c->closed)
-            client_fail(c);
+    c->busy--;
+    if (c->closed) {
+        client_maybe_free(c); /* a callback closed it */
+        return;
+    }
+    if (rv < 0) {
+        client_fail(c);
         return;
     }
     rx_consume(&c->rx, off);
@@ -273,8 +295,7 @@ static void client_connected(struct repl_transport_connect *req,
     if (c->closed) {
         if (stream != NULL)
             repl_transport_stream_close(stream);
-        rx_done(&c->rx);
-        mem_free(c);
+        client_maybe_free(c);
         return;
     }
     if (status != 0) {
@@ -288,13 +309,9 @@ static void client_connected(struct repl_transport_connect *req,
         client_fail(c);
         return;
     }
-    /* Send what was queued, oldest first (the list is newest first). */
-    struct pending *order[4096];
-    size_t n = 0;
-    for (struct pending *p = c->pending; p != NULL && n < 4096; p = p->next)
-        order[n++] = p;
-    while (n > 0)
-        if (order[--n]->frame != NULL && send_frame_bytes(c, order[n]) != 0) {
+    /* Send what was queued while connecting, oldest first. */
+    for (struct pending *p = c->pending; p != NULL; p = p->next)
+        if (p->frame != NULL && send_frame_bytes(c, p) != 0) {
             client_fail(c);
             return;
         }
@@ -313,6 +330,7 @@ int repl_client_new(struct repl_transport *t, uint64_t self_id,
     c->cb = cb;
     c->arg = arg;
     c->next_id = 1;
+    c->pending_tail = &c->pending;
     c->conn.data = c;
     c->connecting = true;
     rv = repl_transport_connect_forward(t, &c->conn, self_id, address,
@@ -354,8 +372,9 @@ static int client_send(struct repl_client *c, struct repl_req *req,
     p->kind = kind;
     p->frame = w.buf;
     p->frame_len = w.len;
-    p->next = c->pending;
-    c->pending = p;
+    p->next = NULL;
+    *c->pending_tail = p;
+    c->pending_tail = &p->next;
     c->n_pending++;
     if (c->stream != NULL && send_frame_bytes(c, p) != 0)
         return 0; /* the read side reports the broken stream */
@@ -407,6 +426,11 @@ int repl_client_get(struct repl_client *c, struct repl_req *req,
 int repl_client_status(struct repl_client *c, struct repl_req *req)
 {
     return client_send(c, req, REPL_FWD_STATUS, NULL, 0);
+}
+
+int repl_client_status_digest(struct repl_client *c, struct repl_req *req)
+{
+    return client_send(c, req, REPL_FWD_STATUS, "digest", 6);
 }
 
 /* Send msgpack [a] or [a, b] as the payload of @kind. */
@@ -566,7 +590,7 @@ static int serve_one(struct fwd_conn *fc, uint64_t kind, uint64_t id,
     if (leader && kind == REPL_FWD_TXN)
         rv = repl__submit_encoded(fc->r, &op->req, payload, len);
     else if (leader)
-        rv = repl__read_local(fc->r, &op->req);
+        rv = repl__read_local(fc->r, &op->req, true);
     else if (kind == REPL_FWD_TXN)
         rv = fc->r->disk_low ? -ENOSPC
                              : forward_encoded(fc->r, &op->req, payload, len);
@@ -614,7 +638,9 @@ static int serve_get(struct fwd_conn *fc, uint64_t id, const void *key,
     return 0;
 }
 
-static int serve_status(struct fwd_conn *fc, uint64_t id)
+/* The digest serialises the whole store: only when asked (tests compare
+ * members with it), never on routine status calls. */
+static int serve_status(struct fwd_conn *fc, uint64_t id, bool digest_wanted)
 {
     struct repl_status st;
     struct repl_result res = {0};
@@ -624,7 +650,7 @@ static int serve_status(struct fwd_conn *fc, uint64_t id)
     uint32_t digest = 0;
 
     repl_get_status(fc->r, &st);
-    if (store_snapshot(fc->r->store, &snap, &snap_len) == 0)
+    if (digest_wanted && store_snapshot(fc->r->store, &snap, &snap_len) == 0)
         digest = crc32_update(0, snap, snap_len);
     free(snap);
     mp_writer_init(&w);
@@ -743,8 +769,11 @@ static int server_handle(struct fwd_conn *fc, const uint8_t *body, size_t len)
         if (mp_read_bin(&rd, &payload, &plen) != 0)
             return -C8S_EMALFORMED;
         break;
-    case REPL_FWD_READ:
     case REPL_FWD_STATUS:
+        if (!mp_read_nil(&rd) && mp_read_bin(&rd, &payload, &plen) != 0)
+            return -C8S_EMALFORMED;
+        break;
+    case REPL_FWD_READ:
     case REPL_FWD_MEMBERS:
         if (!mp_read_nil(&rd))
             return -C8S_EMALFORMED;
@@ -755,7 +784,8 @@ static int server_handle(struct fwd_conn *fc, const uint8_t *body, size_t len)
     if (kind == REPL_FWD_GET)
         return serve_get(fc, id, payload, plen);
     if (kind == REPL_FWD_STATUS)
-        return serve_status(fc, id);
+        return serve_status(fc, id,
+                            plen == 6 && memcmp(payload, "digest", 6) == 0);
     if (kind == REPL_FWD_MEMBERS)
         return serve_members(fc, id);
     if (kind == REPL_FWD_MEMBER_ADD || kind == REPL_FWD_MEMBER_REMOVE)

@@ -7,10 +7,13 @@
  *   1 TXN     payload: an encoded store batch holding one TXN command;
  *   2 READ    payload nil: a linearizable read point (leader only);
  *   3 GET     payload: "resource\0ns\0name"; served from the local store;
- *   4 STATUS  payload nil; served locally: msgpack [id, leader_id, state,
+ *   4 STATUS  payload nil, or bin "digest" to also get the digest (it
+ *             serialises the whole store: costly on big stores); served
+ *             locally: msgpack [id, leader_id, state,
  *             term, commit_index, applied_index, rev, keys, digest,
  *             compact_rev] where
- *             digest is the CRC-32 of the store's snapshot bytes;
+ *             digest is the CRC-32 of the store's snapshot bytes (0 when
+ *             not asked for);
  *   5 MEMBER_ADD     payload: msgpack [name, address]  (leader; forwarded)
  *   6 MEMBER_REMOVE  payload: msgpack [name]           (leader; forwarded)
  *   7 MEMBERS        payload nil; local: msgpack [[id, address, role,
@@ -60,6 +63,7 @@ int repl_client_get(struct repl_client *c, struct repl_req *req,
                     const char *resource, const char *ns, const char *name);
 /* The member's status (see STATUS above) in res->value. */
 int repl_client_status(struct repl_client *c, struct repl_req *req);
+int repl_client_status_digest(struct repl_client *c, struct repl_req *req);
 int repl_client_member_add(struct repl_client *c, struct repl_req *req,
                            const char *name, const char *address);
 int repl_client_member_remove(struct repl_client *c, struct repl_req *req,

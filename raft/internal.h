@@ -31,6 +31,13 @@ struct repl__batch {
     bool applied;               /* res holds this entry's results. */
     store_rev rev_after;        /* Store revision once it was applied. */
     uint64_t proposed_ms;       /* Loop time when proposed (liveness). */
+    bool remote;                /* Answers requests forwarded by followers:
+                                 * they wait for the commit index to reach
+                                 * them (see notify). */
+    bool notify;                /* Propose even if empty: it carries the
+                                 * commit index of the previous entry to
+                                 * followers without waiting for a
+                                 * heartbeat. */
     struct repl__batch *next;   /* Next in the in-flight list. */
 };
 
@@ -79,6 +86,8 @@ struct repl {
     uint64_t last_compact_ms;   /* Loop time of the last compaction check. */
     bool disk_low;              /* Free space under cfg.min_free_mb. */
     char restore_err[512];      /* Why the last snapshot restore failed. */
+    double avg_entry_bytes;     /* Moving average of applied entry sizes. */
+    unsigned entries_seen;      /* Entries since the threshold was tuned. */
     struct raft_transfer transfer; /* Leadership transfer on close. */
     void (*close_cb)(struct repl *r); /* From repl_close. */
 };
@@ -89,7 +98,8 @@ int repl__submit_local(struct repl *r, struct repl_req *req,
                        const struct store_op *ops, size_t n_ops);
 int repl__submit_encoded(struct repl *r, struct repl_req *req,
                          const void *batch, size_t len);
-int repl__read_local(struct repl *r, struct repl_req *req);
+void repl__note_entry_size(struct repl *r, size_t len);
+int repl__read_local(struct repl *r, struct repl_req *req, bool remote);
 int repl__compact_local(struct repl *r, store_rev rev);
 void repl__flush(struct repl *r);
 void repl__fail_open(struct repl *r, int code);

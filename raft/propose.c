@@ -82,6 +82,7 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
     int rv;
 
     *result = NULL;
+    repl__note_entry_size(r, buf->len);
     rv = repl_entry_decode(buf, &batch, &len);
     if (rv == 0 && store_batch_peek(batch, len, &info) == 0 &&
         info.proposer_id == r->proposer_id)
@@ -304,6 +305,22 @@ void repl__fail_open(struct repl *r, int code)
     batch_free(b);
 }
 
+/* Group commit trades latency for throughput only while the pipeline is
+ * full; a batch that reached its size goes out as soon as there is room,
+ * and one far beyond it refuses more (the caller answers 429). */
+static int batch_room(struct repl *r, const struct repl__batch *b)
+{
+    if (b->enc.len >= 8 * (size_t)r->cfg.max_batch_bytes)
+        return -C8S_EOVERLOADED;
+    return 0;
+}
+
+static void batch_added(struct repl *r, const struct repl__batch *b)
+{
+    if (b->enc.len >= r->cfg.max_batch_bytes)
+        repl__flush(r);
+}
+
 int repl__submit_local(struct repl *r, struct repl_req *req,
                        const struct store_op *ops, size_t n_ops)
 {
@@ -312,11 +329,14 @@ int repl__submit_local(struct repl *r, struct repl_req *req,
 
     if (b == NULL || reserve_cmds(b, 1) != 0)
         return -ENOMEM;
+    if ((rv = batch_room(r, b)) != 0)
+        return rv;
     size_t first = b->enc.n_cmds;
     rv = store_batch_add_txn(&b->enc, ops, n_ops);
     if (rv != 0)
         return rv;
     bind_cmds(b, first, req);
+    batch_added(r, b);
     return 0;
 }
 
@@ -355,23 +375,29 @@ int repl__submit_encoded(struct repl *r, struct repl_req *req,
         return -C8S_EMALFORMED;
     if (reserve_cmds(b, 1) != 0)
         return -ENOMEM;
+    if ((rv = batch_room(r, b)) != 0)
+        return rv;
     size_t first = b->enc.n_cmds;
     rv = store_batch_append_encoded(&b->enc, batch, len, &added);
     if (rv != 0)
         return rv;
     bind_cmds(b, first, req);
+    b->remote = true;
+    batch_added(r, b);
     return 0;
 }
 
-int repl__read_local(struct repl *r, struct repl_req *req)
+int repl__read_local(struct repl *r, struct repl_req *req, bool remote)
 {
     struct repl__batch *b = open_batch(r);
 
     if (b == NULL)
         return -ENOMEM;
     repl__queue_push(&b->reads, req);
+    b->remote |= remote;
     return 0;
 }
+
 
 static void answer_applied(struct repl__batch *b)
 {
@@ -412,6 +438,12 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
     inflight_remove(r, b);
     if (status == 0 && b->applied) {
         answer_applied(b);
+        /* Followers learn a commit index only from the next AppendEntries;
+         * if nothing else is about to be sent, send an empty entry now
+         * rather than leave forwarded requests waiting for a heartbeat. */
+        if (b->remote && !r->closing && r->open == NULL &&
+            r->inflight == NULL && (r->open = batch_new(r)) != NULL)
+            r->open->notify = true;
     } else {
         /* Leadership lost or closing: the entry may still commit later. */
         log_debug("raft", "batch %llu: apply status %d (%s), applied %d",
@@ -478,7 +510,7 @@ void repl__flush(struct repl *r)
     struct repl__batch *b = r->open;
     int rv;
 
-    if (b == NULL || (b->enc.n_cmds == 0 && b->reads.len == 0))
+    if (b == NULL || (b->enc.n_cmds == 0 && b->reads.len == 0 && !b->notify))
         return;
     if (r->n_inflight >= r->cfg.max_inflight)
         return;

@@ -106,6 +106,8 @@ static void apply_defaults(struct repl_config *c)
         c->history_max_events = 200000;
     if (c->min_free_mb == 0)
         c->min_free_mb = 64;
+    if (c->log_memory_mb == 0)
+        c->log_memory_mb = 32;
 }
 
 /* Find this member in the cluster list, or make a one-member cluster. */
@@ -433,7 +435,7 @@ int repl_read_index(struct repl *r, struct repl_req *req)
     if (r->closing)
         return -C8S_ESHUTDOWN;
     if (repl__is_leader(r))
-        return repl__read_local(r, req);
+        return repl__read_local(r, req, false);
     return repl__fwd_read(r, req);
 }
 
@@ -458,6 +460,35 @@ void repl_get_status(struct repl *r, struct repl_status *ret)
     ret->rev = store_current_rev(r->store);
     ret->compact_rev = store_compact_rev(r->store);
     ret->leader_changes = r->leader_changes;
+}
+
+/* ---- memory held by libraft's log ----------------------------------------
+ * libraft keeps threshold + trailing entries in memory and counts entries,
+ * not bytes, while group commit makes entry sizes vary from a few hundred
+ * bytes to a megabyte. So every member tunes both to its average entry
+ * size to keep that memory near cfg.log_memory_mb. */
+
+#define TUNE_EVERY 64
+#define THRESHOLD_MIN 64
+
+void repl__note_entry_size(struct repl *r, size_t len)
+{
+    double target, n;
+
+    r->avg_entry_bytes = r->avg_entry_bytes == 0
+                             ? (double)len
+                             : 0.95 * r->avg_entry_bytes + 0.05 * (double)len;
+    if (++r->entries_seen < TUNE_EVERY || !r->raft_inited)
+        return;
+    r->entries_seen = 0;
+    target = (double)r->cfg.log_memory_mb * 1024 * 1024 / 2;
+    n = target / (r->avg_entry_bytes > 1 ? r->avg_entry_bytes : 1);
+    if (n < THRESHOLD_MIN)
+        n = THRESHOLD_MIN;
+    if (n > r->cfg.snapshot_threshold)
+        n = r->cfg.snapshot_threshold;
+    raft_set_snapshot_threshold(&r->raft, (unsigned)n);
+    raft_set_snapshot_trailing(&r->raft, (unsigned)n);
 }
 
 /* ---- shutdown -----------------------------------------------------------*/

@@ -40,9 +40,15 @@ struct repl_config {
     unsigned n_members;         /* 0: a single-member cluster of this one. */
     unsigned election_timeout_ms; /* Default 300 (failover ~0.5 s). */
     unsigned heartbeat_ms;        /* Default 30; must be < election. */
-    unsigned snapshot_threshold;  /* Entries between snapshots (4096). */
-    unsigned snapshot_trailing;   /* Entries kept after one (8192). */
-    unsigned max_batch_bytes;     /* Group-commit entry size cap (1 MiB). */
+    unsigned snapshot_threshold;  /* Entries between snapshots, at most
+                                   * (4096; lowered to fit log_memory_mb). */
+    unsigned snapshot_trailing;   /* Entries kept after one (8192; tuned
+                                   * like the threshold). */
+    unsigned log_memory_mb;       /* Target memory of libraft's in-memory
+                                   * log (32). */
+    unsigned max_batch_bytes;     /* A batch this big is proposed as soon as
+                                   * the pipeline has room; 8x this refuses
+                                   * writes with -C8S_EOVERLOADED (1 MiB). */
     unsigned max_inflight;        /* Batches in flight on the leader (4). */
     unsigned stall_timeout_ms;    /* Liveness: exit if stuck this long (10 s). */
     unsigned compact_interval_ms; /* How often the leader compacts (10 s). */

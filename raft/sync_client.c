@@ -224,8 +224,8 @@ static int parse_status(const uint8_t *p, size_t len, struct repl_sync_status *s
     return 0;
 }
 
-int repl_sync_status(struct repl_sync *c, struct repl_sync_status *ret,
-                   int timeout_ms)
+static int status_call(struct repl_sync *c, struct repl_sync_status *ret,
+                       bool digest, int timeout_ms)
 {
     struct call k = {.req.cb = call_done};
     int rv;
@@ -233,11 +233,26 @@ int repl_sync_status(struct repl_sync *c, struct repl_sync_status *ret,
     connect_if_needed(c);
     if (c->c == NULL)
         return -ECONNREFUSED;
-    rv = finish(c, &k, repl_client_status(c->c, &k.req), timeout_ms);
+    rv = finish(c, &k,
+                digest ? repl_client_status_digest(c->c, &k.req)
+                       : repl_client_status(c->c, &k.req),
+                timeout_ms);
     if (rv == 0)
         rv = k.value != NULL ? parse_status(k.value, k.value_len, ret) : -EPROTO;
     free(k.value);
     return rv;
+}
+
+int repl_sync_status(struct repl_sync *c, struct repl_sync_status *ret,
+                     int timeout_ms)
+{
+    return status_call(c, ret, false, timeout_ms);
+}
+
+int repl_sync_status_digest(struct repl_sync *c, struct repl_sync_status *ret,
+                            int timeout_ms)
+{
+    return status_call(c, ret, true, timeout_ms);
 }
 
 int repl_sync_member_add(struct repl_sync *c, const char *name,

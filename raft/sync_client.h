@@ -41,7 +41,10 @@ int repl_sync_read(struct repl_sync *c, int timeout_ms, uint64_t *ret_rev);
 int repl_sync_get(struct repl_sync *c, const char *name, void *buf, size_t size,
                 size_t *ret_len, uint64_t *ret_mod_rev, int timeout_ms);
 int repl_sync_status(struct repl_sync *c, struct repl_sync_status *ret,
-                   int timeout_ms);
+                     int timeout_ms);
+/* The same plus the digest (costs a serialisation of the whole store). */
+int repl_sync_status_digest(struct repl_sync *c, struct repl_sync_status *ret,
+                            int timeout_ms);
 
 struct repl_sync_member {
     uint64_t id;            /* Raft id. */

@@ -184,7 +184,7 @@ static void wait_converged(struct cluster *cl, int timeout_ms)
         for (int i = 0; i < cl->n && same; i++) {
             if (cl->m[i].p->pid <= 0)
                 continue;
-            if (repl_sync_status(cl->m[i].c, &st[i], 1000) != 0) {
+            if (repl_sync_status_digest(cl->m[i].c, &st[i], 1000) != 0) {
                 same = false;
                 break;
             }
