@@ -25,6 +25,7 @@ static const char usage_text[] =
     "                  [--snapshot-threshold N] [--snapshot-trailing N]\n"
     "                  [--history-min-age MS] [--compact-interval MS]\n"
     "                  [--min-free-mb N] [--initial-cluster-state new|existing]\n"
+    "                  [--log-memory-mb N]\n"
     "       c8s-master status|member ... --peer HOST:PORT   (see member --help)\n"
     "                  [--log-level debug|info|warn|error] [--log-json]\n"
     "\n"
@@ -38,7 +39,8 @@ static const char usage_text[] =
     "History (for watches and reads at old revisions) is kept at least\n"
     "--history-min-age (default 300000 ms) and compacted automatically.\n"
     "Writes are refused while the data dir has less than --min-free-mb\n"
-    "(default 64) MiB free.\n";
+    "(default 64) MiB free. Snapshots are taken often enough to keep about\n"
+    "--log-memory-mb (default 32) of raft log entries in memory.\n";
 
 struct options {
     struct repl_config cfg;     /* Replication settings. */
@@ -92,6 +94,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"history-min-age", required_argument, NULL, 'H'},
         {"compact-interval", required_argument, NULL, 'C'},
         {"min-free-mb", required_argument, NULL, 'F'},
+        {"log-memory-mb", required_argument, NULL, 'M'},
         {"initial-cluster-state", required_argument, NULL, 'S'},
         {"snapshot-trailing", required_argument, NULL, 't'},
         {"log-level", required_argument, NULL, 'l'},
@@ -138,6 +141,11 @@ static int parse_options(int argc, char **argv, struct options *o)
             else if (strcmp(optarg, "new") != 0)
                 return usage_error("--initial-cluster-state must be 'new' or "
                                    "'existing', not '%s'", optarg);
+            break;
+        case 'M':
+            if ((rv = parse_uint("--log-memory-mb", optarg,
+                                 &o->cfg.log_memory_mb)) != 0)
+                return rv;
             break;
         case 'F':
             if ((rv = parse_uint("--min-free-mb", optarg,
