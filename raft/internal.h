@@ -63,6 +63,8 @@ struct repl {
     struct repl_transport transport; /* Peer port. */
     struct raft_io io;          /* libraft uv backend. */
     struct raft_fsm fsm;        /* Adapter to store_apply_batch. */
+    struct store_snapview *snap_view; /* Snapshot libraft is writing (its
+                                 * buffers point into it), or NULL. */
     struct raft raft;           /* The consensus module. */
     bool raft_inited;           /* raft_init succeeded. */
     bool started;               /* raft_start succeeded. */

@@ -6,6 +6,8 @@
  * one fsync. Linearizable reads ride along: a read is answered by the first
  * entry proposed after it arrived, which commits in the leader's term only
  * if the leader was still the leader. */
+#include <assert.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
@@ -109,33 +111,72 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
     return 0;
 }
 
-/* Snapshot: the store's deterministic encoding, handed to libraft, which
- * frees it with raft_free (the default heap, i.e. free: we never install
- * another with raft_heap_set). */
+/* Snapshot, FSM version 2 (LIBRAFT-NOTES §4): hand libraft a view of the
+ * store whose buffers point straight into the stored values (zero copy).
+ * libraft writes them from its thread pool and then calls
+ * fsm_snapshot_finalize on the loop, which drops the view. The values are
+ * immutable and the view holds references, so the store may go on applying
+ * and compacting meanwhile. The loop only pays for encoding the metadata,
+ * not for copying and checksumming the whole state, which took longer than
+ * an election timeout at 100 MB. */
+/* libraft's buffer array for @v: raft_malloc'ed, as libraft's own code
+ * would free it, pointing into the view. NULL if out of memory. */
+static struct raft_buffer *raft_bufs(const struct store_snapview *v)
+{
+    struct raft_buffer *b = raft_calloc(v->n_bufs, sizeof *b);
+
+    if (b == NULL)
+        return NULL;
+    for (size_t i = 0; i < v->n_bufs; i++) {
+        /* raft_buffer is not const, but libraft only writes it out. */
+        b[i].base = (void *)v->bufs[i].base;
+        b[i].len = v->bufs[i].len;
+    }
+    return b;
+}
+
 static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
                         unsigned *n_bufs)
 {
     struct repl *r = fsm->data;
-    struct raft_buffer *b = raft_malloc(sizeof *b);
-    void *data;
-    size_t len;
-
+    struct store_snapview *v;
+    struct raft_buffer *b;
     uint64_t start = uv_hrtime();
 
-    if (b == NULL)
+    /* libraft finalizes a snapshot before it takes the next one. */
+    assert(r->snap_view == NULL);
+    if (r->snap_view != NULL)
+        return RAFT_BUSY;
+    if (store_snapshot_view(r->store, &v) != 0)
         return RAFT_NOMEM;
-    if (store_snapshot(r->store, &data, &len) != 0) {
-        raft_free(b);
+    b = v->n_bufs <= UINT_MAX ? raft_bufs(v) : NULL;
+    if (b == NULL) {
+        store_snapview_free(v);
         return RAFT_NOMEM;
     }
-    b->base = data;
-    b->len = len;
+    r->snap_view = v;
     *bufs = b;
-    *n_bufs = 1;
-    /* It runs on the loop (LIBRAFT-NOTES §4): its time delays heartbeats. */
-    log_info("raft", "snapshot taken at revision %llu (%zu bytes, %.1f ms)",
-             (unsigned long long)store_current_rev(r->store), len,
+    *n_bufs = (unsigned)v->n_bufs;
+    log_info("raft", "snapshot taken at revision %llu (%zu bytes in %zu "
+             "buffers, loop blocked %.1f ms)",
+             (unsigned long long)v->rev, v->len, v->n_bufs,
              (double)(uv_hrtime() - start) / 1e6);
+    return 0;
+}
+
+/* Runs on the loop once the snapshot is written (or failed, or was
+ * cancelled by raft_close): raft no longer reads the buffers. */
+static int fsm_snapshot_finalize(struct raft_fsm *fsm,
+                                 struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+    struct repl *r = fsm->data;
+
+    assert(r->snap_view != NULL);
+    raft_free(*bufs);
+    *bufs = NULL;
+    *n_bufs = 0;
+    store_snapview_free(r->snap_view);
+    r->snap_view = NULL;
     return 0;
 }
 
@@ -188,11 +229,13 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 int repl__fsm_init(struct repl *r)
 {
     memset(&r->fsm, 0, sizeof r->fsm);
-    r->fsm.version = 1;
+    r->fsm.version = 2;
     r->fsm.data = r;
     r->fsm.apply = fsm_apply;
     r->fsm.snapshot = fsm_snapshot;
     r->fsm.restore = fsm_restore;
+    r->fsm.snapshot_finalize = fsm_snapshot_finalize;
+    r->snap_view = NULL;
     return 0;
 }
 

@@ -26,6 +26,10 @@ struct store__key {
 struct store__ver {
     struct store_kv kv;         /* Public part; first so casts are valid. */
     unsigned refs;              /* Owners (chain, history, callers, queues). */
+    uint32_t value_crc;         /* CRC-32 of kv.value's bytes (0 for a
+                                 * tombstone), computed once when the value
+                                 * enters the store, so that a snapshot never
+                                 * reads the values to checksum them. */
     struct store__ver *older;   /* Previous version of the key (ref), cut by
                                  * compaction once no read can reach it. */
     struct store__key *key;     /* Key strings and index node (ref). */
@@ -139,9 +143,11 @@ struct store__key *store__key_new_n(const char *resource, size_t lr,
                                     const char *name, size_t lm);
 struct store__key *store__key_ref(struct store__key *k);
 void store__key_unref(struct store__key *k);
-/* New version of @key with one ref; @value NULL makes a tombstone. */
+/* New version of @key with one ref, taking over the ref on @value (NULL
+ * makes a tombstone) whose CRC-32 is @value_crc. */
 struct store__ver *store__ver_new(struct store__key *key, struct rbuf *value,
-                                  const char *field, size_t field_len);
+                                  uint32_t value_crc, const char *field,
+                                  size_t field_len);
 struct store__ver *store__ver_ref(struct store__ver *v);
 void store__ver_unref(struct store__ver *v);
 /* Version of a chain visible at @rev, NULL if none or a tombstone. */

@@ -51,7 +51,8 @@ void store__key_unref(struct store__key *k)
 }
 
 struct store__ver *store__ver_new(struct store__key *key, struct rbuf *value,
-                                  const char *field, size_t field_len)
+                                  uint32_t value_crc, const char *field,
+                                  size_t field_len)
 {
     size_t extra = field != NULL ? field_len + 1 : 0;
     struct store__ver *v = mem_malloc(sizeof *v + extra);
@@ -65,6 +66,7 @@ struct store__ver *store__ver_new(struct store__key *key, struct rbuf *value,
     v->kv.ns = key->ns;
     v->kv.name = key->name;
     v->kv.value = value;
+    v->value_crc = value_crc;
     if (field != NULL) {
         memcpy(v->field_data, field, field_len);
         v->field_data[field_len] = '\0';

@@ -220,9 +220,39 @@ store_rev store_compaction_point(const struct store *s, int64_t now_ms,
 
 /* ---- snapshots -----------------------------------------------------------*/
 
-/* Deterministic encoding of the whole state (retained history included):
- * two stores that applied the same commands give identical bytes. The buffer
- * is malloc'ed and owned by the caller. */
+/* One piece of a snapshot: @len bytes at @base. */
+struct store_snapbuf {
+    const void *base;
+    size_t len;
+};
+
+/* A frozen snapshot: the concatenation of bufs is exactly what
+ * store_snapshot() would return at the moment the view was taken. bufs[0]
+ * is the metadata, encoded when the view is taken; each further buffer
+ * points straight into the immutable value of a stored version (zero copy)
+ * and the view holds a reference on it, so every byte stays valid and
+ * unchanged while the store keeps changing, compacts, restores or is
+ * freed. The view may thus be written out by another thread (the bytes are
+ * only read), but it must be taken and freed on the store's thread
+ * (references are not atomic). Fields are read-only. */
+struct store_snapview {
+    const struct store_snapbuf *bufs;  /* Meta first, then one buffer per
+                                        * non-empty value. */
+    size_t n_bufs;                     /* Entries in bufs (at least 1). */
+    size_t len;                        /* Sum of their lengths. */
+    store_rev rev;                     /* current_rev captured. */
+};
+
+/* Take a view of the whole state (retained history included). Costs one
+ * pass over the versions and the size of the metadata, never the size of
+ * the values. Returns 0, or -ENOMEM. */
+int store_snapshot_view(const struct store *s, struct store_snapview **ret);
+/* Drop the view's references and free it. Accepts NULL. */
+void store_snapview_free(struct store_snapview *v);
+
+/* Deterministic encoding of the whole state as one buffer (the view's
+ * buffers concatenated): two stores that applied the same commands give
+ * identical bytes. The buffer is mem_malloc'ed and owned by the caller. */
 int store_snapshot(const struct store *s, void **ret_buf, size_t *ret_len);
 
 /* Replace the state with a snapshot. Open watchers are closed with

@@ -5,6 +5,7 @@
  * links prepared versions in. */
 #include <string.h>
 
+#include "lib/crc32.h"
 #include "lib/mem.h"
 #include "store/internal.h"
 
@@ -117,6 +118,7 @@ static int make_version(struct txn *t, size_t i)
     const struct store_op *op = &t->ops[i];
     struct stage *st = &t->st[i];
     struct rbuf *value = NULL;
+    uint32_t crc = 0;
     const char *field = op->type == STORE_OP_DELETE ? NULL : op->field;
     store_rev rev = t->s->db.current_rev + 1 + t->n_writes;
 
@@ -124,8 +126,11 @@ static int make_version(struct txn *t, size_t i)
         value = rbuf_new(op->value, op->value_len);
         if (value == NULL)
             return -ENOMEM;
+        /* Checksummed once here, while the bytes are in cache, and never
+         * again: snapshots reuse it (snapshot.c). */
+        crc = crc32_update(0, value->data, value->len);
     }
-    st->ver = store__ver_new(st->key, value, field,
+    st->ver = store__ver_new(st->key, value, crc, field,
                              field != NULL ? strlen(field) : 0);
     if (st->ver == NULL) {
         (void)rbuf_unref(value);

@@ -189,6 +189,7 @@ TEST(fault, snapshot_and_restore)
             break;
         ASSERT_EQ(rv, -ENOMEM);
     }
+    ASSERT(delay > 3);
     mem_free(buf);
     src = take(s);
     ASSERT_EQ(tstore_create(t, "x", "", "y", "z"), 0);
@@ -207,6 +208,41 @@ TEST(fault, snapshot_and_restore)
     ASSERT(delay > 10);
     assert_unchanged(t, &src);
     free(src.buf);
+    free(before.buf);
+}
+
+/* A failed view leaks nothing (LeakSanitizer checks at exit) and takes no
+ * reference: afterwards every value of the store has its old refcount. */
+TEST(fault, snapshot_view)
+{
+    struct store *s = tstore_store(0);
+    struct store_snapview *v = NULL;
+    const struct store_kv *kv;
+    struct snap before;
+    unsigned refs;
+    int rv, delay;
+
+    populate(s);
+    ASSERT_EQ(tstore_put(s, "pods", "", "probe", "value"), 0);
+    ASSERT_EQ(store_get(s, "pods", "", "probe", 0, &kv), 0);
+    refs = kv->value->refs;
+    before = take(s);
+    for (delay = 0;; delay++) {
+        mem_fault_arm(delay, -1);
+        rv = store_snapshot_view(s, &v);
+        mem_fault_arm(-1, 0);
+        if (rv == 0)
+            break;
+        ASSERT_EQ(rv, -ENOMEM);
+        ASSERT_EQ(kv->value->refs, refs);
+        assert_unchanged(s, &before);
+    }
+    ASSERT(delay >= 3);
+    ASSERT_EQ(kv->value->refs, refs + 1);
+    ASSERT_EQ(v->len, before.len);
+    store_snapview_free(v);
+    ASSERT_EQ(kv->value->refs, refs);
+    store_kv_unref(kv);
     free(before.buf);
 }
 
