@@ -1,6 +1,9 @@
 /* c8s-master: one control-plane member (raft + store; the API server and
  * controllers join it in later issues). */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/random.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -12,6 +15,7 @@
 
 #include <uv.h>
 
+#include "api/server/api.h"
 #include "cmd/admin.h"
 #include "lib/log.h"
 #include "raft/repl.h"
@@ -21,7 +25,8 @@
 static const char usage_text[] =
     "usage: c8s-master --name NAME --data-dir DIR --peer-listen HOST:PORT\n"
     "                  [--initial-cluster NAME=HOST:PORT,...]\n"
-    "                  [--api-listen HOST:PORT] [--election-timeout MS]\n"
+    "                  [--api-listen HOST:PORT] [--token TOKEN]\n"
+    "                  [--election-timeout MS]\n"
     "                  [--snapshot-threshold N] [--snapshot-trailing N]\n"
     "                  [--history-min-age MS] [--compact-interval MS]\n"
     "                  [--min-free-mb N] [--initial-cluster-state new|existing]\n"
@@ -32,7 +37,11 @@ static const char usage_text[] =
     "Runs one member of a c8s control plane. Without --initial-cluster the\n"
     "member forms a single-member cluster. Every member of a cluster gets the\n"
     "same --initial-cluster list; a member joining a running cluster gets\n"
-    "--initial-cluster-state existing and is added with `member add`. SIGTERM shuts down cleanly (leadership is\n"
+    "--initial-cluster-state existing and is added with `member add`.\n"
+    "With --api-listen the member serves the Kubernetes API over HTTPS and\n"
+    "writes DATA-DIR/admin.kubeconfig. Every member of a cluster gets the\n"
+    "same --token: it protects the cluster CA kept in the store. A one-member\n"
+    "cluster may omit it (a random one is kept in DATA-DIR/token). SIGTERM shuts down cleanly (leadership is\n"
     "handed over first); exit status 70 means raft stalled and the member\n"
     "must be restarted (the systemd unit does that).\n"
     "\n"
@@ -44,7 +53,8 @@ static const char usage_text[] =
 
 struct options {
     struct repl_config cfg;     /* Replication settings. */
-    const char *api_listen;     /* Kept for the API server (issue 4). */
+    const char *api_listen;     /* Serve the Kubernetes API here. */
+    const char *token;          /* Cluster token (protects the CA). */
 };
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
@@ -89,6 +99,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"peer-listen", required_argument, NULL, 'p'},
         {"initial-cluster", required_argument, NULL, 'c'},
         {"api-listen", required_argument, NULL, 'a'},
+        {"token", required_argument, NULL, 'k'},
         {"election-timeout", required_argument, NULL, 'e'},
         {"snapshot-threshold", required_argument, NULL, 's'},
         {"history-min-age", required_argument, NULL, 'H'},
@@ -115,6 +126,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'p': o->cfg.peer_listen = optarg; break;
         case 'c': cluster = optarg; break;
         case 'a': o->api_listen = optarg; break;
+        case 'k': o->token = optarg; break;
         case 'e':
             if ((rv = parse_uint("--election-timeout", optarg,
                                  &o->cfg.election_timeout_ms)) != 0)
@@ -188,6 +200,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 struct master {
     uv_loop_t loop;             /* The process's one loop. */
     struct repl *repl;          /* This member. */
+    struct srv_api *api;        /* Its API server, or NULL. */
+    int exit_code;              /* What main returns. */
     uv_signal_t sigterm;        /* Clean shutdown. */
     uv_signal_t sigint;         /* Same, from a terminal. */
 };
@@ -197,14 +211,105 @@ static void on_closed(struct repl *r)
     (void)r;
 }
 
+static void api_closed(void *data)
+{
+    struct master *m = data;
+
+    m->api = NULL;
+}
+
+/* Stop everything; the loop ends when every handle is closed. */
+static void shut_down(struct master *m)
+{
+    if (!uv_is_closing((uv_handle_t *)&m->sigterm)) {
+        uv_close((uv_handle_t *)&m->sigterm, NULL);
+        uv_close((uv_handle_t *)&m->sigint, NULL);
+    }
+    if (m->api != NULL)
+        srv_api_close(m->api, api_closed, m);
+    repl_close(m->repl, on_closed);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     struct master *m = h->data;
 
     log_info("master", "received %s, shutting down", strsignal(signum));
-    uv_close((uv_handle_t *)&m->sigterm, NULL);
-    uv_close((uv_handle_t *)&m->sigint, NULL);
-    repl_close(m->repl, on_closed);
+    shut_down(m);
+}
+
+static void api_fatal(struct srv_api *api, const char *why)
+{
+    struct master *m = srv_api_data(api);
+
+    log_error("master", "the API server cannot start: %s", why);
+    m->exit_code = 1;
+    shut_down(m);
+}
+
+/* The token from --token; for a one-member cluster without one, a random
+ * token kept in DATA-DIR/token (0600) so restarts open the same CA. */
+static int load_token(const struct options *o, char *buf, size_t size)
+{
+    char path[4200];
+    unsigned char raw[24];
+    FILE *f;
+
+    if (o->token != NULL) {
+        (void)snprintf(buf, size, "%s", o->token);
+        return 0;
+    }
+    if (o->cfg.n_members > 1) {
+        log_error("master", "--token is required with --api-listen in a "
+                  "cluster of several members (every member gets the same)");
+        return -EINVAL;
+    }
+    (void)snprintf(path, sizeof path, "%s/token", o->cfg.data_dir);
+    f = fopen(path, "r");
+    if (f != NULL) {
+        bool ok = fgets(buf, (int)size, f) != NULL;
+        fclose(f);
+        buf[strcspn(buf, "\n")] = '\0';
+        if (ok && buf[0] != '\0')
+            return 0;
+    }
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+        return -EIO;
+    for (size_t i = 0; i < sizeof raw && 2 * i + 2 < size; i++)
+        (void)snprintf(buf + 2 * i, 3, "%02x", raw[i]);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 || write(fd, buf, strlen(buf)) < 0) {
+        log_error("master", "cannot write %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -EIO;
+    }
+    close(fd);
+    return 0;
+}
+
+static int start_api(struct master *m, const struct options *o)
+{
+    char token[256];
+    struct srv_api_config cfg = {
+        .listen = o->api_listen,
+        .token = token,
+        .data_dir = o->cfg.data_dir,
+        .on_fatal = api_fatal,
+        .data = m,
+    };
+    struct err e = {0};
+    int rv;
+
+    if (o->api_listen == NULL)
+        return 0;
+    if (load_token(o, token, sizeof token) != 0)
+        return -EINVAL;
+    rv = srv_api_start(&m->loop, m->repl, &cfg, &m->api, &e);
+    explicit_bzero(token, sizeof token);
+    if (rv != 0)
+        log_error("master", "%s", e.msg);
+    return rv;
 }
 
 static int ensure_dir(const char *path)
@@ -232,9 +337,6 @@ int main(int argc, char **argv)
         return rv;
     if (ensure_dir(o.cfg.data_dir) != 0)
         return 1;
-    if (o.api_listen != NULL)
-        log_warn("master", "--api-listen %s: the API server is not built yet "
-                 "(issue 4), ignoring", o.api_listen);
     uv_loop_init(&m.loop);
     if (repl_new(&m.loop, &o.cfg, &m.repl, &e) != 0) {
         log_error("master", "%s", e.msg);
@@ -253,11 +355,15 @@ int main(int argc, char **argv)
     m.sigterm.data = m.sigint.data = &m;
     uv_signal_start(&m.sigterm, on_signal, SIGTERM);
     uv_signal_start(&m.sigint, on_signal, SIGINT);
+    if (start_api(&m, &o) != 0) {
+        m.exit_code = 1;
+        shut_down(&m);
+    }
     uv_run(&m.loop, UV_RUN_DEFAULT);
     repl_free(m.repl);
     rv = uv_loop_close(&m.loop);
     if (rv != 0)
         log_warn("master", "loop closed with handles open: %s", uv_strerror(rv));
     log_info("master", "stopped");
-    return 0;
+    return m.exit_code;
 }

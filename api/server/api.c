@@ -1,0 +1,142 @@
+/* srv_api lifecycle: configuration, start, close. */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
+
+#include "api/server/internal.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+
+/* The host admin.kubeconfig points at: the listen address, or loopback
+ * when listening on every address. */
+static int pick_host(struct srv_api *api, struct err *e)
+{
+    const char *colon = strrchr(api->listen, ':');
+    size_t len = colon != NULL ? (size_t)(colon - api->listen) : 0;
+    long port = colon != NULL ? strtol(colon + 1, NULL, 10) : 0;
+
+    if (colon == NULL || len == 0 || len >= sizeof api->host || port <= 0 ||
+        port > 65535)
+        return err_setf(e, -EINVAL, "--api-listen '%s' is not IP:PORT with a "
+                        "port from 1 to 65535", api->listen);
+    memcpy(api->host, api->listen, len);
+    api->host[len] = '\0';
+    if (strcmp(api->host, "0.0.0.0") == 0)
+        strcpy(api->host, "127.0.0.1");
+    return 0;
+}
+
+int srv_api_start(uv_loop_t *loop, struct repl *repl,
+                  const struct srv_api_config *cfg, struct srv_api **ret,
+                  struct err *e)
+{
+    struct srv_api *api;
+    int rv;
+
+    if (cfg->listen == NULL || cfg->token == NULL || *cfg->token == '\0' ||
+        cfg->data_dir == NULL)
+        return err_setf(e, -EINVAL, "the API server needs --api-listen, a "
+                        "token and a data dir");
+    api = mem_calloc(1, sizeof *api);
+    if (api == NULL)
+        return err_setf(e, -ENOMEM, "out of memory");
+    api->loop = loop;
+    api->repl = repl;
+    api->cfg = *cfg;
+    (void)snprintf(api->listen, sizeof api->listen, "%s", cfg->listen);
+    (void)snprintf(api->data_dir, sizeof api->data_dir, "%s", cfg->data_dir);
+    api->token = mem_strdup(cfg->token);
+    api->cfg.token = NULL; /* only api->token holds it, cleansed on free */
+    rv = api->token == NULL ? err_setf(e, -ENOMEM, "out of memory")
+                            : pick_host(api, e);
+    if (rv != 0) {
+        mem_free(api->token);
+        mem_free(api);
+        return rv;
+    }
+    srv__boot_begin(api);
+    *ret = api;
+    return 0;
+}
+
+void srv__boot_done(struct srv_api *api)
+{
+    (void)api;
+}
+
+bool srv_api_serving(const struct srv_api *api)
+{
+    return api->step == SRV_BOOT_SERVING;
+}
+
+int srv_api_port(const struct srv_api *api)
+{
+    return api->http != NULL ? srv_http_port(api->http) : 0;
+}
+
+void *srv_api_data(const struct srv_api *api)
+{
+    return api->cfg.data;
+}
+
+static void api_free(struct srv_api *api)
+{
+    void (*cb)(void *) = api->close_cb;
+    void *data = api->close_data;
+
+    if (api->tls != NULL)
+        SSL_CTX_free(api->tls);
+    srv_pki_member_done(&api->member);
+    srv_pki_cred_free(api->ca);
+    mem_free(api->sealed);
+    OPENSSL_cleanse(api->token, strlen(api->token));
+    mem_free(api->token);
+    mem_free(api);
+    if (cb != NULL)
+        cb(data);
+}
+
+/* Handles still open: the HTTP server and the retry timer. */
+static void maybe_free(struct srv_api *api)
+{
+    if (api->closing && api->http == NULL && !api->retry_open &&
+        !api->work_busy && api->repl_busy == 0)
+        api_free(api);
+}
+
+void srv__work_done(struct srv_api *api)
+{
+    maybe_free(api);
+}
+
+static void http_closed(struct srv_http *srv)
+{
+    struct srv_api *api = srv_http_data(srv);
+
+    api->http = NULL;
+    maybe_free(api);
+}
+
+static void retry_closed(uv_handle_t *h)
+{
+    struct srv_api *api = h->data;
+
+    api->retry_open = false;
+    maybe_free(api);
+}
+
+void srv_api_close(struct srv_api *api, void (*cb)(void *data), void *data)
+{
+    api->closing = true;
+    api->close_cb = cb;
+    api->close_data = data;
+    if (api->retry_open) {
+        api->retry.data = api;
+        uv_close((uv_handle_t *)&api->retry, retry_closed);
+    }
+    if (api->http != NULL)
+        srv_http_close(api->http, http_closed);
+    maybe_free(api);
+}

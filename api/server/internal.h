@@ -1,0 +1,66 @@
+/* api/server internals shared by its files (not for other modules). */
+#ifndef C8S_API_SERVER_INTERNAL_H
+#define C8S_API_SERVER_INTERNAL_H
+
+#include <openssl/types.h>
+
+#include "api/server/api.h"
+#include "api/server/http.h"
+#include "api/server/pki.h"
+
+/* Steps of the PKI bootstrap, in order. */
+enum srv_boot_step {
+    SRV_BOOT_READ_CA,       /* Waiting for a read point to look the CA up. */
+    SRV_BOOT_OPEN_CA,       /* Opening the stored CA (thread pool). */
+    SRV_BOOT_CREATE_CA,     /* Creating and sealing a CA (thread pool). */
+    SRV_BOOT_STORE_CA,      /* Proposing the sealed CA. */
+    SRV_BOOT_MEMBER,        /* Member certificates, kubeconfig (pool). */
+    SRV_BOOT_SERVING,       /* Listening. */
+    SRV_BOOT_FAILED,        /* Gave up: on_fatal was called. */
+};
+
+struct srv_api {
+    uv_loop_t *loop;            /* The member's loop. */
+    struct repl *repl;          /* Replicated store. */
+    struct srv_api_config cfg;  /* Copy; strings below. */
+    char listen[64];            /* cfg.listen storage. */
+    char data_dir[4096];        /* cfg.data_dir storage. */
+    char *token;                /* cfg.token storage (cleansed on free). */
+    char host[256];             /* Host the kubeconfig points at. */
+    enum srv_boot_step step;    /* Where the bootstrap is. */
+    struct repl_req read_req;   /* Read point for the CA lookup. */
+    struct repl_req write_req;  /* CREATE of the sealed CA. */
+    uv_work_t work;             /* Thread-pool job of the current step. */
+    bool work_busy;             /* work is queued or running. */
+    unsigned repl_busy;         /* read_req/write_req awaiting callbacks. */
+    uv_timer_t retry;           /* Back-off between bootstrap attempts. */
+    bool retry_open;            /* retry was initialised. */
+    unsigned attempts;          /* Bootstrap attempts (for log pacing). */
+    uint8_t *sealed;            /* Sealed CA blob (mem_malloc). */
+    size_t sealed_len;          /* Its length. */
+    struct srv_pki_cred *ca;    /* The cluster CA, once known. */
+    struct srv_pki_member member; /* CA, serving and admin credentials. */
+    int work_rv;                /* Result of the thread-pool job. */
+    struct err work_err;        /* Its context. */
+    SSL_CTX *tls;               /* Serving context. */
+    struct srv_http *http;      /* The HTTPS server, once serving. */
+    bool closing;               /* srv_api_close was called. */
+    void (*close_cb)(void *);   /* From srv_api_close. */
+    void *close_data;           /* Its argument. */
+};
+
+/* bootstrap.c */
+void srv__boot_begin(struct srv_api *api);
+void srv__boot_done(struct srv_api *api);
+
+/* serve.c */
+int srv__serve_start(struct srv_api *api, struct err *e);
+void srv__on_request(struct srv_req *req);
+
+/* resources.c: the /api and /apis trees; false if @req is not for them. */
+bool srv__serve_api(struct srv_api *api, struct srv_req *req);
+
+/* api.c */
+void srv__work_done(struct srv_api *api);
+
+#endif /* C8S_API_SERVER_INTERNAL_H */

@@ -1,0 +1,115 @@
+/* The API server's front door: start serving, dispatch each request. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/server/internal.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+
+/* The Kubernetes version we report: the newest kubectl we support (1.27 to
+ * 1.33), so current kubectl shows no skew warning; older ones warn as they
+ * would against a 1.33 cluster. c8s's own version is reported beside it. */
+#define KUBE_MAJOR "1"
+#define KUBE_MINOR "33"
+
+static void answer_text(struct srv_req *req, int status, const char *text)
+{
+    (void)srv_respond(req, status, "text/plain; charset=utf-8", NULL, text,
+                      strlen(text));
+}
+
+static void serve_version(struct srv_req *req)
+{
+    char body[512];
+    int n = snprintf(body, sizeof body,
+                     "{\n  \"major\": \"" KUBE_MAJOR "\",\n"
+                     "  \"minor\": \"" KUBE_MINOR "\",\n"
+                     "  \"gitVersion\": \"v" KUBE_MAJOR "." KUBE_MINOR
+                     ".0-c8s." PACKAGE_VERSION "\",\n"
+                     "  \"gitCommit\": \"\",\n"
+                     "  \"gitTreeState\": \"clean\",\n"
+                     "  \"buildDate\": \"%s\",\n"
+                     "  \"goVersion\": \"none (c8s is written in C)\",\n"
+                     "  \"compiler\": \"gcc\",\n"
+                     "  \"platform\": \"linux/amd64\",\n"
+                     "  \"c8sVersion\": \"" PACKAGE_VERSION "\"\n}\n",
+                     __DATE__);
+
+    (void)srv_respond(req, 200, "application/json", NULL, body, (size_t)n);
+}
+
+/* Ready: this member knows a leader and has applied everything committed
+ * that it knows of, so a read here is not far behind. */
+static void serve_readyz(struct srv_api *api, struct srv_req *req)
+{
+    struct repl_status st;
+
+    repl_get_status(api->repl, &st);
+    if (st.leader_id == 0) {
+        answer_text(req, 503, "[-]raft no leader known\nreadyz check failed\n");
+        return;
+    }
+    if (st.applied_index < st.commit_index) {
+        answer_text(req, 503, "[-]raft applying committed entries\n"
+                              "readyz check failed\n");
+        return;
+    }
+    answer_text(req, 200, "ok");
+}
+
+/* Exact paths served by this file; NULL if @path is not one of them. */
+static bool serve_fixed(struct srv_api *api, struct srv_req *req)
+{
+    const char *p = req->path;
+
+    if (strcmp(p, "/healthz") == 0 || strcmp(p, "/livez") == 0) {
+        answer_text(req, 200, "ok");
+        return true;
+    }
+    if (strcmp(p, "/readyz") == 0) {
+        serve_readyz(api, req);
+        return true;
+    }
+    if (strcmp(p, "/version") == 0) {
+        serve_version(req);
+        return true;
+    }
+    return false;
+}
+
+void srv__on_request(struct srv_req *req)
+{
+    struct srv_api *api = srv_http_data(req->srv);
+
+    if (serve_fixed(api, req))
+        return;
+    if (srv__serve_api(api, req))
+        return;
+    (void)srv_respond_status(req, 404, "NotFound",
+                             "the server could not find the requested "
+                             "resource",
+                             0);
+}
+
+int srv__serve_start(struct srv_api *api, struct err *e)
+{
+    struct srv_http_config cfg = {
+        .listen = api->listen,
+        .on_request = srv__on_request,
+        .data = api,
+    };
+    int rv = srv_pki_server_ctx(api->member.ca, api->member.serving,
+                                &api->tls, e);
+
+    if (rv != 0)
+        return rv;
+    cfg.tls = api->tls;
+    rv = srv_http_start(api->loop, &cfg, &api->http, e);
+    if (rv != 0)
+        return rv;
+    api->step = SRV_BOOT_SERVING;
+    log_info("api", "serving the Kubernetes API on https://%s:%d; admin "
+             "kubeconfig: %s/admin.kubeconfig",
+             api->host, srv_http_port(api->http), api->data_dir);
+    return 0;
+}
