@@ -32,7 +32,7 @@ enum {
 };
 
 /* Size of the message buffer in struct err. */
-#define ERR_MSG_SIZE 256
+#define ERR_MSG_SIZE 1024
 
 /* Context for a failure, filled by the callee only when it fails.
  * Callers may pass NULL when they only need the code. */

@@ -112,7 +112,7 @@ static void member_work(uv_work_t *w)
 static void member_done(uv_work_t *w, int status)
 {
     struct srv_api *api = container_of(w, struct srv_api, work);
-    char why[600];
+    char why[1200];
     struct err e = {0};
 
     (void)status;
@@ -161,7 +161,7 @@ static void open_done(uv_work_t *w, int status)
         return;
     }
     if (api->work_rv != 0) {
-        char why[400];
+        char why[1200];
         (void)snprintf(why, sizeof why, "the cluster CA in the store cannot "
                        "be opened: %s", api->work_err.msg);
         fail(api, why);
