@@ -5,7 +5,10 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
+#include "api/object/registry.h"
+#include "api/server/discovery.h"
 #include "api/server/internal.h"
+#include "api/server/objects.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 
@@ -51,7 +54,13 @@ int srv_api_start(uv_loop_t *loop, struct repl *repl,
     api->cfg.token = NULL; /* only api->token holds it, cleansed on free */
     rv = api->token == NULL ? err_setf(e, -ENOMEM, "out of memory")
                             : pick_host(api, e);
+    if (rv == 0)
+        rv = obj_registry_new(NULL, 0, &api->reg, e);
+    if (rv == 0)
+        rv = srv_discovery_new(api->reg, api->listen, &api->disc, e);
     if (rv != 0) {
+        srv_discovery_free(api->disc);
+        obj_registry_free(api->reg);
         mem_free(api->token);
         mem_free(api);
         return rv;
@@ -61,9 +70,71 @@ int srv_api_start(uv_loop_t *loop, struct repl *repl,
     return 0;
 }
 
+/* Namespaces every cluster has. Each member tries to create them once it
+ * serves; all but the first get AlreadyExists, which is fine. */
+static const char *const builtin_namespaces[] = {
+    "default", "kube-system", "kube-public", "kube-node-lease",
+};
+
+static void ns_created(struct repl_req *req, const struct repl_result *res)
+{
+    struct srv_api *api = req->data;
+
+    api->repl_busy--;
+    if (res->code != 0 && res->code != -C8S_EEXISTS)
+        log_warn("api", "creating a built-in namespace: %s, ignoring (the "
+                 "next member start tries again)", err_str(res->code));
+    if (api->closing)
+        srv__work_done(api);
+}
+
+static int namespace_object(const char *name, struct obj_buf *out)
+{
+    char uid[37], ts[32];
+    struct obj *ns = obj_map_new(), *meta = obj_map_new();
+    struct obj *labels = obj_map_new(), *spec = obj_map_new();
+    struct obj *fin = obj_array_new(), *status = obj_map_new();
+    int rv = 0;
+
+    srv__uuid(uid);
+    srv__timestamp(ts);
+    rv |= srv__set_str(ns, "apiVersion", "v1");
+    rv |= srv__set_str(ns, "kind", "Namespace");
+    rv |= srv__set_str(meta, "name", name);
+    rv |= srv__set_str(meta, "uid", uid);
+    rv |= srv__set_str(meta, "creationTimestamp", ts);
+    rv |= srv__set_str(labels, "kubernetes.io/metadata.name", name);
+    rv |= obj_map_set(meta, "labels", labels);
+    rv |= obj_map_set(ns, "metadata", meta);
+    rv |= obj_array_append(fin, obj_str_new_c("kubernetes"));
+    rv |= obj_map_set(spec, "finalizers", fin);
+    rv |= obj_map_set(ns, "spec", spec);
+    rv |= srv__set_str(status, "phase", "Active");
+    rv |= obj_map_set(ns, "status", status);
+    if (rv == 0)
+        rv = obj_msgpack_encode(ns, out, NULL);
+    obj_unref(ns);
+    return rv;
+}
+
 void srv__boot_done(struct srv_api *api)
 {
-    (void)api;
+    for (size_t i = 0; i < 4; i++) {
+        struct store_op op = {.type = STORE_OP_CREATE,
+                              .resource = "namespaces", .ns = "",
+                              .name = builtin_namespaces[i]};
+        struct obj_buf b;
+        obj_buf_init(&b);
+        if (namespace_object(builtin_namespaces[i], &b) == 0) {
+            op.value = b.data;
+            op.value_len = b.len;
+            api->ns_reqs[i].data = api;
+            api->ns_reqs[i].cb = ns_created;
+            if (repl_submit(api->repl, &api->ns_reqs[i], &op, 1) == 0)
+                api->repl_busy++;
+        }
+        obj_buf_done(&b);
+    }
 }
 
 bool srv_api_serving(const struct srv_api *api)
@@ -88,6 +159,8 @@ static void api_free(struct srv_api *api)
 
     if (api->tls != NULL)
         SSL_CTX_free(api->tls);
+    srv_discovery_free(api->disc);
+    obj_registry_free(api->reg);
     srv_pki_member_done(&api->member);
     srv_pki_cred_free(api->ca);
     mem_free(api->sealed);
@@ -102,7 +175,7 @@ static void api_free(struct srv_api *api)
 static void maybe_free(struct srv_api *api)
 {
     if (api->closing && api->http == NULL && !api->retry_open &&
-        !api->work_busy && api->repl_busy == 0)
+        !api->work_busy && api->repl_busy == 0 && api->handles == 0)
         api_free(api);
 }
 
@@ -127,9 +200,30 @@ static void retry_closed(uv_handle_t *h)
     maybe_free(api);
 }
 
+static void hook_closed(uv_handle_t *h)
+{
+    struct srv_api *api = h->data;
+
+    api->handles--;
+    maybe_free(api);
+}
+
+static void close_hook(struct srv_api *api, uv_handle_t *h, bool *open)
+{
+    if (!*open)
+        return;
+    *open = false;
+    h->data = api;
+    api->handles++;
+    uv_close(h, hook_closed);
+}
+
 void srv_api_close(struct srv_api *api, void (*cb)(void *data), void *data)
 {
     api->closing = true;
+    srv__watch_close_all(api);
+    close_hook(api, (uv_handle_t *)&api->watch_drain, &api->watch_drain_open);
+    close_hook(api, (uv_handle_t *)&api->bookmarks, &api->bookmarks_open);
     api->close_cb = cb;
     api->close_data = data;
     if (api->retry_open) {

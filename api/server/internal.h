@@ -8,6 +8,10 @@
 #include "api/server/http.h"
 #include "api/server/pki.h"
 
+struct obj_registry;
+struct srv_discovery;
+struct srv_watch;
+
 /* Steps of the PKI bootstrap, in order. */
 enum srv_boot_step {
     SRV_BOOT_READ_CA,       /* Waiting for a read point to look the CA up. */
@@ -44,6 +48,16 @@ struct srv_api {
     struct err work_err;        /* Its context. */
     SSL_CTX *tls;               /* Serving context. */
     struct srv_http *http;      /* The HTTPS server, once serving. */
+    struct obj_registry *reg;   /* Resources served. */
+    struct srv_discovery *disc; /* Discovery documents of reg. */
+    uv_check_t watch_drain;     /* Delivers queued watch events. */
+    bool watch_drain_open;      /* watch_drain was initialised. */
+    struct srv_watch *watches;  /* Open watch streams. */
+    struct srv_watch *ready;    /* Watches with events to deliver. */
+    uv_timer_t bookmarks;       /* Progress events for idle watchers. */
+    bool bookmarks_open;        /* bookmarks was initialised. */
+    unsigned handles;           /* Hooks being closed. */
+    struct repl_req ns_reqs[4]; /* Creating the built-in namespaces. */
     bool closing;               /* srv_api_close was called. */
     void (*close_cb)(void *);   /* From srv_api_close. */
     void *close_data;           /* Its argument. */
@@ -62,5 +76,8 @@ bool srv__serve_api(struct srv_api *api, struct srv_req *req);
 
 /* api.c */
 void srv__work_done(struct srv_api *api);
+
+/* watch.c */
+void srv__watch_close_all(struct srv_api *api);
 
 #endif /* C8S_API_SERVER_INTERNAL_H */

@@ -1,9 +1,742 @@
-/* The /api and /apis trees: discovery and resources. */
-#include "api/server/internal.h"
+/* The /api and /apis trees: discovery, then one handler per verb.
+ *
+ * Reads with resourceVersion "" are linearizable (a read point from repl
+ * first); "0" or an explicit version read this member's store at once.
+ * Writes are one store txn: preconditions (the object's resourceVersion,
+ * the namespace's existence) travel in the txn, so no check-then-act race
+ * exists between members. Everything non-deterministic (uid, timestamps,
+ * generated names) is decided here, before proposing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "api/object/status.h"
+#include "api/object/validate.h"
+#include "api/server/discovery.h"
+#include "api/server/objects.h"
+#include "lib/container.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+
+#define MAX_CONFLICT_RETRIES 3
+
+
+/* ---- helpers -------------------------------------------------------------*/
+
+static bool query_flag(const struct srv_req *req, const char *name,
+                       const char *want)
+{
+    char v[64];
+
+    return srv_query_get(req->query, name, v, sizeof v, NULL) &&
+           (want == NULL ? strcmp(v, "false") != 0 && strcmp(v, "0") != 0
+                         : strcmp(v, want) == 0);
+}
+
+/* Is a consistent (linearizable) read asked for? resourceVersion unset or
+ * "" means yes; anything else may be served from local state. */
+bool srv__wants_consistent(const struct srv_req *req)
+{
+    char v[32];
+
+    return !srv_query_get(req->query, "resourceVersion", v, sizeof v, NULL) ||
+           v[0] == '\0';
+}
+
+static enum obj_name_rule name_rule(const struct obj_resource *res)
+{
+    if (strcmp(res->resource, "namespaces") == 0)
+        return OBJ_NAME_DNS1123_LABEL;
+    if (strcmp(res->resource, "services") == 0)
+        return OBJ_NAME_DNS1035_LABEL;
+    return OBJ_NAME_DNS1123_SUBDOMAIN;
+}
+
+/* Decode a request body by its Content-Type (missing means JSON: kubectl
+ * sends PUT .../scale without one). */
+static int decode_body(struct srv_call *c, struct obj **ret)
+{
+    const char *ct = srv_req_header(c->req, "Content-Type");
+    struct err e = {0};
+    int rv;
+
+    if (ct == NULL || strncmp(ct, "application/json", 16) == 0)
+        rv = obj_json_decode(c->req->body, c->req->body_len, NULL, ret, &e);
+    else if (strncmp(ct, "application/yaml", 16) == 0)
+        rv = obj_yaml_decode(c->req->body, c->req->body_len, NULL, ret, &e);
+    else {
+        srv__respond_bad(c->req, 415, "UnsupportedMediaType",
+                         "the body of the request was in an unknown format - "
+                         "accepted media types include: application/json, "
+                         "application/yaml");
+        return -EPROTO;
+    }
+    if (rv == 0 && obj_type(*ret) != OBJ_MAP) {
+        *ret = obj_unref(*ret);
+        snprintf(e.msg, sizeof e.msg, "the body is not an object");
+        rv = -C8S_EMALFORMED;
+    }
+    if (rv != 0) {
+        srv__respond_bad(c->req, 400, "BadRequest", "%s", e.msg);
+        return rv;
+    }
+    return 0;
+}
+
+/* kind and apiVersion of a body: filled in when absent, refused when they
+ * name something else. */
+static int check_type(struct srv_call *c, struct obj *o)
+{
+    char want[300];
+    const char *kind = srv__str(o, "kind");
+    const char *apiv = srv__str(o, "apiVersion");
+
+    srv__api_version(c->res, want, sizeof want);
+    if (apiv[0] != '\0' && strcmp(apiv, want) != 0) {
+        srv__respond_bad(c->req, 400, "BadRequest",
+                         "the API version in the data (%s) does not match the "
+                         "expected API version (%s)",
+                         apiv, want);
+        return -EINVAL;
+    }
+    if (kind[0] != '\0' && strcmp(kind, c->res->kind) != 0) {
+        srv__respond_bad(c->req, 400, "BadRequest",
+                         "the kind in the data (%s) does not match the "
+                         "expected kind (%s)",
+                         kind, c->res->kind);
+        return -EINVAL;
+    }
+    if (srv__set_str(o, "kind", c->res->kind) != 0 ||
+        srv__set_str(o, "apiVersion", want) != 0)
+        return -ENOMEM;
+    return 0;
+}
+
+/* metadata.namespace against the URL's. */
+static int check_namespace(struct srv_call *c, struct obj *meta)
+{
+    const char *ns = srv__str(meta, "namespace");
+
+    if (!c->res->namespaced) {
+        (void)obj_map_del(meta, "namespace");
+        return 0;
+    }
+    if (ns[0] != '\0' && strcmp(ns, c->route.ns) != 0) {
+        srv__respond_bad(c->req, 400, "BadRequest",
+                         "the namespace of the provided object does not match "
+                         "the namespace sent on the request");
+        return -EINVAL;
+    }
+    return srv__set_str(meta, "namespace", c->route.ns);
+}
+
+static void respond_invalid(struct srv_call *c, const struct obj_ferrs *l)
+{
+    struct obj *st = NULL;
+    struct rbuf *body = NULL;
+
+    if (obj_status_invalid(c->res->group, c->res->kind, c->name, l, &st) != 0 ||
+        obj_status_rbuf(st, &body, NULL) != 0) {
+        srv__respond_bad(c->req, 422, "Invalid", "%s \"%s\" is invalid",
+                         c->res->kind, c->name);
+    } else {
+        (void)srv_respond_rbuf(c->req, 422, "application/json", NULL, body);
+    }
+    rbuf_unref(body);
+    obj_unref(st);
+}
+
+static int validate(struct srv_call *c, const struct obj *old)
+{
+    struct obj_meta_rules rules = {name_rule(c->res), c->res->namespaced};
+    struct obj_ferrs l;
+    int rv;
+
+    obj_ferrs_init(&l);
+    rv = obj_validate_object_meta(c->obj, old, &rules, true, &l);
+    if (rv == 0 && l.len > 0) {
+        respond_invalid(c, &l);
+        rv = -EINVAL;
+    } else if (rv != 0) {
+        srv__respond_code(c->req, c->res, c->name, rv);
+    }
+    obj_ferrs_done(&l);
+    return rv;
+}
+
+/* The indexed field's value of @o for the store, or NULL. */
+static const char *index_value(const struct obj_resource *res,
+                               const struct obj *o)
+{
+    if (res->index_field == NULL)
+        return NULL;
+    return obj_str_or(obj_get_path(o, res->index_field), NULL);
+}
+
+/* ---- GET -------------------------------------------------------------------*/
+
+static void got_read_point(struct repl_req *rr, const struct repl_result *res)
+{
+    struct srv_call *c = container_of(rr, struct srv_call, rreq);
+    const struct store_kv *kv = NULL;
+    struct obj *o;
+    int rv = res->code;
+
+    if (rv == 0)
+        rv = store_get(repl_store(c->api->repl), c->res->store_prefix,
+                       c->route.ns, c->route.name, 0, &kv);
+    if (rv != 0) {
+        srv__respond_code(c->req, c->res, c->route.name, rv);
+    } else if ((o = srv__obj_load(c->res, kv, kv->mod_rev)) == NULL) {
+        srv__respond_code(c->req, c->res, c->route.name, -ENOMEM);
+    } else {
+        srv__respond_obj(c->req, 200, o);
+        obj_unref(o);
+    }
+    store_kv_unref(kv);
+    srv__call_free(c);
+}
+
+/* Start a read: through a read point, or at once from local state. */
+void srv__read(struct srv_call *c, repl_cb cb)
+{
+    struct repl_result now = {0};
+    int rv;
+
+    c->rreq.cb = cb;
+    if (!srv__wants_consistent(c->req)) {
+        cb(&c->rreq, &now);
+        return;
+    }
+    rv = repl_read_index(c->api->repl, &c->rreq);
+    if (rv != 0) {
+        now.code = rv;
+        cb(&c->rreq, &now);
+    }
+}
+
+/* ---- writes ----------------------------------------------------------------*/
+
+static void written(struct repl_req *rr, const struct repl_result *res);
+
+/* Namespace of a namespaced object: must exist and not be terminating. Its
+ * current version goes into the txn as a CHECK, so a namespace deleted
+ * meanwhile fails the write instead of leaving an orphan. */
+static int namespace_check(struct srv_call *c, store_rev *ret_rev)
+{
+    const struct store_kv *kv = NULL;
+    struct obj *ns = NULL;
+    struct err e = {0};
+    int rv;
+
+    *ret_rev = 0;
+    if (!c->res->namespaced || c->op != SRV_OP_CREATE)
+        return 0;
+    rv = store_get(repl_store(c->api->repl), "namespaces", "", c->ns, 0, &kv);
+    if (rv == -C8S_ENOTFOUND) {
+        srv__respond_bad(c->req, 404, "NotFound",
+                         "namespaces \"%s\" not found", c->ns);
+        return rv;
+    }
+    if (rv != 0) {
+        srv__respond_code(c->req, c->res, c->name, rv);
+        return rv;
+    }
+    *ret_rev = kv->mod_rev;
+    if (obj_msgpack_decode(kv->value->data, kv->value->len, NULL, &ns, &e) ==
+            0 &&
+        strcmp(srv__str(ns, "status.phase"), "Terminating") == 0) {
+        srv__respond_bad(c->req, 403, "Forbidden",
+                         "%s \"%s\" is forbidden: unable to create new content "
+                         "in namespace %s because it is being terminated",
+                         c->res->resource, c->name, c->ns);
+        rv = -EACCES;
+    }
+    obj_unref(ns);
+    store_kv_unref(kv);
+    return rv;
+}
+
+/* Propose the write of c->obj (or the delete of the key). */
+void srv__write(struct srv_call *c)
+{
+    struct store_op ops[2];
+    struct obj_buf b;
+    store_rev ns_rev;
+    size_t n = 0;
+    int rv;
+
+    if (namespace_check(c, &ns_rev) != 0) {
+        srv__call_free(c);
+        return;
+    }
+    if (ns_rev != 0)
+        ops[n++] = (struct store_op){.type = STORE_OP_CHECK,
+                                     .resource = "namespaces", .ns = "",
+                                     .name = c->ns, .expect_rev = ns_rev};
+    obj_buf_init(&b);
+    if (c->op != SRV_OP_DELETE &&
+        (rv = obj_msgpack_encode(c->obj, &b, NULL)) != 0) {
+        srv__respond_code(c->req, c->res, c->name, rv);
+        srv__call_free(c);
+        return;
+    }
+    ops[n++] = (struct store_op){
+        .type = c->op == SRV_OP_CREATE   ? STORE_OP_CREATE
+                : c->op == SRV_OP_UPDATE ? STORE_OP_UPDATE
+                                         : STORE_OP_DELETE,
+        .resource = c->res->store_prefix, .ns = c->ns, .name = c->name,
+        .value = b.data, .value_len = b.len,
+        .field = c->op != SRV_OP_DELETE ? index_value(c->res, c->obj) : NULL,
+        .expect_rev = c->expect_rev,
+    };
+    c->rreq.cb = written;
+    rv = repl_submit(c->api->repl, &c->rreq, ops, n);
+    obj_buf_done(&b);
+    if (rv != 0) {
+        srv__respond_code(c->req, c->res, c->name, rv);
+        srv__call_free(c);
+    }
+}
+
+/* The answer to a write: the object as stored, at its new version. */
+static void answer_written(struct srv_call *c, store_rev rev)
+{
+    char rv[24];
+    struct obj *meta = srv__meta(c->obj);
+
+    (void)snprintf(rv, sizeof rv, "%llu", (unsigned long long)rev);
+    if (meta != NULL && c->op != SRV_OP_DELETE)
+        (void)srv__set_str(meta, "resourceVersion", rv);
+    srv__respond_obj(c->req, c->op == SRV_OP_CREATE ? 201 : 200, c->obj);
+}
+
+static void written(struct repl_req *rr, const struct repl_result *res)
+{
+    struct srv_call *c = container_of(rr, struct srv_call, rreq);
+    bool ns_check = c->res->namespaced && c->op == SRV_OP_CREATE;
+
+    if (res->code == 0) {
+        answer_written(c, res->rev);
+    } else if (res->code == -C8S_ECONFLICT && ns_check &&
+               res->failed_op == 0 && c->attempts++ < MAX_CONFLICT_RETRIES) {
+        srv__write(c); /* the namespace changed: check it again */
+        return;
+    } else {
+        srv__respond_code(c->req, c->res, c->name, res->code);
+    }
+    srv__call_free(c);
+}
+
+/* ---- POST (create) ---------------------------------------------------------*/
+
+static uint64_t random_u64(void)
+{
+    uint64_t v = 0;
+
+    if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v)
+        v = (uint64_t)rand();
+    return v;
+}
+
+/* Server-owned metadata of a new object. */
+static int fill_create_meta(struct srv_call *c, struct obj *meta)
+{
+    char uid[37], ts[32];
+
+    srv__uuid(uid);
+    srv__timestamp(ts);
+    (void)obj_map_del(meta, "resourceVersion");
+    (void)obj_map_del(meta, "deletionTimestamp");
+    (void)obj_map_del(meta, "deletionGracePeriodSeconds");
+    if (obj_meta_generate_name(meta, random_u64()) != 0 ||
+        srv__set_str(meta, "uid", uid) != 0 ||
+        srv__set_str(meta, "creationTimestamp", ts) != 0 ||
+        obj_map_set(meta, "generation", obj_int_new(1)) != 0)
+        return -ENOMEM;
+    if (strcmp(c->res->resource, "namespaces") == 0) {
+        struct obj *st = obj_map_new();
+        if (srv__set_str(st, "phase", "Active") != 0 ||
+            obj_map_set(c->obj, "status", st) != 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static void do_create(struct srv_call *c)
+{
+    struct obj *meta;
+    int rv;
+
+    if (decode_body(c, &c->obj) != 0 || check_type(c, c->obj) != 0)
+        goto out;
+    meta = srv__meta(c->obj);
+    if (meta == NULL || check_namespace(c, meta) != 0 ||
+        (rv = fill_create_meta(c, meta)) != 0)
+        goto out;
+    snprintf(c->name, sizeof c->name, "%s", srv__str(meta, "name"));
+    snprintf(c->ns, sizeof c->ns, "%s", c->route.ns);
+    if (validate(c, NULL) != 0)
+        goto out;
+    if (c->dry_run) {
+        srv__respond_obj(c->req, 201, c->obj);
+        goto out;
+    }
+    c->op = SRV_OP_CREATE;
+    srv__write(c);
+    return;
+out:
+    srv__call_free(c); /* every path to here has answered */
+}
+
+/* ---- PUT (update) and DELETE need the current version ---------------------*/
+
+/* Current version of the object named by the URL, decoded. */
+static int load_current(struct srv_call *c, struct obj **ret, store_rev *rev)
+{
+    const struct store_kv *kv = NULL;
+    int rv = store_get(repl_store(c->api->repl), c->res->store_prefix,
+                       c->route.ns, c->route.name, 0, &kv);
+
+    if (rv == 0) {
+        *ret = srv__obj_load(c->res, kv, kv->mod_rev);
+        *rev = kv->mod_rev;
+        if (*ret == NULL)
+            rv = -ENOMEM;
+    }
+    store_kv_unref(kv);
+    if (rv != 0)
+        srv__respond_code(c->req, c->res, c->route.name, rv);
+    return rv;
+}
+
+static bool has_status(const struct obj_resource *res)
+{
+    return obj_resource_subresource(res, "status") != NULL;
+}
+
+/* Build the new version from the old one and the body, the way the main
+ * resource and its status subresource each may change it. */
+static int merge_update(struct srv_call *c, struct obj *old, struct obj *body)
+{
+    bool status_only = strcmp(c->route.sub, "status") == 0;
+    struct obj *meta;
+    int64_t gen;
+
+    if (status_only) {
+        /* /status changes the status and nothing else. */
+        struct obj *st = obj_map_get(body, "status");
+        c->obj = obj_copy(old);
+        if (c->obj == NULL)
+            return -ENOMEM;
+        return st != NULL ? obj_map_set(c->obj, "status", obj_ref(st))
+                          : obj_map_del(c->obj, "status");
+    }
+    c->obj = obj_ref(body);
+    if (has_status(c->res)) {
+        struct obj *st = obj_map_get(old, "status");
+        (void)obj_map_del(c->obj, "status");
+        if (st != NULL && obj_map_set(c->obj, "status", obj_ref(st)) != 0)
+            return -ENOMEM;
+    }
+    meta = srv__meta(c->obj);
+    if (meta == NULL ||
+        obj_meta_carry_over(meta, obj_map_get(old, "metadata")) != 0)
+        return -ENOMEM;
+    gen = obj_next_generation(old, c->obj, "spec");
+    return obj_map_set(meta, "generation", obj_int_new(gen));
+}
+
+/* resourceVersion of a body: 0 when absent; -1 when not a number. */
+static long long body_rv(const struct obj *o)
+{
+    const char *s = srv__str(o, "metadata.resourceVersion");
+    char *end;
+    long long v;
+
+    if (s[0] == '\0')
+        return 0;
+    v = strtoll(s, &end, 10);
+    return *end != '\0' || v <= 0 ? -1 : v;
+}
+
+/* Shared by PUT and PATCH: @body is the complete new object. */
+void srv__apply_update(struct srv_call *c, struct obj *body)
+{
+    struct obj *old = NULL;
+    store_rev cur;
+    long long want = body_rv(body);
+
+    if (check_type(c, body) != 0 || check_namespace(c, srv__meta(body)) != 0)
+        goto out;
+    if (strcmp(srv__str(body, "metadata.name"), c->route.name) != 0) {
+        srv__respond_bad(c->req, 400, "BadRequest",
+                         "the name of the object (%s) does not match the name "
+                         "on the URL (%s)",
+                         srv__str(body, "metadata.name"), c->route.name);
+        goto out;
+    }
+    if (want < 0) {
+        srv__respond_bad(c->req, 400, "BadRequest",
+                         "metadata.resourceVersion: Invalid value: must be an "
+                         "integer");
+        goto out;
+    }
+    if (load_current(c, &old, &cur) != 0)
+        goto out;
+    if (want != 0 && (store_rev)want != cur) {
+        srv__respond_code(c->req, c->res, c->route.name, -C8S_ECONFLICT);
+        goto out;
+    }
+    snprintf(c->name, sizeof c->name, "%s", c->route.name);
+    snprintf(c->ns, sizeof c->ns, "%s", c->route.ns);
+    if (merge_update(c, old, body) != 0) {
+        srv__respond_code(c->req, c->res, c->name, -ENOMEM);
+        goto out;
+    }
+    if (validate(c, old) != 0)
+        goto out;
+    if (c->dry_run) {
+        srv__respond_obj(c->req, 200, c->obj);
+        goto out;
+    }
+    c->op = SRV_OP_UPDATE;
+    c->expect_rev = cur;
+    obj_unref(old);
+    obj_unref(body);
+    srv__write(c);
+    return;
+out:
+    obj_unref(old);
+    obj_unref(body);
+    srv__call_free(c);
+}
+
+static void do_update(struct srv_call *c)
+{
+    struct obj *body = NULL;
+
+    if (decode_body(c, &body) != 0) {
+        srv__call_free(c);
+        return;
+    }
+    srv__apply_update(c, body);
+}
+
+/* ---- DELETE ------------------------------------------------------------*/
+
+/* DeleteOptions preconditions: uid and resourceVersion. */
+static int check_preconditions(struct srv_call *c, const struct obj *opts,
+                               const struct obj *cur)
+{
+    const char *uid = srv__str(opts, "preconditions.uid");
+    const char *rv = srv__str(opts, "preconditions.resourceVersion");
+
+    if (uid[0] != '\0' && strcmp(uid, srv__str(cur, "metadata.uid")) != 0) {
+        srv__respond_bad(c->req, 409, "Conflict",
+                         "Precondition failed: UID in precondition: %s, UID "
+                         "in object meta: %s",
+                         uid, srv__str(cur, "metadata.uid"));
+        return -C8S_ECONFLICT;
+    }
+    if (rv[0] != '\0' &&
+        strcmp(rv, srv__str(cur, "metadata.resourceVersion")) != 0) {
+        srv__respond_bad(c->req, 409, "Conflict",
+                         "Precondition failed: ResourceVersion in "
+                         "precondition: %s, ResourceVersion in object meta: %s",
+                         rv, srv__str(cur, "metadata.resourceVersion"));
+        return -C8S_ECONFLICT;
+    }
+    return 0;
+}
+
+/* An object with finalizers (and every namespace: emptying one is the
+ * namespace controller's job) is only marked for deletion. */
+static bool graceful(const struct srv_call *c, const struct obj *cur)
+{
+    return obj_array_len(obj_get_path(cur, "metadata.finalizers")) > 0 ||
+           strcmp(c->res->resource, "namespaces") == 0;
+}
+
+static int mark_deleted(struct srv_call *c, struct obj *cur)
+{
+    char ts[32];
+    struct obj *meta;
+
+    c->obj = obj_ref(cur);
+    if (obj_unshare(&c->obj) != 0 || (meta = srv__meta(c->obj)) == NULL)
+        return -ENOMEM;
+    if (obj_map_get(meta, "deletionTimestamp") == NULL) {
+        srv__timestamp(ts);
+        if (srv__set_str(meta, "deletionTimestamp", ts) != 0 ||
+            obj_map_set(meta, "deletionGracePeriodSeconds", obj_int_new(0)))
+            return -ENOMEM;
+    }
+    if (strcmp(c->res->resource, "namespaces") == 0) {
+        struct obj *st = obj_map_get_mut(c->obj, "status");
+        if (st == NULL || srv__set_str(st, "phase", "Terminating") != 0)
+            return -ENOMEM;
+    }
+    c->op = SRV_OP_UPDATE;
+    return 0;
+}
+
+static void do_delete(struct srv_call *c)
+{
+    struct obj *opts = NULL, *cur = NULL;
+    store_rev rev;
+
+    if (c->req->body_len > 0 && decode_body(c, &opts) != 0)
+        goto out;
+    if (load_current(c, &cur, &rev) != 0 || check_preconditions(c, opts, cur))
+        goto out;
+    snprintf(c->name, sizeof c->name, "%s", c->route.name);
+    snprintf(c->ns, sizeof c->ns, "%s", c->route.ns);
+    c->expect_rev = rev;
+    if (graceful(c, cur)) {
+        if (mark_deleted(c, cur) != 0) {
+            srv__respond_code(c->req, c->res, c->name, -ENOMEM);
+            goto out;
+        }
+    } else {
+        c->op = SRV_OP_DELETE;
+        c->obj = obj_ref(cur);
+    }
+    obj_unref(opts);
+    obj_unref(cur);
+    if (c->dry_run) {
+        srv__respond_obj(c->req, 200, c->obj);
+        srv__call_free(c);
+        return;
+    }
+    srv__write(c);
+    return;
+out:
+    obj_unref(opts);
+    obj_unref(cur);
+    srv__call_free(c);
+}
+
+/* ---- dispatch ----------------------------------------------------------*/
+
+static void method_not_allowed(struct srv_call *c)
+{
+    srv__respond_bad(c->req, 405, "MethodNotAllowed",
+                     "the server does not allow this method on the requested "
+                     "resource");
+    srv__call_free(c);
+}
+
+static void dispatch_item(struct srv_call *c)
+{
+    const char *m = c->req->method;
+
+    if (strcmp(m, "GET") == 0) {
+        srv__read(c, got_read_point);
+    } else if (strcmp(m, "PUT") == 0) {
+        do_update(c);
+    } else if (strcmp(m, "PATCH") == 0) {
+        srv__patch(c);
+    } else if (strcmp(m, "DELETE") == 0 && c->route.sub[0] == '\0') {
+        do_delete(c);
+    } else {
+        method_not_allowed(c);
+    }
+}
+
+static void dispatch_collection(struct srv_call *c)
+{
+    const char *m = c->req->method;
+
+    if (strcmp(m, "GET") == 0 &&
+        (c->route.legacy_watch || query_flag(c->req, "watch", NULL)))
+        (void)srv__watch(c);
+    else if (strcmp(m, "GET") == 0)
+        (void)srv__list(c);
+    else if (strcmp(m, "POST") == 0 && (!c->res->namespaced ||
+                                        c->route.has_ns))
+        do_create(c);
+    else
+        method_not_allowed(c);
+}
+
+/* Route checks that apply before any verb: the resource exists, the scope
+ * matches the path, the subresource is one we serve. */
+static bool resolve(struct srv_api *api, struct srv_call *c)
+{
+    const struct srv_route *r = &c->route;
+
+    c->res = obj_registry_find(api->reg, r->group, r->version, r->resource);
+    if (c->res == NULL || (r->sub[0] != '\0' && strcmp(r->sub, "status") != 0) ||
+        (r->sub[0] != '\0' && !has_status(c->res)) ||
+        (!c->res->namespaced && r->has_ns) ||
+        (c->res->namespaced && !r->has_ns && r->name[0] != '\0')) {
+        (void)srv_respond_status(c->req, 404, "NotFound",
+                                 "the server could not find the requested "
+                                 "resource",
+                                 0);
+        return false;
+    }
+    return true;
+}
+
+static void serve_discovery(struct srv_api *api, struct srv_req *req)
+{
+    struct srv_disc_reply d;
+
+    if (strcmp(req->method, "GET") != 0) {
+        (void)srv_respond_status(req, 405, "MethodNotAllowed",
+                                 "only GET is allowed here", 0);
+        return;
+    }
+    srv_discovery_lookup(api->disc, req->path, srv_req_header(req, "Accept"),
+                         srv_req_header(req, "If-None-Match"), &d);
+    if (d.status == 200)
+        (void)srv_respond_rbuf(req, 200, d.content_type, d.headers, d.body);
+    else if (d.status == 304)
+        (void)srv_respond(req, 304, NULL, d.headers, NULL, 0);
+    else
+        (void)srv_respond_status(req, d.status ? d.status : 404,
+                                 d.reason ? d.reason : "NotFound",
+                                 d.message ? d.message : "not found", 0);
+}
 
 bool srv__serve_api(struct srv_api *api, struct srv_req *req)
 {
-    (void)api;
-    (void)req;
-    return false;
+    struct srv_call *c;
+    struct srv_route r;
+
+    if (srv_route_parse(req->path, &r) != 0) {
+        (void)srv_respond_status(req, 404, "NotFound",
+                                 "the server could not find the requested "
+                                 "resource",
+                                 0);
+        return true;
+    }
+    if (r.kind == SRV_ROUTE_NONE)
+        return false;
+    if (r.kind != SRV_ROUTE_RESOURCE) {
+        serve_discovery(api, req);
+        return true;
+    }
+    c = mem_calloc(1, sizeof *c);
+    if (c == NULL) {
+        (void)srv_respond_status(req, 503, "ServiceUnavailable",
+                                 "out of memory", 1);
+        return true;
+    }
+    c->api = api;
+    c->req = req;
+    c->route = r;
+    c->dry_run = query_flag(req, "dryRun", "All");
+    if (!resolve(api, c)) {
+        srv__call_free(c);
+        return true;
+    }
+    if (r.name[0] != '\0')
+        dispatch_item(c);
+    else
+        dispatch_collection(c);
+    return true;
 }

@@ -139,6 +139,123 @@ TEST_T(apiserver, every_member_serves_https_with_one_cluster_ca, 120)
     }
 }
 
+static void write_file(const char *name, const char *text, char *path,
+                       size_t size)
+{
+    snprintf(path, size, "%.1000s/%s", unit_tmpdir(), name);
+    FILE *f = fopen(path, "w");
+    ASSERT(f != NULL);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* kubectl @args against member @i must succeed and print @want. */
+static void kubectl_ok(int i, const char *const args[], const char *want)
+{
+    char *out;
+    int rv = run_kubectl(i, args, &out);
+
+    ASSERT_MSG(rv == 0, "kubectl %s %s failed (%d): %s", args[0],
+               args[1] ? args[1] : "", rv, out);
+    if (want != NULL)
+        ASSERT_STR_CONTAINS(out, want);
+    free(out);
+}
+
+static void start_cluster(void)
+{
+    setup(N);
+    for (int i = 0; i < N; i++)
+        start_member(i, N, "kubectl-test-token");
+    for (int i = 0; i < N; i++)
+        ASSERT_MSG(tproc_wait_log(ms[i].p, "serving the Kubernetes API",
+                                  30000) == 0,
+                   "%s never served the API", ms[i].name);
+}
+
+TEST_T(apiserver, kubectl_works_against_every_member, 180)
+{
+    char ns[2200], cm[2200], cm2[2200];
+
+    if (kubectl() == NULL)
+        SKIP("no kubectl binary installed");
+    start_cluster();
+    const char *get_ns[] = {"get", "ns", NULL};
+    kubectl_ok(1, get_ns, "kube-system");
+    write_file("ns.yaml", "apiVersion: v1\nkind: Namespace\n"
+                          "metadata:\n  name: team-a\n", ns, sizeof ns);
+    const char *create_ns[] = {"create", "-f", ns, "--validate=false", NULL};
+    kubectl_ok(1, create_ns, "namespace/team-a created");
+    write_file("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+                          "  name: settings\n  namespace: team-a\n"
+                          "  labels: {app: web}\ndata:\n  color: blue\n",
+               cm, sizeof cm);
+    const char *create_cm[] = {"create", "-f", cm, "--validate=false", NULL};
+    kubectl_ok(2, create_cm, "configmap/settings created");
+    /* Read on another member: linearizable reads see the write. */
+    const char *get_json[] = {"get", "cm", "-n", "team-a", "settings", "-o",
+                              "json", NULL};
+    kubectl_ok(0, get_json, "\"color\": \"blue\"");
+    const char *by_label[] = {"get", "cm", "-A", "-l", "app=web", "-o",
+                              "name", NULL};
+    kubectl_ok(1, by_label, "configmap/settings");
+    const char *by_field[] = {"get", "cm", "-n", "team-a", "--field-selector",
+                              "metadata.name=nope", "-o", "name", NULL};
+    char *out;
+    ASSERT_EQ(run_kubectl(2, by_field, &out), 0);
+    ASSERT(strstr(out, "settings") == NULL);
+    free(out);
+    const char *bad_field[] = {"get", "cm", "--field-selector", "spec.x=1",
+                               NULL};
+    ASSERT_NE(run_kubectl(0, bad_field, &out), 0);
+    ASSERT_STR_CONTAINS(out, "field label not supported: spec.x");
+    free(out);
+    /* A stale resourceVersion is a conflict. */
+    write_file("cm2.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+                           "  name: settings\n  namespace: team-a\n"
+                           "  resourceVersion: \"1\"\ndata:\n  color: red\n",
+               cm2, sizeof cm2);
+    const char *replace[] = {"replace", "-f", cm2, "--validate=false", NULL};
+    ASSERT_NE(run_kubectl(0, replace, &out), 0);
+    ASSERT_STR_CONTAINS(out, "the object has been modified");
+    free(out);
+    const char *del[] = {"delete", "cm", "-n", "team-a", "settings", NULL};
+    kubectl_ok(2, del, "configmap \"settings\" deleted");
+    const char *gone[] = {"get", "cm", "-n", "team-a", "settings", NULL};
+    ASSERT_NE(run_kubectl(1, gone, &out), 0);
+    ASSERT_STR_CONTAINS(out, "not found");
+    free(out);
+}
+
+TEST_T(apiserver, kubectl_get_watch_streams_changes_from_a_follower, 180)
+{
+    char ns[2200], cm[2200], kubeconfig[2200], cache[2200];
+
+    if (kubectl() == NULL)
+        SKIP("no kubectl binary installed");
+    start_cluster();
+    write_file("ns.yaml", "apiVersion: v1\nkind: Namespace\n"
+                          "metadata:\n  name: w\n", ns, sizeof ns);
+    const char *create_ns[] = {"create", "-f", ns, "--validate=false", NULL};
+    kubectl_ok(0, create_ns, "created");
+    snprintf(kubeconfig, sizeof kubeconfig, "%.1000s/admin.kubeconfig",
+             ms[2].dir);
+    snprintf(cache, sizeof cache, "%.1000s/kcache-w", unit_tmpdir());
+    const char *watch[] = {kubectl(), "--kubeconfig", kubeconfig,
+                           "--cache-dir", cache, "get", "cm", "-n", "w", "-w",
+                           "-o", "name", NULL};
+    struct tproc *w = tproc_start("kubectl-watch", watch);
+    usleep(1500000);
+    write_file("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+                          "  name: live\n  namespace: w\ndata: {a: b}\n",
+               cm, sizeof cm);
+    const char *create_cm[] = {"create", "-f", cm, "--validate=false", NULL};
+    kubectl_ok(1, create_cm, "created");
+    ASSERT_MSG(tproc_wait_log(w, "configmap/live", 15000) == 0,
+               "the watch did not show the new configmap");
+    (void)tproc_stop(w, 2000);
+}
+
 TEST_T(apiserver, a_member_with_another_token_refuses_to_start, 120)
 {
     /* Two members with the right token create the CA; the third comes

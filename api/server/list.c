@@ -1,0 +1,274 @@
+/* LIST: one revision for every page, label and field selectors, limit and
+ * continue tokens. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "api/object/selector.h"
+#include "api/server/objects.h"
+#include "lib/container.h"
+#include "lib/mem.h"
+
+#define PAGE 500
+#define SEL_MAX 8192
+
+
+void srv__filter_done(struct srv_filter *f)
+{
+    obj_lsel_free(f->labels);
+    obj_fsel_free(f->fields);
+    memset(f, 0, sizeof *f);
+}
+
+/* Parse labelSelector and fieldSelector; answers 400 and returns non-zero
+ * when one is malformed. */
+int srv__filter_parse(struct srv_call *c, struct srv_filter *f)
+{
+    char text[SEL_MAX];
+    struct obj_fsel_field fields[32];
+    size_t n = 0;
+    struct err e = {0};
+
+    memset(f, 0, sizeof *f);
+    if (srv_query_get(c->req->query, "labelSelector", text, sizeof text,
+                      NULL) &&
+        obj_lsel_parse(text, strlen(text), &f->labels, &e) != 0) {
+        srv__respond_bad(c->req, 400, "BadRequest",
+                         "unable to parse requirement: %s", e.msg);
+        return -EINVAL;
+    }
+    for (const struct obj_field_label *l = c->res->fields;
+         l->label != NULL && n < 32; l++)
+        fields[n++] = (struct obj_fsel_field){l->label, l->path, NULL};
+    if (srv_query_get(c->req->query, "fieldSelector", text, sizeof text,
+                      NULL) &&
+        obj_fsel_parse_fields(text, strlen(text), fields, n, &f->fields,
+                              &e) != 0) {
+        srv__respond_bad(c->req, 400, "BadRequest", "%s", e.msg);
+        srv__filter_done(f);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+bool srv__filter_match(const struct srv_filter *f, const struct obj *o)
+{
+    return (f->labels == NULL || obj_lsel_match_obj(f->labels, o)) &&
+           (f->fields == NULL || obj_fsel_match(f->fields, o));
+}
+
+/* ---- continue tokens: base64 of "rev\0ns\0name" ------------------------*/
+
+static int token_encode(store_rev rev, const char *ns, const char *name,
+                        char *out, size_t size)
+{
+    char raw[1024];
+    int n = snprintf(raw, sizeof raw, "c8s1:%llu:%s:%s",
+                     (unsigned long long)rev, ns, name);
+
+    if (n < 0 || (size_t)n >= sizeof raw || (size_t)(4 * (n + 2) / 3 + 4) > size)
+        return -EINVAL;
+    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)raw, n);
+    return 0;
+}
+
+static int token_decode(const char *tok, store_rev *rev, char *ns,
+                        char *name)
+{
+    unsigned char raw[1024];
+    size_t len = strlen(tok);
+    char *p, *q, *end;
+    int n;
+
+    if (len == 0 || len % 4 != 0 || len > 1300)
+        return -C8S_EBADTOKEN;
+    n = EVP_DecodeBlock(raw, (const unsigned char *)tok, (int)len);
+    if (n < 0)
+        return -C8S_EBADTOKEN;
+    while (n > 0 && raw[n - 1] == '\0')
+        n--; /* EVP_DecodeBlock keeps the padding's zero bytes */
+    raw[n] = '\0';
+    if (strncmp((char *)raw, "c8s1:", 5) != 0)
+        return -C8S_EBADTOKEN;
+    *rev = strtoull((char *)raw + 5, &end, 10);
+    if (*end != ':' || (p = strchr(end + 1, ':')) == NULL)
+        return -C8S_EBADTOKEN;
+    q = end + 1;
+    if ((size_t)(p - q) >= SRV_ROUTE_SEG_MAX ||
+        strlen(p + 1) >= SRV_ROUTE_SEG_MAX || *rev == 0)
+        return -C8S_EBADTOKEN;
+    memcpy(ns, q, (size_t)(p - q));
+    ns[p - q] = '\0';
+    strcpy(name, p + 1);
+    return 0;
+}
+
+/* ---- the list ------------------------------------------------------------*/
+
+struct lister {
+    struct srv_call *c;             /* The call. */
+    struct srv_filter f;            /* Selectors. */
+    size_t limit;                   /* 0: everything. */
+    store_rev rev;                  /* The list's revision. */
+    char after_ns[SRV_ROUTE_SEG_MAX]; /* Continue after this key. */
+    char after_name[SRV_ROUTE_SEG_MAX];
+    bool has_after;                 /* A continue token was given. */
+    struct obj *items;              /* Array being filled. */
+    bool more;                      /* More matching keys may follow. */
+    size_t remaining;               /* Keys after the page (unfiltered). */
+};
+
+static int add_page(struct lister *l, const struct store_list *page)
+{
+    for (size_t i = 0; i < page->len; i++) {
+        const struct store_kv *kv = page->items[i];
+        struct obj *o = srv__obj_load(l->c->res, kv, kv->mod_rev);
+        if (o == NULL)
+            return -ENOMEM;
+        (void)snprintf(l->after_ns, sizeof l->after_ns, "%s", kv->ns);
+        (void)snprintf(l->after_name, sizeof l->after_name, "%s", kv->name);
+        l->has_after = true;
+        if (!srv__filter_match(&l->f, o)) {
+            obj_unref(o);
+            continue;
+        }
+        if (obj_array_append(l->items, o) != 0)
+            return -ENOMEM;
+        if (l->limit != 0 && obj_array_len(l->items) == l->limit) {
+            l->more = i + 1 < page->len || page->more;
+            l->remaining = page->remaining + (page->len - i - 1);
+            return 1;
+        }
+    }
+    l->more = false;
+    return 0;
+}
+
+/* Read pages at one revision until the limit is met or keys run out. */
+static int collect(struct lister *l)
+{
+    const struct srv_call *c = l->c;
+
+    for (;;) {
+        struct store_list page = {0};
+        struct store_range q = {
+            .resource = c->res->store_prefix,
+            .ns = c->route.has_ns ? c->route.ns : NULL,
+            .after_ns = l->has_after ? l->after_ns : NULL,
+            .after_name = l->has_after ? l->after_name : NULL,
+            .rev = l->rev,
+            .limit = l->limit != 0 ? PAGE : 0,
+        };
+        int rv = store_list(repl_store(c->api->repl), &q, &page);
+        if (rv == 0) {
+            l->rev = page.rev;
+            rv = add_page(l, &page);
+        }
+        bool again = rv == 0 && page.more;
+        store_list_done(&page);
+        if (rv < 0)
+            return rv;
+        if (!again)
+            return 0;
+    }
+}
+
+static int answer(struct lister *l)
+{
+    char apiv[300], rv[24], kind[300], tok[2048];
+    struct obj *list = obj_map_new(), *meta = obj_map_new();
+    int err = 0;
+
+    srv__api_version(l->c->res, apiv, sizeof apiv);
+    (void)snprintf(rv, sizeof rv, "%llu", (unsigned long long)l->rev);
+    (void)snprintf(kind, sizeof kind, "%s", l->c->res->list_kind);
+    err |= srv__set_str(list, "kind", kind);
+    err |= srv__set_str(list, "apiVersion", apiv);
+    err |= srv__set_str(meta, "resourceVersion", rv);
+    if (l->more &&
+        token_encode(l->rev, l->after_ns, l->after_name, tok, sizeof tok) == 0) {
+        err |= srv__set_str(meta, "continue", tok);
+        if (l->f.labels == NULL && l->f.fields == NULL)
+            err |= obj_map_set(meta, "remainingItemCount",
+                               obj_int_new((int64_t)l->remaining));
+    }
+    err |= obj_map_set(list, "metadata", meta);
+    meta = NULL;
+    err |= obj_map_set(list, "items", obj_ref(l->items));
+    if (err != 0)
+        srv__respond_code(l->c->req, l->c->res, NULL, -ENOMEM);
+    else
+        srv__respond_obj(l->c->req, 200, list);
+    obj_unref(meta);
+    obj_unref(list);
+    return 0;
+}
+
+static void lister_free(struct lister *l)
+{
+    srv__filter_done(&l->f);
+    obj_unref(l->items);
+    srv__call_free(l->c);
+    mem_free(l);
+}
+
+static void list_at(struct repl_req *rr, const struct repl_result *res)
+{
+    struct srv_call *c = container_of(rr, struct srv_call, rreq);
+    struct lister *l = c->req->data;
+    int rv = res->code;
+
+    c->req->data = NULL;
+    if (rv == 0)
+        rv = collect(l);
+    if (rv == -C8S_ECOMPACTED && l->has_after)
+        srv__respond_bad(c->req, 410, "Expired",
+                         "The provided continue parameter is too old to "
+                         "display a consistent list result. You can start a "
+                         "new list without the continue parameter.");
+    else if (rv != 0)
+        srv__respond_code(c->req, c->res, NULL, rv);
+    else
+        answer(l);
+    lister_free(l);
+}
+
+int srv__list(struct srv_call *c)
+{
+    struct lister *l = mem_calloc(1, sizeof *l);
+    char v[2048];
+
+    if (l == NULL || (l->items = obj_array_new()) == NULL) {
+        mem_free(l);
+        srv__respond_code(c->req, c->res, NULL, -ENOMEM);
+        srv__call_free(c);
+        return -ENOMEM;
+    }
+    l->c = c;
+    if (srv__filter_parse(c, &l->f) != 0) {
+        lister_free(l);
+        return -EINVAL;
+    }
+    if (srv_query_get(c->req->query, "limit", v, sizeof v, NULL))
+        l->limit = (size_t)strtoull(v, NULL, 10);
+    if (srv_query_get(c->req->query, "continue", v, sizeof v, NULL) &&
+        v[0] != '\0') {
+        if (token_decode(v, &l->rev, l->after_ns, l->after_name) != 0) {
+            srv__respond_bad(c->req, 400, "BadRequest",
+                             "invalid continue token");
+            lister_free(l);
+            return -EINVAL;
+        }
+        l->has_after = true;
+    }
+    c->req->data = l;
+    if (l->has_after) {
+        struct repl_result now = {0}; /* a page of an earlier list */
+        list_at(&c->rreq, &now);
+        return 0;
+    }
+    srv__read(c, list_at);
+    return 0;
+}

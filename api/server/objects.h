@@ -1,0 +1,102 @@
+/* Helpers shared by the resource handlers: stored objects, answers,
+ * errors. */
+#ifndef C8S_API_SERVER_OBJECTS_H
+#define C8S_API_SERVER_OBJECTS_H
+
+#include "api/object/codec.h"
+#include "api/object/obj.h"
+#include "api/object/registry.h"
+#include "api/server/internal.h"
+#include "api/server/route.h"
+
+/* One request being handled against a resource. */
+struct srv_call {
+    struct srv_api *api;            /* Owner. */
+    struct srv_req *req;            /* The HTTP request. */
+    struct srv_route route;         /* Parsed path. */
+    const struct obj_resource *res; /* The resource. */
+    struct repl_req rreq;           /* Read point or write in flight. */
+    struct obj *obj;                /* Object being written (owned). */
+    char ns[SRV_ROUTE_SEG_MAX];     /* Namespace of the object. */
+    char name[SRV_ROUTE_SEG_MAX];   /* Name of the object. */
+    store_rev expect_rev;           /* Precondition of the write. */
+    int attempts;                   /* Internal retries of a conflict. */
+    bool dry_run;                   /* dryRun=All. */
+    int op;                         /* What the write does (SRV_OP_*). */
+};
+
+enum srv_op {
+    SRV_OP_CREATE,
+    SRV_OP_UPDATE,
+    SRV_OP_DELETE,
+};
+
+/* The apiVersion string of @res ("v1", "apps/v1") into @out. */
+void srv__api_version(const struct obj_resource *res, char *out, size_t size);
+
+/* Decode a stored version into an API object with kind, apiVersion and
+ * metadata.resourceVersion (= @rev) filled in. NULL when out of memory or
+ * the stored bytes are damaged (logged). */
+struct obj *srv__obj_load(const struct obj_resource *res,
+                          const struct store_kv *kv, store_rev rev);
+
+/* Answer @status with @o as JSON. */
+void srv__respond_obj(struct srv_req *req, int status, const struct obj *o);
+
+/* Answer with the Status for a store or replication code about object
+ * @name of @res (name may be NULL for collections). */
+void srv__respond_code(struct srv_req *req, const struct obj_resource *res,
+                       const char *name, int code);
+
+/* 400/422-style Status with a message. */
+void srv__respond_bad(struct srv_req *req, int status, const char *reason,
+                      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* A new random UUID (version 4) into @out (37 bytes). */
+void srv__uuid(char out[37]);
+
+/* Now as an RFC 3339 UTC timestamp ("2026-11-22T14:49:47Z"). */
+void srv__timestamp(char out[32]);
+
+/* The string at @path of @o, or "" when absent or not a string. */
+const char *srv__str(const struct obj *o, const char *path);
+
+/* Set @o's map key @key (a map node) to a string value. 0 or -ENOMEM. */
+int srv__set_str(struct obj *m, const char *key, const char *value);
+
+/* The metadata map of @o, created if missing (for a private @o). */
+struct obj *srv__meta(struct obj *o);
+
+/* Free a call (and what it owns); ends nothing. */
+void srv__call_free(struct srv_call *c);
+
+/* ---- verbs (resources.c, list.c, watch.c, patch.c) ----------------------*/
+
+struct obj_lsel;
+struct obj_fsel;
+
+/* What a LIST or a WATCH filters on. */
+struct srv_filter {
+    struct obj_lsel *labels;    /* NULL: every object. */
+    struct obj_fsel *fields;    /* NULL: every object. */
+};
+
+/* Parse labelSelector and fieldSelector; answers 400 on failure. */
+int srv__filter_parse(struct srv_call *c, struct srv_filter *f);
+bool srv__filter_match(const struct srv_filter *f, const struct obj *o);
+void srv__filter_done(struct srv_filter *f);
+
+/* A read point first (resourceVersion "") or local state at once. */
+void srv__read(struct srv_call *c, repl_cb cb);
+bool srv__wants_consistent(const struct srv_req *req);
+
+/* Each takes ownership of @c and answers the request. */
+int srv__list(struct srv_call *c);
+int srv__watch(struct srv_call *c);
+void srv__patch(struct srv_call *c);
+void srv__write(struct srv_call *c);
+/* Update to the complete new object @body (owned). */
+void srv__apply_update(struct srv_call *c, struct obj *body);
+
+#endif /* C8S_API_SERVER_OBJECTS_H */
