@@ -25,7 +25,7 @@
 static const char usage_text[] =
     "usage: c8s-master --name NAME --data-dir DIR --peer-listen HOST:PORT\n"
     "                  [--initial-cluster NAME=HOST:PORT,...]\n"
-    "                  [--api-listen HOST:PORT] [--token TOKEN]\n"
+    "                  [--api-listen HOST:PORT] [--token TOKEN|--token-file F]\n"
     "                  [--election-timeout MS]\n"
     "                  [--snapshot-threshold N] [--snapshot-trailing N]\n"
     "                  [--history-min-age MS] [--compact-interval MS]\n"
@@ -55,6 +55,7 @@ struct options {
     struct repl_config cfg;     /* Replication settings. */
     const char *api_listen;     /* Serve the Kubernetes API here. */
     const char *token;          /* Cluster token (protects the CA). */
+    const char *token_file;     /* Or read it from this file. */
 };
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
@@ -100,6 +101,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"initial-cluster", required_argument, NULL, 'c'},
         {"api-listen", required_argument, NULL, 'a'},
         {"token", required_argument, NULL, 'k'},
+        {"token-file", required_argument, NULL, 'K'},
         {"election-timeout", required_argument, NULL, 'e'},
         {"snapshot-threshold", required_argument, NULL, 's'},
         {"history-min-age", required_argument, NULL, 'H'},
@@ -127,6 +129,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'c': cluster = optarg; break;
         case 'a': o->api_listen = optarg; break;
         case 'k': o->token = optarg; break;
+        case 'K': o->token_file = optarg; break;
         case 'e':
             if ((rv = parse_uint("--election-timeout", optarg,
                                  &o->cfg.election_timeout_ms)) != 0)
@@ -249,6 +252,24 @@ static void api_fatal(struct srv_api *api, const char *why)
 
 /* The token from --token; for a one-member cluster without one, a random
  * token kept in DATA-DIR/token (0600) so restarts open the same CA. */
+/* First line of @path into @buf; 0, or -EINVAL after logging why. */
+static int read_token_file(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    bool ok = f != NULL && fgets(buf, (int)size, f) != NULL;
+
+    if (f != NULL)
+        fclose(f);
+    if (ok)
+        buf[strcspn(buf, "\r\n")] = '\0';
+    if (!ok || buf[0] == '\0') {
+        log_error("master", "--token-file %s: %s", path,
+                  f == NULL ? strerror(errno) : "empty");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static int load_token(const struct options *o, char *buf, size_t size)
 {
     char path[4200];
@@ -259,6 +280,8 @@ static int load_token(const struct options *o, char *buf, size_t size)
         (void)snprintf(buf, size, "%s", o->token);
         return 0;
     }
+    if (o->token_file != NULL)
+        return read_token_file(o->token_file, buf, size);
     if (o->cfg.n_members > 1) {
         log_error("master", "--token is required with --api-listen in a "
                   "cluster of several members (every member gets the same)");

@@ -4,7 +4,7 @@
 . "${top_srcdir:-.}/tests/lib/tap.sh"
 master="$top_builddir/c8s-master"
 [ -x "$master" ] || skip_all "c8s-master is not built"
-plan 6
+plan 7
 tmp=$(mktemp -d)
 lc="$top_srcdir/scripts/local-cluster"
 base=$((20000 + ($$ % 900) * 10))
@@ -14,8 +14,16 @@ trap cleanup EXIT INT TERM
 
 check "up starts 3 masters and they agree on a leader" \
     quiet "$lc" up --dir "$tmp" --bin "$master" --base-port "$base"
-n=$("$lc" status --dir "$tmp" | grep -c "running; leader is")
-check "status shows 3 running members that know the leader ($n)" test "$n" -eq 3
+n=$("$lc" status --dir "$tmp" | grep -c "running; leader is.*API https://")
+check "status shows 3 running members that know the leader and serve ($n)" test "$n" -eq 3
+
+k=$(ls /usr/lib/google-cloud-sdk/bin/kubectl.1.33 /usr/bin/kubectl 2>/dev/null | head -n 1)
+if [ -n "$k" ]; then
+    check "kubectl reads the namespaces through DIR/admin.kubeconfig" \
+        sh -c "'$k' --kubeconfig '$tmp/admin.kubeconfig' --cache-dir '$tmp/kc' get ns 2>&1 | grep -q kube-system"
+else
+    ok "kubectl reads the namespaces # SKIP no kubectl binary installed"
+fi
 
 old=$(cat "$tmp/m1.pid")
 kill -9 "$old"
