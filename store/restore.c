@@ -98,7 +98,7 @@ static int read_key(struct rd *rd, struct store__key **ret)
 {
     const char *r, *n, *m;
     uint32_t lr, ln, lm;
-    struct store__key *k;
+    struct store__key *k = NULL;
 
     if (read_part(rd, &r, &lr, false, "resource") != 0 ||
         read_part(rd, &n, &ln, true, "namespace") != 0 ||
@@ -318,7 +318,7 @@ static int read_keys(struct rd *rd, const struct hdr *h)
     int rv;
 
     for (uint64_t i = 0; i < h->n_keys; i++) {
-        struct store__key *k;
+        struct store__key *k = NULL;
 
         if ((rv = read_key(rd, &k)) != 0 || (rv = read_chain(rd, k)) != 0)
             return rv;
@@ -385,7 +385,7 @@ int store_restore(struct store *s, const void *buf, size_t len,
     const uint8_t *p = buf;
     struct err local;
     struct store__db db;
-    struct hdr h;
+    struct hdr h = {0};
     struct rd rd;
     int rv = check_header(p, len, &h, e);
 

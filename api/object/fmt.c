@@ -36,7 +36,7 @@ static bool sci_exact(double v, int digits, char *buf)
 
 size_t obj__fmt_float(double v, char *buf)
 {
-    char sci[32], digits[24];
+    char sci[32] = "", digits[24] = ""; /* set before use; GCC -O2 cannot tell */
     int lo = 1, hi = 17, exp, nd = 0;
     size_t len = 0;
     const char *p;
