@@ -417,7 +417,7 @@ static bool has_status(const struct obj_resource *res)
 }
 
 /* Build the new version from the old one and the body, the way the main
- * resource and its status subresource each may change it. */
+ * resource and its status subresource each may change it. Takes @body. */
 static int merge_update(struct srv_call *c, struct obj *old, struct obj *body)
 {
     bool status_only = strcmp(c->route.sub, "status") == 0;
@@ -426,14 +426,18 @@ static int merge_update(struct srv_call *c, struct obj *old, struct obj *body)
 
     if (status_only) {
         /* /status changes the status and nothing else. */
-        struct obj *st = obj_map_get(body, "status");
+        struct obj *st = obj_ref(obj_map_get(body, "status"));
+        obj_unref(body);
         c->obj = obj_copy(old);
-        if (c->obj == NULL)
+        if (c->obj == NULL) {
+            obj_unref(st);
             return -ENOMEM;
-        return st != NULL ? obj_map_set(c->obj, "status", obj_ref(st))
-                          : obj_map_del(c->obj, "status");
+        }
+        if (st == NULL)
+            return obj_map_del(c->obj, "status");
+        return obj_map_set(c->obj, "status", st);
     }
-    c->obj = obj_ref(body);
+    c->obj = body; /* ours alone, so it may be changed in place */
     if (has_status(c->res)) {
         struct obj *st = obj_map_get(old, "status");
         (void)obj_map_del(c->obj, "status");
@@ -467,6 +471,7 @@ void srv__apply_update(struct srv_call *c, struct obj *body)
     struct obj *old = NULL;
     store_rev cur;
     long long want = body_rv(body);
+    int rv;
 
     if (check_type(c, body) != 0 || check_namespace(c, srv__meta(body)) != 0)
         goto out;
@@ -491,8 +496,10 @@ void srv__apply_update(struct srv_call *c, struct obj *body)
     }
     snprintf(c->name, sizeof c->name, "%s", c->route.name);
     snprintf(c->ns, sizeof c->ns, "%s", c->route.ns);
-    if (merge_update(c, old, body) != 0) {
-        srv__respond_code(c->req, c->res, c->name, -ENOMEM);
+    rv = merge_update(c, old, body);
+    body = NULL; /* merge_update took it */
+    if (rv != 0) {
+        srv__respond_code(c->req, c->res, c->name, rv);
         goto out;
     }
     if (validate(c, old) != 0)
@@ -504,7 +511,6 @@ void srv__apply_update(struct srv_call *c, struct obj *body)
     c->op = SRV_OP_UPDATE;
     c->expect_rev = cur;
     obj_unref(old);
-    obj_unref(body);
     srv__write(c);
     return;
 out:

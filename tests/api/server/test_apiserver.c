@@ -219,6 +219,13 @@ TEST_T(apiserver, kubectl_works_against_every_member, 180)
     ASSERT_NE(run_kubectl(0, replace, &out), 0);
     ASSERT_STR_CONTAINS(out, "the object has been modified");
     free(out);
+    const char *patch[] = {"patch", "cm", "-n", "team-a", "settings", "--type",
+                           "merge", "-p", "{\"data\":{\"size\":\"xl\"}}",
+                           NULL};
+    kubectl_ok(1, patch, "configmap/settings patched");
+    const char *get_yaml[] = {"get", "cm", "-n", "team-a", "settings", "-o",
+                              "yaml", NULL};
+    kubectl_ok(2, get_yaml, "size: xl");
     const char *del[] = {"delete", "cm", "-n", "team-a", "settings", NULL};
     kubectl_ok(2, del, "configmap \"settings\" deleted");
     const char *gone[] = {"get", "cm", "-n", "team-a", "settings", NULL};
@@ -254,6 +261,32 @@ TEST_T(apiserver, kubectl_get_watch_streams_changes_from_a_follower, 180)
     ASSERT_MSG(tproc_wait_log(w, "configmap/live", 15000) == 0,
                "the watch did not show the new configmap");
     (void)tproc_stop(w, 2000);
+}
+
+/* The official Python client drives a follower. */
+TEST_T(apiserver, the_python_client_lists_creates_replaces_deletes_watches,
+       120)
+{
+    char script[2200], kubeconfig[2200];
+    const char *top = getenv("top_srcdir");
+
+    if (system("/usr/bin/python3 -c 'import kubernetes' 2>/dev/null") != 0)
+        SKIP("the Debian package python3-kubernetes is not installed");
+    start_cluster();
+    snprintf(script, sizeof script, "%.1000s/tests/api/server/python_client.py",
+             top != NULL ? top : ".");
+    snprintf(kubeconfig, sizeof kubeconfig, "%.1000s/admin.kubeconfig",
+             ms[1].dir);
+    const char *argv[] = {"/usr/bin/python3", script, kubeconfig, NULL};
+    struct tproc *p = tproc_start("python", argv);
+    for (int k = 0; k < 6000 && !tproc_exited(p); k++)
+        usleep(10000);
+    int status = tproc_stop(p, 1000);
+    char *out = tproc_log(p);
+    ASSERT_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+               "python client failed:\n%s", out);
+    ASSERT(strstr(out, "not ok") == NULL);
+    free(out);
 }
 
 TEST_T(apiserver, a_member_with_another_token_refuses_to_start, 120)
