@@ -41,31 +41,86 @@ static bool port_given(int port)
     return false;
 }
 
-/* Bind 127.0.0.1:0 and return the port the kernel chose, or -1. */
-static int ephemeral_port(void)
+/* Ports come from below the kernel's ephemeral range (32768 and up), so an
+ * outgoing connection can never be given a port a test chose for a server
+ * in the meantime, and each chosen port is reserved with a lock file, so
+ * test programs running in parallel never pick the same one. */
+#define PORT_LOW 10000
+#define PORT_SPAN 16000
+#define PORT_LOCK_DIR "/tmp/c8s-test-ports"
+
+static char port_locks[256][64];
+
+static bool can_bind(int port)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET};
-    socklen_t len = sizeof sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    bool ok;
 
     if (fd < 0)
-        return -1;
+        return false;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-        port = ntohs(sa.sin_port);
+    sa.sin_port = htons((uint16_t)port);
+    ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
     close(fd);
-    return port;
+    return ok;
 }
+
+/* Take the lock file of @port; a lock whose owner is gone is taken over. */
+static bool lock_port(int port, char *path, size_t size)
+{
+    char owner[32];
+    int fd;
+
+    (void)mkdir(PORT_LOCK_DIR, 01777);
+    (void)snprintf(path, size, PORT_LOCK_DIR "/%d", port);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+        if (fd >= 0) {
+            int n = snprintf(owner, sizeof owner, "%d\n", (int)getpid());
+            (void)!write(fd, owner, (size_t)n);
+            close(fd);
+            return true;
+        }
+        FILE *f = fopen(path, "r");
+        int pid = 0;
+        if (f != NULL) {
+            if (fscanf(f, "%d", &pid) != 1)
+                pid = 0;
+            fclose(f);
+        }
+        if (pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH))
+            return false; /* held by a live test program */
+        (void)unlink(path);
+    }
+    return false;
+}
+
+static void unlock_ports(void *arg)
+{
+    (void)arg;
+    for (size_t i = 0; i < n_ports; i++)
+        (void)unlink(port_locks[i]);
+}
+
+static bool unlock_registered;
 
 int tproc_free_port(void)
 {
-    for (int attempt = 0; attempt < 100; attempt++) {
-        int port = ephemeral_port();
-        if (port > 0 && !port_given(port) && n_ports < 256) {
-            ports_given[n_ports++] = port;
-            return port;
+    unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)now_ms();
+
+    for (int attempt = 0; attempt < 1000 && n_ports < 256; attempt++) {
+        int port = PORT_LOW + (int)(rand_r(&seed) % PORT_SPAN);
+        if (port_given(port) || !can_bind(port) ||
+            !lock_port(port, port_locks[n_ports], sizeof port_locks[0]))
+            continue;
+        if (!unlock_registered) {
+            unit_defer(unlock_ports, NULL);
+            unlock_registered = true;
         }
+        ports_given[n_ports++] = port;
+        return port;
     }
     unit_fail(__FILE__, __LINE__, "no free loopback port");
 }

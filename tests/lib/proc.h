@@ -22,8 +22,10 @@ struct tproc {
     int status;             /* Wait status once reaped. */
 };
 
-/* A TCP port on 127.0.0.1 that was free a moment ago. Ports handed out are
- * remembered, so one test never gets the same port twice. */
+/* A TCP port on 127.0.0.1 that was free a moment ago, below the kernel's
+ * ephemeral range and reserved with a lock file under /tmp/c8s-test-ports
+ * until the test ends, so neither an outgoing connection nor a test program
+ * running in parallel can take it. */
 int tproc_free_port(void);
 
 /* Path of a program built in the tree, e.g. tproc_built("tests/lib/fake_daemon")

@@ -18,7 +18,9 @@
 #define CALL_MS 3000
 
 struct member {
-    char name[8];           /* "m0", "m1", ... */
+    char name[32];          /* "m0-PID", "m1-PID", ...: unique, so two
+                             * clusters of parallel tests never share raft
+                             * ids. */
     char addr[32];          /* Peer address. */
     char dir[512];          /* Data dir. */
     struct tproc *p;        /* Its process. */
@@ -65,7 +67,7 @@ static void cluster_start(struct cluster *cl, int n)
     cl->n = n;
     for (int i = 0; i < n; i++) {
         struct member *m = &cl->m[i];
-        snprintf(m->name, sizeof m->name, "m%d", i);
+        snprintf(m->name, sizeof m->name, "m%d-%d", i, (int)getpid());
         snprintf(m->addr, sizeof m->addr, "127.0.0.1:%d", tproc_free_port());
         snprintf(m->dir, sizeof m->dir, "%s/%s", unit_tmpdir(), m->name);
         len += (size_t)snprintf(cl->spec + len, sizeof cl->spec - len, "%s%s=%s",
@@ -531,20 +533,20 @@ TEST_T(cluster, a_member_is_added_and_removed_at_runtime, 120)
         put_acked(&cl, leader, "before", "1");
     /* The newcomer knows the whole new cluster and must not bootstrap. */
     struct member *m = &cl.m[3];
-    snprintf(m->name, sizeof m->name, "m3");
+    snprintf(m->name, sizeof m->name, "m3-%d", (int)getpid());
     snprintf(m->addr, sizeof m->addr, "127.0.0.1:%d", tproc_free_port());
     snprintf(m->dir, sizeof m->dir, "%s/m3", unit_tmpdir());
-    snprintf(spec4, sizeof spec4, "%s,m3=%s", cl.spec, m->addr);
+    snprintf(spec4, sizeof spec4, "%s,%s=%s", cl.spec, m->name, m->addr);
     m->c = repl_sync_new(m->addr);
-    const char *argv[] = {tproc_built("c8s-master"), "--name", "m3",
+    const char *argv[] = {tproc_built("c8s-master"), "--name", m->name,
                           "--data-dir", m->dir, "--peer-listen", m->addr,
                           "--initial-cluster", spec4,
                           "--initial-cluster-state", "existing", NULL};
-    m->p = tproc_start("m3", argv);
+    m->p = tproc_start(m->name, argv);
     cl.n = 4;
     /* Ask a follower: it passes the change on to the leader. */
     int follower = (leader + 1) % 3;
-    ASSERT_EQ(repl_sync_member_add(cl.m[follower].c, "m3", m->addr, 30000), 0);
+    ASSERT_EQ(repl_sync_member_add(cl.m[follower].c, m->name, m->addr, 30000), 0);
     ASSERT_EQ(count_voters(&cl, leader), 4);
     put_acked(&cl, 3, "after-add", "2");
     wait_converged(&cl, 20000);

@@ -12,7 +12,7 @@
 #define N 3
 
 struct member {
-    char name[8];           /* m0.. */
+    char name[32];          /* m0-PID.. (unique across parallel tests) */
     char peer[32];          /* Peer address. */
     char api[32];           /* API address. */
     char dir[2048];         /* Data dir. */
@@ -58,7 +58,7 @@ static void setup(int n)
 
     for (int i = 0; i < n; i++) {
         struct member *m = &ms[i];
-        snprintf(m->name, sizeof m->name, "m%d", i);
+        snprintf(m->name, sizeof m->name, "m%d-%d", i, (int)getpid());
         snprintf(m->peer, sizeof m->peer, "127.0.0.1:%d", tproc_free_port());
         snprintf(m->api, sizeof m->api, "127.0.0.1:%d", tproc_free_port());
         snprintf(m->dir, sizeof m->dir, "%.1000s/m%d", unit_tmpdir(), i);
