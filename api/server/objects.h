@@ -9,6 +9,17 @@
 #include "api/server/internal.h"
 #include "api/server/route.h"
 
+#define SRV_MAX_EXTRA 16
+
+/* A key allocated with the object, in the same txn (a Service's ClusterIP
+ * and NodePorts), so two members can never hand out the same one. */
+struct srv_alloc {
+    char resource[16];          /* "~clusterip" or "~nodeport". */
+    char name[48];              /* The IP or the port. */
+    bool automatic;             /* Chosen by us (retry another on EXISTS). */
+    int port_index;             /* NodePorts: index in spec.ports. */
+};
+
 /* One request being handled against a resource. */
 struct srv_call {
     struct srv_api *api;            /* Owner. */
@@ -23,6 +34,9 @@ struct srv_call {
     int attempts;                   /* Internal retries of a conflict. */
     bool dry_run;                   /* dryRun=All. */
     int op;                         /* What the write does (SRV_OP_*). */
+    struct srv_alloc allocs[SRV_MAX_EXTRA]; /* Keys taken or released. */
+    size_t n_allocs;                /* Entries in allocs. */
+    char owner[600];                /* "ns/name": value of alloc keys. */
 };
 
 enum srv_op {
@@ -98,5 +112,13 @@ void srv__patch(struct srv_call *c);
 void srv__write(struct srv_call *c);
 /* Update to the complete new object @body (owned). */
 void srv__apply_update(struct srv_call *c, struct obj *body);
+
+/* alloc.c: Service ClusterIPs and NodePorts. On create: fill defaults and
+ * choose what is missing (answers 422 and returns non-zero on a bad or
+ * taken explicit value); on delete: release what @cur holds. */
+int srv__alloc_create(struct srv_call *c);
+void srv__alloc_release(struct srv_call *c, const struct obj *cur);
+/* allocs[@i] was taken meanwhile: choose again if it was ours to choose. */
+bool srv__alloc_retry(struct srv_call *c, size_t i);
 
 #endif /* C8S_API_SERVER_OBJECTS_H */

@@ -258,10 +258,12 @@ static int namespace_check(struct srv_call *c, store_rev *ret_rev)
     return rv;
 }
 
-/* Propose the write of c->obj (or the delete of the key). */
+/* Propose the write of c->obj (or the delete of the key). The txn is:
+ * [CHECK namespace] [allocation keys...] object. The object's change comes
+ * last, so the txn's revision is the object's resourceVersion. */
 void srv__write(struct srv_call *c)
 {
-    struct store_op ops[2];
+    struct store_op ops[2 + SRV_MAX_EXTRA];
     struct obj_buf b;
     store_rev ns_rev;
     size_t n = 0;
@@ -275,6 +277,13 @@ void srv__write(struct srv_call *c)
         ops[n++] = (struct store_op){.type = STORE_OP_CHECK,
                                      .resource = "namespaces", .ns = "",
                                      .name = c->ns, .expect_rev = ns_rev};
+    for (size_t i = 0; i < c->n_allocs; i++)
+        ops[n++] = (struct store_op){
+            .type = c->op == SRV_OP_DELETE ? STORE_OP_DELETE : STORE_OP_CREATE,
+            .resource = c->allocs[i].resource, .ns = "",
+            .name = c->allocs[i].name, .value = c->owner,
+            .value_len = c->op == SRV_OP_DELETE ? 0 : strlen(c->owner),
+        };
     obj_buf_init(&b);
     if (c->op != SRV_OP_DELETE &&
         (rv = obj_msgpack_encode(c->obj, &b, NULL)) != 0) {
@@ -312,6 +321,19 @@ static void answer_written(struct srv_call *c, store_rev rev)
     srv__respond_obj(c->req, c->op == SRV_OP_CREATE ? 201 : 200, c->obj);
 }
 
+/* An allocation key another member took first: choose again. */
+static bool retry_alloc(struct srv_call *c, const struct repl_result *res,
+                        bool ns_check)
+{
+    size_t first = ns_check ? 1 : 0;
+
+    if (res->code != -C8S_EEXISTS || c->op != SRV_OP_CREATE ||
+        res->failed_op < first || res->failed_op >= first + c->n_allocs ||
+        c->attempts++ >= MAX_CONFLICT_RETRIES)
+        return false;
+    return srv__alloc_retry(c, res->failed_op - first);
+}
+
 static void written(struct repl_req *rr, const struct repl_result *res)
 {
     struct srv_call *c = container_of(rr, struct srv_call, rreq);
@@ -323,6 +345,15 @@ static void written(struct repl_req *rr, const struct repl_result *res)
                res->failed_op == 0 && c->attempts++ < MAX_CONFLICT_RETRIES) {
         srv__write(c); /* the namespace changed: check it again */
         return;
+    } else if (retry_alloc(c, res, ns_check)) {
+        srv__write(c);
+        return;
+    } else if (res->code == -C8S_EEXISTS && c->n_allocs > 0 &&
+               res->failed_op + 1 < (ns_check ? 2 : 1) + c->n_allocs) {
+        srv__respond_bad(c->req, 422, "Invalid",
+                         "Service \"%s\" is invalid: failed to allocate: "
+                         "already allocated",
+                         c->name);
     } else {
         srv__respond_code(c->req, c->res, c->name, res->code);
     }
@@ -379,6 +410,11 @@ static void do_create(struct srv_call *c)
     snprintf(c->ns, sizeof c->ns, "%s", c->route.ns);
     if (validate(c, NULL) != 0)
         goto out;
+    if ((rv = srv__alloc_create(c)) != 0) {
+        if (rv == -ENOMEM)
+            srv__respond_code(c->req, c->res, c->name, rv);
+        goto out;
+    }
     if (c->dry_run) {
         srv__respond_obj(c->req, 201, c->obj);
         goto out;
@@ -416,6 +452,33 @@ static bool has_status(const struct obj_resource *res)
     return obj_resource_subresource(res, "status") != NULL;
 }
 
+/* A Service keeps its ClusterIP: filled in when the update leaves it out,
+ * refused when it names another (Kubernetes: the field is immutable). */
+static int keep_cluster_ip(struct srv_call *c, const struct obj *old)
+{
+    const char *was = srv__str(old, "spec.clusterIP");
+    const char *now = srv__str(c->obj, "spec.clusterIP");
+    struct obj *spec;
+
+    if (strcmp(c->res->resource, "services") != 0 || c->res->group[0] != '\0' ||
+        was[0] == '\0' || strcmp(was, now) == 0)
+        return 0;
+    if (now[0] != '\0') {
+        srv__respond_bad(c->req, 422, "Invalid",
+                         "Service \"%s\" is invalid: spec.clusterIPs[0]: "
+                         "Invalid value: []string{\"%s\"}: may not change "
+                         "once set",
+                         c->route.name, now);
+        return -EINVAL;
+    }
+    struct obj *ips = obj_get_path(old, "spec.clusterIPs");
+    spec = obj_map_get_mut(c->obj, "spec");
+    if (spec == NULL || srv__set_str(spec, "clusterIP", was) != 0 ||
+        (ips != NULL && obj_map_set(spec, "clusterIPs", obj_ref(ips)) != 0))
+        return -ENOMEM;
+    return 0;
+}
+
 /* Build the new version from the old one and the body, the way the main
  * resource and its status subresource each may change it. Takes @body. */
 static int merge_update(struct srv_call *c, struct obj *old, struct obj *body)
@@ -438,6 +501,8 @@ static int merge_update(struct srv_call *c, struct obj *old, struct obj *body)
         return obj_map_set(c->obj, "status", st);
     }
     c->obj = body; /* ours alone, so it may be changed in place */
+    if (keep_cluster_ip(c, old) != 0)
+        return -EINVAL;
     if (has_status(c->res)) {
         struct obj *st = obj_map_get(old, "status");
         (void)obj_map_del(c->obj, "status");
@@ -498,6 +563,8 @@ void srv__apply_update(struct srv_call *c, struct obj *body)
     snprintf(c->ns, sizeof c->ns, "%s", c->route.ns);
     rv = merge_update(c, old, body);
     body = NULL; /* merge_update took it */
+    if (rv == -EINVAL)
+        goto out; /* answered */
     if (rv != 0) {
         srv__respond_code(c->req, c->res, c->name, rv);
         goto out;
@@ -608,6 +675,8 @@ static void do_delete(struct srv_call *c)
     } else {
         c->op = SRV_OP_DELETE;
         c->obj = obj_ref(cur);
+        srv__alloc_release(c, cur);
+        (void)snprintf(c->owner, sizeof c->owner, "%s/%s", c->ns, c->name);
     }
     obj_unref(opts);
     obj_unref(cur);

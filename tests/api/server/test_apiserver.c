@@ -289,6 +289,31 @@ TEST_T(apiserver, the_python_client_lists_creates_replaces_deletes_watches,
     free(out);
 }
 
+/* Concurrent Service creates on all three members. */
+TEST_T(apiserver, cluster_ips_and_node_ports_are_never_handed_out_twice, 180)
+{
+    char script[2200], kc[N][2200];
+    const char *top = getenv("top_srcdir");
+
+    if (system("/usr/bin/python3 -c 'import kubernetes' 2>/dev/null") != 0)
+        SKIP("the Debian package python3-kubernetes is not installed");
+    start_cluster();
+    snprintf(script, sizeof script, "%.1000s/tests/api/server/python_alloc.py",
+             top != NULL ? top : ".");
+    for (int i = 0; i < N; i++)
+        snprintf(kc[i], sizeof kc[i], "%.1000s/admin.kubeconfig", ms[i].dir);
+    const char *argv[] = {"/usr/bin/python3", script, kc[0], kc[1], kc[2],
+                          NULL};
+    struct tproc *p = tproc_start("python-alloc", argv);
+    for (int k = 0; k < 15000 && !tproc_exited(p); k++)
+        usleep(10000);
+    int status = tproc_stop(p, 1000);
+    char *out = tproc_log(p);
+    ASSERT_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+               "allocation check failed:\n%s", out);
+    free(out);
+}
+
 TEST_T(apiserver, a_member_with_another_token_refuses_to_start, 120)
 {
     /* Two members with the right token create the CA; the third comes
