@@ -49,7 +49,7 @@ static const char usage_text[] =
     "--history-min-age (default 300000 ms) and compacted automatically.\n"
     "Writes are refused while the data dir has less than --min-free-mb\n"
     "(default 64) MiB free. Snapshots are taken often enough to keep about\n"
-    "--log-memory-mb (default 32) of raft log entries in memory.\n";
+    "--log-memory-mb (default 64) of raft log entries in memory.\n";
 
 struct options {
     struct repl_config cfg;     /* Replication settings. */

@@ -107,7 +107,7 @@ static void apply_defaults(struct repl_config *c)
     if (c->min_free_mb == 0)
         c->min_free_mb = 64;
     if (c->log_memory_mb == 0)
-        c->log_memory_mb = 32;
+        c->log_memory_mb = 64;
 }
 
 /* Find this member in the cluster list, or make a one-member cluster. */

@@ -45,7 +45,7 @@ struct repl_config {
     unsigned snapshot_trailing;   /* Entries kept after one (8192; tuned
                                    * like the threshold). */
     unsigned log_memory_mb;       /* Target memory of libraft's in-memory
-                                   * log (32). */
+                                   * log (64). */
     unsigned max_batch_bytes;     /* A batch this big is proposed as soon as
                                    * the pipeline has room; 8x this refuses
                                    * writes with -C8S_EOVERLOADED (1 MiB). */
