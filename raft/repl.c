@@ -481,14 +481,17 @@ void repl__note_entry_size(struct repl *r, size_t len)
     if (++r->entries_seen < TUNE_EVERY || !r->raft_inited)
         return;
     r->entries_seen = 0;
-    target = (double)r->cfg.log_memory_mb * 1024 * 1024 / 2;
+    /* Memory holds up to threshold + trailing entries; a trailing of a
+     * quarter of the threshold still spares most lagging followers an
+     * InstallSnapshot, and leaves more room between full snapshots. */
+    target = (double)r->cfg.log_memory_mb * 1024 * 1024 / 1.25;
     n = target / (r->avg_entry_bytes > 1 ? r->avg_entry_bytes : 1);
     if (n < THRESHOLD_MIN)
         n = THRESHOLD_MIN;
     if (n > r->cfg.snapshot_threshold)
         n = r->cfg.snapshot_threshold;
     raft_set_snapshot_threshold(&r->raft, (unsigned)n);
-    raft_set_snapshot_trailing(&r->raft, (unsigned)n);
+    raft_set_snapshot_trailing(&r->raft, (unsigned)(n / 4 > 16 ? n / 4 : 16));
 }
 
 /* ---- shutdown -----------------------------------------------------------*/
