@@ -30,7 +30,7 @@ static const char usage_text[] =
     "                  [--snapshot-threshold N] [--snapshot-trailing N]\n"
     "                  [--history-min-age MS] [--compact-interval MS]\n"
     "                  [--min-free-mb N] [--initial-cluster-state new|existing]\n"
-    "                  [--log-memory-mb N]\n"
+    "                  [--log-memory-mb N] [--stall-timeout MS]\n"
     "       c8s-master status|member ... --peer HOST:PORT   (see member --help)\n"
     "                  [--log-level debug|info|warn|error] [--log-json]\n"
     "\n"
@@ -42,8 +42,9 @@ static const char usage_text[] =
     "writes DATA-DIR/admin.kubeconfig. Every member of a cluster gets the\n"
     "same --token: it protects the cluster CA kept in the store. A one-member\n"
     "cluster may omit it (a random one is kept in DATA-DIR/token). SIGTERM shuts down cleanly (leadership is\n"
-    "handed over first); exit status 70 means raft stalled and the member\n"
-    "must be restarted (the systemd unit does that).\n"
+    "handed over first); exit status 70 means raft stalled for\n"
+    "--stall-timeout (default 10000 ms) and the member must be restarted\n"
+    "(the systemd unit does that).\n"
     "\n"
     "History (for watches and reads at old revisions) is kept at least\n"
     "--history-min-age (default 300000 ms) and compacted automatically.\n"
@@ -108,6 +109,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"compact-interval", required_argument, NULL, 'C'},
         {"min-free-mb", required_argument, NULL, 'F'},
         {"log-memory-mb", required_argument, NULL, 'M'},
+        {"stall-timeout", required_argument, NULL, 'T'},
         {"initial-cluster-state", required_argument, NULL, 'S'},
         {"snapshot-trailing", required_argument, NULL, 't'},
         {"log-level", required_argument, NULL, 'l'},
@@ -156,6 +158,11 @@ static int parse_options(int argc, char **argv, struct options *o)
             else if (strcmp(optarg, "new") != 0)
                 return usage_error("--initial-cluster-state must be 'new' or "
                                    "'existing', not '%s'", optarg);
+            break;
+        case 'T':
+            if ((rv = parse_uint("--stall-timeout", optarg,
+                                 &o->cfg.stall_timeout_ms)) != 0)
+                return rv;
             break;
         case 'M':
             if ((rv = parse_uint("--log-memory-mb", optarg,

@@ -544,7 +544,11 @@ static int propose(struct repl *r, struct repl__batch *b)
     }
     raft_free(buf.base);
     log_debug("raft", "raft_apply: %s", raft_strerror(rv));
-    return rv == RAFT_NOTLEADER ? -C8S_ENOLEADER : -ENOMEM;
+    /* NOSPACE is libraft's capacity check: too little disk to prepare
+     * segments (LIBRAFT-NOTES §5). */
+    return rv == RAFT_NOTLEADER  ? -C8S_ENOLEADER
+           : rv == RAFT_NOSPACE ? -ENOSPC
+                                : -ENOMEM;
 }
 
 /* Propose the open batch if it has anything and the pipeline has room. */

@@ -341,6 +341,14 @@ TEST_T(cluster, kill_9_of_every_member_then_restart_keeps_acknowledged_writes, 1
     }
 }
 
+static void unmount_disk(void *arg)
+{
+    char cmd[2300];
+
+    snprintf(cmd, sizeof cmd, "umount -l %s 2>/dev/null", (const char *)arg);
+    (void)!system(cmd);
+}
+
 static void remove_tree(const char *path)
 {
     char cmd[600];
@@ -594,6 +602,73 @@ TEST_T(cluster, admin_commands_show_status_and_members, 60)
     ASSERT_STR_CONTAINS(out, cl.m[0].addr);
     ASSERT_STR_CONTAINS(out, "\tvoter\tyes");
     free(out);
+}
+
+/* A disk that really fills up: writes fail with ENOSPC (libraft's capacity
+ * check or ours), never hang or crash, reads go on, and once space is freed
+ * writes work again with nothing lost. A small tmpfs the test fills. */
+TEST_T(cluster, a_full_disk_fails_writes_cleanly_and_recovers, 90)
+{
+    static struct cluster cl = {.extra = {"--min-free-mb", "1"}};
+    char disk[2200], cmd[4600], name[32];
+    static char value[100 * 1024];
+    uint64_t rev;
+    int rv = 0, acked = 0;
+
+    if (getuid() != 0)
+        SKIP("mounting a tmpfs needs root");
+    snprintf(disk, sizeof disk, "%.1000s/disk", unit_tmpdir());
+    ASSERT_EQ(mkdir(disk, 0700), 0);
+    snprintf(cmd, sizeof cmd, "mount -t tmpfs -o size=40m c8s-test %s", disk);
+    if (system(cmd) != 0)
+        SKIP("cannot mount a tmpfs here");
+    unit_defer(unmount_disk, disk);
+    cl.n = 1;
+    snprintf(cl.m[0].name, sizeof cl.m[0].name, "m0-%d", (int)getpid());
+    snprintf(cl.m[0].addr, sizeof cl.m[0].addr, "127.0.0.1:%d",
+             tproc_free_port());
+    snprintf(cl.m[0].dir, sizeof cl.m[0].dir, "%.400s/d", disk);
+    snprintf(cl.spec, sizeof cl.spec, "%s=%s", cl.m[0].name, cl.m[0].addr);
+    cl.m[0].c = repl_sync_new(cl.m[0].addr);
+    unit_defer(cluster_free, &cl);
+    member_start(&cl, 0);
+    wait_leader(&cl, 10000);
+    /* Leave about 2 MiB: more than --min-free-mb, less than a segment. */
+    snprintf(cmd, sizeof cmd, "fallocate -l $(( $(df --output=avail -B1 %s | "
+             "tail -n 1) - 2*1024*1024 )) %s/filler", disk, disk);
+    ASSERT_EQ(system(cmd), 0);
+    memset(value, 'x', sizeof value);
+    for (int i = 0; i < 400; i++) {
+        snprintf(name, sizeof name, "big-%d", i);
+        rv = repl_sync_put(cl.m[0].c, name, value, sizeof value, 5000, &rev);
+        if (rv != 0)
+            break;
+        acked++;
+    }
+    ASSERT_MSG(rv == -ENOSPC, "writes ended with %s, not ENOSPC", err_str(rv));
+    ASSERT(!tproc_exited(cl.m[0].p));
+    /* Local reads go on (a linearizable read point is a log entry, so it
+     * needs the disk too). */
+    char b0[16];
+    size_t l0;
+    ASSERT_EQ(repl_sync_get(cl.m[0].c, "big-0", b0, sizeof b0, &l0, &rev,
+                            CALL_MS), 0);
+    snprintf(cmd, sizeof cmd, "rm -f %s/filler", disk);
+    ASSERT_EQ(system(cmd), 0);
+    long deadline = now_ms() + 20000;
+    do {
+        usleep(200000); /* the member rechecks its disk twice a second */
+        rv = repl_sync_put(cl.m[0].c, "after", "1", 1, CALL_MS, NULL);
+    } while (rv != 0 && now_ms() < deadline);
+    ASSERT_MSG(rv == 0, "writes did not recover: %s", err_str(rv));
+    for (int i = 0; i < acked; i += 20) {
+        char buf[16];
+        size_t len;
+        snprintf(name, sizeof name, "big-%d", i);
+        ASSERT_EQ(repl_sync_get(cl.m[0].c, name, buf, sizeof buf, &len, &rev,
+                                CALL_MS), 0);
+        ASSERT_UEQ(len, sizeof value);
+    }
 }
 
 static int run_master(const char *const args[], char **out)
