@@ -142,11 +142,8 @@ static int alloc_ip(struct srv_call *c, struct obj *spec)
                     "valid IPs is 10.96.0.0/12");
             return -EINVAL;
         }
-        if (taken(c, "~clusterip", want)) {
-            invalid(c, "spec.clusterIPs", want,
-                    "failed to allocate IP: provided IP is already allocated");
-            return -EEXIST;
-        }
+        /* Whether it is free is decided by the txn on the leader: this
+         * member's own state may lag behind a delete made elsewhere. */
         return add(c, "~clusterip", want, false, -1) ? set_ip(spec, want)
                                                      : -ENOMEM;
     }
@@ -171,13 +168,10 @@ static int alloc_ports(struct srv_call *c, struct obj *spec)
             continue;
         if (!automatic) {
             (void)snprintf(port, sizeof port, "%lld", (long long)want);
-            if (want < NODEPORT_MIN || want > NODEPORT_MAX ||
-                taken(c, "~nodeport", port)) {
+            if (want < NODEPORT_MIN || want > NODEPORT_MAX) {
                 invalid(c, "spec.ports[].nodePort", port,
-                        want < NODEPORT_MIN || want > NODEPORT_MAX
-                            ? "provided port is not in the valid range. The "
-                              "range of valid ports is 30000-32767"
-                            : "provided port is already allocated");
+                        "provided port is not in the valid range. The range "
+                        "of valid ports is 30000-32767");
                 return -EINVAL;
             }
         } else if (pick_port(c, port, sizeof port) != 0) {
@@ -227,16 +221,24 @@ void srv__alloc_release(struct srv_call *c, const struct obj *cur)
     c->n_allocs = 0;
     if (strcmp(c->res->resource, "services") != 0 || c->res->group[0] != '\0')
         return;
-    if (ip[0] != '\0' && strcmp(ip, "None") != 0 &&
-        taken(c, "~clusterip", ip))
+    /* Released in the delete's txn; one the store does not hold (an object
+     * older than allocation) is dropped and the delete retried. */
+    if (ip[0] != '\0' && strcmp(ip, "None") != 0)
         (void)add(c, "~clusterip", ip, false, -1);
     for (size_t i = 0; i < obj_array_len(ports); i++) {
         int64_t p = obj_int_or(obj_map_get(obj_array_get(ports, i), "nodePort"),
                                0);
         (void)snprintf(port, sizeof port, "%lld", (long long)p);
-        if (p != 0 && taken(c, "~nodeport", port))
+        if (p != 0)
             (void)add(c, "~nodeport", port, false, (int)i);
     }
+}
+
+void srv__alloc_drop(struct srv_call *c, size_t i)
+{
+    memmove(&c->allocs[i], &c->allocs[i + 1],
+            (c->n_allocs - i - 1) * sizeof c->allocs[0]);
+    c->n_allocs--;
 }
 
 bool srv__alloc_retry(struct srv_call *c, size_t i)

@@ -120,5 +120,7 @@ int srv__alloc_create(struct srv_call *c);
 void srv__alloc_release(struct srv_call *c, const struct obj *cur);
 /* allocs[@i] was taken meanwhile: choose again if it was ours to choose. */
 bool srv__alloc_retry(struct srv_call *c, size_t i);
+/* Forget allocs[@i] (a release of a key the store does not hold). */
+void srv__alloc_drop(struct srv_call *c, size_t i);
 
 #endif /* C8S_API_SERVER_OBJECTS_H */

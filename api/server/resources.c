@@ -348,6 +348,12 @@ static void written(struct repl_req *rr, const struct repl_result *res)
     } else if (retry_alloc(c, res, ns_check)) {
         srv__write(c);
         return;
+    } else if (res->code == -C8S_ENOTFOUND && c->op == SRV_OP_DELETE &&
+               res->failed_op < c->n_allocs &&
+               c->attempts++ < MAX_CONFLICT_RETRIES) {
+        srv__alloc_drop(c, res->failed_op);
+        srv__write(c);
+        return;
     } else if (res->code == -C8S_EEXISTS && c->n_allocs > 0 &&
                res->failed_op + 1 < (ns_check ? 2 : 1) + c->n_allocs) {
         srv__respond_bad(c->req, 422, "Invalid",
