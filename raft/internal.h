@@ -89,6 +89,9 @@ struct repl {
     bool disk_low;              /* Free space under cfg.min_free_mb. */
     char restore_err[512];      /* Why the last snapshot restore failed. */
     double avg_entry_bytes;     /* Moving average of applied entry sizes. */
+    uint64_t debug_stall_after; /* Test hook: stop applying after this many
+                                 * entries (0: off). */
+    uint64_t debug_applied;     /* Entries seen by the hook. */
     unsigned entries_seen;      /* Entries since the threshold was tuned. */
     struct raft_transfer transfer; /* Leadership transfer on close. */
     void (*close_cb)(struct repl *r); /* From repl_close. */

@@ -84,6 +84,11 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
     int rv;
 
     *result = NULL;
+    /* Debug hook (C8S_DEBUG_STALL_APPLY_AFTER): refuse to apply, the way an
+     * internal libraft failure silently stops applying, so tests can prove
+     * that the liveness monitor notices. */
+    if (r->debug_stall_after != 0 && ++r->debug_applied > r->debug_stall_after)
+        return RAFT_IOERR;
     repl__note_entry_size(r, buf->len);
     rv = repl_entry_decode(buf, &batch, &len);
     if (rv == 0 && store_batch_peek(batch, len, &info) == 0 &&

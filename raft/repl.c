@@ -174,6 +174,13 @@ int repl_new(uv_loop_t *loop, const struct repl_config *c, struct repl **ret,
         return rv;
     }
     r->proposer_id = r->id ^ boot_nonce();
+    const char *stall = getenv("C8S_DEBUG_STALL_APPLY_AFTER");
+    if (stall != NULL) {
+        r->debug_stall_after = strtoull(stall, NULL, 10);
+        log_warn("raft", "debug: applying stops after %llu entries "
+                 "(C8S_DEBUG_STALL_APPLY_AFTER)",
+                 (unsigned long long)r->debug_stall_after);
+    }
     r->next_batch_id = 1;
     *ret = r;
     return 0;

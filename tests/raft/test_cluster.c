@@ -671,6 +671,41 @@ TEST_T(cluster, a_full_disk_fails_writes_cleanly_and_recovers, 90)
     }
 }
 
+/* libraft can stop applying without telling anyone; the liveness monitor
+ * must notice and exit with 70 so supervision restarts the member. The
+ * debug hook makes applying stop for real inside the FSM. */
+TEST_T(cluster, the_liveness_monitor_exits_when_applying_stops, 60)
+{
+    static struct cluster cl = {.extra = {"--stall-timeout", "2000"}};
+
+    setenv("C8S_DEBUG_STALL_APPLY_AFTER", "20", 1);
+    cluster_start(&cl, 1);
+    unsetenv("C8S_DEBUG_STALL_APPLY_AFTER");
+    wait_leader(&cl, 10000);
+    for (int i = 0; i < 40; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "k-%d", i);
+        if (repl_sync_put(cl.m[0].c, name, "v", 1, 1000, NULL) != 0)
+            break; /* applying stopped: this write never completes */
+    }
+    for (int i = 0; i < 200 && !tproc_exited(cl.m[0].p); i++)
+        usleep(50000);
+    ASSERT_MSG(tproc_exited(cl.m[0].p), "the stalled member kept running");
+    ASSERT(WIFEXITED(cl.m[0].p->status));
+    ASSERT_EQ(WEXITSTATUS(cl.m[0].p->status), 70);
+    char *log = tproc_log(cl.m[0].p);
+    ASSERT_STR_CONTAINS(log, "stalled");
+    free(log);
+    /* Restarted without the hook it recovers everything from its log. */
+    tproc_restart(cl.m[0].p);
+    wait_leader(&cl, 10000);
+    char buf[8];
+    size_t len;
+    uint64_t rev;
+    ASSERT_EQ(repl_sync_get(cl.m[0].c, "k-0", buf, sizeof buf, &len, &rev,
+                            CALL_MS), 0);
+}
+
 static int run_master(const char *const args[], char **out)
 {
     const char *argv[16] = {tproc_built("c8s-master")};
