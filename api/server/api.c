@@ -8,6 +8,7 @@
 #include "api/object/registry.h"
 #include "api/server/discovery.h"
 #include "api/server/internal.h"
+#include "api/server/metrics.h"
 #include "api/server/objects.h"
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -58,9 +59,12 @@ int srv_api_start(uv_loop_t *loop, struct repl *repl,
         rv = obj_registry_new(NULL, 0, &api->reg, e);
     if (rv == 0)
         rv = srv_discovery_new(api->reg, api->listen, &api->disc, e);
+    if (rv == 0 && (rv = srv_metrics_new(&api->metrics)) != 0)
+        err_setf(e, rv, "out of memory");
     if (rv != 0) {
         srv_discovery_free(api->disc);
         obj_registry_free(api->reg);
+        srv_metrics_free(api->metrics);
         mem_free(api->token);
         mem_free(api);
         return rv;
@@ -161,6 +165,7 @@ static void api_free(struct srv_api *api)
         SSL_CTX_free(api->tls);
     srv_discovery_free(api->disc);
     obj_registry_free(api->reg);
+    srv_metrics_free(api->metrics);
     srv_pki_member_done(&api->member);
     srv_pki_cred_free(api->ca);
     mem_free(api->sealed);

@@ -88,6 +88,10 @@ struct srv_http_config {
     SSL_CTX *tls;               /* server context, or NULL for plain HTTP;
                                    borrowed: must outlive the server */
     srv_request_cb on_request;  /* the handler; required */
+    void (*on_done)(struct srv_req *req, int status, double seconds);
+                                /* optional: a request the handler ended
+                                   (answered, stream ended or aborted),
+                                   with its status and duration */
     void *data;                 /* for the caller; see srv_http_data() */
     size_t max_header_bytes;    /* request line + headers; over: 431 */
     unsigned max_headers;       /* header lines; over: 431 */

@@ -109,6 +109,8 @@ struct srv_req_priv {
     bool is_head;              /* HEAD: answer without the body */
     bool streaming;            /* srv_stream_begin was called */
     bool chunked;              /* stream uses chunked encoding */
+    uint64_t start_ns;         /* uv_hrtime() when handed to the handler */
+    int status;                /* status answered, 0 until then */
 };
 
 /* A request and its private part, in one allocation. */

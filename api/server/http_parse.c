@@ -423,6 +423,7 @@ static void dispatch(struct srv_conn *c)
     c->ready = NULL;
     c->active = req;
     srv__conn_arm(c);
+    req->priv->start_ns = uv_hrtime();
     c->srv->cfg.on_request(req);
 }
 

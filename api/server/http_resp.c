@@ -142,12 +142,24 @@ static bool has_body(const struct srv_req_priv *r, int status)
     return !r->is_head && status >= 200 && status != 204 && status != 304;
 }
 
+/* Tell the owner (metrics) how a request ended, once. */
+static void report_done(struct srv_req *req)
+{
+    struct srv_http *srv = req->srv;
+    const struct srv_req_priv *r = req->priv;
+
+    if (srv != NULL && srv->cfg.on_done != NULL && r->start_ns != 0)
+        srv->cfg.on_done(req, r->status,
+                         (double)(uv_hrtime() - r->start_ns) / 1e9);
+}
+
 /* The request is answered: free it, let the conn go on or close. */
 static void end_req(struct srv_req *req)
 {
     struct srv_conn *c = req->priv->conn;
     bool keep = req->priv->keep_alive;
 
+    report_done(req);
     srv__req_free(req);
     if (c == NULL)
         return;
@@ -170,6 +182,8 @@ static struct rbuf *build(struct srv_req *req,
                           bool copy_body)
 {
     struct srv_req_priv *r = req->priv;
+
+    r->status = status;
     bool with = copy_body && has_body(r, status);
     size_t cap = head_cap(ct, extra) + (with ? len : 0);
     struct rbuf *rb = rbuf_new(NULL, cap);
@@ -338,6 +352,7 @@ int srv_stream_begin(struct srv_req *req, int status, const char *content_type)
     if (c == NULL)
         return -EPIPE;
     r->streaming = true;
+    r->status = status;
     r->chunked = req->http_minor >= 1;
     if (!r->chunked)
         r->keep_alive = false; /* the end of the body is the close */
@@ -479,6 +494,7 @@ void srv_req_abort(struct srv_req *req)
 {
     struct srv_conn *c = req->priv->conn;
 
+    report_done(req);
     if (c != NULL) {
         c->active = NULL;
         c->close_now = true;

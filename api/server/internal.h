@@ -11,6 +11,7 @@
 struct obj_registry;
 struct srv_discovery;
 struct srv_watch;
+struct srv_metrics;
 
 /* Steps of the PKI bootstrap, in order. */
 enum srv_boot_step {
@@ -58,6 +59,7 @@ struct srv_api {
     bool bookmarks_open;        /* bookmarks was initialised. */
     unsigned handles;           /* Hooks being closed. */
     struct repl_req ns_reqs[4]; /* Creating the built-in namespaces. */
+    struct srv_metrics *metrics; /* /metrics figures. */
     bool closing;               /* srv_api_close was called. */
     void (*close_cb)(void *);   /* From srv_api_close. */
     void *close_data;           /* Its argument. */

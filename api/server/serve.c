@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "api/server/internal.h"
+#include "api/server/metrics.h"
+#include "api/server/route.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 
@@ -57,6 +59,61 @@ static void serve_readyz(struct srv_api *api, struct srv_req *req)
     answer_text(req, 200, "ok");
 }
 
+static void serve_metrics(struct srv_api *api, struct srv_req *req)
+{
+    struct obj_buf b;
+
+    obj_buf_init(&b);
+    if (srv_metrics_render(api->metrics, api->repl, &b) != 0)
+        (void)srv_respond_status(req, 500, "InternalError",
+                                 "cannot render the metrics", 0);
+    else
+        (void)srv_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8",
+                          NULL, b.data, b.len);
+    obj_buf_done(&b);
+}
+
+/* The verb Kubernetes would log for @req (get/list/watch/create/update/
+ * patch/delete/deletecollection), and its resource ("" for other paths). */
+static void classify(const struct srv_req *req, char *verb, size_t vsize,
+                     char *resource, size_t rsize)
+{
+    struct srv_route r;
+    char w[16];
+    bool watch;
+
+    resource[0] = '\0';
+    (void)snprintf(verb, vsize, "%s", req->method);
+    if (srv_route_parse(req->path, &r) != 0 || r.kind != SRV_ROUTE_RESOURCE)
+        return;
+    (void)snprintf(resource, rsize, "%.60s%s%.30s", r.resource,
+                   r.sub[0] ? "/" : "", r.sub);
+    watch = r.legacy_watch ||
+            (srv_query_get(req->query, "watch", w, sizeof w, NULL) &&
+             strcmp(w, "false") != 0 && strcmp(w, "0") != 0);
+    if (strcmp(req->method, "GET") == 0)
+        (void)snprintf(verb, vsize, "%s",
+                       r.name[0] ? "get" : watch ? "watch" : "list");
+    else if (strcmp(req->method, "POST") == 0)
+        (void)snprintf(verb, vsize, "create");
+    else if (strcmp(req->method, "PUT") == 0)
+        (void)snprintf(verb, vsize, "update");
+    else if (strcmp(req->method, "PATCH") == 0)
+        (void)snprintf(verb, vsize, "patch");
+    else if (strcmp(req->method, "DELETE") == 0)
+        (void)snprintf(verb, vsize, r.name[0] ? "delete" : "deletecollection");
+}
+
+static void on_done(struct srv_req *req, int status, double seconds)
+{
+    struct srv_api *api = srv_http_data(req->srv);
+    char verb[16], resource[128];
+
+    classify(req, verb, sizeof verb, resource, sizeof resource);
+    srv_metrics_inflight(api->metrics, -1);
+    srv_metrics_request(api->metrics, verb, resource, status, seconds);
+}
+
 /* Exact paths served by this file; NULL if @path is not one of them. */
 static bool serve_fixed(struct srv_api *api, struct srv_req *req)
 {
@@ -74,6 +131,10 @@ static bool serve_fixed(struct srv_api *api, struct srv_req *req)
         serve_version(req);
         return true;
     }
+    if (strcmp(p, "/metrics") == 0) {
+        serve_metrics(api, req);
+        return true;
+    }
     return false;
 }
 
@@ -81,6 +142,7 @@ void srv__on_request(struct srv_req *req)
 {
     struct srv_api *api = srv_http_data(req->srv);
 
+    srv_metrics_inflight(api->metrics, 1);
     if (serve_fixed(api, req))
         return;
     if (srv__serve_api(api, req))
@@ -96,6 +158,7 @@ int srv__serve_start(struct srv_api *api, struct err *e)
     struct srv_http_config cfg = {
         .listen = api->listen,
         .on_request = srv__on_request,
+        .on_done = on_done,
         .data = api,
     };
     int rv = srv_pki_server_ctx(api->member.ca, api->member.serving,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api/object/selector.h"
+#include "api/server/metrics.h"
 #include "api/server/objects.h"
 #include "lib/container.h"
 #include "lib/log.h"
@@ -65,6 +66,7 @@ static void watch_end(struct srv_watch *w, bool end_stream)
     if (w->ended)
         return;
     w->ended = true;
+    srv_metrics_watchers(w->api->metrics, -1);
     unlink_watch(w);
     if (w->sw != NULL)
         store_watch_close(w->sw);
@@ -393,6 +395,7 @@ int srv__watch(struct srv_call *c)
                                  sizeof v, NULL) &&
                    strcmp(v, "true") == 0;
     ensure_hooks(c->api);
+    srv_metrics_watchers(c->api->metrics, 1);
     w->next = c->api->watches;
     c->api->watches = w;
     c->req->data = w;

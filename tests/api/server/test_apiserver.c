@@ -314,6 +314,36 @@ TEST_T(apiserver, cluster_ips_and_node_ports_are_never_handed_out_twice, 180)
     free(out);
 }
 
+/* /metrics: the request counters move, and promtool accepts the text. */
+TEST_T(apiserver, metrics_pass_promtool, 120)
+{
+    char path[2200], cmd[4600];
+    char *out;
+
+    if (kubectl() == NULL)
+        SKIP("no kubectl binary installed");
+    start_cluster();
+    const char *get_ns[] = {"get", "ns", NULL};
+    kubectl_ok(0, get_ns, "default");
+    const char *metrics[] = {"get", "--raw", "/metrics", NULL};
+    ASSERT_EQ(run_kubectl(0, metrics, &out), 0);
+    ASSERT_STR_CONTAINS(out, "apiserver_request_total{verb=\"list\","
+                             "resource=\"namespaces\",code=\"200\"}");
+    ASSERT_STR_CONTAINS(out, "c8s_raft_term ");
+    ASSERT_STR_CONTAINS(out, "c8s_store_revision ");
+    ASSERT_STR_CONTAINS(out, "process_resident_memory_bytes ");
+    snprintf(path, sizeof path, "%.1000s/metrics.txt", unit_tmpdir());
+    FILE *f = fopen(path, "w");
+    ASSERT(f != NULL);
+    fputs(out, f);
+    fclose(f);
+    free(out);
+    if (access("/usr/bin/promtool", X_OK) != 0)
+        SKIP("promtool (Debian prometheus) is not installed");
+    snprintf(cmd, sizeof cmd, "/usr/bin/promtool check metrics < %s", path);
+    ASSERT_EQ(system(cmd), 0);
+}
+
 TEST_T(apiserver, a_member_with_another_token_refuses_to_start, 120)
 {
     /* Two members with the right token create the CA; the third comes
