@@ -314,6 +314,122 @@ TEST_T(apiserver, cluster_ips_and_node_ports_are_never_handed_out_twice, 180)
     free(out);
 }
 
+/* curl @args against member @i with the admin certificate; the HTTP code
+ * goes into *code, the body into *out. */
+static void curl(int i, const char *method, const char *path,
+                 const char *headers, const char *body_file, int *code,
+                 char **out)
+{
+    char url[256], ca[2200], cert[2200], key[2200], fmt[] = "\nHTTP %{http_code}";
+    const char *argv[40];
+    int argc = 0;
+
+    snprintf(url, sizeof url, "https://%s%s", ms[i].api, path);
+    snprintf(ca, sizeof ca, "%.1000s/pki/ca.crt", ms[i].dir);
+    snprintf(cert, sizeof cert, "%.1000s/pki/admin.crt", ms[i].dir);
+    snprintf(key, sizeof key, "%.1000s/pki/admin.key", ms[i].dir);
+    argv[argc++] = "/usr/bin/curl";
+    argv[argc++] = "-sS";
+    argv[argc++] = "-i";
+    argv[argc++] = "--max-time";
+    argv[argc++] = "20";
+    argv[argc++] = "--cacert";
+    argv[argc++] = ca;
+    argv[argc++] = "--cert";
+    argv[argc++] = cert;
+    argv[argc++] = "--key";
+    argv[argc++] = key;
+    argv[argc++] = "-X";
+    argv[argc++] = method;
+    argv[argc++] = "-w";
+    argv[argc++] = fmt;
+    if (headers != NULL) {
+        argv[argc++] = "-H";
+        argv[argc++] = headers;
+    }
+    if (body_file != NULL) {
+        argv[argc++] = "--data-binary";
+        argv[argc++] = body_file;
+    }
+    argv[argc++] = url;
+    argv[argc] = NULL;
+    struct tproc *p = tproc_start("curl", argv);
+    for (int k = 0; k < 3000 && !tproc_exited(p); k++)
+        usleep(10000);
+    (void)tproc_stop(p, 1000);
+    *out = tproc_log(p);
+    const char *h = strstr(*out, "\nHTTP ");
+    *code = h != NULL ? atoi(h + 6) : -1;
+}
+
+static void expect_code(int i, const char *method, const char *path,
+                        const char *headers, const char *body, int want,
+                        const char *reason)
+{
+    char *out;
+    int code;
+
+    curl(i, method, path, headers, body, &code, &out);
+    ASSERT_MSG(code == want, "%s %s: got %d, want %d:\n%s", method, path,
+               code, want, out);
+    if (reason != NULL)
+        ASSERT_STR_CONTAINS(out, reason);
+    free(out);
+}
+
+/* Each error the API answers, as a Status, over real HTTPS. */
+TEST_T(apiserver, errors_are_status_objects_with_the_right_codes, 120)
+{
+    char big[2200], bad_json[2200], bad_name[2200], cm[2200];
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    start_cluster();
+    const char *cms = "/api/v1/namespaces/default/configmaps";
+    write_file("bad.json", "{\"kind\": ", bad_json, sizeof bad_json);
+    write_file("badname.json", "{\"metadata\":{\"name\":\"Bad_Name\"}}",
+               bad_name, sizeof bad_name);
+    write_file("cm.json", "{\"metadata\":{\"name\":\"once\"}}", cm,
+               sizeof cm);
+    char at[2300];
+    snprintf(at, sizeof at, "@%s", bad_json);
+    expect_code(0, "POST", cms, "Content-Type: application/json", at, 400,
+                "\"reason\":\"BadRequest\"");
+    expect_code(0, "GET", "/api/v1/nothings", NULL, NULL, 404,
+                "\"reason\":\"NotFound\"");
+    expect_code(1, "GET", "/api/v1/namespaces/default/configmaps/missing",
+                NULL, NULL, 404, "configmaps \\\"missing\\\" not found");
+    expect_code(0, "PUT", cms, NULL, NULL, 405, "MethodNotAllowed");
+    expect_code(0, "GET", "/api", "Accept: application/x-nothing", NULL, 406,
+                "NotAcceptable");
+    snprintf(at, sizeof at, "@%s", cm);
+    expect_code(2, "POST", cms, "Content-Type: application/json", at, 201,
+                NULL);
+    expect_code(0, "POST", cms, "Content-Type: application/json", at, 409,
+                "AlreadyExists");
+    expect_code(1, "POST", cms, "Content-Type: application/vnd.kubernetes.protobuf",
+                at, 415, "UnsupportedMediaType");
+    snprintf(at, sizeof at, "@%s", bad_name);
+    expect_code(0, "POST", cms, "Content-Type: application/json", at, 422,
+                "\"reason\":\"Invalid\"");
+    /* Over 3 MiB. */
+    snprintf(big, sizeof big, "%.1000s/big.json", unit_tmpdir());
+    FILE *f = fopen(big, "w");
+    ASSERT(f != NULL);
+    for (int k = 0; k < (4 << 20) / 64; k++)
+        fputs("0123456789012345678901234567890123456789012345678901234567890\n",
+              f);
+    fclose(f);
+    snprintf(at, sizeof at, "@%s", big);
+    expect_code(0, "POST", cms, "Content-Type: application/json", at, 413,
+                "RequestEntityTooLarge");
+    /* No quorum: a consistent read cannot be served: 503, retry later. */
+    (void)tproc_stop(ms[1].p, 5000);
+    (void)tproc_stop(ms[2].p, 5000);
+    usleep(1500000);
+    expect_code(0, "GET", cms, NULL, NULL, 503, "Retry-After: 1");
+}
+
 /* /metrics: the request counters move, and promtool accepts the text. */
 TEST_T(apiserver, metrics_pass_promtool, 120)
 {
