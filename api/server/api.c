@@ -139,6 +139,8 @@ void srv__boot_done(struct srv_api *api)
         }
         obj_buf_done(&b);
     }
+    /* Same batch, after the namespaces: "default" exists first. */
+    srv__builtin_service(api);
 }
 
 bool srv_api_serving(const struct srv_api *api)

@@ -89,9 +89,11 @@ struct srv_http_config {
                                    borrowed: must outlive the server */
     srv_request_cb on_request;  /* the handler; required */
     void (*on_done)(struct srv_req *req, int status, double seconds);
-                                /* optional: a request the handler ended
-                                   (answered, stream ended or aborted),
-                                   with its status and duration */
+                                /* optional: called once per request that
+                                   reached the handler, when it ends or its
+                                   connection closes first (status 499 if
+                                   nothing was answered), with its status
+                                   and duration */
     void *data;                 /* for the caller; see srv_http_data() */
     size_t max_header_bytes;    /* request line + headers; over: 431 */
     unsigned max_headers;       /* header lines; over: 431 */

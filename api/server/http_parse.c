@@ -527,6 +527,13 @@ void srv__conn_drop_reqs(struct srv_conn *c)
     if (req == NULL)
         return;
     c->active = NULL;
+    /* Reported now, while the server surely exists: the request may end
+     * after it is gone. 499, nginx's "client closed request", when no
+     * answer had begun. */
+    if (c->srv->cfg.on_done != NULL && req->priv->start_ns != 0)
+        c->srv->cfg.on_done(req, req->priv->status ? req->priv->status : 499,
+                            (double)(uv_hrtime() - req->priv->start_ns) /
+                                1e9);
     req->priv->conn = NULL;
     if (req->priv->close_cb != NULL) {
         srv_req_close_cb cb = req->priv->close_cb;

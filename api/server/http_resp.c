@@ -148,6 +148,10 @@ static void report_done(struct srv_req *req)
     struct srv_http *srv = req->srv;
     const struct srv_req_priv *r = req->priv;
 
+    /* An orphaned request may outlive its server (see http.h): only a
+     * request whose connection is still open can reach the server. */
+    if (r->conn == NULL)
+        return;
     if (srv != NULL && srv->cfg.on_done != NULL && r->start_ns != 0)
         srv->cfg.on_done(req, r->status,
                          (double)(uv_hrtime() - r->start_ns) / 1e9);

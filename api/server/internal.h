@@ -60,6 +60,9 @@ struct srv_api {
     unsigned handles;           /* Hooks being closed. */
     struct repl_req ns_reqs[4]; /* Creating the built-in namespaces. */
     struct srv_metrics *metrics; /* /metrics figures. */
+    struct repl_req svc_req;    /* Creating the kubernetes Service. */
+    struct repl_req ep_req;     /* Adding this member to its Endpoints. */
+    unsigned ep_tries;          /* Compare-and-set attempts so far. */
     bool closing;               /* srv_api_close was called. */
     void (*close_cb)(void *);   /* From srv_api_close. */
     void *close_data;           /* Its argument. */
@@ -81,5 +84,8 @@ void srv__work_done(struct srv_api *api);
 
 /* watch.c */
 void srv__watch_close_all(struct srv_api *api);
+
+/* builtin.c: the kubernetes Service and Endpoints. */
+void srv__builtin_service(struct srv_api *api);
 
 #endif /* C8S_API_SERVER_INTERNAL_H */

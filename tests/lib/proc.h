@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#define TPROC_MAX 16
+#define TPROC_MAX 256
 
 struct tproc {
     char name[64];          /* Label used in messages, e.g. "master-1". */

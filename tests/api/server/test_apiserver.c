@@ -219,6 +219,25 @@ TEST_T(apiserver, kubectl_works_against_every_member, 180)
     ASSERT_NE(run_kubectl(0, replace, &out), 0);
     ASSERT_STR_CONTAINS(out, "the object has been modified");
     free(out);
+    /* Workloads find the API through the kubernetes Service; every member
+     * lists itself in its Endpoints. */
+    const char *svc[] = {"get", "svc", "kubernetes", "-o",
+                         "jsonpath={.spec.clusterIP}", NULL};
+    kubectl_ok(0, svc, "10.96.0.1");
+    for (int i = 0; i < N; i++) {
+        const char *port = strrchr(ms[i].api, ':') + 1;
+        const char *eps[] = {"get", "endpoints", "kubernetes", "-o",
+                             "jsonpath={.subsets[*].ports[0].port}", NULL};
+        bool found = false;
+        for (int k = 0; k < 50 && !found; k++) {
+            ASSERT_EQ(run_kubectl(i, eps, &out), 0);
+            found = strstr(out, port) != NULL;
+            free(out);
+            if (!found)
+                usleep(100000);
+        }
+        ASSERT_MSG(found, "member %d is not in the kubernetes Endpoints", i);
+    }
     const char *patch[] = {"patch", "cm", "-n", "team-a", "settings", "--type",
                            "merge", "-p", "{\"data\":{\"size\":\"xl\"}}",
                            NULL};
