@@ -110,6 +110,9 @@ int srv__list(struct srv_call *c);
 int srv__watch(struct srv_call *c);
 void srv__patch(struct srv_call *c);
 void srv__write(struct srv_call *c);
+/* deletecollection.c */
+void srv__deletecollection(struct srv_call *c);
+
 /* Update to the complete new object @body (owned). */
 void srv__apply_update(struct srv_call *c, struct obj *body);
 

@@ -738,6 +738,9 @@ static void dispatch_collection(struct srv_call *c)
     else if (strcmp(m, "POST") == 0 && (!c->res->namespaced ||
                                         c->route.has_ns))
         do_create(c);
+    else if (strcmp(m, "DELETE") == 0 &&
+             (c->res->verbs & OBJ_VERB_DELETECOLLECTION) != 0)
+        srv__deletecollection(c);
     else
         method_not_allowed(c);
 }

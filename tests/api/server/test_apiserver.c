@@ -449,6 +449,42 @@ TEST_T(apiserver, errors_are_status_objects_with_the_right_codes, 120)
     expect_code(0, "GET", cms, NULL, NULL, 503, "Retry-After: 1");
 }
 
+/* DELETE on a collection removes exactly the matching objects, at once. */
+TEST_T(apiserver, deletecollection_removes_what_the_selector_matches, 120)
+{
+    char file[2200], at[2300], *out;
+    int code;
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    start_cluster();
+    const char *cms = "/api/v1/namespaces/default/configmaps";
+    for (int i = 0; i < 4; i++) {
+        char body[200], name[32];
+        snprintf(body, sizeof body,
+                 "{\"metadata\":{\"name\":\"c%d\",\"labels\":"
+                 "{\"batch\":\"%s\"}}}",
+                 i, i < 3 ? "old" : "new");
+        snprintf(name, sizeof name, "c%d.json", i);
+        write_file(name, body, file, sizeof file);
+        snprintf(at, sizeof at, "@%s", file);
+        expect_code(i % N, "POST", cms, "Content-Type: application/json", at,
+                    201, NULL);
+    }
+    curl(1, "DELETE",
+         "/api/v1/namespaces/default/configmaps?labelSelector=batch%3Dold",
+         NULL, NULL, &code, &out);
+    ASSERT_MSG(code == 200, "deletecollection: %d\n%s", code, out);
+    ASSERT_STR_CONTAINS(out, "\"kind\":\"ConfigMapList\"");
+    ASSERT_STR_CONTAINS(out, "\"c2\"");
+    free(out);
+    curl(2, "GET", cms, NULL, NULL, &code, &out);
+    ASSERT_EQ(code, 200);
+    ASSERT_STR_CONTAINS(out, "\"c3\"");
+    ASSERT(strstr(out, "\"c0\"") == NULL && strstr(out, "\"c1\"") == NULL);
+    free(out);
+}
+
 /* /metrics: the request counters move, and promtool accepts the text. */
 TEST_T(apiserver, metrics_pass_promtool, 120)
 {

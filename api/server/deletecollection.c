@@ -1,0 +1,246 @@
+/* DELETE on a collection: every matching object in one txn.
+ *
+ * All deletions carry the version they were read at, so the collection is
+ * deleted as it was at one revision or not at all (a concurrent change
+ * makes the txn fail; it is retried from a fresh read). Objects with
+ * finalizers are marked for deletion instead, as a single DELETE would.
+ * Services also release their ClusterIPs and NodePorts in the same txn. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/server/objects.h"
+#include "lib/container.h"
+#include "lib/mem.h"
+
+#define MAX_OBJECTS 2000
+#define MAX_TRIES 3
+
+/* The txn being built: its ops and the buffers they point into. */
+struct collection {
+    struct srv_call *c;             /* The call. */
+    struct srv_filter f;            /* Selectors. */
+    struct store_op *ops;           /* Ops of the txn. */
+    size_t n_ops;                   /* Used. */
+    size_t cap_ops;                 /* Allocated. */
+    struct obj_buf *bufs;           /* Encoded marked objects, per op. */
+    char (*names)[SRV_ROUTE_SEG_MAX]; /* Names and namespaces, per op. */
+    char (*nss)[SRV_ROUTE_SEG_MAX];
+    struct obj *deleted;            /* Items of the answer. */
+    int tries;                      /* Attempts. */
+};
+
+static void reset(struct collection *l)
+{
+    for (size_t i = 0; i < l->n_ops; i++)
+        obj_buf_done(&l->bufs[i]);
+    l->n_ops = 0;
+    obj_unref(l->deleted);
+    l->deleted = obj_array_new();
+}
+
+static void collection_free(struct collection *l)
+{
+    reset(l);
+    obj_unref(l->deleted);
+    srv__filter_done(&l->f);
+    mem_free(l->ops);
+    mem_free(l->bufs);
+    mem_free(l->names);
+    mem_free(l->nss);
+    srv__call_free(l->c);
+    mem_free(l);
+}
+
+/* Room for one more op; its strings live in names/nss. */
+static struct store_op *next_op(struct collection *l, const char *ns,
+                                const char *name)
+{
+    size_t i;
+
+    if (l->n_ops == l->cap_ops)
+        return NULL;
+    i = l->n_ops++;
+    obj_buf_init(&l->bufs[i]);
+    (void)snprintf(l->nss[i], SRV_ROUTE_SEG_MAX, "%s", ns);
+    (void)snprintf(l->names[i], SRV_ROUTE_SEG_MAX, "%s", name);
+    memset(&l->ops[i], 0, sizeof l->ops[i]);
+    l->ops[i].ns = l->nss[i];
+    l->ops[i].name = l->names[i];
+    return &l->ops[i];
+}
+
+/* Mark @o (with finalizers) as being deleted: an UPDATE. */
+static int add_mark(struct collection *l, const struct store_kv *kv,
+                    struct obj *o)
+{
+    char ts[32];
+    struct obj *meta = srv__meta(o);
+    struct store_op *op = next_op(l, kv->ns, kv->name);
+
+    if (op == NULL || meta == NULL)
+        return -ENOMEM;
+    if (obj_map_get(meta, "deletionTimestamp") == NULL) {
+        srv__timestamp(ts);
+        if (srv__set_str(meta, "deletionTimestamp", ts) != 0 ||
+            obj_map_set(meta, "deletionGracePeriodSeconds", obj_int_new(0)))
+            return -ENOMEM;
+    }
+    if (obj_msgpack_encode(o, &l->bufs[l->n_ops - 1], NULL) != 0)
+        return -ENOMEM;
+    op->type = STORE_OP_UPDATE;
+    op->resource = l->c->res->store_prefix;
+    op->value = l->bufs[l->n_ops - 1].data;
+    op->value_len = l->bufs[l->n_ops - 1].len;
+    op->expect_rev = kv->mod_rev;
+    return 0;
+}
+
+/* Delete @kv, and release what a Service holds. */
+static int add_delete(struct collection *l, const struct store_kv *kv,
+                      const struct obj *o)
+{
+    struct srv_call *c = l->c;
+    struct store_op *op;
+
+    (void)snprintf(c->ns, sizeof c->ns, "%s", kv->ns);
+    (void)snprintf(c->name, sizeof c->name, "%s", kv->name);
+    srv__alloc_release(c, o);
+    for (size_t i = 0; i < c->n_allocs; i++) {
+        op = next_op(l, "", c->allocs[i].name);
+        if (op == NULL)
+            return -ENOMEM;
+        op->type = STORE_OP_DELETE;
+        op->resource = c->allocs[i].resource;
+    }
+    op = next_op(l, kv->ns, kv->name);
+    if (op == NULL)
+        return -ENOMEM;
+    op->type = STORE_OP_DELETE;
+    op->resource = c->res->store_prefix;
+    op->expect_rev = kv->mod_rev;
+    return 0;
+}
+
+static int add_one(struct collection *l, const struct store_kv *kv)
+{
+    struct obj *o = srv__obj_load(l->c->res, kv, kv->mod_rev);
+    int rv;
+
+    if (o == NULL)
+        return -ENOMEM;
+    if (!srv__filter_match(&l->f, o)) {
+        obj_unref(o);
+        return 0;
+    }
+    if (obj_array_len(obj_get_path(o, "metadata.finalizers")) > 0)
+        rv = add_mark(l, kv, o);
+    else
+        rv = add_delete(l, kv, o);
+    if (rv == 0)
+        rv = obj_array_append(l->deleted, o);
+    else
+        obj_unref(o);
+    return rv;
+}
+
+static void answer(struct collection *l)
+{
+    char apiv[300];
+    struct obj *list = obj_map_new();
+
+    srv__api_version(l->c->res, apiv, sizeof apiv);
+    if (srv__set_str(list, "kind", l->c->res->list_kind) != 0 ||
+        srv__set_str(list, "apiVersion", apiv) != 0 ||
+        obj_map_set(list, "metadata", obj_map_new()) != 0 ||
+        obj_map_set(list, "items", obj_ref(l->deleted)) != 0)
+        srv__respond_code(l->c->req, l->c->res, NULL, -ENOMEM);
+    else
+        srv__respond_obj(l->c->req, 200, list);
+    obj_unref(list);
+}
+
+static void read_and_delete(struct collection *l);
+
+static void deleted(struct repl_req *rr, const struct repl_result *res)
+{
+    struct srv_call *c = container_of(rr, struct srv_call, rreq);
+    struct collection *l = c->req->data;
+
+    if ((res->code == -C8S_ECONFLICT || res->code == -C8S_ENOTFOUND) &&
+        ++l->tries < MAX_TRIES) {
+        read_and_delete(l); /* changed meanwhile: read again */
+        return;
+    }
+    c->req->data = NULL; /* answering frees the request */
+    if (res->code == 0)
+        answer(l);
+    else
+        srv__respond_code(c->req, c->res, NULL, res->code);
+    collection_free(l);
+}
+
+static void got_point(struct repl_req *rr, const struct repl_result *res)
+{
+    struct srv_call *c = container_of(rr, struct srv_call, rreq);
+    struct collection *l = c->req->data;
+    struct store_list page = {0};
+    struct store_range q = {.resource = c->res->store_prefix,
+                            .ns = c->route.has_ns ? c->route.ns : NULL,
+                            .limit = MAX_OBJECTS};
+    int rv = res->code;
+
+    reset(l);
+    if (rv == 0)
+        rv = store_list(repl_store(c->api->repl), &q, &page);
+    for (size_t i = 0; rv == 0 && i < page.len; i++)
+        rv = add_one(l, page.items[i]);
+    store_list_done(&page);
+    if (rv == 0 && l->n_ops > 0 && !c->dry_run) {
+        c->rreq.cb = deleted;
+        rv = repl_submit(c->api->repl, &c->rreq, l->ops, l->n_ops);
+        if (rv == 0)
+            return; /* req->data still points at l for deleted() */
+    }
+    c->req->data = NULL; /* answering frees the request */
+    if (rv == 0)
+        answer(l); /* nothing matched, or dryRun */
+    else
+        srv__respond_code(c->req, c->res, NULL, rv);
+    collection_free(l);
+}
+
+static void read_and_delete(struct collection *l)
+{
+    srv__read(l->c, got_point);
+}
+
+void srv__deletecollection(struct srv_call *c)
+{
+    struct collection *l = mem_calloc(1, sizeof *l);
+    size_t cap = MAX_OBJECTS * (1 + 4); /* an object and its allocations */
+
+    if (l != NULL) {
+        l->ops = mem_calloc(cap, sizeof *l->ops);
+        l->bufs = mem_calloc(cap, sizeof *l->bufs);
+        l->names = mem_calloc(cap, sizeof *l->names);
+        l->nss = mem_calloc(cap, sizeof *l->nss);
+        l->deleted = obj_array_new();
+        l->cap_ops = cap;
+        l->c = c;
+    }
+    if (l == NULL || l->ops == NULL || l->bufs == NULL || l->names == NULL ||
+        l->nss == NULL || l->deleted == NULL) {
+        srv__respond_code(c->req, c->res, NULL, -ENOMEM);
+        if (l != NULL)
+            collection_free(l);
+        else
+            srv__call_free(c);
+        return;
+    }
+    if (srv__filter_parse(c, &l->f) != 0) {
+        collection_free(l);
+        return;
+    }
+    c->req->data = l;
+    read_and_delete(l);
+}
