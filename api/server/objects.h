@@ -37,6 +37,7 @@ struct srv_call {
     struct srv_alloc allocs[SRV_MAX_EXTRA]; /* Keys taken or released. */
     size_t n_allocs;                /* Entries in allocs. */
     char owner[600];                /* "ns/name": value of alloc keys. */
+    bool scale;                     /* Answer with the Scale of c->obj. */
 };
 
 enum srv_op {
@@ -110,6 +111,12 @@ int srv__list(struct srv_call *c);
 int srv__watch(struct srv_call *c);
 void srv__patch(struct srv_call *c);
 void srv__write(struct srv_call *c);
+/* scale.c: the autoscaling/v1 Scale of a parent object (or NULL when out
+ * of memory), and PUT/PATCH of it given the parent read at @rev. */
+struct obj *srv__scale_of(const struct obj *parent);
+void srv__scale_write(struct srv_call *c, const struct obj *cur,
+                      store_rev rev);
+
 /* deletecollection.c */
 void srv__deletecollection(struct srv_call *c);
 

@@ -318,6 +318,15 @@ static void answer_written(struct srv_call *c, store_rev rev)
     (void)snprintf(rv, sizeof rv, "%llu", (unsigned long long)rev);
     if (meta != NULL && c->op != SRV_OP_DELETE)
         (void)srv__set_str(meta, "resourceVersion", rv);
+    if (c->scale) {
+        struct obj *sc = srv__scale_of(c->obj);
+        if (sc == NULL)
+            srv__respond_code(c->req, c->res, c->name, -ENOMEM);
+        else
+            srv__respond_obj(c->req, 200, sc);
+        obj_unref(sc);
+        return;
+    }
     srv__respond_obj(c->req, c->op == SRV_OP_CREATE ? 201 : 200, c->obj);
 }
 
@@ -709,10 +718,50 @@ static void method_not_allowed(struct srv_call *c)
     srv__call_free(c);
 }
 
+static void got_scale_point(struct repl_req *rr, const struct repl_result *res)
+{
+    struct srv_call *c = container_of(rr, struct srv_call, rreq);
+    struct obj *cur = NULL, *sc;
+    store_rev rev;
+
+    if (res->code != 0) {
+        srv__respond_code(c->req, c->res, c->route.name, res->code);
+    } else if (load_current(c, &cur, &rev) == 0) {
+        if (strcmp(c->req->method, "GET") != 0) {
+            srv__scale_write(c, cur, rev);
+            obj_unref(cur);
+            return;
+        }
+        sc = srv__scale_of(cur);
+        if (sc == NULL)
+            srv__respond_code(c->req, c->res, c->route.name, -ENOMEM);
+        else
+            srv__respond_obj(c->req, 200, sc);
+        obj_unref(sc);
+    }
+    obj_unref(cur);
+    srv__call_free(c);
+}
+
+static void dispatch_scale(struct srv_call *c)
+{
+    const char *m = c->req->method;
+
+    if (strcmp(m, "GET") == 0 || strcmp(m, "PUT") == 0 ||
+        strcmp(m, "PATCH") == 0)
+        srv__read(c, got_scale_point);
+    else
+        method_not_allowed(c);
+}
+
 static void dispatch_item(struct srv_call *c)
 {
     const char *m = c->req->method;
 
+    if (strcmp(c->route.sub, "scale") == 0) {
+        dispatch_scale(c);
+        return;
+    }
     if (strcmp(m, "GET") == 0) {
         srv__read(c, got_read_point);
     } else if (strcmp(m, "PUT") == 0) {
@@ -752,8 +801,9 @@ static bool resolve(struct srv_api *api, struct srv_call *c)
     const struct srv_route *r = &c->route;
 
     c->res = obj_registry_find(api->reg, r->group, r->version, r->resource);
-    if (c->res == NULL || (r->sub[0] != '\0' && strcmp(r->sub, "status") != 0) ||
-        (r->sub[0] != '\0' && !has_status(c->res)) ||
+    if (c->res == NULL ||
+        (r->sub[0] != '\0' && obj_resource_subresource(c->res, r->sub) == NULL) ||
+        (r->sub[0] != '\0' && r->name[0] == '\0') ||
         (!c->res->namespaced && r->has_ns) ||
         (c->res->namespaced && !r->has_ns && r->name[0] != '\0')) {
         (void)srv_respond_status(c->req, 404, "NotFound",

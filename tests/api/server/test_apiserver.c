@@ -245,6 +245,26 @@ TEST_T(apiserver, kubectl_works_against_every_member, 180)
     const char *get_yaml[] = {"get", "cm", "-n", "team-a", "settings", "-o",
                               "yaml", NULL};
     kubectl_ok(2, get_yaml, "size: xl");
+    /* kubectl scale: a merge patch of the Scale, then a PUT of it. */
+    char dep[2200];
+    write_file("dep.yaml", "apiVersion: apps/v1\nkind: Deployment\n"
+                           "metadata: {name: web, namespace: team-a}\n"
+                           "spec:\n  replicas: 1\n"
+                           "  selector: {matchLabels: {app: web}}\n"
+                           "  template:\n    metadata: {labels: {app: web}}\n"
+                           "    spec: {containers: [{name: c, image: x}]}\n",
+               dep, sizeof dep);
+    const char *create_dep[] = {"create", "-f", dep, "--validate=false", NULL};
+    kubectl_ok(0, create_dep, "deployment.apps/web created");
+    const char *scale[] = {"scale", "deployment", "web", "-n", "team-a",
+                           "--replicas=4", NULL};
+    kubectl_ok(1, scale, "scaled");
+    const char *scale_put[] = {"scale", "deployment", "web", "-n", "team-a",
+                               "--current-replicas=4", "--replicas=2", NULL};
+    kubectl_ok(2, scale_put, "scaled");
+    const char *replicas[] = {"get", "deploy", "web", "-n", "team-a", "-o",
+                              "jsonpath={.spec.replicas}", NULL};
+    kubectl_ok(0, replicas, "2");
     const char *del[] = {"delete", "cm", "-n", "team-a", "settings", NULL};
     kubectl_ok(2, del, "configmap \"settings\" deleted");
     const char *gone[] = {"get", "cm", "-n", "team-a", "settings", NULL};
