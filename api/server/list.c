@@ -115,6 +115,7 @@ struct lister {
     char after_ns[SRV_ROUTE_SEG_MAX]; /* Continue after this key. */
     char after_name[SRV_ROUTE_SEG_MAX];
     bool has_after;                 /* A continue token was given. */
+    bool exact;                     /* resourceVersionMatch=Exact. */
     struct obj *items;              /* Array being filled. */
     bool more;                      /* More matching keys may follow. */
     size_t remaining;               /* Keys after the page (unfiltered). */
@@ -228,11 +229,55 @@ static void list_at(struct repl_req *rr, const struct repl_result *res)
                          "The provided continue parameter is too old to "
                          "display a consistent list result. You can start a "
                          "new list without the continue parameter.");
+    else if (rv == -C8S_ECOMPACTED)
+        srv__respond_bad(c->req, 410, "Expired",
+                         "The resourceVersion for the provided list is too "
+                         "old.");
     else if (rv != 0)
         srv__respond_code(c->req, c->res, NULL, rv);
     else
         answer(l);
     lister_free(l);
+}
+
+/* resourceVersionMatch=Exact lists at that revision (410 once compacted);
+ * other non-zero versions read this member's state, which must have
+ * reached it. Answers and returns non-zero on a bad or future version. */
+static int exact_revision(struct srv_call *c, struct lister *l)
+{
+    char v[32], match[32] = "";
+    char *end;
+    unsigned long long rev;
+    store_rev now = store_current_rev(repl_store(c->api->repl));
+
+    (void)srv_query_get(c->req->query, "resourceVersionMatch", match,
+                        sizeof match, NULL);
+    if (!srv_query_get(c->req->query, "resourceVersion", v, sizeof v, NULL) ||
+        v[0] == '\0' || strcmp(v, "0") == 0) {
+        if (strcmp(match, "Exact") == 0) {
+            srv__respond_bad(c->req, 400, "BadRequest",
+                             "resourceVersionMatch Exact needs a non-zero "
+                             "resourceVersion");
+            return -EINVAL;
+        }
+        return 0;
+    }
+    rev = strtoull(v, &end, 10);
+    if (*end != '\0' || rev == 0) {
+        srv__respond_bad(c->req, 400, "BadRequest",
+                         "invalid resourceVersion: %s", v);
+        return -EINVAL;
+    }
+    if (rev > now) {
+        (void)srv_respond_status(c->req, 504, "Timeout",
+                                 "Too large resource version", 1);
+        return -EINVAL;
+    }
+    if (strcmp(match, "Exact") == 0) {
+        l->rev = rev;
+        l->exact = true;
+    }
+    return 0;
 }
 
 int srv__list(struct srv_call *c)
@@ -263,9 +308,13 @@ int srv__list(struct srv_call *c)
         }
         l->has_after = true;
     }
+    if (!l->has_after && exact_revision(c, l) != 0) {
+        lister_free(l);
+        return -EINVAL;
+    }
     c->req->data = l;
-    if (l->has_after) {
-        struct repl_result now = {0}; /* a page of an earlier list */
+    if (l->has_after || l->exact) {
+        struct repl_result now = {0}; /* an earlier list, or an exact one */
         list_at(&c->rreq, &now);
         return 0;
     }

@@ -195,5 +195,6 @@ void srv__timestamp(char out[32])
 void srv__call_free(struct srv_call *c)
 {
     obj_unref(c->obj);
+    obj_unref(c->patch);
     mem_free(c);
 }

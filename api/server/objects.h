@@ -38,6 +38,8 @@ struct srv_call {
     size_t n_allocs;                /* Entries in allocs. */
     char owner[600];                /* "ns/name": value of alloc keys. */
     bool scale;                     /* Answer with the Scale of c->obj. */
+    struct obj *patch;              /* PATCH: the merge patch, kept to
+                                     * apply again after a conflict. */
 };
 
 enum srv_op {
@@ -116,6 +118,10 @@ void srv__write(struct srv_call *c);
 struct obj *srv__scale_of(const struct obj *parent);
 void srv__scale_write(struct srv_call *c, const struct obj *cur,
                       store_rev rev);
+
+/* patch.c: read again and re-apply c->patch after a conflict (true), or
+ * false when the patch named its own resourceVersion. */
+bool srv__patch_again(struct srv_call *c);
 
 /* deletecollection.c */
 void srv__deletecollection(struct srv_call *c);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api/server/objects.h"
+#include "lib/container.h"
 
 
 /* Apply merge patch @patch to @target (private) in place. */
@@ -42,19 +43,24 @@ static int merge(struct obj *target, const struct obj *patch)
     return 0;
 }
 
-static void patch_loaded(struct srv_call *c, struct obj *patch)
+/* At a read point: apply the patch to the current version. */
+static void patch_point(struct repl_req *rr, const struct repl_result *res)
 {
+    struct srv_call *c = container_of(rr, struct srv_call, rreq);
     const struct store_kv *kv = NULL;
     struct obj *cur = NULL;
-    int rv = store_get(repl_store(c->api->repl), c->res->store_prefix,
-                       c->route.ns, c->route.name, 0, &kv);
+    int rv = res->code;
 
+    if (rv == 0)
+        rv = store_get(repl_store(c->api->repl), c->res->store_prefix,
+                       c->route.ns, c->route.name, 0, &kv);
     if (rv == 0 && (cur = srv__obj_load(c->res, kv, kv->mod_rev)) == NULL)
         rv = -ENOMEM;
     store_kv_unref(kv);
     if (rv == 0)
-        rv = merge(cur, patch);
-    obj_unref(patch);
+        rv = merge(cur, c->patch);
+    obj_unref(c->obj); /* a previous attempt's object */
+    c->obj = NULL;
     if (rv != 0) {
         obj_unref(cur);
         srv__respond_code(c->req, c->res, c->route.name, rv);
@@ -64,6 +70,15 @@ static void patch_loaded(struct srv_call *c, struct obj *patch)
     /* The patched object is a full update at the version it was read at,
      * unless the patch itself named another resourceVersion. */
     srv__apply_update(c, cur);
+}
+
+bool srv__patch_again(struct srv_call *c)
+{
+    if (c->patch == NULL ||
+        obj_get_path(c->patch, "metadata.resourceVersion") != NULL)
+        return false;
+    srv__read(c, patch_point);
+    return true;
 }
 
 void srv__patch(struct srv_call *c)
@@ -89,5 +104,9 @@ void srv__patch(struct srv_call *c)
         srv__call_free(c);
         return;
     }
-    patch_loaded(c, patch);
+    c->patch = patch;
+    /* Patches apply to the latest version: read it through a read point,
+     * so a patch sent to a follower right after a write elsewhere does not
+     * start from a stale copy. */
+    srv__read(c, patch_point);
 }

@@ -357,6 +357,9 @@ static void written(struct repl_req *rr, const struct repl_result *res)
     } else if (retry_alloc(c, res, ns_check)) {
         srv__write(c);
         return;
+    } else if (res->code == -C8S_ECONFLICT && c->patch != NULL &&
+               c->attempts++ < MAX_CONFLICT_RETRIES && srv__patch_again(c)) {
+        return; /* changed meanwhile: patch the newer version */
     } else if (res->code == -C8S_ENOTFOUND && c->op == SRV_OP_DELETE &&
                res->failed_op < c->n_allocs &&
                c->attempts++ < MAX_CONFLICT_RETRIES) {

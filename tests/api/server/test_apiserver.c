@@ -35,15 +35,20 @@ static const char *kubectl(void)
     return NULL;
 }
 
+/* Extra flags for every member started after this is set. */
+static const char *extra_flags[5];
+
 static void start_member(int i, int n, const char *token)
 {
     struct member *m = &ms[i];
-    const char *argv[20] = {tproc_built("c8s-master"), "--name", m->name,
+    const char *argv[24] = {tproc_built("c8s-master"), "--name", m->name,
                             "--data-dir", m->dir, "--peer-listen", m->peer,
                             "--initial-cluster", spec, "--api-listen",
                             m->api};
     int argc = 11;
 
+    for (int k = 0; k < 4 && extra_flags[k] != NULL; k++)
+        argv[argc++] = extra_flags[k];
     if (token != NULL) {
         argv[argc++] = "--token";
         argv[argc++] = token;
@@ -503,6 +508,55 @@ TEST_T(apiserver, deletecollection_removes_what_the_selector_matches, 120)
     ASSERT_STR_CONTAINS(out, "\"c3\"");
     ASSERT(strstr(out, "\"c0\"") == NULL && strstr(out, "\"c1\"") == NULL);
     free(out);
+}
+
+/* Once history is compacted, a watch or an exact list from before it is
+ * 410 Expired: the signal clients relist on. */
+TEST_T(apiserver, too_old_resource_versions_are_410_expired, 120)
+{
+    char cm[2200], at[2300], *out;
+    int code;
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    extra_flags[0] = "--history-min-age";
+    extra_flags[1] = "1";
+    extra_flags[2] = "--compact-interval";
+    extra_flags[3] = "200";
+    start_cluster();
+    const char *cms = "/api/v1/namespaces/default/configmaps";
+    write_file("cm.json", "{\"metadata\":{\"name\":\"a\"}}", cm,
+               sizeof cm);
+    snprintf(at, sizeof at, "@%s", cm);
+    expect_code(0, "POST", cms, "Content-Type: application/json", at, 201,
+                NULL);
+    for (int i = 0; i < 30; i++) {
+        char patch[2200];
+        snprintf(patch, sizeof patch,
+                 "{\"data\":{\"n\":\"%d\"}}", i);
+        write_file("p.json", patch, cm, sizeof cm);
+        snprintf(at, sizeof at, "@%s", cm);
+        expect_code(i % N, "PATCH", "/api/v1/namespaces/default/configmaps/a",
+                    "Content-Type: application/merge-patch+json", at, 200,
+                    NULL);
+    }
+    usleep(1500000); /* a compaction runs every 200 ms */
+    curl(1, "GET",
+         "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=2"
+         "&timeoutSeconds=2",
+         NULL, NULL, &code, &out);
+    ASSERT_EQ(code, 200);
+    ASSERT_STR_CONTAINS(out, "\"type\":\"ERROR\"");
+    ASSERT_STR_CONTAINS(out, "\"code\":410");
+    ASSERT_STR_CONTAINS(out, "too old resource version: 2");
+    free(out);
+    expect_code(2, "GET",
+                "/api/v1/namespaces/default/configmaps?resourceVersion=2"
+                "&resourceVersionMatch=Exact",
+                NULL, NULL, 410, "Expired");
+    expect_code(0, "GET",
+                "/api/v1/namespaces/default/configmaps?resourceVersion=999999",
+                NULL, NULL, 504, "Too large resource version");
 }
 
 /* /metrics: the request counters move, and promtool accepts the text. */
