@@ -801,7 +801,7 @@ static void server_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
                                        struct fwd_conn, rx);
     const uint8_t *body;
     size_t off = 0, len;
-    int rv;
+    int rv = 0;
 
     (void)buf;
     if (nread < 0) {
@@ -809,15 +809,20 @@ static void server_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     fc->rx.len += (size_t)nread;
-    while ((rv = rx_frame(&fc->rx, &off, &body, &len)) == 1)
+    /* Answering may close the connection (a failed write): hold a
+     * reference so fc outlives this loop. */
+    fc->refs++;
+    while (fc->stream != NULL &&
+           (rv = rx_frame(&fc->rx, &off, &body, &len)) == 1)
         if ((rv = server_handle(fc, body, len)) != 0)
             break;
-    if (rv < 0) {
+    if (fc->stream != NULL && rv < 0) {
         log_debug("forward", "closing a forward stream: %s", err_str(rv));
         conn_close(fc);
-        return;
+    } else if (fc->stream != NULL) {
+        rx_consume(&fc->rx, off);
     }
-    rx_consume(&fc->rx, off);
+    conn_unref(fc);
 }
 
 static bool peer_is_member(struct repl *r, uint64_t id)

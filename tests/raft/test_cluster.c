@@ -706,6 +706,127 @@ TEST_T(cluster, the_liveness_monitor_exits_when_applying_stops, 60)
                             CALL_MS), 0);
 }
 
+/* ---- the forward channel against bad input ------------------------------*/
+
+struct raw {
+    uv_loop_t loop;                     /* Private loop. */
+    struct repl_transport t;            /* To pass the handshake. */
+    struct repl_transport_connect req;  /* Connect request. */
+    uv_stream_t *s;                     /* The forward stream. */
+    uv_write_t w;                       /* The one write. */
+    uv_timer_t timer;                   /* Deadline. */
+    bool connected, eof, timed_out;     /* What happened. */
+    char in[64];                        /* Read buffer. */
+    size_t got;                         /* Bytes answered. */
+};
+
+static void raw_connected(struct repl_transport_connect *req, uv_stream_t *s,
+                          int status)
+{
+    struct raw *r = req->data;
+
+    r->connected = status == 0;
+    r->s = s;
+}
+
+static void raw_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+    struct raw *r = h->data;
+
+    (void)hint;
+    *b = uv_buf_init(r->in, sizeof r->in);
+}
+
+static void raw_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+    struct raw *r = s->data;
+
+    (void)b;
+    if (n < 0)
+        r->eof = true;
+    else
+        r->got += (size_t)n;
+}
+
+static void raw_timeout(uv_timer_t *t)
+{
+    struct raw *r = t->data;
+
+    r->timed_out = true;
+}
+
+static void raw_written(uv_write_t *w, int status)
+{
+    (void)w;
+    (void)status;
+}
+
+static void raw_transport_closed(struct raft_uv_transport *t)
+{
+    (void)t;
+}
+
+/* Send @len bytes on a fresh forward stream to @addr; true if the member
+ * closed the stream within 3 s (*answered: it wrote something first). */
+static bool forward_garbage(const char *addr, const void *bytes, size_t len,
+                            bool *answered)
+{
+    static struct raw r;
+    uv_buf_t buf = uv_buf_init((char *)bytes, (unsigned)len);
+
+    memset(&r, 0, sizeof r);
+    ASSERT_EQ(uv_loop_init(&r.loop), 0);
+    ASSERT_EQ(repl_transport_init(&r.t, &r.loop, NULL), 0);
+    r.req.data = &r;
+    ASSERT_EQ(repl_transport_connect_forward(&r.t, &r.req, 0, addr,
+                                             raw_connected), 0);
+    uv_timer_init(&r.loop, &r.timer);
+    r.timer.data = &r;
+    uv_timer_start(&r.timer, raw_timeout, 3000, 0);
+    while (r.s == NULL && !r.timed_out)
+        uv_run(&r.loop, UV_RUN_ONCE);
+    ASSERT_MSG(r.connected, "no forward stream to %s", addr);
+    r.s->data = &r;
+    ASSERT_EQ(uv_write(&r.w, r.s, &buf, 1, raw_written), 0);
+    ASSERT_EQ(uv_read_start(r.s, raw_alloc, raw_read), 0);
+    while (!r.eof && !r.timed_out)
+        uv_run(&r.loop, UV_RUN_ONCE);
+    *answered = r.got > 0;
+    repl_transport_stream_close(r.s);
+    uv_close((uv_handle_t *)&r.timer, NULL);
+    r.t.iface.close(&r.t.iface, raw_transport_closed);
+    uv_run(&r.loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(uv_loop_close(&r.loop), 0);
+    return r.eof;
+}
+
+/* Frames a member cannot make sense of close the stream; a TXN whose
+ * payload is not a batch gets an error answer; the member keeps serving. */
+TEST_T(cluster, the_forward_channel_survives_bad_frames, 60)
+{
+    static struct cluster cl;
+    static const uint8_t huge[] = {0xff, 0xff, 0xff, 0xff, 1, 2, 3};
+    static const uint8_t not_msgpack[] = {3, 0, 0, 0, 0xc1, 0xc1, 0xc1};
+    /* [99, 1, nil]: an unknown kind. */
+    static const uint8_t bad_kind[] = {4, 0, 0, 0, 0x93, 99, 1, 0xc0};
+    /* [1, 7, bin "junk"]: a TXN whose payload is not a batch. */
+    static const uint8_t bad_txn[] = {9, 0,    0,   0,   0x93, 1,  7,
+                                      0xc4, 4,  'j', 'u', 'n',  'k'};
+    bool answered;
+
+    cluster_start(&cl, 1);
+    wait_leader(&cl, 10000);
+    ASSERT(forward_garbage(cl.m[0].addr, huge, sizeof huge, &answered));
+    ASSERT(forward_garbage(cl.m[0].addr, not_msgpack, sizeof not_msgpack,
+                           &answered));
+    ASSERT(forward_garbage(cl.m[0].addr, bad_kind, sizeof bad_kind,
+                           &answered));
+    ASSERT(!forward_garbage(cl.m[0].addr, bad_txn, sizeof bad_txn, &answered));
+    ASSERT_MSG(answered, "a malformed TXN got no answer");
+    ASSERT_EQ(repl_sync_put(cl.m[0].c, "after", "1", 1, CALL_MS, NULL), 0);
+    ASSERT(!tproc_exited(cl.m[0].p));
+}
+
 static int run_master(const char *const args[], char **out)
 {
     const char *argv[16] = {tproc_built("c8s-master")};
