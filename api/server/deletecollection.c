@@ -73,18 +73,10 @@ static struct store_op *next_op(struct collection *l, const char *ns,
 static int add_mark(struct collection *l, const struct store_kv *kv,
                     struct obj *o)
 {
-    char ts[32];
-    struct obj *meta = srv__meta(o);
     struct store_op *op = next_op(l, kv->ns, kv->name);
 
-    if (op == NULL || meta == NULL)
+    if (op == NULL || srv__mark_deleting(o) != 0)
         return -ENOMEM;
-    if (obj_map_get(meta, "deletionTimestamp") == NULL) {
-        srv__timestamp(ts);
-        if (srv__set_str(meta, "deletionTimestamp", ts) != 0 ||
-            obj_map_set(meta, "deletionGracePeriodSeconds", obj_int_new(0)))
-            return -ENOMEM;
-    }
     if (obj_msgpack_encode(o, &l->bufs[l->n_ops - 1], NULL) != 0)
         return -ENOMEM;
     op->type = STORE_OP_UPDATE;

@@ -192,6 +192,22 @@ void srv__timestamp(char out[32])
     (void)strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+int srv__mark_deleting(struct obj *o)
+{
+    struct obj *meta = srv__meta(o);
+    char ts[32];
+
+    if (meta == NULL)
+        return -ENOMEM;
+    if (obj_map_get(meta, "deletionTimestamp") != NULL)
+        return 0;
+    srv__timestamp(ts);
+    if (srv__set_str(meta, "deletionTimestamp", ts) != 0 ||
+        obj_map_set(meta, "deletionGracePeriodSeconds", obj_int_new(0)) != 0)
+        return -ENOMEM;
+    return 0;
+}
+
 void srv__call_free(struct srv_call *c)
 {
     obj_unref(c->obj);

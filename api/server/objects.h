@@ -85,6 +85,10 @@ int srv__set_str(struct obj *m, const char *key, const char *value);
 /* The metadata map of @o, created if missing (for a private @o). */
 struct obj *srv__meta(struct obj *o);
 
+/* Mark the private @o as being deleted (deletionTimestamp now, grace 0)
+ * unless it already is; the mark never moves. 0 or -ENOMEM. */
+int srv__mark_deleting(struct obj *o);
+
 /* Free a call (and what it owns); ends nothing. */
 void srv__call_free(struct srv_call *c);
 

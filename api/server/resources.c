@@ -652,18 +652,9 @@ static bool graceful(const struct srv_call *c, const struct obj *cur)
 
 static int mark_deleted(struct srv_call *c, struct obj *cur)
 {
-    char ts[32];
-    struct obj *meta;
-
     c->obj = obj_ref(cur);
-    if (obj_unshare(&c->obj) != 0 || (meta = srv__meta(c->obj)) == NULL)
+    if (obj_unshare(&c->obj) != 0 || srv__mark_deleting(c->obj) != 0)
         return -ENOMEM;
-    if (obj_map_get(meta, "deletionTimestamp") == NULL) {
-        srv__timestamp(ts);
-        if (srv__set_str(meta, "deletionTimestamp", ts) != 0 ||
-            obj_map_set(meta, "deletionGracePeriodSeconds", obj_int_new(0)))
-            return -ENOMEM;
-    }
     if (strcmp(c->res->resource, "namespaces") == 0) {
         struct obj *st = obj_map_get_mut(c->obj, "status");
         if (st == NULL || srv__set_str(st, "phase", "Terminating") != 0)
