@@ -258,6 +258,27 @@ static int namespace_check(struct srv_call *c, store_rev *ret_rev)
     return rv;
 }
 
+static bool has_finalizers(const struct srv_call *c, const struct obj *o)
+{
+    return obj_array_len(obj_get_path(o, "metadata.finalizers")) > 0 ||
+           (strcmp(c->res->resource, "namespaces") == 0 &&
+            obj_array_len(obj_get_path(o, "spec.finalizers")) > 0);
+}
+
+/* An update that leaves a deleting object without finalizers removes it:
+ * whoever held the last one is done. Every update path (PUT, PATCH,
+ * status, scale, a namespace's finalize) ends here, so it is decided once. */
+static void finish_deletion(struct srv_call *c)
+{
+    if (c->op != SRV_OP_UPDATE ||
+        obj_get_path(c->obj, "metadata.deletionTimestamp") == NULL ||
+        has_finalizers(c, c->obj))
+        return;
+    c->op = SRV_OP_DELETE;
+    srv__alloc_release(c, c->obj);
+    (void)snprintf(c->owner, sizeof c->owner, "%s/%s", c->ns, c->name);
+}
+
 /* Propose the write of c->obj (or the delete of the key). The txn is:
  * [CHECK namespace] [allocation keys...] object. The object's change comes
  * last, so the txn's revision is the object's resourceVersion. */
@@ -269,6 +290,7 @@ void srv__write(struct srv_call *c)
     size_t n = 0;
     int rv;
 
+    finish_deletion(c);
     if (namespace_check(c, &ns_rev) != 0) {
         srv__call_free(c);
         return;
@@ -389,6 +411,33 @@ static uint64_t random_u64(void)
     return v;
 }
 
+/* A new namespace is Active and carries the "kubernetes" finalizer, which
+ * the namespace controller lifts once the namespace is empty. */
+static int default_namespace(struct obj *ns)
+{
+    struct obj *st = obj_map_new(), *spec, *fin;
+    size_t i, n;
+
+    if (srv__set_str(st, "phase", "Active") != 0 ||
+        obj_map_set(ns, "status", st) != 0)
+        return -ENOMEM;
+    spec = obj_map_get_mut(ns, "spec");
+    if ((spec == NULL || obj_type(spec) != OBJ_MAP) &&
+        (obj_map_set(ns, "spec", obj_map_new()) != 0 ||
+         (spec = obj_map_get_mut(ns, "spec")) == NULL))
+        return -ENOMEM;
+    fin = obj_map_get_mut(spec, "finalizers");
+    if ((fin == NULL || obj_type(fin) != OBJ_ARRAY) &&
+        (obj_map_set(spec, "finalizers", obj_array_new()) != 0 ||
+         (fin = obj_map_get_mut(spec, "finalizers")) == NULL))
+        return -ENOMEM;
+    n = obj_array_len(fin);
+    for (i = 0; i < n; i++)
+        if (strcmp(obj_str_or(obj_array_get(fin, i), ""), "kubernetes") == 0)
+            return 0;
+    return obj_array_append(fin, obj_str_new_c("kubernetes"));
+}
+
 /* Server-owned metadata of a new object. */
 static int fill_create_meta(struct srv_call *c, struct obj *meta)
 {
@@ -404,12 +453,8 @@ static int fill_create_meta(struct srv_call *c, struct obj *meta)
         srv__set_str(meta, "creationTimestamp", ts) != 0 ||
         obj_map_set(meta, "generation", obj_int_new(1)) != 0)
         return -ENOMEM;
-    if (strcmp(c->res->resource, "namespaces") == 0) {
-        struct obj *st = obj_map_new();
-        if (srv__set_str(st, "phase", "Active") != 0 ||
-            obj_map_set(c->obj, "status", st) != 0)
-            return -ENOMEM;
-    }
+    if (strcmp(c->res->resource, "namespaces") == 0)
+        return default_namespace(c->obj);
     return 0;
 }
 

@@ -510,6 +510,69 @@ TEST_T(apiserver, deletecollection_removes_what_the_selector_matches, 120)
     free(out);
 }
 
+/* POST @json (a literal) to @path on member @i, expecting 201. */
+static void post_json(int i, const char *path, const char *json)
+{
+    char file[2200], at[2300];
+
+    write_file("post.json", json, file, sizeof file);
+    snprintf(at, sizeof at, "@%s", file);
+    expect_code(i, "POST", path, "Content-Type: application/json", at, 201,
+                NULL);
+}
+
+/* An object with finalizers is marked, not removed, by DELETE and by a
+ * collection DELETE, and goes once an update lifts the last finalizer; a
+ * deleted namespace is Terminating and refuses new content. */
+TEST_T(apiserver, finalizers_hold_deleted_objects_until_lifted, 120)
+{
+    char file[2200], at[2300], *out;
+    int code;
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    start_cluster();
+    const char *cms = "/api/v1/namespaces/default/configmaps";
+    post_json(0, cms, "{\"metadata\":{\"name\":\"held\","
+                      "\"finalizers\":[\"example.com/keep\"]}}");
+    post_json(0, cms, "{\"metadata\":{\"name\":\"held2\",\"labels\":"
+                      "{\"g\":\"x\"},\"finalizers\":[\"example.com/keep\"]}}");
+    expect_code(1, "DELETE", "/api/v1/namespaces/default/configmaps/held",
+                NULL, NULL, 200, "\"deletionTimestamp\"");
+    expect_code(2, "DELETE", "/api/v1/namespaces/default/configmaps?"
+                "labelSelector=g%3Dx", NULL, NULL, 200, "\"held2\"");
+    for (int k = 0; k < 2; k++) {
+        char path[200];
+        snprintf(path, sizeof path, "%s/%s", cms, k ? "held2" : "held");
+        curl(0, "GET", path, NULL, NULL, &code, &out);
+        ASSERT_MSG(code == 200, "%s after delete: %d\n%s", path, code, out);
+        ASSERT_STR_CONTAINS(out, "\"deletionTimestamp\"");
+        ASSERT_STR_CONTAINS(out, "example.com/keep");
+        free(out);
+        write_file("lift.json", "{\"metadata\":{\"finalizers\":null}}", file,
+                   sizeof file);
+        snprintf(at, sizeof at, "@%s", file);
+        expect_code(1, "PATCH", path,
+                    "Content-Type: application/merge-patch+json", at, 200,
+                    NULL);
+        expect_code(2, "GET", path, NULL, NULL, 404, "NotFound");
+    }
+
+    post_json(0, "/api/v1/namespaces", "{\"metadata\":{\"name\":\"doomed\"}}");
+    expect_code(1, "GET", "/api/v1/namespaces/doomed", NULL, NULL, 200,
+                "\"kubernetes\"");
+    expect_code(1, "DELETE", "/api/v1/namespaces/doomed", NULL, NULL, 200,
+                NULL);
+    expect_code(2, "GET", "/api/v1/namespaces/doomed", NULL, NULL, 200,
+                "\"Terminating\"");
+    write_file("cm.json", "{\"metadata\":{\"name\":\"late\"}}", file,
+               sizeof file);
+    snprintf(at, sizeof at, "@%s", file);
+    expect_code(0, "POST", "/api/v1/namespaces/doomed/configmaps",
+                "Content-Type: application/json", at, 403,
+                "because it is being terminated");
+}
+
 /* Once history is compacted, a watch or an exact list from before it is
  * 410 Expired: the signal clients relist on. */
 TEST_T(apiserver, too_old_resource_versions_are_410_expired, 120)
