@@ -65,7 +65,8 @@ struct obj *srv__obj_load(const struct obj_resource *res,
     return o;
 }
 
-void srv__respond_obj(struct srv_req *req, int status, const struct obj *o)
+static void respond_obj(struct srv_req *req, int status, const struct obj *o,
+                        const char *headers)
 {
     struct obj_buf b;
 
@@ -75,8 +76,19 @@ void srv__respond_obj(struct srv_req *req, int status, const struct obj *o)
                                  "cannot encode the object", 0);
         return;
     }
-    (void)srv_respond(req, status, "application/json", NULL, b.data, b.len);
+    (void)srv_respond(req, status, "application/json", headers, b.data,
+                      b.len);
     obj_buf_done(&b);
+}
+
+void srv__respond_obj(struct srv_req *req, int status, const struct obj *o)
+{
+    respond_obj(req, status, o, NULL);
+}
+
+void srv__respond_call_obj(struct srv_call *c, int status, const struct obj *o)
+{
+    respond_obj(c->req, status, o, c->warnings);
 }
 
 void srv__respond_bad(struct srv_req *req, int status, const char *reason,
@@ -212,5 +224,6 @@ void srv__call_free(struct srv_call *c)
 {
     obj_unref(c->obj);
     obj_unref(c->patch);
+    mem_free(c->warnings);
     mem_free(c);
 }

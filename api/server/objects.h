@@ -40,6 +40,8 @@ struct srv_call {
     bool scale;                     /* Answer with the Scale of c->obj. */
     struct obj *patch;              /* PATCH: the merge patch, kept to
                                      * apply again after a conflict. */
+    char *warnings;                 /* Warning header lines for the
+                                     * answer (unknown fields), or NULL. */
 };
 
 enum srv_op {
@@ -59,6 +61,8 @@ struct obj *srv__obj_load(const struct obj_resource *res,
 
 /* Answer @status with @o as JSON. */
 void srv__respond_obj(struct srv_req *req, int status, const struct obj *o);
+/* Same for the object of a write, with the call's Warning headers. */
+void srv__respond_call_obj(struct srv_call *c, int status, const struct obj *o);
 
 /* Answer with the Status for a store or replication code about object
  * @name of @res (name may be NULL for collections). */
@@ -91,6 +95,22 @@ int srv__mark_deleting(struct obj *o);
 
 /* Free a call (and what it owns); ends nothing. */
 void srv__call_free(struct srv_call *c);
+
+/* ---- schemas (schema.c) ----------------------------------------------------*/
+
+struct obj_sstruct;
+struct obj_ferrs;
+
+/* The schema of @res's kind, or NULL when it has none. */
+const struct obj_sstruct *srv__schema_of(const struct obj_resource *res);
+/* Prune and default the body *@o (private; may be replaced) as the
+ * request's fieldValidation asks; unknown fields under Warn become
+ * c->warnings. Answers (400, or 500 on -ENOMEM) and returns non-zero on
+ * failure. */
+int srv__schema_decode(struct srv_call *c, struct obj **o);
+/* Append the schema's validation errors for @o to @l. 0 or -ENOMEM. */
+int srv__schema_check(const struct srv_call *c, const struct obj *o,
+                      struct obj_ferrs *l);
 
 /* ---- verbs (resources.c, list.c, watch.c, patch.c) ----------------------*/
 

@@ -155,6 +155,8 @@ static int validate(struct srv_call *c, const struct obj *old)
 
     obj_ferrs_init(&l);
     rv = obj_validate_object_meta(c->obj, old, &rules, true, &l);
+    if (rv == 0)
+        rv = srv__schema_check(c, c->obj, &l);
     if (rv == 0 && l.len > 0) {
         respond_invalid(c, &l);
         rv = -EINVAL;
@@ -349,7 +351,7 @@ static void answer_written(struct srv_call *c, store_rev rev)
         obj_unref(sc);
         return;
     }
-    srv__respond_obj(c->req, c->op == SRV_OP_CREATE ? 201 : 200, c->obj);
+    srv__respond_call_obj(c, c->op == SRV_OP_CREATE ? 201 : 200, c->obj);
 }
 
 /* An allocation key another member took first: choose again. */
@@ -463,7 +465,8 @@ static void do_create(struct srv_call *c)
     struct obj *meta;
     int rv;
 
-    if (decode_body(c, &c->obj) != 0 || check_type(c, c->obj) != 0)
+    if (decode_body(c, &c->obj) != 0 || check_type(c, c->obj) != 0 ||
+        srv__schema_decode(c, &c->obj) != 0)
         goto out;
     meta = srv__meta(c->obj);
     if (meta == NULL || check_namespace(c, meta) != 0 ||
@@ -479,7 +482,7 @@ static void do_create(struct srv_call *c)
         goto out;
     }
     if (c->dry_run) {
-        srv__respond_obj(c->req, 201, c->obj);
+        srv__respond_call_obj(c, 201, c->obj);
         goto out;
     }
     c->op = SRV_OP_CREATE;
@@ -601,7 +604,8 @@ void srv__apply_update(struct srv_call *c, struct obj *body)
     long long want = body_rv(body);
     int rv;
 
-    if (check_type(c, body) != 0 || check_namespace(c, srv__meta(body)) != 0)
+    if (check_type(c, body) != 0 || check_namespace(c, srv__meta(body)) != 0 ||
+        srv__schema_decode(c, &body) != 0)
         goto out;
     if (strcmp(srv__str(body, "metadata.name"), c->route.name) != 0) {
         srv__respond_bad(c->req, 400, "BadRequest",
@@ -635,7 +639,7 @@ void srv__apply_update(struct srv_call *c, struct obj *body)
     if (validate(c, old) != 0)
         goto out;
     if (c->dry_run) {
-        srv__respond_obj(c->req, 200, c->obj);
+        srv__respond_call_obj(c, 200, c->obj);
         goto out;
     }
     c->op = SRV_OP_UPDATE;
@@ -649,15 +653,30 @@ out:
     srv__call_free(c);
 }
 
-static void do_update(struct srv_call *c)
+/* The current version is read after a read point, so an update sent to
+ * any member sees every write acknowledged before it was sent. */
+static void update_point(struct repl_req *rr, const struct repl_result *res)
 {
-    struct obj *body = NULL;
+    struct srv_call *c = container_of(rr, struct srv_call, rreq);
+    struct obj *body = c->obj; /* stashed by do_update */
 
-    if (decode_body(c, &body) != 0) {
+    c->obj = NULL;
+    if (res->code != 0) {
+        srv__respond_code(c->req, c->res, c->route.name, res->code);
+        obj_unref(body);
         srv__call_free(c);
         return;
     }
     srv__apply_update(c, body);
+}
+
+static void do_update(struct srv_call *c)
+{
+    if (decode_body(c, &c->obj) != 0) {
+        srv__call_free(c);
+        return;
+    }
+    srv__read(c, update_point);
 }
 
 /* ---- DELETE ------------------------------------------------------------*/
@@ -709,13 +728,17 @@ static int mark_deleted(struct srv_call *c, struct obj *cur)
     return 0;
 }
 
-static void do_delete(struct srv_call *c)
+static void delete_point(struct repl_req *rr, const struct repl_result *res)
 {
-    struct obj *opts = NULL, *cur = NULL;
+    struct srv_call *c = container_of(rr, struct srv_call, rreq);
+    struct obj *opts = c->obj, *cur = NULL; /* opts stashed by do_delete */
     store_rev rev;
 
-    if (c->req->body_len > 0 && decode_body(c, &opts) != 0)
+    c->obj = NULL;
+    if (res->code != 0) {
+        srv__respond_code(c->req, c->res, c->route.name, res->code);
         goto out;
+    }
     if (load_current(c, &cur, &rev) != 0 || check_preconditions(c, opts, cur))
         goto out;
     snprintf(c->name, sizeof c->name, "%s", c->route.name);
@@ -745,6 +768,15 @@ out:
     obj_unref(opts);
     obj_unref(cur);
     srv__call_free(c);
+}
+
+static void do_delete(struct srv_call *c)
+{
+    if (c->req->body_len > 0 && decode_body(c, &c->obj) != 0) {
+        srv__call_free(c);
+        return;
+    }
+    srv__read(c, delete_point);
 }
 
 /* ---- dispatch ----------------------------------------------------------*/

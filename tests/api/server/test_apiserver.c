@@ -573,6 +573,92 @@ TEST_T(apiserver, finalizers_hold_deleted_objects_until_lifted, 120)
                 "because it is being terminated");
 }
 
+/* Bodies go through the kind's schema: unknown fields refused under
+ * fieldValidation=Strict and dropped with a Warning otherwise, values of
+ * the wrong type 400, broken rules 422, defaults set, and an update that
+ * sends the object back without its defaults changes nothing. */
+TEST_T(apiserver, bodies_are_pruned_defaulted_and_validated, 120)
+{
+    char file[2200], at[2300], svc[2200], *out;
+    int code;
+    const char *deps = "/apis/apps/v1/namespaces/default/deployments";
+    const char *ct = "Content-Type: application/json";
+    const char *dep =
+        "{\"metadata\":{\"name\":\"web\"},\"spec\":{\"foo\":1,"
+        "\"selector\":{\"matchLabels\":{\"app\":\"web\"}},\"template\":"
+        "{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":"
+        "{\"containers\":[{\"name\":\"web\",\"image\":\"nginx\"}]}}}}";
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    start_cluster();
+    write_file("dep.json", dep, file, sizeof file);
+    snprintf(at, sizeof at, "@%s", file);
+    char strict[300];
+    snprintf(strict, sizeof strict, "%s?fieldValidation=Strict", deps);
+    expect_code(1, "POST", strict, ct, at, 400,
+                "Deployment in version \\\"v1\\\" cannot be handled as a "
+                "Deployment: strict decoding error: unknown field "
+                "\\\"spec.foo\\\"");
+    char bogus[300];
+    snprintf(bogus, sizeof bogus, "%s?fieldValidation=Loose", deps);
+    expect_code(1, "POST", bogus, ct, at, 400, "fieldValidation");
+
+    curl(2, "POST", deps, ct, at, &code, &out);
+    ASSERT_MSG(code == 201, "create: %d\n%s", code, out);
+    ASSERT_STR_CONTAINS(out, "Warning: 299 - \"unknown field \\\"spec.foo\\\"\"");
+    ASSERT(strstr(out, "\"foo\"") == NULL);
+    ASSERT_STR_CONTAINS(out, "\"progressDeadlineSeconds\":600");
+    ASSERT_STR_CONTAINS(out, "\"maxSurge\":\"25%\"");
+    ASSERT_STR_CONTAINS(out, "\"imagePullPolicy\":\"Always\"");
+    ASSERT_STR_CONTAINS(out, "\"terminationMessagePath\":"
+                             "\"/dev/termination-log\"");
+    free(out);
+
+    /* The same body again, as an update without defaults or
+     * resourceVersion: nothing in the spec changed, so no new generation. */
+    char item[300];
+    snprintf(item, sizeof item, "%s/web?fieldValidation=Ignore", deps);
+    curl(0, "PUT", item, ct, at, &code, &out);
+    ASSERT_MSG(code == 200, "update: %d\n%s", code, out);
+    ASSERT_STR_CONTAINS(out, "\"generation\":1");
+    ASSERT(strstr(out, "Warning:") == NULL);
+    free(out);
+
+    write_file("bad.json",
+               "{\"metadata\":{\"name\":\"bad\"},\"spec\":{\"replicas\":"
+               "\"three\",\"selector\":{}}}",
+               file, sizeof file);
+    snprintf(at, sizeof at, "@%s", file);
+    expect_code(0, "POST", deps, ct, at, 400,
+                "cannot be handled as a Deployment: spec.replicas: Invalid "
+                "value: expected a 32-bit integer, got string");
+    write_file("bad.json",
+               "{\"metadata\":{\"name\":\"bad\"},\"spec\":{\"selector\":"
+               "{\"matchLabels\":{\"a\":\"b\"}},\"template\":{\"metadata\":"
+               "{\"labels\":{\"a\":\"b\"}},\"spec\":{\"restartPolicy\":"
+               "\"Sometimes\",\"containers\":[{\"name\":\"c\"}]}}}}",
+               file, sizeof file);
+    expect_code(0, "POST", deps, ct, at, 422,
+                "spec.template.spec.containers[0].image: Required value");
+    expect_code(0, "POST", deps, ct, at, 422,
+                "spec.template.spec.restartPolicy: Unsupported value: "
+                "\\\"Sometimes\\\"");
+
+    if (kubectl() == NULL)
+        return;
+    write_file("svc.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n"
+                           "  name: web\nspec:\n  selector: {app: web}\n"
+                           "  ports: [{port: 80}]\n",
+               svc, sizeof svc);
+    const char *apply[] = {"apply", "--validate=false", "-f", svc, NULL};
+    kubectl_ok(1, apply, "service/web created");
+    const char *get[] = {"get", "svc", "web", "-o", "yaml", NULL};
+    kubectl_ok(2, get, "sessionAffinity: None");
+    kubectl_ok(2, get, "targetPort: 80");
+    kubectl_ok(2, get, "type: ClusterIP");
+}
+
 /* Once history is compacted, a watch or an exact list from before it is
  * 410 Expired: the signal clients relist on. */
 TEST_T(apiserver, too_old_resource_versions_are_410_expired, 120)

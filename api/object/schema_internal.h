@@ -1,0 +1,22 @@
+/* Helpers shared by the schema passes (api/object/schema_*.c only). */
+#ifndef C8S_API_OBJECT_SCHEMA_INTERNAL_H
+#define C8S_API_OBJECT_SCHEMA_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "api/object/schema.h"
+
+/* What a value of @t looks like, for messages: "an integer", "an array of
+ * Container", "a map of string". Static or thread-local text. */
+const char *obj__stype_describe(const struct obj_stype *t);
+
+/* Kubernetes quantity syntax: a decimal number, then a binary (Ki..Ei),
+ * decimal (n u m k M G T P E) or exponent (e3, E-2) suffix. */
+bool obj__quantity_ok(const char *s, size_t len);
+/* Standard base64 with padding, as Go's encoding/json reads []byte. */
+bool obj__base64_ok(const char *s, size_t len);
+/* An RFC 3339 date-time: 2006-01-02T15:04:05[.frac](Z|+07:00). */
+bool obj__rfc3339_ok(const char *s, size_t len);
+
+#endif /* C8S_API_OBJECT_SCHEMA_INTERNAL_H */
