@@ -83,12 +83,12 @@ struct obj_sfield {
                                      NULL when open */
     bool has_min, has_max;        /* integer range, when set */
     int64_t min, max;
-    enum obj_sfmt fmt;            /* string rule */
-    const char *merge_key;        /* patchMergeKey */
-    const char *strategy;         /* patchStrategy */
-    const char *list_type;        /* listType: atomic, set, map */
-    const char *list_keys;        /* listMapKeys, comma-separated */
-    const char *desc;             /* description, our own words */
+    enum obj_sfmt fmt;     /* string rule */
+    const char *merge_key; /* patchMergeKey */
+    const char *strategy;  /* patchStrategy */
+    const char *list_type; /* listType: atomic, set, map */
+    const char *list_keys; /* listMapKeys, comma-separated */
+    const char *desc;      /* description, our own words */
 };
 
 /* Conditional defaults of one struct type: called with the struct's map
@@ -98,16 +98,16 @@ typedef int (*obj_sdefault_fn)(struct obj *m);
 
 /* A struct type of a package. */
 struct obj_sstruct {
-    const char *pkg;     /* "core/v1", "apps/v1", "meta/v1", ... */
-    const char *name;    /* "PodSpec" */
-    bool is_kind;        /* the root of kind @name in @pkg's group-version */
+    const char *pkg;  /* "core/v1", "apps/v1", "meta/v1", ... */
+    const char *name; /* "PodSpec" */
+    bool is_kind;     /* the root of kind @name in @pkg's group-version */
     const struct obj_sfield *fields; /* in the order written */
     size_t n_fields;
     const struct obj_sfield **by_name; /* the same, sorted by name */
-    obj_sdefault_fn hook; /* conditional defaults, or NULL */
-    bool defaults_below;  /* this struct or one it reaches has defaults
-                             or a hook (the default pass skips the rest) */
-    const char *desc;     /* description, or NULL */
+    obj_sdefault_fn hook;              /* conditional defaults, or NULL */
+    bool defaults_below; /* this struct or one it reaches has defaults
+                            or a hook (the default pass skips the rest) */
+    const char *desc;    /* description, or NULL */
 };
 
 struct obj_schemas;
@@ -148,8 +148,7 @@ const struct obj_sstruct *obj_schemas_find_kind(const struct obj_schemas *s,
                                                 const char *kind);
 /* Every struct, in the order parsed. */
 size_t obj_schemas_len(const struct obj_schemas *s);
-const struct obj_sstruct *obj_schemas_at(const struct obj_schemas *s,
-                                         size_t i);
+const struct obj_sstruct *obj_schemas_at(const struct obj_schemas *s, size_t i);
 
 /* Field @name of @st, or NULL. */
 const struct obj_sfield *obj_sstruct_field(const struct obj_sstruct *st,

@@ -9,8 +9,10 @@
 
 #include "api/object/schema.h"
 
-static int check_struct(const struct obj_sstruct *st, const struct obj *m,
-                        const struct obj_fpath *at, bool top,
+static int check_struct(const struct obj_sstruct *st,
+                        const struct obj *m,
+                        const struct obj_fpath *at,
+                        bool top,
                         struct obj_ferrs *errs);
 
 static bool is_empty(const struct obj *v)
@@ -49,8 +51,10 @@ static const char *iana_svc_name_problem(const char *s, size_t len)
     return NULL;
 }
 
-static int check_fmt(enum obj_sfmt fmt, const struct obj *v,
-                     const struct obj_fpath *at, struct obj_ferrs *errs)
+static int check_fmt(enum obj_sfmt fmt,
+                     const struct obj *v,
+                     const struct obj_fpath *at,
+                     struct obj_ferrs *errs)
 {
     struct obj_msgs m = {0};
     size_t len;
@@ -84,8 +88,10 @@ static int check_fmt(enum obj_sfmt fmt, const struct obj *v,
     return errs->err;
 }
 
-static int check_enum(const struct obj_sfield *f, const struct obj *v,
-                      const struct obj_fpath *at, struct obj_ferrs *errs)
+static int check_enum(const struct obj_sfield *f,
+                      const struct obj *v,
+                      const struct obj_fpath *at,
+                      struct obj_ferrs *errs)
 {
     const char *s = obj_str_or(v, "");
 
@@ -97,16 +103,18 @@ static int check_enum(const struct obj_sfield *f, const struct obj *v,
 
 /* Go cannot tell an optional string left out from one set to "": both
  * are the zero value, so an empty optional field passes every rule. */
-static int check_field(const struct obj_sfield *f, const struct obj *v,
-                       const struct obj_fpath *at, struct obj_ferrs *errs)
+static int check_field(const struct obj_sfield *f,
+                       const struct obj *v,
+                       const struct obj_fpath *at,
+                       struct obj_ferrs *errs)
 {
     if (v == NULL || is_empty(v))
         return f->required ? obj_ferrs_required(errs, at, NULL) : 0;
     if (f->enums != NULL && obj_type(v) == OBJ_STRING &&
         check_enum(f, v, at, errs) != 0)
         return errs->err;
-    for (size_t i = 0; f->enums != NULL && obj_type(v) == OBJ_ARRAY &&
-                       i < obj_array_len(v);
+    for (size_t i = 0;
+         f->enums != NULL && obj_type(v) == OBJ_ARRAY && i < obj_array_len(v);
          i++) {
         struct obj_fpath here = obj_fpath_index(at, i);
         const struct obj *e = obj_array_get(v, i);
@@ -134,8 +142,10 @@ static int check_field(const struct obj_sfield *f, const struct obj *v,
     return 0;
 }
 
-static int check_value(const struct obj_stype *t, const struct obj *v,
-                       const struct obj_fpath *at, struct obj_ferrs *errs)
+static int check_value(const struct obj_stype *t,
+                       const struct obj *v,
+                       const struct obj_fpath *at,
+                       struct obj_ferrs *errs)
 {
     int rv = 0;
 
@@ -160,8 +170,10 @@ static int check_value(const struct obj_stype *t, const struct obj *v,
     }
 }
 
-static int check_struct(const struct obj_sstruct *st, const struct obj *m,
-                        const struct obj_fpath *at, bool top,
+static int check_struct(const struct obj_sstruct *st,
+                        const struct obj *m,
+                        const struct obj_fpath *at,
+                        bool top,
                         struct obj_ferrs *errs)
 {
     int rv = 0;

@@ -58,7 +58,8 @@ static struct obj *child_map(struct obj *m, const char *key)
     return obj_type(c) == OBJ_MAP ? c : NULL;
 }
 
-/* ---- core/v1 ----------------------------------------------------------------*/
+/* ---- core/v1
+ * ----------------------------------------------------------------*/
 
 /* Whether an image reference names the tag "latest", or no tag and no
  * digest ("nginx", "host:5000/nginx"): then kubelet must always pull. */
@@ -115,8 +116,8 @@ static int service_spec(struct obj *m)
     }
     if (rv == 0 && strcmp(type, "LoadBalancer") == 0 &&
         !has(m, "allocateLoadBalancerNodePorts"))
-        rv = obj_map_set(m, "allocateLoadBalancerNodePorts",
-                         obj_bool_new(true));
+        rv =
+            obj_map_set(m, "allocateLoadBalancerNodePorts", obj_bool_new(true));
     if (rv == 0 && !external_name && !has(m, "ipFamilyPolicy"))
         rv = set_str(m, "ipFamilyPolicy", "SingleStack");
     if (rv == 0 && !external_name && !has(m, "ipFamilies")) {
@@ -151,9 +152,9 @@ static int image_volume(struct obj *m)
 {
     if (has(m, "pullPolicy") || !has(m, "reference"))
         return 0;
-    return set_str(m, "pullPolicy", image_floats(str(m, "reference"))
-                                        ? "Always"
-                                        : "IfNotPresent");
+    return set_str(
+        m, "pullPolicy",
+        image_floats(str(m, "reference")) ? "Always" : "IfNotPresent");
 }
 
 /* PodSpec: the deprecated serviceAccount field mirrors serviceAccountName
@@ -242,14 +243,14 @@ static int volume(struct obj *m)
     return set_empty(m, "emptyDir");
 }
 
-/* ---- apps/v1, batch/v1 ------------------------------------------------------*/
+/* ---- apps/v1, batch/v1
+ * ------------------------------------------------------*/
 
 /* Deployment, DaemonSet and StatefulSet strategies: a RollingUpdate
  * strategy gets its parameters (their own defaults come from the text). */
 static int rolling_strategy(struct obj *m)
 {
-    if (strcmp(str(m, "type"), "RollingUpdate") != 0 ||
-        has(m, "rollingUpdate"))
+    if (strcmp(str(m, "type"), "RollingUpdate") != 0 || has(m, "rollingUpdate"))
         return 0;
     return set_empty(m, "rollingUpdate");
 }
@@ -290,9 +291,9 @@ static int job_spec(struct obj *spec)
         rv = set_int(spec, "backoffLimit",
                      has(spec, "backoffLimitPerIndex") ? 2147483647 : 6);
     if (rv == 0 && !has(spec, "podReplacementPolicy"))
-        rv = set_str(spec, "podReplacementPolicy",
-                     has(spec, "podFailurePolicy") ? "Failed"
-                                                   : "TerminatingOrFailed");
+        rv = set_str(
+            spec, "podReplacementPolicy",
+            has(spec, "podFailurePolicy") ? "Failed" : "TerminatingOrFailed");
     if (rv == 0 && !has(spec, "completionMode"))
         rv = set_str(spec, "completionMode", "NonIndexed");
     if (rv == 0 && !has(spec, "suspend"))
@@ -342,7 +343,8 @@ static int node_status(struct obj *m)
     return obj_map_set(m, "allocatable", obj_ref(cap));
 }
 
-/* ---- the table --------------------------------------------------------------*/
+/* ---- the table
+ * --------------------------------------------------------------*/
 
 static const struct {
     const char *pkg;

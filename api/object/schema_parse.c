@@ -21,7 +21,7 @@ struct chunk {
 };
 
 struct obj_schemas {
-    struct chunk *chunks;        /* everything below is allocated here */
+    struct chunk *chunks;         /* everything below is allocated here */
     struct obj_sstruct **structs; /* in parse order */
     size_t n, cap;
     struct obj_sstruct **sorted; /* by (pkg, name), for lookups */
@@ -110,8 +110,8 @@ struct parser {
     struct err *e;
     const char *file; /* current text's name */
     int line;
-    const char *pkg;          /* current package (arena), or NULL */
-    struct obj_sstruct *cur;  /* struct being filled, or NULL */
+    const char *pkg;           /* current package (arena), or NULL */
+    struct obj_sstruct *cur;   /* struct being filled, or NULL */
     struct obj_sfield *fields; /* its fields (heap) */
     size_t n_fields, cap_fields;
     struct pending_ref *refs; /* heap */
@@ -133,18 +133,19 @@ static int fail(struct parser *p, const char *fmt, ...)
     return -EINVAL;
 }
 
-/* ---- type expressions -------------------------------------------------------*/
+/* ---- type expressions
+ * -------------------------------------------------------*/
 
 static const struct {
     const char *name;
     enum obj_stype_kind kind;
 } scalars[] = {
-    {"string", OBJ_ST_STRING},       {"int32", OBJ_ST_INT32},
-    {"int64", OBJ_ST_INT64},         {"bool", OBJ_ST_BOOL},
-    {"double", OBJ_ST_DOUBLE},       {"bytes", OBJ_ST_BYTES},
-    {"quantity", OBJ_ST_QUANTITY},   {"intstr", OBJ_ST_INTSTR},
-    {"time", OBJ_ST_TIME},           {"microtime", OBJ_ST_MICROTIME},
-    {"duration", OBJ_ST_DURATION},   {"any", OBJ_ST_ANY},
+    {"string", OBJ_ST_STRING},     {"int32", OBJ_ST_INT32},
+    {"int64", OBJ_ST_INT64},       {"bool", OBJ_ST_BOOL},
+    {"double", OBJ_ST_DOUBLE},     {"bytes", OBJ_ST_BYTES},
+    {"quantity", OBJ_ST_QUANTITY}, {"intstr", OBJ_ST_INTSTR},
+    {"time", OBJ_ST_TIME},         {"microtime", OBJ_ST_MICROTIME},
+    {"duration", OBJ_ST_DURATION}, {"any", OBJ_ST_ANY},
 };
 
 static bool is_ident_char(char c)
@@ -154,7 +155,9 @@ static bool is_ident_char(char c)
            c == '_';
 }
 
-static int parse_type(struct parser *p, const char *t, size_t len,
+static int parse_type(struct parser *p,
+                      const char *t,
+                      size_t len,
                       const struct obj_stype **ret)
 {
     struct obj_stype *ty = arena_alloc(p->s, sizeof *ty);
@@ -177,15 +180,15 @@ static int parse_type(struct parser *p, const char *t, size_t len,
             return 0;
         }
     }
-    if (len == 0 || (!(t[0] >= 'A' && t[0] <= 'Z') &&
-                     !(t[0] >= 'a' && t[0] <= 'z')))
+    if (len == 0 ||
+        (!(t[0] >= 'A' && t[0] <= 'Z') && !(t[0] >= 'a' && t[0] <= 'z')))
         return fail(p, "bad type \"%.*s\"", (int)len, t);
     for (size_t i = 0; i < len; i++)
         if (!is_ident_char(t[i]))
             return fail(p, "bad type \"%.*s\"", (int)len, t);
     ty->kind = OBJ_ST_STRUCT;
-    if (grow((void **)&p->refs, &p->cap_refs, p->n_refs + 1,
-             sizeof *p->refs) != 0)
+    if (grow((void **)&p->refs, &p->cap_refs, p->n_refs + 1, sizeof *p->refs) !=
+        0)
         return -ENOMEM;
     struct pending_ref *r = &p->refs[p->n_refs++];
     r->type = ty;
@@ -202,7 +205,8 @@ static enum obj_stype_kind kind_of(const struct obj_stype *t)
     return t->kind;
 }
 
-/* ---- attributes -------------------------------------------------------------*/
+/* ---- attributes
+ * -------------------------------------------------------------*/
 
 static const struct {
     const char *name;
@@ -228,8 +232,7 @@ static int parse_int(struct parser *p, const char *v, int64_t *ret)
 }
 
 /* A default's value from its text, by the field's type. */
-static int parse_default(struct parser *p, struct obj_sfield *f,
-                         const char *v)
+static int parse_default(struct parser *p, struct obj_sfield *f, const char *v)
 {
     struct obj *d = NULL;
     struct err je = {0};
@@ -266,9 +269,8 @@ static int parse_default(struct parser *p, struct obj_sfield *f,
         d = obj_str_new_c(v);
         break;
     }
-    if (d == NULL ||
-        grow((void **)&p->s->defaults, &p->s->cap_defaults,
-             p->s->n_defaults + 1, sizeof *p->s->defaults) != 0) {
+    if (d == NULL || grow((void **)&p->s->defaults, &p->s->cap_defaults,
+                          p->s->n_defaults + 1, sizeof *p->s->defaults) != 0) {
         obj_unref(d);
         return -ENOMEM;
     }
@@ -348,13 +350,17 @@ static int parse_attr(struct parser *p, struct obj_sfield *f, char *a)
     return *slot == NULL ? -ENOMEM : 0;
 }
 
-/* ---- lines ------------------------------------------------------------------*/
+/* ---- lines
+ * ------------------------------------------------------------------*/
 
 #define MAX_WORDS 24
 
 /* Split @line into words; a "--" word ends them and the rest of the line
  * (trimmed) becomes *@desc. */
-static int split(struct parser *p, char *line, char **w, size_t *n,
+static int split(struct parser *p,
+                 char *line,
+                 char **w,
+                 size_t *n,
                  const char **desc)
 {
     *n = 0;
@@ -426,9 +432,8 @@ static int type_line(struct parser *p, char **w, size_t n, const char *desc)
         if (!is_ident_char(*c) || *c == '.' || *c == '/')
             return fail(p, "bad type name \"%s\"", w[1]);
     struct obj_sstruct *st = arena_alloc(p->s, sizeof *st);
-    if (st == NULL ||
-        grow((void **)&p->s->structs, &p->s->cap, p->s->n + 1,
-             sizeof *p->s->structs) != 0)
+    if (st == NULL || grow((void **)&p->s->structs, &p->s->cap, p->s->n + 1,
+                           sizeof *p->s->structs) != 0)
         return -ENOMEM;
     st->pkg = p->pkg;
     st->name = arena_strndup(p->s, w[1], strlen(w[1]));
@@ -534,9 +539,11 @@ static int parse_text(struct parser *p, const struct obj_schema_text *t)
     return finish_struct(p);
 }
 
-/* ---- lookups ----------------------------------------------------------------*/
+/* ---- lookups
+ * ----------------------------------------------------------------*/
 
-static int struct_cmp2(const char *pkg, const char *name,
+static int struct_cmp2(const char *pkg,
+                       const char *name,
                        const struct obj_sstruct *b)
 {
     int c = strcmp(pkg, b->pkg);
@@ -586,8 +593,7 @@ size_t obj_schemas_len(const struct obj_schemas *s)
     return s->n;
 }
 
-const struct obj_sstruct *obj_schemas_at(const struct obj_schemas *s,
-                                         size_t i)
+const struct obj_sstruct *obj_schemas_at(const struct obj_schemas *s, size_t i)
 {
     return i < s->n ? s->structs[i] : NULL;
 }
@@ -610,7 +616,8 @@ const struct obj_sfield *obj_sstruct_field(const struct obj_sstruct *st,
     return NULL;
 }
 
-/* ---- resolving ----------------------------------------------------------------*/
+/* ---- resolving
+ * ----------------------------------------------------------------*/
 
 /* "pkg.Name" splits at the first dot after the slash; "Name" looks in the
  * writer's package, then in meta/v1. */
@@ -657,7 +664,8 @@ static void mark_defaults(struct obj_schemas *s)
         for (size_t i = 0; i < s->n; i++) {
             struct obj_sstruct *st = s->structs[i];
             for (size_t j = 0; j < st->n_fields && !st->defaults_below; j++) {
-                const struct obj_sstruct *sub = struct_under(st->fields[j].type);
+                const struct obj_sstruct *sub =
+                    struct_under(st->fields[j].type);
                 if (sub != NULL && sub->defaults_below)
                     st->defaults_below = changed = true;
             }
@@ -677,7 +685,7 @@ static int resolve(struct parser *p)
     for (size_t i = 1; i < s->n; i++) {
         if (struct_cmp(&s->sorted[i - 1], &s->sorted[i]) == 0) {
             err_setf(p->e, -EINVAL, "type %s.%s defined twice",
-                    s->sorted[i]->pkg, s->sorted[i]->name);
+                     s->sorted[i]->pkg, s->sorted[i]->name);
             return -EINVAL;
         }
     }
@@ -686,7 +694,7 @@ static int resolve(struct parser *p)
         r->type->st = resolve_ref(s, r);
         if (r->type->st == NULL) {
             err_setf(p->e, -EINVAL, "%s:%d: unknown type \"%s\"", r->file,
-                    r->line, r->ref);
+                     r->line, r->ref);
             return -EINVAL;
         }
     }
@@ -724,7 +732,8 @@ int obj_schemas_parse(const struct obj_schema_text *texts,
     return 0;
 }
 
-/* ---- the built-ins ------------------------------------------------------------*/
+/* ---- the built-ins
+ * ------------------------------------------------------------*/
 
 static struct obj_schemas *builtin;
 static struct err builtin_err;

@@ -19,8 +19,10 @@ struct walk {
     struct obj_ferrs *bad;
 };
 
-static int prune_value(const struct obj_stype *t, struct obj *v,
-                       const struct obj_fpath *at, struct walk *w,
+static int prune_value(const struct obj_stype *t,
+                       struct obj *v,
+                       const struct obj_fpath *at,
+                       struct walk *w,
                        struct obj **ret);
 
 /* *@copy: a private shallow copy of @v, made on first need. */
@@ -36,8 +38,10 @@ static int make_private(struct obj *v, struct obj **copy)
     return 0;
 }
 
-static int bad_type(struct walk *w, const struct obj_fpath *at,
-                    const struct obj_stype *t, const struct obj *v)
+static int bad_type(struct walk *w,
+                    const struct obj_fpath *at,
+                    const struct obj_stype *t,
+                    const struct obj *v)
 {
     return obj_ferrs_addf(w->bad, OBJ_FERR_TYPE_INVALID, at, NULL,
                           "expected %s, got %s", obj__stype_describe(t),
@@ -58,8 +62,11 @@ static struct obj *zero_value(const struct obj_stype *t)
     }
 }
 
-static int prune_struct(const struct obj_sstruct *st, struct obj *v,
-                        const struct obj_fpath *at, bool top, struct walk *w,
+static int prune_struct(const struct obj_sstruct *st,
+                        struct obj *v,
+                        const struct obj_fpath *at,
+                        bool top,
+                        struct walk *w,
                         struct obj **ret)
 {
     struct obj *copy = NULL;
@@ -72,13 +79,12 @@ static int prune_struct(const struct obj_sstruct *st, struct obj *v,
         const struct obj_sfield *f = obj_sstruct_field(st, key);
         struct obj *rep = NULL;
 
-        if (top && (strcmp(key, "apiVersion") == 0 ||
-                    strcmp(key, "kind") == 0))
+        if (top && (strcmp(key, "apiVersion") == 0 || strcmp(key, "kind") == 0))
             continue;
         if (f == NULL || obj_is_null(val)) {
             if (f == NULL)
-                rv = obj_ferrs_addf(w->unknown, OBJ_FERR_NOT_FOUND, &here,
-                                    NULL, NULL);
+                rv = obj_ferrs_addf(w->unknown, OBJ_FERR_NOT_FOUND, &here, NULL,
+                                    NULL);
             if (rv == 0 && (rv = make_private(v, &copy)) == 0)
                 rv = obj_map_del(copy, key);
             continue;
@@ -97,9 +103,12 @@ static int prune_struct(const struct obj_sstruct *st, struct obj *v,
 }
 
 /* Elements of a list, or values of a map. */
-static int prune_items(const struct obj_stype *elem, struct obj *v,
-                       const struct obj_fpath *at, bool is_map,
-                       struct walk *w, struct obj **ret)
+static int prune_items(const struct obj_stype *elem,
+                       struct obj *v,
+                       const struct obj_fpath *at,
+                       bool is_map,
+                       struct walk *w,
+                       struct obj **ret)
 {
     struct obj *copy = NULL;
     size_t n = is_map ? obj_map_len(v) : obj_array_len(v);
@@ -151,8 +160,10 @@ static struct obj *quantity_from_number(const struct obj *v)
     return obj_str_new_c(buf);
 }
 
-static int prune_scalar(const struct obj_stype *t, struct obj *v,
-                        const struct obj_fpath *at, struct walk *w,
+static int prune_scalar(const struct obj_stype *t,
+                        struct obj *v,
+                        const struct obj_fpath *at,
+                        struct walk *w,
                         struct obj **ret)
 {
     enum obj_type ty = obj_type(v);
@@ -219,8 +230,10 @@ static int prune_scalar(const struct obj_stype *t, struct obj *v,
     return bad_type(w, at, t, v);
 }
 
-static int prune_value(const struct obj_stype *t, struct obj *v,
-                       const struct obj_fpath *at, struct walk *w,
+static int prune_value(const struct obj_stype *t,
+                       struct obj *v,
+                       const struct obj_fpath *at,
+                       struct walk *w,
                        struct obj **ret)
 {
     *ret = NULL;

@@ -8,19 +8,31 @@
 static const char *scalar_words(enum obj_stype_kind k)
 {
     switch (k) {
-    case OBJ_ST_STRING: return "a string";
-    case OBJ_ST_INT32: return "a 32-bit integer";
-    case OBJ_ST_INT64: return "an integer";
-    case OBJ_ST_BOOL: return "a boolean";
-    case OBJ_ST_DOUBLE: return "a number";
-    case OBJ_ST_BYTES: return "a base64 string";
-    case OBJ_ST_QUANTITY: return "a quantity";
-    case OBJ_ST_INTSTR: return "an integer or a string";
+    case OBJ_ST_STRING:
+        return "a string";
+    case OBJ_ST_INT32:
+        return "a 32-bit integer";
+    case OBJ_ST_INT64:
+        return "an integer";
+    case OBJ_ST_BOOL:
+        return "a boolean";
+    case OBJ_ST_DOUBLE:
+        return "a number";
+    case OBJ_ST_BYTES:
+        return "a base64 string";
+    case OBJ_ST_QUANTITY:
+        return "a quantity";
+    case OBJ_ST_INTSTR:
+        return "an integer or a string";
     case OBJ_ST_TIME:
-    case OBJ_ST_MICROTIME: return "an RFC 3339 time";
-    case OBJ_ST_DURATION: return "a duration string";
-    case OBJ_ST_ANY: return "any value";
-    default: return "an object";
+    case OBJ_ST_MICROTIME:
+        return "an RFC 3339 time";
+    case OBJ_ST_DURATION:
+        return "a duration string";
+    case OBJ_ST_ANY:
+        return "any value";
+    default:
+        return "an object";
     }
 }
 
@@ -55,9 +67,9 @@ static bool is_digit(char c)
 
 bool obj__quantity_ok(const char *s, size_t len)
 {
-    static const char *const suffixes[] = {
-        "", "n", "u", "m", "k", "M", "G", "T", "P", "E",
-        "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", NULL};
+    static const char *const suffixes[] = {"",   "n",  "u",  "m",  "k",  "M",
+                                           "G",  "T",  "P",  "E",  "Ki", "Mi",
+                                           "Gi", "Ti", "Pi", "Ei", NULL};
     size_t i = 0, digits = 0, dots = 0;
 
     if (i < len && (s[i] == '+' || s[i] == '-'))

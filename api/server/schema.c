@@ -44,9 +44,9 @@ const struct obj_sstruct *srv__schema_of(const struct obj_resource *res)
 {
     const struct obj_schemas *s = obj_schemas_builtin(NULL);
 
-    return s == NULL ? NULL
-                     : obj_schemas_find_kind(s, res->group, res->version,
-                                             res->kind);
+    return s == NULL
+               ? NULL
+               : obj_schemas_find_kind(s, res->group, res->version, res->kind);
 }
 
 /* "Deployment in version \"v1\" cannot be handled as a Deployment: ",
@@ -73,9 +73,10 @@ static int unknown_text(const struct obj_ferrs *l, bool warn, struct obj_buf *b)
         q.len = 0;
         if (warn) {
             rv = obj_buf_append(b, "Warning: 299 - ", 15);
-            if (rv == 0 && (rv = obj_buf_append(&q, "unknown field ", 14)) == 0 &&
-                (rv = obj_quote_go(&q, l->v[i].field,
-                                   strlen(l->v[i].field))) == 0)
+            if (rv == 0 &&
+                (rv = obj_buf_append(&q, "unknown field ", 14)) == 0 &&
+                (rv = obj_quote_go(&q, l->v[i].field, strlen(l->v[i].field))) ==
+                    0)
                 rv = obj_quote_go(b, q.data, q.len);
             if (rv == 0)
                 rv = obj_buf_append(b, "\r\n", 2);
@@ -92,7 +93,8 @@ static int unknown_text(const struct obj_ferrs *l, bool warn, struct obj_buf *b)
     return rv;
 }
 
-static void answer_bad(struct srv_call *c, const struct obj_ferrs *bad,
+static void answer_bad(struct srv_call *c,
+                       const struct obj_ferrs *bad,
                        const struct obj_ferrs *unknown)
 {
     struct obj_buf b;
@@ -107,8 +109,8 @@ static void answer_bad(struct srv_call *c, const struct obj_ferrs *bad,
             if (rv == 0)
                 rv = obj_ferr_format(&bad->v[i], &b);
         }
-    } else if (rv == 0 && (rv = obj_buf_append(&b, "strict decoding error: ",
-                                               23)) == 0) {
+    } else if (rv == 0 &&
+               (rv = obj_buf_append(&b, "strict decoding error: ", 23)) == 0) {
         rv = unknown_text(unknown, false, &b);
     }
     if (rv == 0)
@@ -167,7 +169,8 @@ int srv__schema_decode(struct srv_call *c, struct obj **o)
     return rv;
 }
 
-int srv__schema_check(const struct srv_call *c, const struct obj *o,
+int srv__schema_check(const struct srv_call *c,
+                      const struct obj *o,
                       struct obj_ferrs *l)
 {
     const struct obj_sstruct *st = srv__schema_of(c->res);

@@ -114,11 +114,11 @@ static bool quantity_ok(const char *s)
 }
 
 /* @o equals the JSON @want, keys in any order. */
-#define ASSERT_JSON(o, want)                                                   \
-    do {                                                                       \
-        const struct obj *got_ = (o);                                          \
-        ASSERT_MSG(obj_equal(got_, tree(want)), "got %s\nwant %s",             \
-                   json_of(got_), (want));                                     \
+#define ASSERT_JSON(o, want)                                       \
+    do {                                                           \
+        const struct obj *got_ = (o);                              \
+        ASSERT_MSG(obj_equal(got_, tree(want)), "got %s\nwant %s", \
+                   json_of(got_), (want));                         \
     } while (0)
 
 static struct obj_schemas *parse_ok(const char *text)
@@ -177,8 +177,8 @@ static const char small[] =
 static const struct obj_sstruct *thing(void)
 {
     const struct obj_schemas *s = parse_ok(small);
-    const struct obj_sstruct *st = obj_schemas_find_kind(s, "test", "v1",
-                                                         "Thing");
+    const struct obj_sstruct *st =
+        obj_schemas_find_kind(s, "test", "v1", "Thing");
     ASSERT(st != NULL);
     return st;
 }
@@ -188,8 +188,8 @@ static const struct obj_sstruct *thing(void)
 TEST(schema_parse, keeps_every_attribute)
 {
     const struct obj_schemas *s = parse_ok(small);
-    const struct obj_sstruct *spec = obj_schemas_find(s, "test/v1",
-                                                      "ThingSpec");
+    const struct obj_sstruct *spec =
+        obj_schemas_find(s, "test/v1", "ThingSpec");
     const struct obj_sfield *f;
 
     ASSERT(spec != NULL && !spec->is_kind);
@@ -265,10 +265,10 @@ TEST(schema_prune, removes_and_reports_unknown_fields)
     unit_defer((void (*)(void *))release, o);
     ASSERT_EQ(obj_schema_prune(thing(), o, unknown, bad), 0);
     ASSERT_JSON((*o),
-                  "{\"apiVersion\":\"test/v1\",\"kind\":\"Thing\","
-                  "\"metadata\":{\"name\":\"a\"},\"spec\":{\"ports\":"
-                  "[{\"port\":1},{\"port\":2}],\"raw\":{\"anything\":"
-                  "[1,{\"goes\":null}]}}}");
+                "{\"apiVersion\":\"test/v1\",\"kind\":\"Thing\","
+                "\"metadata\":{\"name\":\"a\"},\"spec\":{\"ports\":"
+                "[{\"port\":1},{\"port\":2}],\"raw\":{\"anything\":"
+                "[1,{\"goes\":null}]}}}");
     ASSERT_UEQ(bad->len, 0);
     ASSERT_UEQ(unknown->len, 3);
     ASSERT_STR_EQ(unknown->v[0].field, "metadata.bogus");
@@ -278,8 +278,9 @@ TEST(schema_prune, removes_and_reports_unknown_fields)
 
 TEST(schema_prune, leaves_other_references_untouched)
 {
-    struct obj **o = take("{\"spec\":{\"deep\":{\"inner\":{\"x\":1}},"
-                          "\"cpu\":2}}");
+    struct obj **o = take(
+        "{\"spec\":{\"deep\":{\"inner\":{\"x\":1}},"
+        "\"cpu\":2}}");
     struct obj *before = obj_ref(*o);
     const char *orig = json_of(before);
     struct obj_ferrs *unknown = ferrs(), *bad = ferrs();
@@ -290,8 +291,7 @@ TEST(schema_prune, leaves_other_references_untouched)
     ASSERT(*o != before);
     ASSERT_JSON((before), orig);
     /* A number for a quantity becomes its text. */
-    ASSERT_JSON((*o),
-                  "{\"spec\":{\"cpu\":\"2\",\"deep\":{\"inner\":{}}}}");
+    ASSERT_JSON((*o), "{\"spec\":{\"cpu\":\"2\",\"deep\":{\"inner\":{}}}}");
     ASSERT_UEQ(unknown->len, 1);
     ASSERT_STR_EQ(unknown->v[0].field, "spec.deep.inner.x");
 }
@@ -333,29 +333,29 @@ TEST(schema_prune, accepts_good_scalars)
         "\"metadata\":{\"labels\":{}}}");
     struct obj_ferrs *unknown = ferrs(), *bad = ferrs();
     static const char *const quantities[] = {
-        "1",  "0.5", "1Gi", "500Mi", "2e3", "1E-2", "+1k", "-1m", ".5", NULL};
-    static const char *const not_quantities[] = {
-        "", "1..0", "1Q", "Gi", "1e", "1 Gi", NULL};
+        "1", "0.5", "1Gi", "500Mi", "2e3", "1E-2", "+1k", "-1m", ".5", NULL};
+    static const char *const not_quantities[] = {"",   "1..0", "1Q", "Gi",
+                                                 "1e", "1 Gi", NULL};
 
     unit_defer((void (*)(void *))release, o);
     ASSERT_EQ(obj_schema_prune(thing(), o, unknown, bad), 0);
     ASSERT_STR_EQ(errs_text(bad), "");
     for (size_t i = 0; quantities[i]; i++)
-        ASSERT_MSG(quantity_ok(quantities[i]), "%s",
-                   quantities[i]);
+        ASSERT_MSG(quantity_ok(quantities[i]), "%s", quantities[i]);
     for (size_t i = 0; not_quantities[i]; i++)
-        ASSERT_MSG(!quantity_ok(not_quantities[i]), "%s",
-                   not_quantities[i]);
+        ASSERT_MSG(!quantity_ok(not_quantities[i]), "%s", not_quantities[i]);
 }
 
-/* ---- default and validate ---------------------------------------------------*/
+/* ---- default and validate
+ * ---------------------------------------------------*/
 
 TEST(schema_default, fills_plain_and_nested_defaults)
 {
-    struct obj **o = take("{\"spec\":{\"ports\":[{\"name\":\"a\",\"port\":1,"
-                          "\"protocol\":\"\"},"
-                          "{\"name\":\"b\",\"port\":2,\"protocol\":\"UDP\"}],"
-                          "\"deep\":{}}}");
+    struct obj **o = take(
+        "{\"spec\":{\"ports\":[{\"name\":\"a\",\"port\":1,"
+        "\"protocol\":\"\"},"
+        "{\"name\":\"b\",\"port\":2,\"protocol\":\"UDP\"}],"
+        "\"deep\":{}}}");
     struct obj *before = obj_ref(*o);
     const char *orig = json_of(before);
 
@@ -363,10 +363,10 @@ TEST(schema_default, fills_plain_and_nested_defaults)
     unit_defer((void (*)(void *))release, o);
     ASSERT_EQ(obj_schema_default(thing(), o), 0);
     ASSERT_JSON((*o),
-                  "{\"spec\":{\"deep\":{\"inner\":{\"flag\":true}},"
-                  "\"mode\":\"Fast\",\"ports\":[{\"name\":\"a\",\"port\":1,"
-                  "\"protocol\":\"TCP\"},{\"name\":\"b\",\"port\":2,"
-                  "\"protocol\":\"UDP\"}]}}");
+                "{\"spec\":{\"deep\":{\"inner\":{\"flag\":true}},"
+                "\"mode\":\"Fast\",\"ports\":[{\"name\":\"a\",\"port\":1,"
+                "\"protocol\":\"TCP\"},{\"name\":\"b\",\"port\":2,"
+                "\"protocol\":\"UDP\"}]}}");
     ASSERT_JSON((before), orig);
 
     struct obj **empty = take("{}");
@@ -401,7 +401,8 @@ TEST(schema_validate, checks_required_enum_range_and_format)
         "values: \"TCP\", \"UDP\", \"SCTP\"\n");
 }
 
-/* ---- the built-in schemas ---------------------------------------------------*/
+/* ---- the built-in schemas
+ * ---------------------------------------------------*/
 
 static const struct obj_schemas *builtin(void)
 {
@@ -419,8 +420,8 @@ TEST(schema_builtin, every_served_kind_has_a_schema)
     const struct obj_resource *res = obj_registry_builtins(&n);
 
     for (size_t i = 0; i < n; i++) {
-        const struct obj_sstruct *st = obj_schemas_find_kind(
-            s, res[i].group, res[i].version, res[i].kind);
+        const struct obj_sstruct *st =
+            obj_schemas_find_kind(s, res[i].group, res[i].version, res[i].kind);
         ASSERT_MSG(st != NULL, "no schema for %s/%s %s", res[i].group,
                    res[i].version, res[i].kind);
         ASSERT_MSG(obj_sstruct_field(st, "metadata") != NULL,
@@ -474,11 +475,11 @@ TEST(schema_builtin, a_deployment_gets_kubernetes_defaults)
     struct obj_ferrs *unknown = ferrs(), *bad = ferrs(), *errs = ferrs();
 
     unit_defer((void (*)(void *))release, o);
-    ASSERT_EQ(obj_schema_prune(kind("apps", "Deployment"), o, unknown, bad),
-              0);
+    ASSERT_EQ(obj_schema_prune(kind("apps", "Deployment"), o, unknown, bad), 0);
     ASSERT_UEQ(unknown->len + bad->len, 0);
     ASSERT_EQ(obj_schema_default(kind("apps", "Deployment"), o), 0);
-    ASSERT_JSON(*o,
+    ASSERT_JSON(
+        *o,
         "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":"
         "{\"name\":\"web\"},\"spec\":{\"progressDeadlineSeconds\":600,"
         "\"replicas\":1,\"revisionHistoryLimit\":10,\"selector\":"
