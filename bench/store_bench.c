@@ -29,6 +29,7 @@
 
 #include <uv.h>
 
+#include "bench/common.h"
 #include "lib/err.h"
 #include "lib/mp.h"
 #include "raft/forward.h"
@@ -109,42 +110,6 @@ static const char usage_text[] =
 
 /* ---- time, errors ----------------------------------------------------------*/
 
-static uint64_t now_ns(void)
-{
-    return uv_hrtime();
-}
-
-static double ms_of(uint64_t ns)
-{
-    return (double)ns / 1e6;
-}
-
-__attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt,
-                                                                ...)
-{
-    va_list ap;
-
-    fflush(stdout);
-    fprintf(stderr, "store-bench: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n");
-    exit(1); /* atexit: cleanup() */
-}
-
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "# ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n");
-}
-
 /* ---- members and cleanup ---------------------------------------------------*/
 
 struct member {
@@ -200,22 +165,6 @@ static void on_fatal_signal(int sig)
     _exit(128 + sig);
 }
 
-static int free_port(void)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    socklen_t len = sizeof sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-    if (fd < 0)
-        return -1;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-        port = ntohs(sa.sin_port);
-    close(fd);
-    return port;
-}
-
 static void member_start(int i)
 {
     struct member *m = &members[i];
@@ -234,7 +183,7 @@ static void member_start(int i)
     argv[argc] = NULL;
     pid = fork();
     if (pid < 0)
-        die("fork: %s", strerror(errno));
+        bench_die("fork: %s", strerror(errno));
     if (pid == 0) {
         int fd = open(m->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
         (void)setpgid(0, 0); /* a terminal's ^C reaches us, not them */
@@ -304,23 +253,7 @@ static void supervise(void)
 
 static double rss_mib(int i)
 {
-    char path[64], line[256];
-    FILE *f;
-    double v = -1;
-
-    if (members[i].pid <= 0)
-        return -1;
-    snprintf(path, sizeof path, "/proc/%d/status", (int)members[i].pid);
-    f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    while (fgets(line, sizeof line, f) != NULL)
-        if (strncmp(line, "VmRSS:", 6) == 0) {
-            v = strtod(line + 6, NULL) / 1024.0;
-            break;
-        }
-    fclose(f);
-    return v;
+    return bench_rss_mib(members[i].pid);
 }
 
 /* ---- the loop and its connections ------------------------------------------*/
@@ -374,11 +307,11 @@ static void on_tick(uv_timer_t *t)
 /* Run the loop until @pred(@arg) holds or @timeout_ms passes. */
 static bool wait_for(bool (*pred)(void *), void *arg, unsigned timeout_ms)
 {
-    uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000u;
+    uint64_t deadline = bench_now_ns() + (uint64_t)timeout_ms * 1000000u;
     uint64_t last_supervise = 0;
 
     while (!pred(arg)) {
-        uint64_t now = now_ns();
+        uint64_t now = bench_now_ns();
         if (now >= deadline)
             return false;
         if (now - last_supervise > 100000000u) {
@@ -496,9 +429,9 @@ static bool member_up(int i)
 /* Index of the member all running members agree leads, or -1. */
 static int find_leader(unsigned timeout_ms)
 {
-    uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000u;
+    uint64_t deadline = bench_now_ns() + (uint64_t)timeout_ms * 1000000u;
 
-    while (now_ns() < deadline) {
+    while (bench_now_ns() < deadline) {
         uint64_t leader = 0;
         bool agree = true;
         int idx = -1;
@@ -508,7 +441,7 @@ static int find_leader(unsigned timeout_ms)
                 continue;
             int rv = member_status(i, &st, 2000);
             if (getenv("BENCH_DEBUG"))
-                note("status %s: %s leader %llx", members[i].name, err_name(rv),
+                bench_note("status %s: %s leader %llx", members[i].name, err_name(rv),
                      rv == 0 ? (unsigned long long)st.leader_id : 0ull);
             if (rv != 0 || st.leader_id == 0 ||
                 (leader != 0 && st.leader_id != leader)) {
@@ -599,9 +532,9 @@ static int log_leader_once(void)
 /* Stable for @settle_ms, within @timeout_ms; -1 if none. */
 static int log_leader(unsigned settle_ms, unsigned timeout_ms)
 {
-    uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000u;
+    uint64_t deadline = bench_now_ns() + (uint64_t)timeout_ms * 1000000u;
 
-    while (now_ns() < deadline) {
+    while (bench_now_ns() < deadline) {
         int l = log_leader_once();
         if (l >= 0) {
             uint64_t t = max_term();
@@ -673,58 +606,6 @@ static void errs_format(const struct errs *e, char *buf, size_t size)
         snprintf(buf, size, "none");
 }
 
-/* ---- samples ----------------------------------------------------------------*/
-
-struct samples {
-    uint64_t *v;
-    size_t n, cap;
-};
-
-static void samples_add(struct samples *s, uint64_t x)
-{
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 65536;
-        uint64_t *v = realloc(s->v, cap * sizeof *v);
-        if (v == NULL)
-            die("out of memory");
-        s->v = v;
-        s->cap = cap;
-    }
-    s->v[s->n++] = x;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-static void samples_sort(struct samples *s)
-{
-    if (s->n > 0)
-        qsort(s->v, s->n, sizeof *s->v, cmp_u64);
-}
-
-/* Nearest-rank percentile of sorted samples, in ms (NaN if none). */
-static double pct_ms(const struct samples *s, double q)
-{
-    size_t idx;
-
-    if (s->n == 0)
-        return 0.0 / 0.0;
-    idx = (size_t)(q * (double)s->n + 0.999999);
-    idx = idx == 0 ? 0 : idx - 1;
-    if (idx >= s->n)
-        idx = s->n - 1;
-    return ms_of(s->v[idx]);
-}
-
-static void samples_reset(struct samples *s)
-{
-    s->n = 0;
-}
-
 /* ---- the closed-loop workload ----------------------------------------------*/
 
 struct wclient;
@@ -782,7 +663,7 @@ static void wreq_done(struct repl_req *req, const struct repl_result *res)
 {
     struct wreq *r = (struct wreq *)req;
     struct wclient *cl = r->cl;
-    uint64_t now = now_ns(), lat = now - r->t0;
+    uint64_t now = bench_now_ns(), lat = now - r->t0;
 
     cl->busy = false;
     w.outstanding--;
@@ -822,7 +703,7 @@ static void client_submit(struct wclient *cl)
         cl->r.req.cb = wreq_done;
         cl->r.cl = cl;
         cl->r.conn = ci;
-        cl->r.t0 = now_ns();
+        cl->r.t0 = bench_now_ns();
         int rv = repl_client_submit(rc, &cl->r.req, &op, 1);
         if (rv == 0) {
             next_key++;
@@ -839,8 +720,8 @@ static void client_submit(struct wclient *cl)
 static bool window_over(void *arg)
 {
     (void)arg;
-    if (w.window_end == 0 && now_ns() >= w.meas_end)
-        w.window_end = now_ns();
+    if (w.window_end == 0 && bench_now_ns() >= w.meas_end)
+        w.window_end = bench_now_ns();
     return w.window_end != 0;
 }
 
@@ -894,7 +775,7 @@ static unsigned long workload_stop(void)
         uv_timer_stop(&clients[i].retry);
     if (!wait_for(drained, NULL, 20000)) {
         stuck = w.outstanding;
-        note("BUG? %lu writes still unanswered 20 s after the level ended; "
+        bench_note("BUG? %lu writes still unanswered 20 s after the level ended; "
              "dropping the connections", stuck);
         for (unsigned i = 0; i < n_wconns; i++)
             conn_drop(&wconns[i]);
@@ -938,23 +819,23 @@ static void measure_fdatasync(const char *dir, bool append, unsigned ms,
     snprintf(path, sizeof path, "%s/fsync-%s", dir, append ? "append" : "overwrite");
     fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     if (fd < 0)
-        die("open %s: %s", path, strerror(errno));
+        bench_die("open %s: %s", path, strerror(errno));
     if (!append) {
         /* Lay the file out first: overwriting flushes data only. */
         for (off_t p = 0; p < span; p += sizeof block)
             if (pwrite(fd, block, sizeof block, p) != (ssize_t)sizeof block)
-                die("write %s: %s", path, strerror(errno));
+                bench_die("write %s: %s", path, strerror(errno));
         if (fsync(fd) != 0)
-            die("fsync %s: %s", path, strerror(errno));
+            bench_die("fsync %s: %s", path, strerror(errno));
     }
-    uint64_t end = now_ns() + (uint64_t)ms * 1000000u;
-    while (now_ns() < end) {
-        uint64_t t0 = now_ns();
+    uint64_t end = bench_now_ns() + (uint64_t)ms * 1000000u;
+    while (bench_now_ns() < end) {
+        uint64_t t0 = bench_now_ns();
         if (pwrite(fd, block, sizeof block, off) != (ssize_t)sizeof block)
-            die("write %s: %s", path, strerror(errno));
+            bench_die("write %s: %s", path, strerror(errno));
         if (fdatasync(fd) != 0)
-            die("fdatasync %s: %s", path, strerror(errno));
-        samples_add(&s, now_ns() - t0);
+            bench_die("fdatasync %s: %s", path, strerror(errno));
+        samples_add(&s, bench_now_ns() - t0);
         off += sizeof block;
         if (!append && off >= span)
             off = 0;
@@ -962,9 +843,9 @@ static void measure_fdatasync(const char *dir, bool append, unsigned ms,
     close(fd);
     unlink(path);
     samples_sort(&s);
-    ret->p50 = pct_ms(&s, 0.50);
-    ret->p99 = pct_ms(&s, 0.99);
-    ret->max = s.n ? ms_of(s.v[s.n - 1]) : 0;
+    ret->p50 = samples_pct_ms(&s, 0.50);
+    ret->p99 = samples_pct_ms(&s, 0.99);
+    ret->max = s.n ? bench_ms(s.v[s.n - 1]) : 0;
     ret->n = s.n;
     free(s.v);
 }
@@ -995,7 +876,7 @@ static void fo_done(struct repl_req *req, const struct repl_result *res)
     if (res->code == 0) {
         if (!fo.got) {
             fo.got = true;
-            fo.t_ok = now_ns();
+            fo.t_ok = bench_now_ns();
         }
     } else {
         errs_add(&fo.errs, res->code);
@@ -1022,7 +903,7 @@ static void fo_attempt(uv_timer_t *t)
             continue;
         put_op(&op, name, sizeof name, next_key, value_buf);
         fo.slots[slot].req.cb = fo_done;
-        fo.slots[slot].t0 = now_ns();
+        fo.slots[slot].t0 = bench_now_ns();
         if (repl_client_submit(rc, &fo.slots[slot].req, &op, 1) == 0) {
             next_key++;
             fo.used[slot] = true;
@@ -1083,85 +964,10 @@ struct level_result {
     unsigned long stuck;
 };
 
-/* "%.3f" of @v, or "-" when there were no samples (NaN). */
-static const char *fmt_ms(double v, char buf[16])
+static unsigned parse_uint_opt(const char *flag, const char *s,
+                               unsigned long max)
 {
-    if (v != v)
-        snprintf(buf, 16, "-");
-    else
-        snprintf(buf, 16, "%.3f", v);
-    return buf;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-static void machine_line(char *buf, size_t size)
-{
-    struct utsname u;
-    char line[256], model[128] = "?";
-    double mem_gib = 0;
-    FILE *f = fopen("/proc/meminfo", "r");
-
-    if (f != NULL) {
-        while (fgets(line, sizeof line, f) != NULL)
-            if (strncmp(line, "MemTotal:", 9) == 0)
-                mem_gib = strtod(line + 9, NULL) / 1024.0 / 1024.0;
-        fclose(f);
-    }
-    f = fopen("/proc/cpuinfo", "r");
-    if (f != NULL) {
-        while (fgets(line, sizeof line, f) != NULL)
-            if (strncmp(line, "model name", 10) == 0) {
-                char *p = strchr(line, ':');
-                if (p != NULL) {
-                    snprintf(model, sizeof model, "%s", p + 2);
-                    model[strcspn(model, "\n")] = '\0';
-                }
-                break;
-            }
-        fclose(f);
-    }
-    uname(&u);
-    snprintf(buf, size, "%ld CPUs (%s), %.1f GiB RAM, %s %s",
-             sysconf(_SC_NPROCESSORS_ONLN), model, mem_gib, u.sysname,
-             u.release);
-}
-
-static void fs_line(const char *dir, char *buf, size_t size)
-{
-    char cmd[PATH_MAX + 64];
-    FILE *p;
-
-    snprintf(buf, size, "?");
-    snprintf(cmd, sizeof cmd, "df -PT '%s' 2>/dev/null | tail -1", dir);
-    p = popen(cmd, "r");
-    if (p == NULL)
-        return;
-    char line[512], dev[256], type[64];
-    if (fgets(line, sizeof line, p) != NULL &&
-        sscanf(line, "%255s %63s", dev, type) == 2)
-        snprintf(buf, size, "%s on %s", type, dev);
-    pclose(p);
-}
-
-static unsigned parse_uint_opt(const char *flag, const char *s, unsigned long max)
-{
-    char *end;
-    unsigned long v;
-
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v > max) {
-        fprintf(stderr, "store-bench: %s needs a number <= %lu, not '%s'\n",
-                flag, max, s);
-        exit(2);
-    }
-    return (unsigned)v;
+    return (unsigned)bench_parse_uint(flag, s, max);
 }
 
 static void parse_levels(const char *s)
@@ -1302,6 +1108,7 @@ static void transport_closed(struct raft_uv_transport *t)
 
 int main(int argc, char **argv)
 {
+    bench_prog = "store-bench";
     char cmdline[1024] = "", machine[512], fs[400], date[64];
     struct fsync_result fs_over = {0}, fs_app = {0};
     struct level_result lr[MAX_LEVELS];
@@ -1328,7 +1135,7 @@ int main(int argc, char **argv)
         gmtime_r(&t, &tm);
         strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", &tm);
     }
-    machine_line(machine, sizeof machine);
+    bench_machine_line(machine, sizeof machine);
 
     signal(SIGPIPE, SIG_IGN);
     atexit(cleanup);
@@ -1342,7 +1149,7 @@ int main(int argc, char **argv)
 
     value_buf = malloc(o.value_size ? o.value_size : 1);
     if (value_buf == NULL)
-        die("out of memory");
+        bench_die("out of memory");
     for (unsigned i = 0; i < o.value_size; i++)
         value_buf[i] = (uint8_t)('a' + i % 26);
 
@@ -1353,23 +1160,23 @@ int main(int argc, char **argv)
     {
         char tmpl[sizeof tmpdir];
         if (strlen(parent) > 400)
-            die("--dir: path too long");
+            bench_die("--dir: path too long");
         snprintf(tmpl, sizeof tmpl, "%.400s/c8s-store-bench.XXXXXX", parent);
         if (mkdtemp(tmpl) == NULL)
-            die("mkdtemp %s: %s", tmpl, strerror(errno));
+            bench_die("mkdtemp %s: %s", tmpl, strerror(errno));
         snprintf(tmpdir, sizeof tmpdir, "%s", tmpl);
     }
-    fs_line(tmpdir, fs, sizeof fs);
+    bench_fs_line(tmpdir, fs, sizeof fs);
 
     /* 1. The physical limit, measured before anything else runs. */
-    note("measuring fdatasync in %s for %u ms", tmpdir, o.fsync_ms);
+    bench_note("measuring fdatasync in %s for %u ms", tmpdir, o.fsync_ms);
     measure_fdatasync(tmpdir, false, o.fsync_ms, &fs_over);
     measure_fdatasync(tmpdir, true, o.fsync_ms / 2, &fs_app);
 
     /* 2. The cluster. */
     uv_loop_init(&loop);
     if (repl_transport_init(&transport, &loop, NULL) != 0)
-        die("transport init failed");
+        bench_die("transport init failed");
     uv_timer_init(&loop, &tick);
     uv_timer_start(&tick, on_tick, 5, 5);
     if (o.connect != NULL) {
@@ -1382,18 +1189,18 @@ int main(int argc, char **argv)
             snprintf(members[n].addr, sizeof members[n].addr, "%s", t);
         }
         if (n != N_MEMBERS)
-            die("--connect needs %d addresses", N_MEMBERS);
+            bench_die("--connect needs %d addresses", N_MEMBERS);
         managed = false;
     } else {
         size_t len = 0;
         if (access(o.master, X_OK) != 0)
-            die("--master %s: %s", o.master, strerror(errno));
+            bench_die("--master %s: %s", o.master, strerror(errno));
         managed = true;
         for (int i = 0; i < N_MEMBERS; i++) {
             struct member *m = &members[i];
-            int port = free_port();
+            int port = bench_free_port();
             if (port <= 0)
-                die("no free loopback port");
+                bench_die("no free loopback port");
             snprintf(m->name, sizeof m->name, "m%d", i);
             snprintf(m->addr, sizeof m->addr, "127.0.0.1:%d", port);
             snprintf(m->dir, sizeof m->dir, "%.511s/m%d", tmpdir, i);
@@ -1406,14 +1213,14 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < N_MEMBERS; i++)
         ctl[i].member = i;
-    note("waiting for a leader");
+    bench_note("waiting for a leader");
     leader = find_leader(20000);
     if (leader < 0) {
         for (int i = 0; i < N_MEMBERS && managed; i++)
             print_log_tail(i);
-        die("no agreed leader within 20 s");
+        bench_die("no agreed leader within 20 s");
     }
-    note("leader is %s", members[leader].name);
+    bench_note("leader is %s", members[leader].name);
     sleep_loop(500); /* let the first barrier and heartbeats settle */
     for (int i = 0; i < N_MEMBERS; i++)
         rss_idle[i] = managed ? rss_mib(i) : -1;
@@ -1426,21 +1233,21 @@ int main(int argc, char **argv)
             have = st.keys;
         if (o.objects > have) {
             unsigned n = 64;
-            note("storing %lu objects of %u bytes", o.objects - have,
+            bench_note("storing %lu objects of %u bytes", o.objects - have,
                  o.value_size);
             setup_wconns(leader);
             workload_reset(n);
             w.limit = o.objects - have;
             w.leader = leader;
             w.warm_end = UINT64_MAX;
-            uint64_t t0 = now_ns();
+            uint64_t t0 = bench_now_ns();
             workload_start();
             if (!wait_for(fill_done, NULL, 600000))
-                note("BUG? filling the store did not finish");
+                bench_note("BUG? filling the store did not finish");
             (void)workload_stop();
-            note("stored %lu in %.1f s (%.0f/s), errors: %lu", w.acked,
-                 ms_of(now_ns() - t0) / 1000,
-                 (double)w.acked / (ms_of(now_ns() - t0) / 1000),
+            bench_note("stored %lu in %.1f s (%.0f/s), errors: %lu", w.acked,
+                 bench_ms(bench_now_ns() - t0) / 1000,
+                 (double)w.acked / (bench_ms(bench_now_ns() - t0) / 1000),
                  errs_total(&w.errs));
             /* Errors during the fill leave gaps: top up. */
             while (w.acked < o.objects - have && errs_total(&w.errs) > 0) {
@@ -1460,10 +1267,10 @@ int main(int argc, char **argv)
         for (int i = 0; i < N_MEMBERS; i++)
             rss_full[i] = managed ? rss_mib(i) : -1;
         leader = managed ? log_leader(200, 30000) : leader;
-        uint64_t t0 = now_ns();
+        uint64_t t0 = bench_now_ns();
         if (leader >= 0 && member_status(leader, &st, 30000) == 0)
             keys_full = st.keys;
-        status_ms_full = ms_of(now_ns() - t0);
+        status_ms_full = bench_ms(bench_now_ns() - t0);
         sleep_loop(2000); /* let the STATUS stall pass */
     }
 
@@ -1475,15 +1282,15 @@ int main(int argc, char **argv)
 
         leader = current_leader();
         if (leader < 0)
-            die("no leader before level %u", n);
-        note("level %u clients: warm-up %u ms, window %u ms", n, o.warmup_ms,
+            bench_die("no leader before level %u", n);
+        bench_note("level %u clients: warm-up %u ms, window %u ms", n, o.warmup_ms,
              o.duration_ms);
         term0 = managed ? max_term() : 0;
         setup_wconns(leader);
         workload_reset(n);
         w.leader = leader;
         w.max_ops = o.max_ops;
-        w.warm_end = now_ns() + (uint64_t)o.warmup_ms * 1000000u;
+        w.warm_end = bench_now_ns() + (uint64_t)o.warmup_ms * 1000000u;
         w.meas_end = w.warm_end + (uint64_t)o.duration_ms * 1000000u;
         workload_start();
         (void)wait_for(window_over, NULL, o.warmup_ms + o.duration_ms + 60000);
@@ -1497,18 +1304,18 @@ int main(int argc, char **argv)
         r->clients = n;
         r->ops = w.in_window;
         r->rate = (double)w.in_window / ((double)window / 1e9);
-        r->p50 = pct_ms(&w.all, 0.50);
-        r->p99 = pct_ms(&w.all, 0.99);
-        r->max = w.all.n ? ms_of(w.all.v[w.all.n - 1]) : 0;
-        r->p50_leader = pct_ms(&w.via_leader, 0.50);
-        r->p50_follower = pct_ms(&w.via_follower, 0.50);
+        r->p50 = samples_pct_ms(&w.all, 0.50);
+        r->p99 = samples_pct_ms(&w.all, 0.99);
+        r->max = w.all.n ? bench_ms(w.all.v[w.all.n - 1]) : 0;
+        r->p50_leader = samples_pct_ms(&w.via_leader, 0.50);
+        r->p50_follower = samples_pct_ms(&w.via_follower, 0.50);
         r->elections = managed ? (long)(term1 - term0) : -1;
         struct errs all = w.errs;
         for (int i = 0; i < N_CODES && w.submit_errs.count[i]; i++)
             for (unsigned long k = 0; k < w.submit_errs.count[i]; k++)
                 errs_add(&all, w.submit_errs.code[i]);
         errs_format(&all, r->errs, sizeof r->errs);
-        note("  %.0f writes/s, p50 %.3f ms, p99 %.3f ms, errors %s", r->rate,
+        bench_note("  %.0f writes/s, p50 %.3f ms, p99 %.3f ms, errors %s", r->rate,
              r->p50, r->p99, r->errs);
     }
     for (unsigned i = 0; i < n_wconns; i++)
@@ -1531,13 +1338,13 @@ int main(int argc, char **argv)
 
         leader = log_leader(500, 30000);
         if (leader < 0) {
-            note("BUG? no stable leader before failover round %u", round + 1);
+            bench_note("BUG? no stable leader before failover round %u", round + 1);
             break;
         }
         memset(&fo, 0, sizeof fo);
         fo.dead = leader;
         uv_timer_init(&loop, &attempt);
-        uint64_t t0 = now_ns();
+        uint64_t t0 = bench_now_ns();
         member_kill(leader);
         conn_drop(&ctl[leader]);
         fo_attempt(&attempt);
@@ -1553,18 +1360,18 @@ int main(int argc, char **argv)
                 errs_add(&fo_errs, fo.errs.code[i]);
         fo_attempts += fo.attempts;
         if (ok) {
-            fo_ms[n_fo] = ms_of(fo.t_ok - t0);
-            note("failover %u: killed %s, next write after %.0f ms "
+            fo_ms[n_fo] = bench_ms(fo.t_ok - t0);
+            bench_note("failover %u: killed %s, next write after %.0f ms "
                  "(%lu attempts)", round + 1, members[leader].name,
                  fo_ms[n_fo], fo.attempts);
         } else {
             fo_failed++;
-            note("BUG? failover %u: no write acknowledged within 30 s",
+            bench_note("BUG? failover %u: no write acknowledged within 30 s",
                  round + 1);
         }
         /* Restart the killed member and wait until it has caught up. */
         member_start(leader);
-        uint64_t t1 = now_ns();
+        uint64_t t1 = bench_now_ns();
         snprintf(marker, sizeof marker, "marker-%u", round);
         int via = (leader + 1) % N_MEMBERS, rv = -1;
         for (int tries = 0; tries < 200 && rv != 0; tries++) {
@@ -1575,15 +1382,15 @@ int main(int argc, char **argv)
             }
         }
         rv = -1;
-        while (rv != 0 && now_ns() - t1 < 60000000000ull) {
+        while (rv != 0 && bench_now_ns() - t1 < 60000000000ull) {
             rv = get_via(leader, marker, 2000);
             if (rv != 0)
                 sleep_loop(20);
         }
         if (rv != 0)
-            note("BUG? %s did not catch up within 60 s after restart",
+            bench_note("BUG? %s did not catch up within 60 s after restart",
                  members[leader].name);
-        catchup_ms[n_fo] = ms_of(now_ns() - t1);
+        catchup_ms[n_fo] = bench_ms(bench_now_ns() - t1);
         if (ok)
             n_fo++;
     }
@@ -1593,7 +1400,7 @@ int main(int argc, char **argv)
     double fo_sorted[1000];
     errs_format(&fo_errs, fo_errs_s, sizeof fo_errs_s);
     memcpy(fo_sorted, fo_ms, n_fo * sizeof *fo_ms);
-    qsort(fo_sorted, n_fo, sizeof *fo_sorted, cmp_double);
+    qsort(fo_sorted, n_fo, sizeof *fo_sorted, bench_cmp_double);
     double fo_med = n_fo ? (n_fo % 2 ? fo_sorted[n_fo / 2]
                                      : (fo_sorted[n_fo / 2 - 1] +
                                         fo_sorted[n_fo / 2]) / 2)
@@ -1642,7 +1449,7 @@ int main(int argc, char **argv)
         char b1[16], b2[16];
         printf("  %7u %10.0f %9.3f %9.3f %9.3f %9s %9s %6ld %9lu  %s%s\n",
                r->clients, r->rate, r->p50, r->p99, r->max,
-               fmt_ms(r->p50_leader, b1), fmt_ms(r->p50_follower, b2),
+               bench_fmt_ms(r->p50_leader, b1), bench_fmt_ms(r->p50_follower, b2),
                r->elections, r->ops, r->errs,
                r->stuck ? " (STUCK writes)" : "");
     }
@@ -1717,7 +1524,7 @@ int main(int argc, char **argv)
             char b1[16], b2[16];
             printf("| %u | %.0f | %.3f | %.3f | %.1f | %s | %s | %ld | "
                    "%s |\n", r->clients, r->rate, r->p50, r->p99, r->max,
-                   fmt_ms(r->p50_leader, b1), fmt_ms(r->p50_follower, b2),
+                   bench_fmt_ms(r->p50_leader, b1), bench_fmt_ms(r->p50_follower, b2),
                    r->elections, r->errs);
         }
         if (managed) {
