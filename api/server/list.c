@@ -116,28 +116,47 @@ struct lister {
     char after_name[SRV_ROUTE_SEG_MAX];
     bool has_after;                 /* A continue token was given. */
     bool exact;                     /* resourceVersionMatch=Exact. */
-    struct obj *items;              /* Array being filled. */
+    struct obj_buf out;             /* The items' JSON, comma-separated. */
+    size_t n_items;                 /* Items in out. */
     bool more;                      /* More matching keys may follow. */
     size_t remaining;               /* Keys after the page (unfiltered). */
 };
 
+/* Whether a stored version passes the selectors (decoding it only when
+ * there are some). */
+static int matches(struct lister *l, const struct store_kv *kv)
+{
+    struct obj *o;
+    bool yes;
+
+    if (l->f.labels == NULL && l->f.fields == NULL)
+        return 1;
+    if ((o = srv__obj_load(l->c->res, kv, kv->mod_rev)) == NULL)
+        return -ENOMEM;
+    yes = srv__filter_match(&l->f, o);
+    obj_unref(o);
+    return yes;
+}
+
+/* Items go straight from the stored bytes to JSON (no trees). */
 static int add_page(struct lister *l, const struct store_list *page)
 {
     for (size_t i = 0; i < page->len; i++) {
         const struct store_kv *kv = page->items[i];
-        struct obj *o = srv__obj_load(l->c->res, kv, kv->mod_rev);
-        if (o == NULL)
-            return -ENOMEM;
+        int m = matches(l, kv), rv;
+        if (m < 0)
+            return m;
         (void)snprintf(l->after_ns, sizeof l->after_ns, "%s", kv->ns);
         (void)snprintf(l->after_name, sizeof l->after_name, "%s", kv->name);
         l->has_after = true;
-        if (!srv__filter_match(&l->f, o)) {
-            obj_unref(o);
+        if (m == 0)
             continue;
-        }
-        if (obj_array_append(l->items, o) != 0)
+        if (l->n_items > 0 && obj_buf_append(&l->out, ",", 1) != 0)
             return -ENOMEM;
-        if (l->limit != 0 && obj_array_len(l->items) == l->limit) {
+        if ((rv = srv__obj_json(l->c->res, kv, kv->mod_rev, &l->out)) != 0)
+            return rv;
+        l->n_items++;
+        if (l->limit != 0 && l->n_items == l->limit) {
             l->more = i + 1 < page->len || page->more;
             l->remaining = page->remaining + (page->len - i - 1);
             return 1;
@@ -176,16 +195,17 @@ static int collect(struct lister *l)
     }
 }
 
-static int answer(struct lister *l)
+/* The list's head, {"kind":..,"apiVersion":..,"metadata":{..},"items":[,
+ * built as a tree (it is small) so its strings are escaped as usual. */
+static int list_head(struct lister *l, struct obj_buf *b)
 {
-    char apiv[300], rv[24], kind[300], tok[2048];
+    char apiv[300], rv[24], tok[2048];
     struct obj *list = obj_map_new(), *meta = obj_map_new();
     int err = 0;
 
     srv__api_version(l->c->res, apiv, sizeof apiv);
     (void)snprintf(rv, sizeof rv, "%llu", (unsigned long long)l->rev);
-    (void)snprintf(kind, sizeof kind, "%s", l->c->res->list_kind);
-    err |= srv__set_str(list, "kind", kind);
+    err |= srv__set_str(list, "kind", l->c->res->list_kind);
     err |= srv__set_str(list, "apiVersion", apiv);
     err |= srv__set_str(meta, "resourceVersion", rv);
     if (l->more &&
@@ -197,20 +217,40 @@ static int answer(struct lister *l)
     }
     err |= obj_map_set(list, "metadata", meta);
     meta = NULL;
-    err |= obj_map_set(list, "items", obj_ref(l->items));
-    if (err != 0)
-        srv__respond_code(l->c->req, l->c->res, NULL, -ENOMEM);
-    else
-        srv__respond_obj(l->c->req, 200, list);
+    if (err == 0)
+        err = obj_json_encode(list, 0, b, NULL);
     obj_unref(meta);
     obj_unref(list);
+    if (err != 0)
+        return -ENOMEM;
+    b->len--; /* reopen the object: drop its closing brace */
+    return obj_buf_append(b, ",\"items\":[", 10);
+}
+
+static int answer(struct lister *l)
+{
+    struct obj_buf b;
+    int rv;
+
+    obj_buf_init(&b);
+    rv = list_head(l, &b);
+    if (rv == 0)
+        rv = obj_buf_append(&b, l->out.data, l->out.len);
+    if (rv == 0)
+        rv = obj_buf_append(&b, "]}\n", 3);
+    if (rv != 0)
+        srv__respond_code(l->c->req, l->c->res, NULL, -ENOMEM);
+    else
+        (void)srv_respond(l->c->req, 200, "application/json", NULL, b.data,
+                          b.len);
+    obj_buf_done(&b);
     return 0;
 }
 
 static void lister_free(struct lister *l)
 {
     srv__filter_done(&l->f);
-    obj_unref(l->items);
+    obj_buf_done(&l->out);
     srv__call_free(l->c);
     mem_free(l);
 }
@@ -285,13 +325,13 @@ int srv__list(struct srv_call *c)
     struct lister *l = mem_calloc(1, sizeof *l);
     char v[2048];
 
-    if (l == NULL || (l->items = obj_array_new()) == NULL) {
-        mem_free(l);
+    if (l == NULL) {
         srv__respond_code(c->req, c->res, NULL, -ENOMEM);
         srv__call_free(c);
         return -ENOMEM;
     }
     l->c = c;
+    obj_buf_init(&l->out);
     if (srv__filter_parse(c, &l->f) != 0) {
         lister_free(l);
         return -EINVAL;

@@ -39,6 +39,27 @@ struct obj *srv__meta(struct obj *o)
     return obj_map_get_mut(o, "metadata");
 }
 
+int srv__obj_json(const struct obj_resource *res, const struct store_kv *kv,
+                  store_rev rev, struct obj_buf *b)
+{
+    char apiv[300], rv[24];
+    struct obj_json_overrides ov = {res->kind, apiv, rv};
+    struct err e = {0};
+    int r;
+
+    if (kv->value == NULL)
+        return -C8S_ECORRUPT;
+    srv__api_version(res, apiv, sizeof apiv);
+    (void)snprintf(rv, sizeof rv, "%llu", (unsigned long long)rev);
+    r = obj_msgpack_to_json(kv->value->data, kv->value->len, &ov, b, &e);
+    if (r == -C8S_EMALFORMED) {
+        log_error("api", "stored %s %s/%s is unreadable: %s", res->resource,
+                  kv->ns, kv->name, e.msg);
+        return -C8S_ECORRUPT;
+    }
+    return r;
+}
+
 struct obj *srv__obj_load(const struct obj_resource *res,
                           const struct store_kv *kv, store_rev rev)
 {

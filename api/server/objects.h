@@ -59,6 +59,12 @@ void srv__api_version(const struct obj_resource *res, char *out, size_t size);
 struct obj *srv__obj_load(const struct obj_resource *res,
                           const struct store_kv *kv, store_rev rev);
 
+/* Append the JSON of a stored version to @b: the same text as encoding
+ * srv__obj_load()'s result, written straight from the stored bytes. 0,
+ * -ENOMEM, or -C8S_ECORRUPT (logged). */
+int srv__obj_json(const struct obj_resource *res, const struct store_kv *kv,
+                  store_rev rev, struct obj_buf *b);
+
 /* Answer @status with @o as JSON. */
 void srv__respond_obj(struct srv_req *req, int status, const struct obj *o);
 /* Same for the object of a write, with the call's Warning headers. */

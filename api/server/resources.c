@@ -182,20 +182,24 @@ static void got_read_point(struct repl_req *rr, const struct repl_result *res)
 {
     struct srv_call *c = container_of(rr, struct srv_call, rreq);
     const struct store_kv *kv = NULL;
-    struct obj *o;
+    struct obj_buf b;
     int rv = res->code;
 
+    obj_buf_init(&b);
     if (rv == 0)
         rv = store_get(repl_store(c->api->repl), c->res->store_prefix,
                        c->route.ns, c->route.name, 0, &kv);
-    if (rv != 0) {
-        srv__respond_code(c->req, c->res, c->route.name, rv);
-    } else if ((o = srv__obj_load(c->res, kv, kv->mod_rev)) == NULL) {
-        srv__respond_code(c->req, c->res, c->route.name, -ENOMEM);
-    } else {
-        srv__respond_obj(c->req, 200, o);
-        obj_unref(o);
+    if (rv == 0) {
+        rv = srv__obj_json(c->res, kv, kv->mod_rev, &b);
+        if (rv == 0)
+            rv = obj_buf_append(&b, "\n", 1);
     }
+    if (rv != 0)
+        srv__respond_code(c->req, c->res, c->route.name, rv);
+    else
+        (void)srv_respond(c->req, 200, "application/json", NULL, b.data,
+                          b.len);
+    obj_buf_done(&b);
     store_kv_unref(kv);
     srv__call_free(c);
 }
