@@ -213,7 +213,8 @@ double bench_rss_mib(pid_t pid)
     return v;
 }
 
-unsigned long bench_parse_uint(const char *flag, const char *s,
+unsigned long bench_parse_uint(const char *flag,
+                               const char *s,
                                unsigned long max)
 {
     char *end;
@@ -222,8 +223,8 @@ unsigned long bench_parse_uint(const char *flag, const char *s,
     errno = 0;
     v = strtoul(s, &end, 10);
     if (errno != 0 || end == s || *end != '\0' || v > max) {
-        fprintf(stderr, "%s: %s needs a number <= %lu, not '%s'\n",
-                bench_prog, flag, max, s);
+        fprintf(stderr, "%s: %s needs a number <= %lu, not '%s'\n", bench_prog,
+                flag, max, s);
         exit(2);
     }
     return v;

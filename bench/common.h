@@ -17,7 +17,7 @@ double bench_ms(uint64_t ns);
 
 /* Print "PROG: message" to stderr and exit(1) (atexit handlers run). */
 __attribute__((format(printf, 1, 2), noreturn)) void bench_die(const char *fmt,
-                                                              ...);
+                                                               ...);
 /* Print "# message" to stderr: progress, never figures. */
 __attribute__((format(printf, 1, 2))) void bench_note(const char *fmt, ...);
 
@@ -53,7 +53,8 @@ double bench_rss_mib(pid_t pid);
 
 /* @s as an unsigned number <= @max, or exit(2) with a message naming
  * @flag. */
-unsigned long bench_parse_uint(const char *flag, const char *s,
+unsigned long bench_parse_uint(const char *flag,
+                               const char *s,
                                unsigned long max);
 
 #endif /* C8S_BENCH_COMMON_H */
