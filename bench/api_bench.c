@@ -968,6 +968,8 @@ static void fill(struct cluster *cl,
 {
     uint64_t t0 = bench_now_ns();
 
+    if (n == 0)
+        return;
     load_run(cl, build, 64, 0, 0, n);
     bench_note("%s: %lu %s in %.1f s (%lu failed)", cl->label, L.ok, what,
                bench_ms(bench_now_ns() - t0) / 1000, L.failed);

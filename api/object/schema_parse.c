@@ -680,8 +680,10 @@ static int resolve(struct parser *p)
     s->sorted = mem_malloc((s->n + 1) * sizeof *s->sorted);
     if (s->sorted == NULL)
         return -ENOMEM;
-    memcpy(s->sorted, s->structs, s->n * sizeof *s->sorted);
-    qsort(s->sorted, s->n, sizeof *s->sorted, struct_cmp);
+    if (s->n > 0) {
+        memcpy(s->sorted, s->structs, s->n * sizeof *s->sorted);
+        qsort(s->sorted, s->n, sizeof *s->sorted, struct_cmp);
+    }
     for (size_t i = 1; i < s->n; i++) {
         if (struct_cmp(&s->sorted[i - 1], &s->sorted[i]) == 0) {
             err_setf(p->e, -EINVAL, "type %s.%s defined twice",

@@ -12,6 +12,7 @@
 #include <sys/random.h>
 
 #include "api/object/status.h"
+#include "api/object/protobuf.h"
 #include "api/object/validate.h"
 #include "api/server/discovery.h"
 #include "api/server/objects.h"
@@ -53,8 +54,11 @@ static enum obj_name_rule name_rule(const struct obj_resource *res)
     return OBJ_NAME_DNS1123_SUBDOMAIN;
 }
 
+#define PROTOBUF_TYPE "application/vnd.kubernetes.protobuf"
+
 /* Decode a request body by its Content-Type (missing means JSON: kubectl
- * sends PUT .../scale without one). */
+ * sends PUT .../scale without one; kubectl >= 1.32 sends protobuf from its
+ * create generators). */
 static int decode_body(struct srv_call *c, struct obj **ret)
 {
     const char *ct = srv_req_header(c->req, "Content-Type");
@@ -65,11 +69,15 @@ static int decode_body(struct srv_call *c, struct obj **ret)
         rv = obj_json_decode(c->req->body, c->req->body_len, NULL, ret, &e);
     else if (strncmp(ct, "application/yaml", 16) == 0)
         rv = obj_yaml_decode(c->req->body, c->req->body_len, NULL, ret, &e);
+    else if (strncmp(ct, PROTOBUF_TYPE, strlen(PROTOBUF_TYPE)) == 0 &&
+             obj_schemas_builtin(NULL) != NULL)
+        rv = obj_protobuf_decode(obj_schemas_builtin(NULL), c->req->body,
+                                 c->req->body_len, ret, &e);
     else {
         srv__respond_bad(c->req, 415, "UnsupportedMediaType",
                          "the body of the request was in an unknown format - "
                          "accepted media types include: application/json, "
-                         "application/yaml");
+                         "application/yaml, " PROTOBUF_TYPE);
         return -EPROTO;
     }
     if (rv == 0 && obj_type(*ret) != OBJ_MAP) {

@@ -7,15 +7,18 @@
  *     -include BUILD/config.h -iquote . tests/fuzz/fuzz_schema.c \
  *     api/object/\*.c BUILD/api/object/schemas.c lib/\*.c \
  *     -lyajl -lyaml -lmsgpackc
- * The first byte picks the mode: odd = schema text, even = a JSON body for
- * one of the built-in kinds (byte / 2 picks which).
+ * The first byte picks the mode (byte % 3): 0 a JSON body for one of the
+ * built-in kinds (byte / 3 picks which), 1 schema text, 2 a protobuf body
+ * (api/object/protobuf.h), whose result then goes through the passes.
  * Properties: no crash, hang or leak; pruning twice finds nothing more;
  * defaulting twice changes nothing; the input tree is never changed (the
  * passes copy on write). */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/object/codec.h"
+#include "api/object/protobuf.h"
 #include "api/object/registry.h"
 #include "api/object/schema.h"
 
@@ -40,7 +43,7 @@ static const struct obj_sstruct *pick_kind(uint8_t b)
 
     if (s == NULL)
         abort(); /* the built-in texts must always parse */
-    res += (b / 2) % n;
+    res += (b / 3) % n;
     return obj_schemas_find_kind(s, res->group, res->version, res->kind);
 }
 
@@ -87,12 +90,38 @@ static void fuzz_body(uint8_t sel, const char *s, size_t n)
     obj_unref(snap);
 }
 
+/* A protobuf body: decoded (the magic is supplied, so the fuzzer reaches
+ * the envelope), then, as JSON, through the passes like any body. */
+static void fuzz_protobuf(const uint8_t *data, size_t size)
+{
+    const struct obj_schemas *s = obj_schemas_builtin(NULL);
+    uint8_t *buf = malloc(size + 4);
+    struct obj *o = NULL;
+    struct obj_buf b;
+
+    if (s == NULL || buf == NULL)
+        abort();
+    memcpy(buf, "k8s", 4);
+    memcpy(buf + 4, data, size);
+    obj_buf_init(&b);
+    if (obj_protobuf_decode(s, buf, size + 4, &o, NULL) == 0) {
+        if (obj_type(o) != OBJ_MAP || obj_json_encode(o, 0, &b, NULL) != 0)
+            abort();
+        fuzz_body(0, b.data, b.len);
+    }
+    obj_buf_done(&b);
+    obj_unref(o);
+    free(buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
-    if (data[0] & 1)
+    if (data[0] % 3 == 1)
         fuzz_text((const char *)data + 1, size - 1);
+    else if (data[0] % 3 == 2)
+        fuzz_protobuf(data + 1, size - 1);
     else
         fuzz_body(data[0], (const char *)data + 1, size - 1);
     return 0;

@@ -451,8 +451,11 @@ TEST_T(apiserver, errors_are_status_objects_with_the_right_codes, 120)
                 NULL);
     expect_code(0, "POST", cms, "Content-Type: application/json", at, 409,
                 "AlreadyExists");
-    expect_code(1, "POST", cms, "Content-Type: application/vnd.kubernetes.protobuf",
-                at, 415, "UnsupportedMediaType");
+    expect_code(1, "POST", cms, "Content-Type: application/cbor", at, 415,
+                "UnsupportedMediaType");
+    expect_code(1, "POST", cms,
+                "Content-Type: application/vnd.kubernetes.protobuf", at, 400,
+                "does not start with k8s");
     snprintf(at, sizeof at, "@%s", bad_name);
     expect_code(0, "POST", cms, "Content-Type: application/json", at, 422,
                 "\"reason\":\"Invalid\"");
@@ -571,6 +574,56 @@ TEST_T(apiserver, finalizers_hold_deleted_objects_until_lifted, 120)
     expect_code(0, "POST", "/api/v1/namespaces/doomed/configmaps",
                 "Content-Type: application/json", at, 403,
                 "because it is being terminated");
+}
+
+/* kubectl >= 1.32 sends protobuf bodies from its create generators
+ * (shared/KUBECTL-WIRE.md): each must work, pointed at followers too, and
+ * an explicit zero (--replicas=0) must survive defaulting. */
+TEST_T(apiserver, kubectl_create_generators_send_protobuf, 180)
+{
+    if (kubectl() == NULL)
+        SKIP("no kubectl binary installed");
+    start_cluster();
+    const char *ns[] = {"create", "namespace", "gen", NULL};
+    kubectl_ok(1, ns, "namespace/gen created");
+    const char *cm[] = {"-n", "gen", "create", "configmap", "cfg",
+                        "--from-literal=a=1", NULL};
+    kubectl_ok(2, cm, "configmap/cfg created");
+    const char *sec[] = {"-n", "gen", "create", "secret", "generic", "sec",
+                         "--from-literal=p=s3cret", NULL};
+    kubectl_ok(0, sec, "secret/sec created");
+    const char *dep[] = {"-n", "gen", "create", "deployment", "web",
+                         "--image=nginx:1.27", "--replicas=0", "--port=80",
+                         NULL};
+    kubectl_ok(1, dep, "deployment.apps/web created");
+    const char *svc[] = {"-n", "gen", "create", "service", "clusterip", "web",
+                         "--tcp=80:8080", NULL};
+    kubectl_ok(2, svc, "service/web created");
+    const char *job[] = {"-n", "gen", "create", "job", "once",
+                         "--image=busybox", "--", "echo", "hi", NULL};
+    kubectl_ok(0, job, "job.batch/once created");
+    const char *cj[] = {"-n", "gen", "create", "cronjob", "cj",
+                        "--image=busybox", "--schedule=*/5 * * * *", "--",
+                        "echo", "hi", NULL};
+    kubectl_ok(1, cj, "cronjob.batch/cj created");
+
+    const char *get_dep[] = {"-n", "gen", "get", "deployment", "web", "-o",
+                             "jsonpath={.spec.replicas}/{.spec.template.spec."
+                             "containers[0].ports[0].containerPort}/"
+                             "{.spec.strategy.type}",
+                             NULL};
+    kubectl_ok(2, get_dep, "0/80/RollingUpdate");
+    const char *get_sec[] = {"-n", "gen", "get", "secret", "sec", "-o",
+                             "jsonpath={.data.p}", NULL};
+    kubectl_ok(0, get_sec, "czNjcmV0");
+    const char *get_svc[] = {"-n", "gen", "get", "service", "web", "-o",
+                             "jsonpath={.spec.ports[0].targetPort}/"
+                             "{.spec.clusterIP}",
+                             NULL};
+    kubectl_ok(1, get_svc, "8080/10.");
+    const char *get_cm[] = {"-n", "gen", "get", "configmap", "cfg", "-o",
+                            "jsonpath={.data.a}", NULL};
+    kubectl_ok(2, get_cm, "1");
 }
 
 /* Bodies go through the kind's schema: unknown fields refused under
