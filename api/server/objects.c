@@ -245,6 +245,7 @@ void srv__call_free(struct srv_call *c)
 {
     obj_unref(c->obj);
     obj_unref(c->patch);
+    obj_unref(c->put_body);
     mem_free(c->warnings);
     mem_free(c);
 }

@@ -40,6 +40,9 @@ struct srv_call {
     bool scale;                     /* Answer with the Scale of c->obj. */
     struct obj *patch;              /* PATCH: the merge patch, kept to
                                      * apply again after a conflict. */
+    struct obj *put_body;           /* PUT without resourceVersion: the
+                                     * body as sent, to try again on a
+                                     * conflict (an unconditional update). */
     char *warnings;                 /* Warning header lines for the
                                      * answer (unknown fields), or NULL. */
 };

@@ -21,6 +21,10 @@
 #include "lib/mem.h"
 
 #define MAX_CONFLICT_RETRIES 3
+/* An unconditional update (PUT without resourceVersion) tries again, as
+ * kube-apiserver's GuaranteedUpdate does, while others keep winning; the
+ * bound only stops a livelock. */
+#define MAX_UNCONDITIONAL_RETRIES 100
 
 
 /* ---- helpers -------------------------------------------------------------*/
@@ -233,6 +237,7 @@ void srv__read(struct srv_call *c, repl_cb cb)
 /* ---- writes ----------------------------------------------------------------*/
 
 static void written(struct repl_req *rr, const struct repl_result *res);
+static bool update_again(struct srv_call *c);
 
 /* Namespace of a namespaced object: must exist and not be terminating. Its
  * current version goes into the txn as a CHECK, so a namespace deleted
@@ -396,6 +401,10 @@ static void written(struct repl_req *rr, const struct repl_result *res)
     } else if (res->code == -C8S_ECONFLICT && c->patch != NULL &&
                c->attempts++ < MAX_CONFLICT_RETRIES && srv__patch_again(c)) {
         return; /* changed meanwhile: patch the newer version */
+    } else if (res->code == -C8S_ECONFLICT && c->put_body != NULL &&
+               c->op == SRV_OP_UPDATE &&
+               c->attempts++ < MAX_UNCONDITIONAL_RETRIES && update_again(c)) {
+        return;
     } else if (res->code == -C8S_ENOTFOUND && c->op == SRV_OP_DELETE &&
                res->failed_op < c->n_allocs &&
                c->attempts++ < MAX_CONFLICT_RETRIES) {
@@ -688,7 +697,29 @@ static void do_update(struct srv_call *c)
         srv__call_free(c);
         return;
     }
+    /* Without a resourceVersion an update is unconditional: kept to be
+     * applied again to a newer version if one appears meanwhile. */
+    if (body_rv(c->obj) == 0 && (c->put_body = obj_copy(c->obj)) == NULL) {
+        srv__respond_code(c->req, c->res, c->route.name, -ENOMEM);
+        srv__call_free(c);
+        return;
+    }
     srv__read(c, update_point);
+}
+
+/* A conflict on an unconditional PUT: read again and apply the body to
+ * the newer version. */
+static bool update_again(struct srv_call *c)
+{
+    struct obj *body;
+
+    if (c->put_body == NULL || (body = obj_copy(c->put_body)) == NULL)
+        return false;
+    obj_unref(c->obj);
+    c->obj = body;
+    c->n_allocs = 0;
+    srv__read(c, update_point);
+    return true;
 }
 
 /* ---- DELETE ------------------------------------------------------------*/
