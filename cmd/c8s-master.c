@@ -26,6 +26,7 @@ static const char usage_text[] =
     "usage: c8s-master --name NAME --data-dir DIR --peer-listen HOST:PORT\n"
     "                  [--initial-cluster NAME=HOST:PORT,...]\n"
     "                  [--api-listen HOST:PORT] [--token TOKEN|--token-file F]\n"
+    "                  [--service-cluster-ip-range CIDR]\n"
     "                  [--election-timeout MS]\n"
     "                  [--snapshot-threshold N] [--snapshot-trailing N]\n"
     "                  [--history-min-age MS] [--compact-interval MS]\n"
@@ -41,7 +42,10 @@ static const char usage_text[] =
     "With --api-listen the member serves the Kubernetes API over HTTPS and\n"
     "writes DATA-DIR/admin.kubeconfig. Every member of a cluster gets the\n"
     "same --token: it protects the cluster CA kept in the store. A one-member\n"
-    "cluster may omit it (a random one is kept in DATA-DIR/token). SIGTERM shuts down cleanly (leadership is\n"
+    "cluster may omit it (a random one is kept in DATA-DIR/token).\n"
+    "Services get ClusterIPs from --service-cluster-ip-range (default\n"
+    "10.96.0.0/12; the same on every member), the kubernetes Service the\n"
+    "first address. SIGTERM shuts down cleanly (leadership is\n"
     "handed over first); exit status 70 means raft stalled for\n"
     "--stall-timeout (default 10000 ms) and the member must be restarted\n"
     "(the systemd unit does that).\n"
@@ -57,6 +61,7 @@ struct options {
     const char *api_listen;     /* Serve the Kubernetes API here. */
     const char *token;          /* Cluster token (protects the CA). */
     const char *token_file;     /* Or read it from this file. */
+    const char *service_cidr;   /* --service-cluster-ip-range. */
 };
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
@@ -103,6 +108,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"api-listen", required_argument, NULL, 'a'},
         {"token", required_argument, NULL, 'k'},
         {"token-file", required_argument, NULL, 'K'},
+        {"service-cluster-ip-range", required_argument, NULL, 'R'},
         {"election-timeout", required_argument, NULL, 'e'},
         {"snapshot-threshold", required_argument, NULL, 's'},
         {"history-min-age", required_argument, NULL, 'H'},
@@ -132,6 +138,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'a': o->api_listen = optarg; break;
         case 'k': o->token = optarg; break;
         case 'K': o->token_file = optarg; break;
+        case 'R': o->service_cidr = optarg; break;
         case 'e':
             if ((rv = parse_uint("--election-timeout", optarg,
                                  &o->cfg.election_timeout_ms)) != 0)
@@ -325,6 +332,7 @@ static int start_api(struct master *m, const struct options *o)
         .listen = o->api_listen,
         .token = token,
         .data_dir = o->cfg.data_dir,
+        .service_cidr = o->service_cidr,
         .on_fatal = api_fatal,
         .data = m,
     };

@@ -14,8 +14,6 @@
 #include "lib/mem.h"
 
 /* The default Service range of kube-apiserver, and its NodePort range. */
-#define SVC_NET 0x0a600000u  /* 10.96.0.0 */
-#define SVC_BITS 12
 #define NODEPORT_MIN 30000
 #define NODEPORT_MAX 32767
 #define PICK_TRIES 64
@@ -45,11 +43,11 @@ static bool taken(struct srv_call *c, const char *resource, const char *name)
  * the first one (the kubernetes Service's), not known to be taken. */
 static int pick_ip(struct srv_call *c, char *out, size_t size)
 {
-    uint32_t span = 1u << (32 - SVC_BITS);
+    uint32_t span = 1u << (32 - c->api->svc_bits);
 
     for (int i = 0; i < PICK_TRIES; i++) {
         uint32_t host = 2 + rnd32() % (span - 3);
-        struct in_addr a = {.s_addr = htonl(SVC_NET + host)};
+        struct in_addr a = {.s_addr = htonl(c->api->svc_net + host)};
         (void)inet_ntop(AF_INET, &a, out, (socklen_t)size);
         if (!taken(c, "~clusterip", out))
             return 0;
@@ -69,13 +67,14 @@ static int pick_port(struct srv_call *c, char *out, size_t size)
     return -ENOSPC;
 }
 
-static bool ip_in_range(const char *ip)
+static bool ip_in_range(const struct srv_api *api, const char *ip)
 {
     struct in_addr a;
+    unsigned shift = 32 - api->svc_bits;
 
     if (inet_pton(AF_INET, ip, &a) != 1)
         return false;
-    return (ntohl(a.s_addr) >> (32 - SVC_BITS)) == (SVC_NET >> (32 - SVC_BITS));
+    return (ntohl(a.s_addr) >> shift) == (api->svc_net >> shift);
 }
 
 static struct srv_alloc *add(struct srv_call *c, const char *resource,
@@ -136,10 +135,13 @@ static int alloc_ip(struct srv_call *c, struct obj *spec)
     if (strcmp(want, "None") == 0)
         return 0; /* headless */
     if (want[0] != '\0') {
-        if (!ip_in_range(want)) {
-            invalid(c, "spec.clusterIPs", want,
-                    "provided IP is not in the valid range. The range of "
-                    "valid IPs is 10.96.0.0/12");
+        if (!ip_in_range(c->api, want)) {
+            char why[160];
+            (void)snprintf(why, sizeof why,
+                           "provided IP is not in the valid range. The range "
+                           "of valid IPs is %s",
+                           c->api->svc_cidr);
+            invalid(c, "spec.clusterIPs", want, why);
             return -EINVAL;
         }
         /* Whether it is free is decided by the txn on the leader: this
@@ -149,7 +151,7 @@ static int alloc_ip(struct srv_call *c, struct obj *spec)
     }
     if (pick_ip(c, ip, sizeof ip) != 0) {
         srv__respond_bad(c->req, 500, "InternalError",
-                         "no ClusterIP is free in 10.96.0.0/12");
+                         "no ClusterIP is free in %s", c->api->svc_cidr);
         return -ENOSPC;
     }
     return add(c, "~clusterip", ip, true, -1) ? set_ip(spec, ip) : -ENOMEM;

@@ -15,6 +15,40 @@
 
 /* The host admin.kubeconfig points at: the listen address, or loopback
  * when listening on every address. */
+/* --service-cluster-ip-range: an IPv4 network with room for Services. */
+static int parse_service_cidr(struct srv_api *api, const char *cidr,
+                              struct err *e)
+{
+    char ip[32];
+    const char *slash = strchr(cidr, '/');
+    char *end;
+    long bits;
+    struct in_addr a;
+
+    if (slash == NULL || (size_t)(slash - cidr) >= sizeof ip)
+        return err_setf(e, -EINVAL, "--service-cluster-ip-range %s: not an "
+                        "IPv4 CIDR such as 10.96.0.0/12", cidr);
+    memcpy(ip, cidr, (size_t)(slash - cidr));
+    ip[slash - cidr] = '\0';
+    bits = strtol(slash + 1, &end, 10);
+    if (inet_pton(AF_INET, ip, &a) != 1 || *end != '\0' || end == slash + 1)
+        return err_setf(e, -EINVAL, "--service-cluster-ip-range %s: not an "
+                        "IPv4 CIDR such as 10.96.0.0/12", cidr);
+    if (bits < 8 || bits > 28)
+        return err_setf(e, -EINVAL, "--service-cluster-ip-range %s: the "
+                        "prefix must be between /8 and /28", cidr);
+    api->svc_net = ntohl(a.s_addr);
+    api->svc_bits = (unsigned)bits;
+    if ((api->svc_net & (0xffffffffu >> bits)) != 0)
+        return err_setf(e, -EINVAL, "--service-cluster-ip-range %s: host "
+                        "bits are set (the network is %s/%ld?)", cidr, ip,
+                        bits);
+    a.s_addr = htonl(api->svc_net + 1);
+    (void)inet_ntop(AF_INET, &a, api->kube_ip, sizeof api->kube_ip);
+    (void)snprintf(api->svc_cidr, sizeof api->svc_cidr, "%s", cidr);
+    return 0;
+}
+
 static int pick_host(struct srv_api *api, struct err *e)
 {
     const char *colon = strrchr(api->listen, ':');
@@ -55,6 +89,10 @@ int srv_api_start(uv_loop_t *loop, struct repl *repl,
     api->cfg.token = NULL; /* only api->token holds it, cleansed on free */
     rv = api->token == NULL ? err_setf(e, -ENOMEM, "out of memory")
                             : pick_host(api, e);
+    if (rv == 0)
+        rv = parse_service_cidr(api, cfg->service_cidr ? cfg->service_cidr
+                                                       : "10.96.0.0/12",
+                                e);
     if (rv == 0)
         rv = obj_registry_new(NULL, 0, &api->reg, e);
     if (rv == 0)

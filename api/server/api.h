@@ -27,6 +27,9 @@ struct srv_api_config {
     const char *listen;         /* --api-listen "A.B.C.D:PORT". */
     const char *token;          /* Cluster token protecting the CA. */
     const char *data_dir;       /* Member data dir (pki/ and kubeconfig). */
+    const char *service_cidr;   /* --service-cluster-ip-range, IPv4 CIDR;
+                                 * NULL: 10.96.0.0/12. The same on every
+                                 * member. */
     void (*on_fatal)(struct srv_api *api, const char *why); /* Bootstrap
                                  * failed for good (e.g. wrong token). */
     void *data;                 /* Caller's. */

@@ -1,7 +1,8 @@
 /* The `kubernetes` Service in `default` and its Endpoints: how workloads
- * find the API. The first member to serve creates the Service (ClusterIP
- * 10.96.0.1, kept for it by the allocator); every member adds its own
- * address to the Endpoints with a compare-and-set update. Removing members
+ * find the API. The first member to serve creates the Service (its
+ * ClusterIP is the first address of --service-cluster-ip-range, kept for
+ * it by the allocator); every member adds its own address to the
+ * Endpoints with a compare-and-set update. Removing members
  * that went away is not done yet (Kubernetes uses a lease-based
  * reconciler). */
 #include <stdio.h>
@@ -12,7 +13,6 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 
-#define KUBE_SVC_IP "10.96.0.1"
 #define MAX_TRIES 10
 
 static void endpoints_step(struct srv_api *api);
@@ -67,7 +67,7 @@ static struct obj *base_object(const char *kind)
     return rv == 0 ? o : obj_unref(o);
 }
 
-static struct obj *service_object(int port)
+static struct obj *service_object(const struct srv_api *api, int port)
 {
     struct obj *svc = base_object("Service"), *spec = obj_map_new();
     struct obj *ips = obj_array_new(), *ports = obj_array_new();
@@ -76,8 +76,8 @@ static struct obj *service_object(int port)
 
     rv |= obj_map_set(p, "targetPort", obj_int_new(port));
     rv |= srv__set_str(spec, "type", "ClusterIP");
-    rv |= srv__set_str(spec, "clusterIP", KUBE_SVC_IP);
-    rv |= obj_array_append(ips, obj_str_new_c(KUBE_SVC_IP));
+    rv |= srv__set_str(spec, "clusterIP", api->kube_ip);
+    rv |= obj_array_append(ips, obj_str_new_c(api->kube_ip));
     rv |= obj_map_set(spec, "clusterIPs", ips);
     rv |= obj_array_append(ports, p);
     rv |= obj_map_set(spec, "ports", ports);
@@ -103,12 +103,12 @@ static void service_done(struct repl_req *req, const struct repl_result *res)
 
 static void create_service(struct srv_api *api)
 {
-    struct obj *svc = service_object(api_port(api));
+    struct obj *svc = service_object(api, api_port(api));
     struct obj_buf b;
     const char *owner = "default/kubernetes";
     struct store_op ops[2] = {
         {.type = STORE_OP_CREATE, .resource = "~clusterip", .ns = "",
-         .name = KUBE_SVC_IP, .value = owner, .value_len = strlen(owner)},
+         .name = api->kube_ip, .value = owner, .value_len = strlen(owner)},
         {.type = STORE_OP_CREATE, .resource = "services", .ns = "default",
          .name = "kubernetes"},
     };

@@ -32,6 +32,11 @@ struct srv_api {
     char data_dir[4096];        /* cfg.data_dir storage. */
     char *token;                /* cfg.token storage (cleansed on free). */
     char host[256];             /* Host the kubeconfig points at. */
+    uint32_t svc_net;           /* Service range: network (host order), */
+    unsigned svc_bits;          /* and prefix length. */
+    char svc_cidr[32];          /* The range as text, for messages. */
+    char kube_ip[16];           /* Its first address: the kubernetes
+                                 * Service's ClusterIP. */
     enum srv_boot_step step;    /* Where the bootstrap is. */
     struct repl_req read_req;   /* Read point for the CA lookup. */
     struct repl_req write_req;  /* CREATE of the sealed CA. */

@@ -888,6 +888,52 @@ TEST_T(apiserver, a_member_with_another_token_refuses_to_start, 120)
     free(log);
 }
 
+/* --service-cluster-ip-range: Services get addresses from it, the
+ * kubernetes Service its first one, addresses outside are refused with
+ * the range named; a range that is not a network stops the member. */
+TEST_T(apiserver, the_service_range_comes_from_the_flag, 120)
+{
+    char file[2200], at[2300], *out;
+    int code;
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    extra_flags[0] = "--service-cluster-ip-range";
+    extra_flags[1] = "172.30.0.0/16";
+    start_cluster();
+    const char *svcs = "/api/v1/namespaces/default/services";
+    post_json(0, svcs, "{\"metadata\":{\"name\":\"web\"},\"spec\":{\"ports\":"
+                       "[{\"port\":80}]}}");
+    curl(1, "GET", "/api/v1/namespaces/default/services/web", NULL, NULL,
+         &code, &out);
+    ASSERT_MSG(code == 200, "%d\n%s", code, out);
+    ASSERT_STR_CONTAINS(out, "\"clusterIP\":\"172.30.");
+    free(out);
+    expect_code(2, "GET", "/api/v1/namespaces/default/services/kubernetes",
+                NULL, NULL, 200, "\"clusterIP\":\"172.30.0.1\"");
+    write_file("out.json",
+               "{\"metadata\":{\"name\":\"out\"},\"spec\":{\"clusterIP\":"
+               "\"10.96.0.10\",\"ports\":[{\"port\":80}]}}",
+               file, sizeof file);
+    snprintf(at, sizeof at, "@%s", file);
+    expect_code(1, "POST", svcs, "Content-Type: application/json", at, 422,
+                "The range of valid IPs is 172.30.0.0/16");
+    for (int i = 0; i < N; i++)
+        (void)tproc_stop(ms[i].p, 5000);
+
+    setup(1);
+    extra_flags[1] = "172.30.0.1/16";
+    start_member(0, 1, "t");
+    for (int k = 0; k < 3000 && !tproc_exited(ms[0].p); k++)
+        usleep(10000);
+    ASSERT_MSG(tproc_exited(ms[0].p), "a member with a bad range kept running");
+    out = tproc_log(ms[0].p);
+    ASSERT_STR_CONTAINS(out, "--service-cluster-ip-range 172.30.0.1/16: host "
+                             "bits are set");
+    free(out);
+    extra_flags[0] = extra_flags[1] = NULL;
+}
+
 TEST_T(apiserver, a_restart_keeps_the_certificates, 60)
 {
     char path[2200], *before, *after;
