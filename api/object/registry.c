@@ -58,7 +58,11 @@ static const struct obj_resource builtins[] = {
      .categories = NONE,
      /* No deletecollection: deleting every namespace at once is refused. */
      .verbs = OBJ_VERBS_ALL & ~OBJ_VERB_DELETECOLLECTION,
-     .subresources = SUBS(STATUS("", "v1", "Namespace")),
+     /* finalize: how the namespace controller lifts spec.finalizers. */
+     .subresources = SUBS({.name = "finalize",
+                           .kind = {"", "v1", "Namespace"},
+                           .verbs = OBJ_VERB_UPDATE},
+                          STATUS("", "v1", "Namespace")),
      .store_prefix = "namespaces",
      /* Namespace has its own conversion: no metadata.namespace. */
      .fields = FIELDS(F("metadata.name"), F("status.phase"))},

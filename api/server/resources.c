@@ -568,11 +568,37 @@ static int keep_cluster_ip(struct srv_call *c, const struct obj *old)
 
 /* Build the new version from the old one and the body, the way the main
  * resource and its status subresource each may change it. Takes @body. */
+/* A namespace's finalize: spec.finalizers from the body, the rest as it
+ * was. Takes @body. */
+static int finalize_update(struct srv_call *c, struct obj *old,
+                           struct obj *body)
+{
+    struct obj *fin = obj_ref(obj_get_path(body, "spec.finalizers"));
+    struct obj *spec;
+
+    obj_unref(body);
+    c->obj = obj_copy(old);
+    if (c->obj == NULL || ((spec = obj_map_get_mut(c->obj, "spec")) == NULL &&
+                           (obj_map_set(c->obj, "spec", obj_map_new()) != 0 ||
+                            (spec = obj_map_get_mut(c->obj, "spec")) == NULL))) {
+        obj_unref(fin);
+        return -ENOMEM;
+    }
+    if (fin == NULL) {
+        (void)obj_map_del(spec, "finalizers");
+        return 0;
+    }
+    return obj_map_set(spec, "finalizers", fin);
+}
+
 static int merge_update(struct srv_call *c, struct obj *old, struct obj *body)
 {
     bool status_only = strcmp(c->route.sub, "status") == 0;
     struct obj *meta;
     int64_t gen;
+
+    if (strcmp(c->route.sub, "finalize") == 0)
+        return finalize_update(c, old, body);
 
     if (status_only) {
         /* /status changes the status and nothing else. */
@@ -874,6 +900,10 @@ static void dispatch_item(struct srv_call *c)
 
     if (strcmp(c->route.sub, "scale") == 0) {
         dispatch_scale(c);
+        return;
+    }
+    if (strcmp(c->route.sub, "finalize") == 0 && strcmp(m, "PUT") != 0) {
+        method_not_allowed(c);
         return;
     }
     if (strcmp(m, "GET") == 0) {

@@ -608,6 +608,32 @@ TEST_T(apiserver, finalizers_hold_deleted_objects_until_lifted, 120)
     expect_code(0, "POST", "/api/v1/namespaces/doomed/configmaps",
                 "Content-Type: application/json", at, 403,
                 "because it is being terminated");
+
+    /* The namespace controller's way out: finalize lifts spec.finalizers
+     * (and only them: the label sent along is ignored), which removes the
+     * Terminating namespace. GET on finalize is not a thing. */
+    expect_code(1, "GET", "/api/v1/namespaces/doomed/finalize", NULL, NULL,
+                405, "MethodNotAllowed");
+    write_file("fin.json",
+               "{\"metadata\":{\"name\":\"doomed\",\"labels\":{\"x\":"
+               "\"y\"}},\"spec\":{\"finalizers\":[]}}",
+               file, sizeof file);
+    snprintf(at, sizeof at, "@%s", file);
+    expect_code(2, "PUT", "/api/v1/namespaces/doomed/finalize",
+                "Content-Type: application/json", at, 200, NULL);
+    expect_code(0, "GET", "/api/v1/namespaces/doomed", NULL, NULL, 404,
+                "NotFound");
+    /* On a namespace not being deleted it only sets the finalizers. */
+    post_json(0, "/api/v1/namespaces", "{\"metadata\":{\"name\":\"kept\"}}");
+    write_file("fin.json",
+               "{\"metadata\":{\"name\":\"kept\"},\"spec\":{\"finalizers\":"
+               "[\"example.com/x\"]}}",
+               file, sizeof file);
+    snprintf(at, sizeof at, "@%s", file);
+    expect_code(1, "PUT", "/api/v1/namespaces/kept/finalize",
+                "Content-Type: application/json", at, 200, "example.com/x");
+    expect_code(2, "GET", "/api/v1/namespaces/kept", NULL, NULL, 200,
+                "example.com/x");
 }
 
 /* kubectl >= 1.32 sends protobuf bodies from its create generators
