@@ -27,6 +27,8 @@ static const char usage_text[] =
     "                  [--initial-cluster NAME=HOST:PORT,...]\n"
     "                  [--api-listen HOST:PORT] [--token TOKEN|--token-file F]\n"
     "                  [--service-cluster-ip-range CIDR]\n"
+    "                  [--max-requests-inflight N]\n"
+    "                  [--max-mutating-requests-inflight N]\n"
     "                  [--election-timeout MS]\n"
     "                  [--snapshot-threshold N] [--snapshot-trailing N]\n"
     "                  [--history-min-age MS] [--compact-interval MS]\n"
@@ -45,7 +47,10 @@ static const char usage_text[] =
     "cluster may omit it (a random one is kept in DATA-DIR/token).\n"
     "Services get ClusterIPs from --service-cluster-ip-range (default\n"
     "10.96.0.0/12; the same on every member), the kubernetes Service the\n"
-    "first address. SIGTERM shuts down cleanly (leadership is\n"
+    "first address. Past --max-requests-inflight reads (default 400) or\n"
+    "--max-mutating-requests-inflight writes (default 200) being served,\n"
+    "requests get 429 with Retry-After (watches are not counted).\n"
+    "SIGTERM shuts down cleanly (leadership is\n"
     "handed over first); exit status 70 means raft stalled for\n"
     "--stall-timeout (default 10000 ms) and the member must be restarted\n"
     "(the systemd unit does that).\n"
@@ -62,6 +67,8 @@ struct options {
     const char *token;          /* Cluster token (protects the CA). */
     const char *token_file;     /* Or read it from this file. */
     const char *service_cidr;   /* --service-cluster-ip-range. */
+    unsigned max_inflight;      /* --max-requests-inflight. */
+    unsigned max_mutating;      /* --max-mutating-requests-inflight. */
 };
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
@@ -109,6 +116,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"token", required_argument, NULL, 'k'},
         {"token-file", required_argument, NULL, 'K'},
         {"service-cluster-ip-range", required_argument, NULL, 'R'},
+        {"max-requests-inflight", required_argument, NULL, 'I'},
+        {"max-mutating-requests-inflight", required_argument, NULL, 'U'},
         {"election-timeout", required_argument, NULL, 'e'},
         {"snapshot-threshold", required_argument, NULL, 's'},
         {"history-min-age", required_argument, NULL, 'H'},
@@ -139,6 +148,16 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'k': o->token = optarg; break;
         case 'K': o->token_file = optarg; break;
         case 'R': o->service_cidr = optarg; break;
+        case 'I':
+            if ((rv = parse_uint("--max-requests-inflight", optarg,
+                                 &o->max_inflight)) != 0)
+                return rv;
+            break;
+        case 'U':
+            if ((rv = parse_uint("--max-mutating-requests-inflight", optarg,
+                                 &o->max_mutating)) != 0)
+                return rv;
+            break;
         case 'e':
             if ((rv = parse_uint("--election-timeout", optarg,
                                  &o->cfg.election_timeout_ms)) != 0)
@@ -333,6 +352,8 @@ static int start_api(struct master *m, const struct options *o)
         .token = token,
         .data_dir = o->cfg.data_dir,
         .service_cidr = o->service_cidr,
+        .max_inflight = o->max_inflight,
+        .max_mutating = o->max_mutating,
         .on_fatal = api_fatal,
         .data = m,
     };

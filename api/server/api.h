@@ -27,6 +27,11 @@ struct srv_api_config {
     const char *listen;         /* --api-listen "A.B.C.D:PORT". */
     const char *token;          /* Cluster token protecting the CA. */
     const char *data_dir;       /* Member data dir (pki/ and kubeconfig). */
+    unsigned max_inflight;      /* --max-requests-inflight: reads being
+                                 * served at once (watches not counted);
+                                 * more are 429. 0: 400. */
+    unsigned max_mutating;      /* --max-mutating-requests-inflight, the
+                                 * same for writes. 0: 200. */
     const char *service_cidr;   /* --service-cluster-ip-range, IPv4 CIDR;
                                  * NULL: 10.96.0.0/12. The same on every
                                  * member. */

@@ -32,6 +32,7 @@ struct srv_api {
     char data_dir[4096];        /* cfg.data_dir storage. */
     char *token;                /* cfg.token storage (cleansed on free). */
     char host[256];             /* Host the kubeconfig points at. */
+    unsigned inflight[2];       /* Calls being served: reads, writes. */
     uint32_t svc_net;           /* Service range: network (host order), */
     unsigned svc_bits;          /* and prefix length. */
     char svc_cidr[32];          /* The range as text, for messages. */

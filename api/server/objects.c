@@ -243,6 +243,8 @@ int srv__mark_deleting(struct obj *o)
 
 void srv__call_free(struct srv_call *c)
 {
+    if (c->counted)
+        c->api->inflight[c->counted - 1]--;
     obj_unref(c->obj);
     obj_unref(c->patch);
     obj_unref(c->put_body);

@@ -43,6 +43,8 @@ struct srv_call {
     struct obj *put_body;           /* PUT without resourceVersion: the
                                      * body as sent, to try again on a
                                      * conflict (an unconditional update). */
+    int counted;                    /* 0, or 1 + the api->inflight slot
+                                     * this call holds. */
     char *warnings;                 /* Warning header lines for the
                                      * answer (unknown fields), or NULL. */
 };

@@ -471,7 +471,7 @@ static int fill_create_meta(struct srv_call *c, struct obj *meta)
     (void)obj_map_del(meta, "resourceVersion");
     (void)obj_map_del(meta, "deletionTimestamp");
     (void)obj_map_del(meta, "deletionGracePeriodSeconds");
-    if (obj_meta_generate_name(meta, random_u64()) != 0 ||
+    if (obj_meta_generate_name(meta, random_u64()) < 0 ||
         srv__set_str(meta, "uid", uid) != 0 ||
         srv__set_str(meta, "creationTimestamp", ts) != 0 ||
         obj_map_set(meta, "generation", obj_int_new(1)) != 0)
@@ -490,9 +490,16 @@ static void do_create(struct srv_call *c)
         srv__schema_decode(c, &c->obj) != 0)
         goto out;
     meta = srv__meta(c->obj);
-    if (meta == NULL || check_namespace(c, meta) != 0 ||
-        (rv = fill_create_meta(c, meta)) != 0)
+    if (meta == NULL) {
+        srv__respond_code(c->req, c->res, NULL, -ENOMEM);
         goto out;
+    }
+    if (check_namespace(c, meta) != 0)
+        goto out;
+    if ((rv = fill_create_meta(c, meta)) != 0) {
+        srv__respond_code(c->req, c->res, NULL, rv);
+        goto out;
+    }
     snprintf(c->name, sizeof c->name, "%s", srv__str(meta, "name"));
     snprintf(c->ns, sizeof c->ns, "%s", c->route.ns);
     if (validate(c, NULL) != 0)
@@ -980,6 +987,30 @@ static void serve_discovery(struct srv_api *api, struct srv_req *req)
                                  d.message ? d.message : "not found", 0);
 }
 
+/* kube-apiserver's max-in-flight filter: past the limit of reads or of
+ * writes being served, 429 with Retry-After, so an overloaded member sheds
+ * load before its queues grow. Watches are long-running and not counted. */
+static bool admit(struct srv_call *c)
+{
+    const char *m = c->req->method;
+    bool write = strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0;
+    unsigned limit = write ? c->api->cfg.max_mutating : c->api->cfg.max_inflight;
+
+    if (!write && (c->route.legacy_watch || query_flag(c->req, "watch", NULL)))
+        return true;
+    if (limit == 0)
+        limit = write ? 200 : 400;
+    if (c->api->inflight[write] >= limit) {
+        (void)srv_respond_status(c->req, 429, "TooManyRequests",
+                                 "Too many requests, please try again later.",
+                                 1);
+        return false;
+    }
+    c->api->inflight[write]++;
+    c->counted = 1 + write;
+    return true;
+}
+
 bool srv__serve_api(struct srv_api *api, struct srv_req *req)
 {
     struct srv_call *c;
@@ -1008,7 +1039,7 @@ bool srv__serve_api(struct srv_api *api, struct srv_req *req)
     c->req = req;
     c->route = r;
     c->dry_run = query_flag(req, "dryRun", "All");
-    if (!resolve(api, c)) {
+    if (!resolve(api, c) || !admit(c)) {
         srv__call_free(c);
         return true;
     }

@@ -406,6 +406,8 @@ static struct tproc *curl_start_n(int i, const char *method, const char *path,
                  strchr(url, '?') ? "&" : "?", times);
         argv[argc++] = "-o";
         argv[argc++] = "/dev/null";
+        argv[argc++] = "-D"; /* but the headers are kept */
+        argv[argc++] = "-";
     }
     argv[argc++] = url;
     argv[argc] = NULL;
@@ -728,6 +730,50 @@ TEST_T(apiserver, unconditional_updates_retry_conflicts, 120)
     ASSERT_EQ(code, 200);
     ASSERT_STR_CONTAINS(out, "\"w\":\"");
     free(out);
+}
+
+/* Past --max-mutating-requests-inflight writes being served, a member
+ * answers 429 with Retry-After; reads and watches are not held back. */
+TEST_T(apiserver, too_many_writes_in_flight_are_429, 120)
+{
+    enum { CURLS = 6, EACH = 20 };
+    char file[2200], at[2300], *out;
+    struct tproc *p[CURLS];
+    int created = 0, refused = 0, code;
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    extra_flags[0] = "--max-mutating-requests-inflight";
+    extra_flags[1] = "1";
+    start_cluster();
+    write_file("gen.json", "{\"metadata\":{\"generateName\":\"load-\"}}", file,
+               sizeof file);
+    snprintf(at, sizeof at, "@%s", file);
+    for (int k = 0; k < CURLS; k++)
+        p[k] = curl_start_n(0, "POST", "/api/v1/namespaces/default/configmaps",
+                            "Content-Type: application/json", at, EACH);
+    for (int k = 0; k < CURLS; k++) {
+        curl_wait(p[k], &code, &out);
+        for (const char *h = out; (h = strstr(h, "HTTP/1.1 ")) != NULL; h++) {
+            int st = atoi(h + 9);
+            ASSERT_MSG(st == 201 || st == 429, "status %d\n%s", st, out);
+            created += st == 201;
+            refused += st == 429;
+            if (st == 429)
+                ASSERT_STR_CONTAINS(h, "Retry-After: 1");
+        }
+        free(out);
+    }
+    ASSERT_MSG(created + refused == CURLS * EACH, "%d + %d answers", created,
+               refused);
+    ASSERT_MSG(refused > 0 && created > 0, "%d created, %d refused", created,
+               refused);
+    /* Reads go on; the limit frees up once writes are answered. */
+    expect_code(0, "GET", "/api/v1/namespaces/default/configmaps", NULL, NULL,
+                200, "load-");
+    post_json(0, "/api/v1/namespaces/default/configmaps",
+              "{\"metadata\":{\"name\":\"after\"}}");
+    extra_flags[0] = extra_flags[1] = NULL;
 }
 
 /* Bodies go through the kind's schema: unknown fields refused under
