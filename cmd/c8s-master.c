@@ -29,6 +29,7 @@ static const char usage_text[] =
     "                  [--service-cluster-ip-range CIDR]\n"
     "                  [--max-requests-inflight N]\n"
     "                  [--max-mutating-requests-inflight N]\n"
+    "                  [--endpoint-lease-seconds S]\n"
     "                  [--election-timeout MS]\n"
     "                  [--snapshot-threshold N] [--snapshot-trailing N]\n"
     "                  [--history-min-age MS] [--compact-interval MS]\n"
@@ -50,6 +51,9 @@ static const char usage_text[] =
     "first address. Past --max-requests-inflight reads (default 400) or\n"
     "--max-mutating-requests-inflight writes (default 200) being served,\n"
     "requests get 429 with Retry-After (watches are not counted).\n"
+    "Each member renews a Lease in kube-system; the kubernetes Endpoints\n"
+    "list the members whose lease is younger than --endpoint-lease-seconds\n"
+    "(default 15).\n"
     "SIGTERM shuts down cleanly (leadership is\n"
     "handed over first); exit status 70 means raft stalled for\n"
     "--stall-timeout (default 10000 ms) and the member must be restarted\n"
@@ -68,6 +72,7 @@ struct options {
     const char *token_file;     /* Or read it from this file. */
     const char *service_cidr;   /* --service-cluster-ip-range. */
     unsigned max_inflight;      /* --max-requests-inflight. */
+    unsigned endpoint_lease_s;  /* --endpoint-lease-seconds. */
     unsigned max_mutating;      /* --max-mutating-requests-inflight. */
 };
 
@@ -117,6 +122,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"token-file", required_argument, NULL, 'K'},
         {"service-cluster-ip-range", required_argument, NULL, 'R'},
         {"max-requests-inflight", required_argument, NULL, 'I'},
+        {"endpoint-lease-seconds", required_argument, NULL, 'L'},
         {"max-mutating-requests-inflight", required_argument, NULL, 'U'},
         {"election-timeout", required_argument, NULL, 'e'},
         {"snapshot-threshold", required_argument, NULL, 's'},
@@ -148,6 +154,14 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'k': o->token = optarg; break;
         case 'K': o->token_file = optarg; break;
         case 'R': o->service_cidr = optarg; break;
+        case 'L':
+            if ((rv = parse_uint("--endpoint-lease-seconds", optarg,
+                                 &o->endpoint_lease_s)) != 0)
+                return rv;
+            if (o->endpoint_lease_s < 2 || o->endpoint_lease_s > 3600)
+                return usage_error("--endpoint-lease-seconds must be between "
+                                   "2 and 3600, not '%s'", optarg);
+            break;
         case 'I':
             if ((rv = parse_uint("--max-requests-inflight", optarg,
                                  &o->max_inflight)) != 0)
@@ -353,6 +367,7 @@ static int start_api(struct master *m, const struct options *o)
         .data_dir = o->cfg.data_dir,
         .service_cidr = o->service_cidr,
         .max_inflight = o->max_inflight,
+        .endpoint_lease_s = o->endpoint_lease_s,
         .max_mutating = o->max_mutating,
         .on_fatal = api_fatal,
         .data = m,

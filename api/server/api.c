@@ -269,6 +269,7 @@ void srv_api_close(struct srv_api *api, void (*cb)(void *data), void *data)
     srv__watch_close_all(api);
     close_hook(api, (uv_handle_t *)&api->watch_drain, &api->watch_drain_open);
     close_hook(api, (uv_handle_t *)&api->bookmarks, &api->bookmarks_open);
+    close_hook(api, (uv_handle_t *)&api->ep_timer, &api->ep_timer_open);
     api->close_cb = cb;
     api->close_data = data;
     if (api->retry_open) {

@@ -32,6 +32,9 @@ struct srv_api_config {
                                  * more are 429. 0: 400. */
     unsigned max_mutating;      /* --max-mutating-requests-inflight, the
                                  * same for writes. 0: 200. */
+    unsigned endpoint_lease_s;  /* --endpoint-lease-seconds: a member that
+                                 * stops leaves the kubernetes Endpoints
+                                 * within this. 0: 15. */
     const char *service_cidr;   /* --service-cluster-ip-range, IPv4 CIDR;
                                  * NULL: 10.96.0.0/12. The same on every
                                  * member. */

@@ -67,8 +67,11 @@ struct srv_api {
     struct repl_req ns_reqs[4]; /* Creating the built-in namespaces. */
     struct srv_metrics *metrics; /* /metrics figures. */
     struct repl_req svc_req;    /* Creating the kubernetes Service. */
-    struct repl_req ep_req;     /* Adding this member to its Endpoints. */
-    unsigned ep_tries;          /* Compare-and-set attempts so far. */
+    struct repl_req ep_req;     /* Lease renewal and Endpoints update. */
+    uv_timer_t ep_timer;        /* Rounds of endpoints.c. */
+    bool ep_timer_open;         /* ep_timer was initialised. */
+    bool ep_busy;               /* A round is under way. */
+    unsigned ep_listed;         /* Members in the Endpoints being written. */
     bool closing;               /* srv_api_close was called. */
     void (*close_cb)(void *);   /* From srv_api_close. */
     void *close_data;           /* Its argument. */
@@ -93,5 +96,10 @@ void srv__watch_close_all(struct srv_api *api);
 
 /* builtin.c: the kubernetes Service and Endpoints. */
 void srv__builtin_service(struct srv_api *api);
+/* An object of @kind named kubernetes in default (Service, Endpoints). */
+struct obj *srv__builtin_object(const char *kind);
+/* endpoints.c: lease renewal and the kubernetes Endpoints, every third of
+ * the lease duration from now on. */
+void srv__endpoints_start(struct srv_api *api);
 
 #endif /* C8S_API_SERVER_INTERNAL_H */

@@ -1006,6 +1006,62 @@ TEST_T(apiserver, the_service_range_comes_from_the_flag, 120)
     extra_flags[0] = extra_flags[1] = NULL;
 }
 
+/* Does the kubernetes Endpoints, read through member @via, list member
+ * @who's API port? */
+static bool endpoints_list(int via, int who)
+{
+    char *out;
+    int code;
+    bool yes;
+
+    curl(via, "GET", "/api/v1/namespaces/default/endpoints/kubernetes", NULL,
+         NULL, &code, &out);
+    yes = code == 200 &&
+          strstr(out, strrchr(ms[who].api, ':')) != NULL; /* ":PORT" */
+    free(out);
+    return yes;
+}
+
+/* Poll for up to @ms until endpoints_list() is @want. */
+static bool endpoints_become(int via, int who, bool want, int ms_total)
+{
+    for (int t = 0; t < ms_total; t += 200) {
+        if (endpoints_list(via, who) == want)
+            return true;
+        usleep(200000);
+    }
+    return false;
+}
+
+/* Members keep leases; the kubernetes Endpoints list exactly the members
+ * whose lease is live: one killed drops out within the lease duration,
+ * and is listed again once it serves again. */
+TEST_T(apiserver, the_kubernetes_endpoints_follow_live_members, 120)
+{
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    extra_flags[0] = "--endpoint-lease-seconds";
+    extra_flags[1] = "4";
+    start_cluster();
+    for (int i = 0; i < N; i++)
+        ASSERT_MSG(endpoints_become(0, i, true, 10000),
+                   "member %d never listed", i);
+    expect_code(1, "GET", "/apis/coordination.k8s.io/v1/namespaces/"
+                "kube-system/leases", NULL, NULL, 200, "c8s-apiserver-");
+    tproc_signal(ms[2].p, SIGKILL);
+    (void)tproc_stop(ms[2].p, 5000);
+    ASSERT_MSG(endpoints_become(0, 2, false, 15000),
+               "a killed member stayed in the Endpoints");
+    /* The others stay (a leader change while the killed member led may
+     * delay renewals for a moment; the lease outlives an election). */
+    ASSERT(endpoints_become(1, 0, true, 10000) &&
+           endpoints_become(1, 1, true, 10000));
+    tproc_restart(ms[2].p);
+    ASSERT_MSG(endpoints_become(1, 2, true, 20000),
+               "a restarted member was not listed again");
+    extra_flags[0] = extra_flags[1] = NULL;
+}
+
 TEST_T(apiserver, a_restart_keeps_the_certificates, 60)
 {
     char path[2200], *before, *after;
