@@ -710,7 +710,7 @@ TEST_T(apiserver, unconditional_updates_retry_conflicts, 120)
                  "{\"metadata\":{\"name\":\"hot\"},\"data\":{\"w\":\"%d\"}}",
                  k);
         write_file(name, body, file[k], sizeof file[k]);
-        snprintf(at[k], sizeof at[k], "@%s", file[k]);
+        snprintf(at[k], sizeof at[k], "@%.2199s", file[k]);
     }
     for (int k = 0; k < PUTS; k++)
         p[k] = curl_start_n(k % N, "PUT",
