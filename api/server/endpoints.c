@@ -55,7 +55,8 @@ static double parse_time(const char *s)
     return (double)timegm(&tm) + frac;
 }
 
-/* ---- this member's lease ---------------------------------------------------*/
+/* ---- this member's lease
+ * ---------------------------------------------------*/
 
 static void lease_name(const struct srv_api *api, char *out, size_t size)
 {
@@ -98,7 +99,8 @@ static struct obj *lease_object(struct srv_api *api, const char *name)
     return rv == 0 ? o : obj_unref(o);
 }
 
-/* ---- the Endpoints from the live leases --------------------------------------*/
+/* ---- the Endpoints from the live leases
+ * --------------------------------------*/
 
 /* {addresses: [{ip}], ports: [{name: https, port, protocol: TCP}]} */
 static struct obj *subset(const char *ip, int64_t port)
@@ -106,8 +108,8 @@ static struct obj *subset(const char *ip, int64_t port)
     struct obj *s = obj_map_new(), *addrs = obj_array_new();
     struct obj *ports = obj_array_new(), *a = obj_map_new();
     struct obj *p = obj_map_new();
-    int rv = s == NULL || addrs == NULL || ports == NULL || a == NULL ||
-             p == NULL;
+    int rv =
+        s == NULL || addrs == NULL || ports == NULL || a == NULL || p == NULL;
 
     rv |= srv__set_str(a, "ip", ip);
     rv |= obj_array_append(addrs, a);
@@ -130,8 +132,7 @@ static struct obj *live_subsets(struct srv_api *api, size_t *ret_n)
     double now = now_s();
 
     *ret_n = 0;
-    if (subsets == NULL ||
-        store_list(repl_store(api->repl), &q, &page) != 0)
+    if (subsets == NULL || store_list(repl_store(api->repl), &q, &page) != 0)
         return obj_unref(subsets);
     for (size_t i = 0; i < page.len; i++) {
         const struct store_kv *kv = page.items[i];
@@ -143,14 +144,13 @@ static struct obj *live_subsets(struct srv_api *api, size_t *ret_n)
         const char *holder = srv__str(l, "spec.holderIdentity");
         const char *colon = strrchr(holder, ':');
         double renew = parse_time(srv__str(l, "spec.renewTime"));
-        int64_t dur = obj_int_or(
-            obj_get_path(l, "spec.leaseDurationSeconds"), 0);
+        int64_t dur =
+            obj_int_or(obj_get_path(l, "spec.leaseDurationSeconds"), 0);
         if (colon != NULL && renew > 0 && renew + (double)dur > now) {
             char ip[256];
             (void)snprintf(ip, sizeof ip, "%.*s", (int)(colon - holder),
                            holder);
-            if (obj_array_append(subsets, subset(ip, atoll(colon + 1))) ==
-                0)
+            if (obj_array_append(subsets, subset(ip, atoll(colon + 1))) == 0)
                 (*ret_n)++;
         }
         obj_unref(l);
@@ -184,17 +184,16 @@ static void reconcile(struct srv_api *api)
     const struct store_kv *kv = NULL;
     struct obj *ep = NULL, *want;
     struct obj_buf b;
-    struct store_op op = {.resource = "endpoints", .ns = "default",
-                          .name = "kubernetes"};
+    struct store_op op = {
+        .resource = "endpoints", .ns = "default", .name = "kubernetes"};
     size_t n;
 
     want = live_subsets(api, &n);
-    if (want != NULL && store_get(repl_store(api->repl), "endpoints",
-                                  "default", "kubernetes", 0, &kv) != 0)
+    if (want != NULL && store_get(repl_store(api->repl), "endpoints", "default",
+                                  "kubernetes", 0, &kv) != 0)
         ep = srv__builtin_object("Endpoints"); /* the first: create it */
-    else if (want != NULL && obj_msgpack_decode(kv->value->data,
-                                                kv->value->len, NULL, &ep,
-                                                NULL) != 0)
+    else if (want != NULL && obj_msgpack_decode(kv->value->data, kv->value->len,
+                                                NULL, &ep, NULL) != 0)
         ep = NULL;
     if (want == NULL || ep == NULL ||
         obj_equal(obj_map_get(ep, "subsets"), want) ||
@@ -262,8 +261,7 @@ static void renew(struct repl_req *req, const struct repl_result *res)
     }
     lease_name(api, name, sizeof name);
     op.name = name;
-    (void)store_get(repl_store(api->repl), LEASES, "kube-system", name, 0,
-                    &kv);
+    (void)store_get(repl_store(api->repl), LEASES, "kube-system", name, 0, &kv);
     lease = lease_object(api, name);
     obj_buf_init(&b);
     if (lease != NULL && obj_msgpack_encode(lease, &b, NULL) == 0) {

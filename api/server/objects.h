@@ -123,6 +123,17 @@ int srv__schema_decode(struct srv_call *c, struct obj **o);
 int srv__schema_check(const struct srv_call *c, const struct obj *o,
                       struct obj_ferrs *l);
 
+/* ---- workloads (workloads.c) ------------------------------------------------*/
+
+/* Append the rules of pod controllers to @l: the selector selects the
+ * template, and (apps/v1, on update: @old not NULL) never changes. */
+int srv__workload_check(const struct srv_call *c, const struct obj *o,
+                        const struct obj *old, struct obj_ferrs *l);
+/* A new Job's generated selector and pod labels (unless manualSelector).
+ * Answers (422) and returns -EINVAL for a selector given without
+ * manualSelector; -ENOMEM is for the caller to answer. */
+int srv__job_create(struct srv_call *c);
+
 /* ---- verbs (resources.c, list.c, watch.c, patch.c) ----------------------*/
 
 struct obj_lsel;

@@ -169,6 +169,8 @@ static int validate(struct srv_call *c, const struct obj *old)
     rv = obj_validate_object_meta(c->obj, old, &rules, true, &l);
     if (rv == 0)
         rv = srv__schema_check(c, c->obj, &l);
+    if (rv == 0)
+        rv = srv__workload_check(c, c->obj, old, &l);
     if (rv == 0 && l.len > 0) {
         respond_invalid(c, &l);
         rv = -EINVAL;
@@ -501,6 +503,11 @@ static void do_create(struct srv_call *c)
         goto out;
     }
     snprintf(c->name, sizeof c->name, "%s", srv__str(meta, "name"));
+    if ((rv = srv__job_create(c)) != 0) {
+        if (rv != -EINVAL)
+            srv__respond_code(c->req, c->res, NULL, rv);
+        goto out;
+    }
     snprintf(c->ns, sizeof c->ns, "%s", c->route.ns);
     if (validate(c, NULL) != 0)
         goto out;

@@ -776,6 +776,74 @@ TEST_T(apiserver, too_many_writes_in_flight_are_429, 120)
     extra_flags[0] = extra_flags[1] = NULL;
 }
 
+/* Pod controllers: the selector must select the template (and must not
+ * be empty), and in apps/v1 it never changes; a Job's selector and pod
+ * labels come from its uid unless it asks for manualSelector. */
+TEST_T(apiserver, controllers_select_their_own_pods, 120)
+{
+    char file[2200], at[2300], *out;
+    int code;
+    const char *deps = "/apis/apps/v1/namespaces/default/deployments";
+    const char *ct = "Content-Type: application/json";
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    start_cluster();
+#define DEP(sel, labels)                                                       \
+    "{\"metadata\":{\"name\":\"web\"},\"spec\":{\"selector\":" sel            \
+    ",\"template\":{\"metadata\":{\"labels\":" labels "},\"spec\":"           \
+    "{\"containers\":[{\"name\":\"c\",\"image\":\"nginx\"}]}}}}"
+    write_file("d.json", DEP("{\"matchLabels\":{\"app\":\"web\"}}",
+                             "{\"app\":\"other\"}"),
+               file, sizeof file);
+    snprintf(at, sizeof at, "@%s", file);
+    expect_code(0, "POST", deps, ct, at, 422,
+                "spec.template.metadata.labels: Invalid value: "
+                "{\\\"app\\\":\\\"other\\\"}: `selector` does not match "
+                "template `labels`");
+    write_file("d.json", DEP("{}", "{\"app\":\"web\"}"), file, sizeof file);
+    expect_code(1, "POST", deps, ct, at, 422,
+                "empty selector is invalid for deployment");
+    write_file("d.json",
+               DEP("{\"matchExpressions\":[{\"key\":\"app\",\"operator\":"
+                   "\"In\",\"values\":[\"web\",\"www\"]}]}",
+                   "{\"app\":\"web\"}"),
+               file, sizeof file);
+    expect_code(2, "POST", deps, ct, at, 201, NULL);
+    write_file("d.json", DEP("{\"matchLabels\":{\"app\":\"web\"}}",
+                             "{\"app\":\"web\"}"),
+               file, sizeof file);
+    expect_code(0, "PUT", "/apis/apps/v1/namespaces/default/deployments/web",
+                ct, at, 422, "spec.selector: Invalid value");
+    expect_code(0, "PUT", "/apis/apps/v1/namespaces/default/deployments/web",
+                ct, at, 422, "field is immutable");
+#undef DEP
+
+    const char *jobs = "/apis/batch/v1/namespaces/default/jobs";
+    write_file("j.json",
+               "{\"metadata\":{\"name\":\"once\"},\"spec\":{\"template\":"
+               "{\"spec\":{\"restartPolicy\":\"Never\",\"containers\":"
+               "[{\"name\":\"c\",\"image\":\"busybox\"}]}}}}",
+               file, sizeof file);
+    snprintf(at, sizeof at, "@%s", file);
+    curl(1, "POST", jobs, ct, at, &code, &out);
+    ASSERT_MSG(code == 201, "job: %d\n%s", code, out);
+    ASSERT_STR_CONTAINS(out, "\"selector\":{\"matchLabels\":"
+                             "{\"batch.kubernetes.io/controller-uid\":\"");
+    ASSERT_STR_CONTAINS(out, "\"batch.kubernetes.io/job-name\":\"once\"");
+    ASSERT_STR_CONTAINS(out, "\"job-name\":\"once\"");
+    free(out);
+    write_file("j.json",
+               "{\"metadata\":{\"name\":\"picky\"},\"spec\":{\"selector\":"
+               "{\"matchLabels\":{\"a\":\"b\"}},\"template\":{\"metadata\":"
+               "{\"labels\":{\"a\":\"b\"}},\"spec\":{\"restartPolicy\":"
+               "\"Never\",\"containers\":[{\"name\":\"c\",\"image\":"
+               "\"busybox\"}]}}}}",
+               file, sizeof file);
+    snprintf(at, sizeof at, "@%s", file);
+    expect_code(2, "POST", jobs, ct, at, 422, "not auto-generated");
+}
+
 /* Bodies go through the kind's schema: unknown fields refused under
  * fieldValidation=Strict and dropped with a Warning otherwise, values of
  * the wrong type 400, broken rules 422, defaults set, and an update that

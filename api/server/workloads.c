@@ -1,0 +1,145 @@
+/* Rules of the workload kinds that need code, not schema text (k8s
+ * pkg/apis/apps/validation and pkg/registry/batch/job): a controller's
+ * selector must select its own pod template and, in apps/v1, never
+ * changes; a Job gets its selector and labels from its uid unless it asks
+ * for manualSelector. */
+#include <string.h>
+
+#include "api/object/selector.h"
+#include "api/object/validate.h"
+#include "api/server/objects.h"
+
+/* Whether @res is one of the apps/v1 controllers of pods. */
+static bool apps_controller(const struct obj_resource *res)
+{
+    static const char *const kinds[] = {"deployments", "replicasets",
+                                        "daemonsets", "statefulsets", NULL};
+
+    if (strcmp(res->group, "apps") != 0)
+        return false;
+    for (size_t i = 0; kinds[i] != NULL; i++)
+        if (strcmp(res->resource, kinds[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool is_job(const struct obj_resource *res)
+{
+    return strcmp(res->group, "batch") == 0 &&
+           strcmp(res->resource, "jobs") == 0;
+}
+
+/* spec.selector against spec.template.metadata.labels. */
+static int check_selector(const struct srv_call *c,
+                          const struct obj *o,
+                          struct obj_ferrs *l)
+{
+    const struct obj *sel = obj_get_path(o, "spec.selector");
+    const struct obj *labels = obj_get_path(o, "spec.template.metadata.labels");
+    struct obj_fpath spec = obj_fpath_child(NULL, "spec");
+    struct obj_fpath at_sel = obj_fpath_child(&spec, "selector");
+    struct obj_fpath tmpl = obj_fpath_child(&spec, "template");
+    struct obj_fpath meta = obj_fpath_child(&tmpl, "metadata");
+    struct obj_fpath at_labels = obj_fpath_child(&meta, "labels");
+    struct obj_lsel *s = NULL;
+    struct err e = {0};
+    int rv;
+
+    if (sel == NULL || obj_type(sel) != OBJ_MAP)
+        return 0; /* the schema says Required */
+    if (obj_map_len(obj_map_get(sel, "matchLabels")) == 0 &&
+        obj_array_len(obj_map_get(sel, "matchExpressions")) == 0)
+        return obj_ferrs_addf(l, OBJ_FERR_INVALID, &at_sel, sel,
+                              "empty selector is invalid for %s",
+                              c->res->singular);
+    if ((rv = obj_lsel_from_obj(sel, &s, &e)) != 0)
+        return rv == -ENOMEM ? rv : obj_ferrs_invalid(l, &at_sel, sel, e.msg);
+    if (!obj_lsel_match(s, labels))
+        rv = obj_ferrs_invalid(l, &at_labels, labels,
+                               "`selector` does not match template `labels`");
+    obj_lsel_free(s);
+    return rv;
+}
+
+int srv__workload_check(const struct srv_call *c,
+                        const struct obj *o,
+                        const struct obj *old,
+                        struct obj_ferrs *l)
+{
+    int rv;
+
+    if (!apps_controller(c->res) && !is_job(c->res))
+        return 0;
+    if ((rv = check_selector(c, o, l)) != 0)
+        return rv;
+    if (old != NULL && apps_controller(c->res) &&
+        !obj_equal(obj_get_path(o, "spec.selector"),
+                   obj_get_path(old, "spec.selector"))) {
+        struct obj_fpath spec = obj_fpath_child(NULL, "spec");
+        struct obj_fpath at = obj_fpath_child(&spec, "selector");
+        return obj_ferrs_invalid(l, &at, obj_get_path(o, "spec.selector"),
+                                 "field is immutable");
+    }
+    return 0;
+}
+
+static int set_label(struct obj *labels, const char *k, const char *v)
+{
+    struct obj *s = obj_str_new_c(v);
+    int rv = obj_map_set(labels, k, s);
+
+    if (rv != 0)
+        obj_unref(s);
+    return rv;
+}
+
+/* A map under @key of @m, made private, created when absent; NULL when
+ * out of memory or when something else is there. */
+static struct obj *map_at(struct obj *m, const char *key)
+{
+    struct obj *v = obj_map_get_mut(m, key);
+
+    if (v == NULL) {
+        if (obj_map_set(m, key, obj_map_new()) != 0)
+            return NULL;
+        v = obj_map_get_mut(m, key);
+    }
+    return obj_type(v) == OBJ_MAP ? v : NULL;
+}
+
+/* A new Job without manualSelector: its pods carry its uid and name, and
+ * its selector is the uid (what the Job controller and `kubectl logs
+ * job/x` rely on). A selector given without manualSelector is refused. */
+int srv__job_create(struct srv_call *c)
+{
+    static const char *const uid_keys[] = {"batch.kubernetes.io/controller-uid",
+                                           "controller-uid"};
+    static const char *const name_keys[] = {"batch.kubernetes.io/job-name",
+                                            "job-name"};
+    struct obj *spec, *tmpl, *meta, *labels, *sel, *ml;
+    const char *uid = srv__str(c->obj, "metadata.uid");
+    const char *name = srv__str(c->obj, "metadata.name");
+
+    if (!is_job(c->res) || (spec = map_at(c->obj, "spec")) == NULL ||
+        obj_bool_or(obj_map_get(spec, "manualSelector"), false))
+        return spec == NULL && is_job(c->res) ? -ENOMEM : 0;
+    if (obj_map_get(spec, "selector") != NULL) {
+        srv__respond_bad(c->req, 422, "Invalid",
+                         "Job.batch \"%s\" is invalid: spec.selector: "
+                         "Invalid value: `selector` not auto-generated "
+                         "(set manualSelector to give one)",
+                         c->name);
+        return -EINVAL;
+    }
+    if ((tmpl = map_at(spec, "template")) == NULL ||
+        (meta = map_at(tmpl, "metadata")) == NULL ||
+        (labels = map_at(meta, "labels")) == NULL ||
+        (sel = map_at(spec, "selector")) == NULL ||
+        (ml = map_at(sel, "matchLabels")) == NULL)
+        return -ENOMEM;
+    for (int i = 0; i < 2; i++)
+        if (set_label(labels, uid_keys[i], uid) != 0 ||
+            set_label(labels, name_keys[i], name) != 0)
+            return -ENOMEM;
+    return set_label(ml, uid_keys[0], uid);
+}
