@@ -133,6 +133,9 @@ int srv__workload_check(const struct srv_call *c, const struct obj *o,
  * Answers (422) and returns -EINVAL for a selector given without
  * manualSelector; -ENOMEM is for the caller to answer. */
 int srv__job_create(struct srv_call *c);
+/* A Secret's stringData folded into data (base64), then removed. @o is a
+ * private object of c->res's kind. 0 or -ENOMEM. */
+int srv__secret_prepare(const struct srv_call *c, struct obj *o);
 
 /* ---- verbs (resources.c, list.c, watch.c, patch.c) ----------------------*/
 

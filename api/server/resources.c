@@ -491,6 +491,10 @@ static void do_create(struct srv_call *c)
     if (decode_body(c, &c->obj) != 0 || check_type(c, c->obj) != 0 ||
         srv__schema_decode(c, &c->obj) != 0)
         goto out;
+    if ((rv = srv__secret_prepare(c, c->obj)) != 0) {
+        srv__respond_code(c->req, c->res, NULL, rv);
+        goto out;
+    }
     meta = srv__meta(c->obj);
     if (meta == NULL) {
         srv__respond_code(c->req, c->res, NULL, -ENOMEM);
@@ -668,6 +672,10 @@ void srv__apply_update(struct srv_call *c, struct obj *body)
     if (check_type(c, body) != 0 || check_namespace(c, srv__meta(body)) != 0 ||
         srv__schema_decode(c, &body) != 0)
         goto out;
+    if ((rv = srv__secret_prepare(c, body)) != 0) {
+        srv__respond_code(c->req, c->res, c->route.name, rv);
+        goto out;
+    }
     if (strcmp(srv__str(body, "metadata.name"), c->route.name) != 0) {
         srv__respond_bad(c->req, 400, "BadRequest",
                          "the name of the object (%s) does not match the name "

@@ -1,13 +1,17 @@
-/* Rules of the workload kinds that need code, not schema text (k8s
- * pkg/apis/apps/validation and pkg/registry/batch/job): a controller's
- * selector must select its own pod template and, in apps/v1, never
- * changes; a Job gets its selector and labels from its uid unless it asks
- * for manualSelector. */
+/* What some kinds need beyond their schema, as kube-apiserver's
+ * strategies do it (k8s pkg/apis/apps/validation, pkg/registry/batch/job,
+ * pkg/registry/core/secret): a controller's selector must select its own
+ * pod template and, in apps/v1, never changes; a Job gets its selector and
+ * labels from its uid unless it asks for manualSelector; a Secret's
+ * stringData is folded into data. */
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "api/object/selector.h"
 #include "api/object/validate.h"
 #include "api/server/objects.h"
+#include "lib/mem.h"
 
 /* Whether @res is one of the apps/v1 controllers of pods. */
 static bool apps_controller(const struct obj_resource *res)
@@ -142,4 +146,36 @@ int srv__job_create(struct srv_call *c)
             set_label(labels, name_keys[i], name) != 0)
             return -ENOMEM;
     return set_label(ml, uid_keys[0], uid);
+}
+
+/* ---- Secrets ------------------------------------------------------------*/
+
+/* A Secret's stringData is a write-only convenience: its entries go into
+ * data, base64-encoded, winning over data's (Kubernetes' Secret strategy),
+ * and it is never stored or returned. */
+int srv__secret_prepare(const struct srv_call *c, struct obj *o)
+{
+    const struct obj *sd = obj_map_get(o, "stringData");
+    struct obj *data = NULL;
+
+    if (strcmp(c->res->group, "") != 0 ||
+        strcmp(c->res->resource, "secrets") != 0 || sd == NULL)
+        return 0;
+    if (obj_map_len(sd) > 0 && (data = map_at(o, "data")) == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < obj_map_len(sd); i++) {
+        size_t len = 0;
+        const char *v = obj_str(obj_map_value(sd, i), &len);
+        char *b64 = mem_malloc(4 * ((len + 2) / 3) + 1);
+        int rv;
+        if (b64 == NULL)
+            return -ENOMEM;
+        EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)v,
+                        (int)len);
+        rv = set_label(data, obj_map_key(sd, i, NULL), b64);
+        mem_free(b64);
+        if (rv != 0)
+            return rv;
+    }
+    return obj_map_del(o, "stringData");
 }

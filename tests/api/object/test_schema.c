@@ -571,4 +571,63 @@ TEST(schema_builtin, a_rich_pod_loses_nothing)
     ASSERT_STR_EQ(errs_text(errs), "");
 }
 
+/* Every object of tests/api/server/every_kind.yaml (one of each served
+ * kind, as users write them) prunes without losing a field and passes the
+ * rules. */
+TEST(schema_builtin, every_kind_of_the_api_test_loses_nothing)
+{
+    char path[2048];
+    const char *top = getenv("top_srcdir");
+    FILE *f;
+    static char text[65536];
+    size_t len, docs = 0;
+
+    snprintf(path, sizeof path, "%s/tests/api/server/every_kind.yaml",
+             top != NULL ? top : "..");
+    f = fopen(path, "r");
+    ASSERT_MSG(f != NULL, "cannot open %s", path);
+    len = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[len] = '\0';
+    for (char *doc = text, *next; doc != NULL; doc = next) {
+        struct obj *o = NULL;
+        struct obj_ferrs unknown, bad, errs;
+        struct err e;
+        char apiv[64] = "", group[64] = "", *slash;
+        next = strstr(doc, "\n---\n");
+        if (next != NULL) {
+            *next = '\0';
+            next += 5;
+        }
+        ASSERT_MSG(obj_yaml_decode(doc, strlen(doc), NULL, &o, &e) == 0, "%s",
+                   e.msg);
+        snprintf(apiv, sizeof apiv, "%s",
+                 obj_str_or(obj_map_get(o, "apiVersion"), ""));
+        slash = strchr(apiv, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            snprintf(group, sizeof group, "%s", apiv);
+        }
+        const char *kindname = obj_str_or(obj_map_get(o, "kind"), "");
+        const struct obj_sstruct *st = obj_schemas_find_kind(
+            builtin(), group, slash ? slash + 1 : apiv, kindname);
+        ASSERT_MSG(st != NULL, "no schema for %s", kindname);
+        obj_ferrs_init(&unknown);
+        obj_ferrs_init(&bad);
+        obj_ferrs_init(&errs);
+        ASSERT_EQ(obj_schema_prune(st, &o, &unknown, &bad), 0);
+        ASSERT_MSG(unknown.len == 0 && bad.len == 0, "%s: %s%s", kindname,
+                   errs_text(&unknown), errs_text(&bad));
+        ASSERT_EQ(obj_schema_default(st, &o), 0);
+        ASSERT_EQ(obj_schema_validate(st, o, &errs), 0);
+        ASSERT_MSG(errs.len == 0, "%s: %s", kindname, errs_text(&errs));
+        obj_ferrs_done(&unknown);
+        obj_ferrs_done(&bad);
+        obj_ferrs_done(&errs);
+        obj_unref(o);
+        docs++;
+    }
+    ASSERT_UEQ(docs, 22);
+}
+
 UNIT_MAIN()
