@@ -1,10 +1,13 @@
-/* DELETE on a collection: every matching object in one txn.
+/* DELETE on a collection: every matching object, in batches of up to
+ * MAX_OBJECTS keys, each batch one txn.
  *
- * All deletions carry the version they were read at, so the collection is
- * deleted as it was at one revision or not at all (a concurrent change
- * makes the txn fail; it is retried from a fresh read). Objects with
- * finalizers are marked for deletion instead, as a single DELETE would.
- * Services also release their ClusterIPs and NodePorts in the same txn. */
+ * All deletions of a batch carry the version they were read at, so a batch
+ * is deleted as it was at one revision or not at all (a concurrent change
+ * makes the txn fail; the batch is retried from a fresh read). Batches
+ * follow each other in key order until the collection is done; like
+ * kube-apiserver's, the whole call is not atomic. Objects with finalizers
+ * are marked for deletion instead, as a single DELETE would. Services also
+ * release their ClusterIPs and NodePorts in the same txn. */
 #include <stdio.h>
 #include <string.h>
 
@@ -25,22 +28,31 @@ struct collection {
     struct obj_buf *bufs;           /* Encoded marked objects, per op. */
     char (*names)[SRV_ROUTE_SEG_MAX]; /* Names and namespaces, per op. */
     char (*nss)[SRV_ROUTE_SEG_MAX];
-    struct obj *deleted;            /* Items of the answer. */
-    int tries;                      /* Attempts. */
+    struct obj *deleted;            /* Items of the answer, so far. */
+    struct obj *batch;              /* Items of the batch in flight. */
+    char after_ns[SRV_ROUTE_SEG_MAX]; /* The batch starts after this key */
+    char after_name[SRV_ROUTE_SEG_MAX];
+    bool has_after;                 /* (not for the first batch). */
+    char last_ns[SRV_ROUTE_SEG_MAX];  /* Last key the batch scanned. */
+    char last_name[SRV_ROUTE_SEG_MAX];
+    bool more;                      /* Keys follow the batch. */
+    int tries;                      /* Attempts of this batch. */
 };
 
+/* Forget the batch being built (the items already deleted stay). */
 static void reset(struct collection *l)
 {
     for (size_t i = 0; i < l->n_ops; i++)
         obj_buf_done(&l->bufs[i]);
     l->n_ops = 0;
-    obj_unref(l->deleted);
-    l->deleted = obj_array_new();
+    obj_unref(l->batch);
+    l->batch = obj_array_new();
 }
 
 static void collection_free(struct collection *l)
 {
     reset(l);
+    obj_unref(l->batch);
     obj_unref(l->deleted);
     srv__filter_done(&l->f);
     mem_free(l->ops);
@@ -129,10 +141,29 @@ static int add_one(struct collection *l, const struct store_kv *kv)
     else
         rv = add_delete(l, kv, o);
     if (rv == 0)
-        rv = obj_array_append(l->deleted, o);
+        rv = obj_array_append(l->batch, o);
     else
         obj_unref(o);
     return rv;
+}
+
+/* A batch is done: its items join the answer. */
+static int keep_batch(struct collection *l)
+{
+    for (size_t i = 0; i < obj_array_len(l->batch); i++)
+        if (obj_array_append(l->deleted,
+                             obj_ref(obj_array_get(l->batch, i))) != 0)
+            return -ENOMEM;
+    return 0;
+}
+
+/* The next batch starts after the last key this one scanned. */
+static void advance(struct collection *l)
+{
+    (void)snprintf(l->after_ns, sizeof l->after_ns, "%s", l->last_ns);
+    (void)snprintf(l->after_name, sizeof l->after_name, "%s", l->last_name);
+    l->has_after = true;
+    l->tries = 0;
 }
 
 static void answer(struct collection *l)
@@ -158,16 +189,25 @@ static void deleted(struct repl_req *rr, const struct repl_result *res)
     struct srv_call *c = container_of(rr, struct srv_call, rreq);
     struct collection *l = c->req->data;
 
-    if ((res->code == -C8S_ECONFLICT || res->code == -C8S_ENOTFOUND) &&
+    int rv = res->code;
+
+    if ((rv == -C8S_ECONFLICT || rv == -C8S_ENOTFOUND) &&
         ++l->tries < MAX_TRIES) {
         read_and_delete(l); /* changed meanwhile: read again */
         return;
     }
+    if (rv == 0)
+        rv = keep_batch(l);
+    if (rv == 0 && l->more) {
+        advance(l);
+        read_and_delete(l);
+        return;
+    }
     c->req->data = NULL; /* answering frees the request */
-    if (res->code == 0)
+    if (rv == 0)
         answer(l);
     else
-        srv__respond_code(c->req, c->res, NULL, res->code);
+        srv__respond_code(c->req, c->res, NULL, rv);
     collection_free(l);
 }
 
@@ -178,6 +218,8 @@ static void got_point(struct repl_req *rr, const struct repl_result *res)
     struct store_list page = {0};
     struct store_range q = {.resource = c->res->store_prefix,
                             .ns = c->route.has_ns ? c->route.ns : NULL,
+                            .after_ns = l->has_after ? l->after_ns : NULL,
+                            .after_name = l->has_after ? l->after_name : NULL,
                             .limit = MAX_OBJECTS};
     int rv = res->code;
 
@@ -186,12 +228,23 @@ static void got_point(struct repl_req *rr, const struct repl_result *res)
         rv = store_list(repl_store(c->api->repl), &q, &page);
     for (size_t i = 0; rv == 0 && i < page.len; i++)
         rv = add_one(l, page.items[i]);
+    l->more = rv == 0 && page.more && page.len > 0;
+    if (l->more) {
+        const struct store_kv *last = page.items[page.len - 1];
+        (void)snprintf(l->last_ns, sizeof l->last_ns, "%s", last->ns);
+        (void)snprintf(l->last_name, sizeof l->last_name, "%s", last->name);
+    }
     store_list_done(&page);
     if (rv == 0 && l->n_ops > 0 && !c->dry_run) {
         c->rreq.cb = deleted;
         rv = repl_submit(c->api->repl, &c->rreq, l->ops, l->n_ops);
         if (rv == 0)
             return; /* req->data still points at l for deleted() */
+    }
+    if (rv == 0 && (rv = keep_batch(l)) == 0 && l->more) {
+        advance(l); /* nothing to do in this batch (or dryRun): go on */
+        read_and_delete(l);
+        return;
     }
     c->req->data = NULL; /* answering frees the request */
     if (rv == 0)
@@ -217,11 +270,12 @@ void srv__deletecollection(struct srv_call *c)
         l->names = mem_calloc(cap, sizeof *l->names);
         l->nss = mem_calloc(cap, sizeof *l->nss);
         l->deleted = obj_array_new();
+        l->batch = obj_array_new();
         l->cap_ops = cap;
         l->c = c;
     }
     if (l == NULL || l->ops == NULL || l->bufs == NULL || l->names == NULL ||
-        l->nss == NULL || l->deleted == NULL) {
+        l->nss == NULL || l->deleted == NULL || l->batch == NULL) {
         srv__respond_code(c->req, c->res, NULL, -ENOMEM);
         if (l != NULL)
             collection_free(l);

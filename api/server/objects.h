@@ -43,6 +43,9 @@ struct srv_call {
     struct obj *put_body;           /* PUT without resourceVersion: the
                                      * body as sent, to try again on a
                                      * conflict (an unconditional update). */
+    bool generated;                 /* The name came from generateName. */
+    int name_tries;                 /* Names drawn again after a clash. */
+    size_t n_ops;                   /* Ops of the write in flight. */
     int counted;                    /* 0, or 1 + the api->inflight slot
                                      * this call holds. */
     char *warnings;                 /* Warning header lines for the

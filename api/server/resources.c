@@ -25,6 +25,7 @@
  * kube-apiserver's GuaranteedUpdate does, while others keep winning; the
  * bound only stops a livelock. */
 #define MAX_UNCONDITIONAL_RETRIES 100
+#define MAX_NAME_TRIES 7
 
 
 /* ---- helpers -------------------------------------------------------------*/
@@ -240,6 +241,7 @@ void srv__read(struct srv_call *c, repl_cb cb)
 
 static void written(struct repl_req *rr, const struct repl_result *res);
 static bool update_again(struct srv_call *c);
+static uint64_t random_u64(void);
 
 /* Namespace of a namespaced object: must exist and not be terminating. Its
  * current version goes into the txn as a CHECK, so a namespace deleted
@@ -344,6 +346,7 @@ void srv__write(struct srv_call *c)
         .expect_rev = c->expect_rev,
     };
     c->rreq.cb = written;
+    c->n_ops = n;
     rv = repl_submit(c->api->repl, &c->rreq, ops, n);
     obj_buf_done(&b);
     if (rv != 0) {
@@ -373,6 +376,25 @@ static void answer_written(struct srv_call *c, store_rev rev)
     srv__respond_call_obj(c, c->op == SRV_OP_CREATE ? 201 : 200, c->obj);
 }
 
+/* A generated name that another object has: draw again, as
+ * kube-apiserver does (up to 7 times) before answering AlreadyExists. The
+ * object's op is the txn's last. */
+static bool retry_generated_name(struct srv_call *c,
+                                 const struct repl_result *res)
+{
+    struct obj *meta = srv__meta(c->obj);
+
+    if (res->code != -C8S_EEXISTS || c->op != SRV_OP_CREATE ||
+        !c->generated || res->failed_op + 1 != c->n_ops ||
+        c->name_tries++ >= MAX_NAME_TRIES || meta == NULL ||
+        obj_map_del(meta, "name") != 0 ||
+        obj_meta_generate_name(meta, random_u64()) != 1)
+        return false;
+    (void)snprintf(c->name, sizeof c->name, "%s", srv__str(meta, "name"));
+    (void)snprintf(c->owner, sizeof c->owner, "%s/%s", c->ns, c->name);
+    return true;
+}
+
 /* An allocation key another member took first: choose again. */
 static bool retry_alloc(struct srv_call *c, const struct repl_result *res,
                         bool ns_check)
@@ -396,6 +418,9 @@ static void written(struct repl_req *rr, const struct repl_result *res)
     } else if (res->code == -C8S_ECONFLICT && ns_check &&
                res->failed_op == 0 && c->attempts++ < MAX_CONFLICT_RETRIES) {
         srv__write(c); /* the namespace changed: check it again */
+        return;
+    } else if (retry_generated_name(c, res)) {
+        srv__write(c);
         return;
     } else if (retry_alloc(c, res, ns_check)) {
         srv__write(c);
@@ -473,8 +498,10 @@ static int fill_create_meta(struct srv_call *c, struct obj *meta)
     (void)obj_map_del(meta, "resourceVersion");
     (void)obj_map_del(meta, "deletionTimestamp");
     (void)obj_map_del(meta, "deletionGracePeriodSeconds");
-    if (obj_meta_generate_name(meta, random_u64()) < 0 ||
-        srv__set_str(meta, "uid", uid) != 0 ||
+    int gen = obj_meta_generate_name(meta, random_u64());
+
+    c->generated = gen == 1;
+    if (gen < 0 || srv__set_str(meta, "uid", uid) != 0 ||
         srv__set_str(meta, "creationTimestamp", ts) != 0 ||
         obj_map_set(meta, "generation", obj_int_new(1)) != 0)
         return -ENOMEM;

@@ -549,6 +549,57 @@ TEST_T(apiserver, deletecollection_removes_what_the_selector_matches, 120)
     free(out);
 }
 
+/* A collection larger than one txn (2,000 keys) is deleted batch by
+ * batch: every matching object goes, the others stay, and the answer lists
+ * every deleted one. */
+TEST_T(apiserver, deletecollection_goes_beyond_one_batch, 180)
+{
+    enum { MANY = 2300 };
+    char file[2200], at[2300], *out;
+    int code, created = 0;
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    start_cluster();
+    write_file("many.json",
+               "{\"metadata\":{\"generateName\":\"m-\",\"labels\":"
+               "{\"g\":\"bulk\"}}}",
+               file, sizeof file);
+    snprintf(at, sizeof at, "@%s", file);
+    struct tproc *p = curl_start_n(0, "POST",
+                                   "/api/v1/namespaces/default/configmaps",
+                                   "Content-Type: application/json", at, MANY);
+    for (int k = 0; k < 12000 && !tproc_exited(p); k++)
+        usleep(10000);
+    curl_wait(p, &code, &out);
+    for (const char *h = out; (h = strstr(h, "HTTP/1.1 201")) != NULL; h++)
+        created++;
+    free(out);
+    ASSERT_EQ(created, MANY);
+    write_file("keep.json", "{\"metadata\":{\"name\":\"zz-keep\"}}", file,
+               sizeof file);
+    snprintf(at, sizeof at, "@%s", file);
+    expect_code(1, "POST", "/api/v1/namespaces/default/configmaps",
+                "Content-Type: application/json", at, 201, NULL);
+
+    curl(2, "DELETE", "/api/v1/namespaces/default/configmaps?labelSelector="
+         "g%3Dbulk", NULL, NULL, &code, &out);
+    ASSERT_MSG(code == 200, "%d", code);
+    int items = 0;
+    for (const char *h = out; (h = strstr(h, "\"generateName\":\"m-\"")) !=
+                              NULL;
+         h++)
+        items++;
+    free(out);
+    ASSERT_EQ(items, MANY);
+    curl(0, "GET", "/api/v1/namespaces/default/configmaps", NULL, NULL, &code,
+         &out);
+    ASSERT_EQ(code, 200);
+    ASSERT(strstr(out, "\"m-") == NULL);
+    ASSERT_STR_CONTAINS(out, "\"zz-keep\"");
+    free(out);
+}
+
 /* POST @json (a literal) to @path on member @i, expecting 201. */
 static void post_json(int i, const char *path, const char *json)
 {
