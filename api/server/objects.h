@@ -139,6 +139,9 @@ int srv__job_create(struct srv_call *c);
 /* A Secret's stringData folded into data (base64), then removed. @o is a
  * private object of c->res's kind. 0 or -ENOMEM. */
 int srv__secret_prepare(const struct srv_call *c, struct obj *o);
+/* On create, the status a controller or the kubelet owns starts empty (a
+ * Pod Pending with its QoS class; a PV or PVC Pending). 0 or -ENOMEM. */
+int srv__status_on_create(const struct srv_call *c, struct obj *o);
 
 /* ---- verbs (resources.c, list.c, watch.c, patch.c) ----------------------*/
 

@@ -518,7 +518,8 @@ static void do_create(struct srv_call *c)
     if (decode_body(c, &c->obj) != 0 || check_type(c, c->obj) != 0 ||
         srv__schema_decode(c, &c->obj) != 0)
         goto out;
-    if ((rv = srv__secret_prepare(c, c->obj)) != 0) {
+    if ((rv = srv__secret_prepare(c, c->obj)) != 0 ||
+        (rv = srv__status_on_create(c, c->obj)) != 0) {
         srv__respond_code(c->req, c->res, NULL, rv);
         goto out;
     }

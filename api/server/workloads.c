@@ -179,3 +179,75 @@ int srv__secret_prepare(const struct srv_call *c, struct obj *o)
     }
     return obj_map_del(o, "stringData");
 }
+
+/* ---- status on create -----------------------------------------------------*/
+
+/* A Pod's quality-of-service class from its containers' resources:
+ * BestEffort without any request or limit, Guaranteed when every
+ * container limits cpu and memory and requests exactly that (requests
+ * default to limits), Burstable otherwise. */
+static const char *pod_qos(const struct obj *pod)
+{
+    static const char *const lists[] = {"spec.containers",
+                                        "spec.initContainers"};
+    bool any = false, guaranteed = true;
+
+    for (size_t l = 0; l < 2; l++) {
+        const struct obj *cs = obj_get_path(pod, lists[l]);
+        for (size_t i = 0; i < obj_array_len(cs); i++) {
+            const struct obj *r = obj_map_get(obj_array_get(cs, i),
+                                              "resources");
+            const struct obj *req = obj_map_get(r, "requests");
+            const struct obj *lim = obj_map_get(r, "limits");
+            any |= obj_map_len(req) > 0 || obj_map_len(lim) > 0;
+            for (int k = 0; k < 2; k++) {
+                const char *res = k ? "memory" : "cpu";
+                const struct obj *lv = obj_map_get(lim, res);
+                const struct obj *rq = obj_map_get(req, res);
+                if (lv == NULL || (rq != NULL && !obj_equal(rq, lv)))
+                    guaranteed = false;
+            }
+        }
+    }
+    return !any ? "BestEffort" : guaranteed ? "Guaranteed" : "Burstable";
+}
+
+/* What a client may not set when it creates an object: the status of the
+ * kinds whose status a controller or kubelet owns starts empty (a Pod
+ * Pending, with its QoS class), as kube-apiserver's strategies do. Nodes,
+ * Namespaces and the kinds without a status subresource keep theirs. */
+int srv__status_on_create(const struct srv_call *c, struct obj *o)
+{
+    static const char *const reset[] = {
+        "pods", "services", "persistentvolumes", "persistentvolumeclaims",
+        "deployments", "replicasets", "daemonsets", "statefulsets", "jobs",
+        "cronjobs", NULL};
+    const char *r = c->res->resource;
+    struct obj *st;
+    bool found = false;
+
+    for (size_t i = 0; reset[i] != NULL && !found; i++)
+        found = strcmp(r, reset[i]) == 0;
+    if (!found || obj_type(o) != OBJ_MAP)
+        return 0;
+    if ((st = obj_map_new()) == NULL)
+        return -ENOMEM;
+    if (strcmp(r, "pods") == 0 &&
+        (set_label(st, "phase", "Pending") != 0 ||
+         set_label(st, "qosClass", pod_qos(o)) != 0)) {
+        obj_unref(st);
+        return -ENOMEM;
+    }
+    if (strcmp(r, "persistentvolumes") == 0 ||
+        strcmp(r, "persistentvolumeclaims") == 0) {
+        if (set_label(st, "phase", "Pending") != 0) {
+            obj_unref(st);
+            return -ENOMEM;
+        }
+    }
+    if (obj_map_set(o, "status", st) != 0) {
+        obj_unref(st);
+        return -ENOMEM;
+    }
+    return 0;
+}

@@ -955,6 +955,13 @@ TEST_T(apiserver, kubectl_creates_every_kind, 180)
                          "podAffinityTerm.topologyKey}",
                          NULL};
     kubectl_ok(1, dep, "kubernetes.io/hostname");
+    /* Status belongs to controllers and the kubelet: reset on create. */
+    const char *st[] = {"-n", "kinds", "get", "deployment", "web", "-o",
+                        "jsonpath=[{.status.replicas}]", NULL};
+    kubectl_ok(2, st, "[]");
+    const char *pod[] = {"-n", "kinds", "get", "pod", "web-0", "-o",
+                         "jsonpath={.status.phase}/{.status.qosClass}", NULL};
+    kubectl_ok(0, pod, "Pending/Burstable");
 }
 
 /* Bodies go through the kind's schema: unknown fields refused under
@@ -1028,6 +1035,25 @@ TEST_T(apiserver, bodies_are_pruned_defaulted_and_validated, 120)
     expect_code(0, "POST", deps, ct, at, 422,
                 "spec.template.spec.restartPolicy: Unsupported value: "
                 "\\\"Sometimes\\\"");
+
+    /* A Pod's status is the server's: Pending, with the QoS class its
+     * resources give, whatever the client sent. */
+    const char *pods = "/api/v1/namespaces/default/pods";
+    write_file("p.json",
+               "{\"metadata\":{\"name\":\"be\"},\"spec\":{\"containers\":"
+               "[{\"name\":\"c\",\"image\":\"busybox\"}]},\"status\":"
+               "{\"phase\":\"Running\"}}",
+               file, sizeof file);
+    snprintf(at, sizeof at, "@%s", file);
+    expect_code(1, "POST", pods, ct, at, 201,
+                "\"status\":{\"phase\":\"Pending\",\"qosClass\":"
+                "\"BestEffort\"}");
+    write_file("p.json",
+               "{\"metadata\":{\"name\":\"gu\"},\"spec\":{\"containers\":"
+               "[{\"name\":\"c\",\"image\":\"busybox\",\"resources\":"
+               "{\"limits\":{\"cpu\":\"1\",\"memory\":\"64Mi\"}}}]}}",
+               file, sizeof file);
+    expect_code(2, "POST", pods, ct, at, 201, "\"qosClass\":\"Guaranteed\"");
 
     if (kubectl() == NULL)
         return;
