@@ -1,6 +1,8 @@
 /* Deliberately broken tests, run by tests/scripts/test-runner.sh to prove the
  * runner reports each kind of failure. Not part of TESTS on its own. */
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "tests/lib/unit.h"
@@ -9,7 +11,16 @@ TEST(self, passes) { ASSERT_EQ(1 + 1, 2); }
 TEST(self, assertion_fails) { ASSERT_EQ(1 + 1, 3); }
 TEST(self, crashes) { raise(SIGSEGV); }
 TEST(self, skips) { SKIP("needs something this machine lacks"); }
-TEST_T(self, hangs, 1) { pause(); }
+/* Also leaves its temp dir's path for the script, which checks that the
+ * runner removed it although the test never got to clean up. */
+TEST_T(self, hangs, 1)
+{
+    const char *fd = getenv("SELFTEST_MARK_FD");
+
+    if (fd != NULL)
+        dprintf(atoi(fd), "tmpdir=%s\n", unit_tmpdir());
+    pause();
+}
 
 static void *volatile leaked;
 TEST(self, leaks)

@@ -75,15 +75,26 @@ static void remove_tmpdir(void *arg)
     tmpdir[0] = '\0';
 }
 
-const char *unit_tmpdir(void)
+/* The runner makes each test's directory before forking it and removes
+ * it after the test ended, however it ended (a test killed at its time
+ * limit runs no cleanups of its own). */
+static int make_tmpdir(void)
 {
     const char *base = getenv("TMPDIR");
 
-    if (tmpdir[0] != '\0')
-        return tmpdir;
     (void)snprintf(tmpdir, sizeof tmpdir, "%s/c8s-test-XXXXXX",
                    base != NULL ? base : "/tmp");
-    if (mkdtemp(tmpdir) == NULL)
+    if (mkdtemp(tmpdir) != NULL)
+        return 0;
+    tmpdir[0] = '\0';
+    return -errno;
+}
+
+const char *unit_tmpdir(void)
+{
+    if (tmpdir[0] != '\0')
+        return tmpdir;
+    if (make_tmpdir() != 0) /* not made by the runner: make it here */
         unit_fail(__FILE__, __LINE__, "mkdtemp: %s", strerror(errno));
     unit_defer(remove_tmpdir, NULL);
     return tmpdir;
@@ -210,9 +221,11 @@ static int run_one(size_t index, const struct unit_test *t)
     double start = now_s();
 
     fflush(NULL);
+    (void)make_tmpdir(); /* failing, the test makes its own when it asks */
     if (pipe(fds) != 0 || (pid = fork()) < 0) {
         printf("not ok %zu - %s/%s # cannot fork: %s\n", index, t->suite,
                t->name, strerror(errno));
+        remove_tmpdir(NULL);
         return 1;
     }
     if (pid == 0) {
@@ -221,6 +234,8 @@ static int run_one(size_t index, const struct unit_test *t)
     }
     close(fds[1]);
     status = wait_child(pid, timeout_s);
+    if (tmpdir[0] != '\0')
+        remove_tmpdir(NULL);
     read_reason(fds[0], reason, sizeof reason);
     close(fds[0]);
     if (status == -1) {
