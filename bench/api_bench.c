@@ -13,7 +13,6 @@
  * figures and asserts nothing. Everything it starts is removed at exit,
  * on SIGINT/SIGTERM, on errors and when --timeout-s expires. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -21,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -116,26 +114,9 @@ static char tmpdir[512];
 
 static void cleanup_now(void)
 {
-    for (int i = 0; live != NULL && i < N_NODES; i++) {
-        pid_t pid = live->n[i].pid;
-        if (pid > 0) {
-            kill(pid, SIGKILL);
-            (void)waitpid(pid, NULL, 0);
-            live->n[i].pid = 0;
-        }
-    }
-    if (tmpdir[0] != '\0') {
-        pid_t pid = fork();
-        if (pid == 0) {
-            static char rm[] = "rm", rf[] = "-rf", dd[] = "--";
-            char *argv[] = {rm, rf, dd, tmpdir, NULL};
-            execv("/bin/rm", argv);
-            _exit(127);
-        }
-        if (pid > 0)
-            (void)waitpid(pid, NULL, 0);
-        tmpdir[0] = '\0';
-    }
+    for (int i = 0; live != NULL && i < N_NODES; i++)
+        bench_kill(&live->n[i].pid);
+    bench_rm_tree(tmpdir);
 }
 
 static void cleanup(void)
@@ -157,9 +138,7 @@ static void node_start(struct cluster *cl, int i)
     struct node *n = &cl->n[i];
     char peer[40], api[40], spec[400], purl[64], curl[64], cspec[600];
     const char *argv[40];
-    int argc = 0;
     size_t len = 0;
-    pid_t pid;
 
     snprintf(peer, sizeof peer, "127.0.0.1:%d", n->peer_port);
     snprintf(api, sizeof api, "127.0.0.1:%d", n->client_port);
@@ -202,35 +181,12 @@ static void node_start(struct cluster *cl, int i)
                            "warn",      NULL};
         memcpy(argv, a, sizeof a);
     }
-    (void)argc;
-    pid = fork();
-    if (pid < 0)
-        bench_die("fork: %s", strerror(errno));
-    if (pid == 0) {
-        int fd = open(n->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        (void)setpgid(0, 0);
-        (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execv(argv[0], (char *const *)argv);
-        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    n->pid = pid;
+    n->pid = bench_spawn(argv, n->log);
 }
 
 static void node_kill(struct cluster *cl, int i)
 {
-    pid_t pid = cl->n[i].pid;
-
-    if (pid <= 0)
-        return;
-    kill(pid, SIGKILL);
-    (void)waitpid(pid, NULL, 0);
-    cl->n[i].pid = 0;
+    bench_kill(&cl->n[i].pid);
 }
 
 static void check_alive(struct cluster *cl)

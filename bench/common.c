@@ -1,14 +1,18 @@
 /* Helpers shared by the benchmark programs (see common.h). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -211,6 +215,57 @@ double bench_rss_mib(pid_t pid)
         }
     fclose(f);
     return v;
+}
+
+pid_t bench_spawn(const char *const argv[], const char *log)
+{
+    pid_t pid = fork();
+
+    if (pid < 0)
+        bench_die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        (void)setpgid(0, 0);
+        (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execv(argv[0], (char *const *)argv);
+        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    return pid;
+}
+
+void bench_kill(volatile pid_t *pid)
+{
+    pid_t p = *pid;
+
+    if (p <= 0)
+        return;
+    kill(p, SIGKILL);
+    (void)waitpid(p, NULL, 0);
+    *pid = 0;
+}
+
+void bench_rm_tree(char *dir)
+{
+    static char rm[] = "rm", rf[] = "-rf", dd[] = "--";
+    pid_t pid;
+
+    if (dir[0] == '\0')
+        return;
+    pid = fork();
+    if (pid == 0) {
+        char *argv[] = {rm, rf, dd, dir, NULL};
+        execv("/bin/rm", argv);
+        _exit(127);
+    }
+    if (pid > 0)
+        (void)waitpid(pid, NULL, 0);
+    dir[0] = '\0';
 }
 
 unsigned long bench_parse_uint(const char *flag,

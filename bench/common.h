@@ -51,6 +51,17 @@ int bench_free_port(void);
 /* Resident set size of @pid in MiB, or -1. */
 double bench_rss_mib(pid_t pid);
 
+/* Start @argv (argv[0] is the program's path) with stdout and stderr
+ * appended to @log, in its own process group (a terminal's ^C reaches the
+ * benchmark, which cleans up, not the child) and killed if the benchmark
+ * dies. Exits with a message if it cannot fork. */
+pid_t bench_spawn(const char *const argv[], const char *log);
+/* Async-signal-safe: SIGKILL *@pid if it is running, reap it, set it 0. */
+void bench_kill(volatile pid_t *pid);
+/* Async-signal-safe: remove the tree @dir (rm -rf) and set dir[0] to NUL;
+ * nothing when @dir is "". */
+void bench_rm_tree(char *dir);
+
 /* @s as an unsigned number <= @max, or exit(2) with a message naming
  * @flag. */
 unsigned long bench_parse_uint(const char *flag,

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -129,26 +128,9 @@ static bool managed;            /* We started the members. */
 /* Async-signal-safe: kill our members and remove our temp dir. */
 static void cleanup_now(void)
 {
-    for (int i = 0; i < N_MEMBERS; i++) {
-        pid_t pid = members[i].pid;
-        if (pid > 0) {
-            kill(pid, SIGKILL);
-            (void)waitpid(pid, NULL, 0);
-            members[i].pid = 0;
-        }
-    }
-    if (tmpdir[0] != '\0') {
-        pid_t pid = fork();
-        if (pid == 0) {
-            static char rm[] = "rm", rf[] = "-rf", dd[] = "--";
-            char *argv[] = {rm, rf, dd, tmpdir, NULL};
-            execv("/bin/rm", argv);
-            _exit(127);
-        }
-        if (pid > 0)
-            (void)waitpid(pid, NULL, 0);
-        tmpdir[0] = '\0';
-    }
+    for (int i = 0; i < N_MEMBERS; i++)
+        bench_kill(&members[i].pid);
+    bench_rm_tree(tmpdir);
 }
 
 static void cleanup(void)
@@ -173,7 +155,6 @@ static void member_start(int i)
                             "--peer-listen", m->addr, "--initial-cluster",
                             spec};
     int argc = 9;
-    pid_t pid;
 
     if (o.election_timeout > 0) {
         snprintf(et, sizeof et, "%u", o.election_timeout);
@@ -181,34 +162,12 @@ static void member_start(int i)
         argv[argc++] = et;
     }
     argv[argc] = NULL;
-    pid = fork();
-    if (pid < 0)
-        bench_die("fork: %s", strerror(errno));
-    if (pid == 0) {
-        int fd = open(m->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        (void)setpgid(0, 0); /* a terminal's ^C reaches us, not them */
-        (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execv(o.master, (char *const *)argv);
-        fprintf(stderr, "exec %s: %s\n", o.master, strerror(errno));
-        _exit(127);
-    }
-    m->pid = pid;
+    m->pid = bench_spawn(argv, m->log);
 }
 
 static void member_kill(int i)
 {
-    pid_t pid = members[i].pid;
-
-    if (pid <= 0)
-        return;
-    kill(pid, SIGKILL);
-    (void)waitpid(pid, NULL, 0);
-    members[i].pid = 0;
+    bench_kill(&members[i].pid);
 }
 
 static void print_log_tail(int i)
