@@ -9,6 +9,7 @@
 
 #include "api/object/codec.h"
 #include "api/object/obj.h"
+#include "lib/mp.h"
 
 /* Maps up to this many entries are searched linearly; above it they keep a
  * hash index (most Kubernetes maps are small, labels or data can be big). */
@@ -84,6 +85,14 @@ int obj__array_reserve(struct obj *a, size_t n);
 
 /* Reserve room for @n more entries in map @m. 0 or -ENOMEM. */
 int obj__map_reserve(struct obj *m, size_t n);
+
+/* msgpack values read alike by the decoder (msgpack.c) and the JSON
+ * transcoder (json_write.c), allocating nothing. Each advances @r and
+ * returns NULL, or what is wrong ("truncated float") without changing @r.
+ * A map header (0x80-0x8f, 0xde, 0xdf) gives its entry count, checked
+ * against the bytes left; a float (0xca, 0xcb) must be finite. */
+const char *obj__mp_map_header(struct mp_reader *r, uint32_t *n);
+const char *obj__mp_float(struct mp_reader *r, double *v);
 
 /* Shortest text that reads back as the same double, always with a '.' or an
  * exponent so it is not read back as an integer: "0.1", "1.0", "-0.0",

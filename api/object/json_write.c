@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "api/object/internal.h"
-#include "lib/mp.h"
 
 /* Per byte: 0 copy as is; 1 control character (\u00XX); 2 HTML character
  * (escaped only on request); 3 possible start of U+2028/U+2029; any other
@@ -241,15 +240,6 @@ static int tc_malformed(struct transcode *t, const char *what)
     return err_setf(t->w.e, -C8S_EMALFORMED, "msgpack: %s", what);
 }
 
-static uint64_t tc_be(const uint8_t *p, size_t n)
-{
-    uint64_t v = 0;
-
-    for (size_t i = 0; i < n; i++)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 static int tc_value(struct transcode *t, unsigned depth);
 
 /* Skip one value (an overridden one). */
@@ -269,16 +259,9 @@ static int tc_skip(struct transcode *t, unsigned depth)
 
 static int tc_map_header(struct transcode *t, uint32_t *n)
 {
-    uint8_t k = t->r.p[0];
-    size_t w = k == 0xde ? 2 : k == 0xdf ? 4 : 0;
+    const char *bad = obj__mp_map_header(&t->r, n);
 
-    if (mp_left(&t->r) < 1 + w)
-        return tc_malformed(t, "truncated map header");
-    *n = w == 0 ? (uint32_t)(k & 0x0f) : (uint32_t)tc_be(t->r.p + 1, w);
-    t->r.p += 1 + w;
-    if (*n > mp_left(&t->r) / 2)
-        return tc_malformed(t, "map longer than the input");
-    return 0;
+    return bad != NULL ? tc_malformed(t, bad) : 0;
 }
 
 static bool is_map_byte(uint8_t k)
@@ -402,27 +385,14 @@ static int tc_array(struct transcode *t, unsigned depth)
     return put(&t->w, "]", 1);
 }
 
-static int tc_float(struct transcode *t, uint8_t k)
+static int tc_float(struct transcode *t)
 {
-    size_t n = k == 0xca ? 4 : 8;
-    uint64_t bits;
     double f;
     char num[32];
+    const char *bad = obj__mp_float(&t->r, &f);
 
-    if (mp_left(&t->r) < 1 + n)
-        return tc_malformed(t, "truncated float");
-    bits = tc_be(t->r.p + 1, n);
-    if (n == 4) {
-        uint32_t b32 = (uint32_t)bits;
-        float f32;
-        memcpy(&f32, &b32, sizeof f32);
-        f = f32;
-    } else {
-        memcpy(&f, &bits, sizeof f);
-    }
-    if (!isfinite(f))
-        return tc_malformed(t, "float is not finite");
-    t->r.p += 1 + n;
+    if (bad != NULL)
+        return tc_malformed(t, bad);
     return put(&t->w, num, obj__fmt_float(f, num));
 }
 
@@ -451,7 +421,7 @@ static int tc_value(struct transcode *t, unsigned depth)
         return put(&t->w, num, obj__fmt_int(i, num));
     }
     if (k == 0xca || k == 0xcb)
-        return tc_float(t, k);
+        return tc_float(t);
     if ((k >= 0xa0 && k <= 0xbf) || (k >= 0xd9 && k <= 0xdb)) {
         if (mp_read_str(&t->r, &s, &len) != 0)
             return tc_malformed(t, "truncated string");

@@ -107,41 +107,55 @@ static uint64_t be(const uint8_t *p, size_t n)
     return v;
 }
 
-/* float 32 or 64 (type byte @t already seen, not consumed). */
-static int read_float(struct mp_dec *d, uint8_t t)
+const char *obj__mp_float(struct mp_reader *r, double *v)
 {
-    size_t n = t == 0xca ? 4 : 8;
+    size_t n = r->p[0] == 0xca ? 4 : 8;
     uint64_t bits;
-    double f;
 
-    if (mp_left(&d->r) < 1 + n)
-        return malformed(d, "truncated float");
-    bits = be(d->r.p + 1, n);
+    if (mp_left(r) < 1 + n)
+        return "truncated float";
+    bits = be(r->p + 1, n);
     if (n == 4) {
         uint32_t b32 = (uint32_t)bits;
         float f32;
 
         memcpy(&f32, &b32, sizeof f32);
-        f = f32;
+        *v = f32;
     } else {
-        memcpy(&f, &bits, sizeof f);
+        memcpy(v, &bits, sizeof *v);
     }
-    if (!isfinite(f))
-        return malformed(d, "float is not finite");
-    d->r.p += 1 + n;
-    return obj__build_value(&d->b, obj_float_new(f), off(d));
+    if (!isfinite(*v))
+        return "float is not finite";
+    r->p += 1 + n;
+    return NULL;
 }
 
-/* A map header: count of entries. */
-static int read_map_header(struct mp_dec *d, uint8_t t, uint32_t *n)
+const char *obj__mp_map_header(struct mp_reader *r, uint32_t *n)
 {
+    uint8_t t = r->p[0];
     size_t w = t == 0xde ? 2 : t == 0xdf ? 4 : 0;
+    uint32_t count;
 
-    if (mp_left(&d->r) < 1 + w)
-        return malformed(d, "truncated map header");
-    *n = w == 0 ? (uint32_t)(t & 0x0f) : (uint32_t)be(d->r.p + 1, w);
-    d->r.p += 1 + w;
-    return 0;
+    if (mp_left(r) < 1 + w)
+        return "truncated map header";
+    count = w == 0 ? (uint32_t)(t & 0x0f) : (uint32_t)be(r->p + 1, w);
+    /* Every entry takes at least two bytes. */
+    if (count > (mp_left(r) - 1 - w) / 2)
+        return "map longer than the input";
+    r->p += 1 + w;
+    *n = count;
+    return NULL;
+}
+
+/* float 32 or 64 (type byte not consumed). */
+static int read_float(struct mp_dec *d)
+{
+    double f;
+    const char *bad = obj__mp_float(&d->r, &f);
+
+    if (bad != NULL)
+        return malformed(d, bad);
+    return obj__build_value(&d->b, obj_float_new(f), off(d));
 }
 
 static int read_value(struct mp_dec *d);
@@ -166,16 +180,14 @@ static int read_array(struct mp_dec *d)
     return obj__build_end(&d->b, NULL);
 }
 
-static int read_map(struct mp_dec *d, uint8_t t)
+static int read_map(struct mp_dec *d)
 {
     uint32_t n = 0;
+    const char *bad = obj__mp_map_header(&d->r, &n);
     int r;
 
-    if ((r = read_map_header(d, t, &n)) != 0)
-        return r;
-    /* Every entry takes at least two bytes. */
-    if (n > mp_left(&d->r) / 2)
-        return malformed(d, "map longer than the input");
+    if (bad != NULL)
+        return malformed(d, bad);
     if ((r = obj__build_begin(&d->b, OBJ_MAP, off(d))) != 0)
         return r;
     if (obj__map_reserve(obj__build_top(&d->b), n) != 0)
@@ -216,7 +228,7 @@ static int read_value(struct mp_dec *d)
         return obj__build_value(&d->b, obj_int_new(i), off(d));
     }
     if (t == 0xca || t == 0xcb)
-        return read_float(d, t);
+        return read_float(d);
     if ((t >= 0xa0 && t <= 0xbf) || (t >= 0xd9 && t <= 0xdb)) {
         if (mp_read_str(&d->r, &s, &len) != 0)
             return malformed(d, "truncated string");
@@ -225,7 +237,7 @@ static int read_value(struct mp_dec *d)
     if ((t >= 0x90 && t <= 0x9f) || t == 0xdc || t == 0xdd)
         return read_array(d);
     if ((t >= 0x80 && t <= 0x8f) || t == 0xde || t == 0xdf)
-        return read_map(d, t);
+        return read_map(d);
     return malformed(d, "unsupported type (bin, ext or reserved)");
 }
 

@@ -1,5 +1,6 @@
 /* Shared by the object-codec fuzz targets: decode with one codec, then
- * every codec must round-trip what was decoded. Included by
+ * every codec must round-trip what was decoded, and the stored form
+ * transcoded to JSON must equal the JSON encoding. Included by
  * fuzz_obj_{json,yaml,msgpack}.c, each naming its decoder in
  * FUZZ_DECODE(data, size, opts, ret). */
 #ifndef C8S_TESTS_FUZZ_OBJ_COMMON_H
@@ -7,6 +8,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/object/codec.h"
 
@@ -59,6 +61,25 @@ static void round_trip(const struct obj *o, encode_fn enc, decode_fn dec)
     obj_buf_done(&b);
 }
 
+/* The stored form of @o written straight to JSON (obj_msgpack_to_json)
+ * must be the bytes obj_json_encode() gives. */
+static void transcode_matches(const struct obj *o)
+{
+    struct obj_buf mp, direct, slow;
+
+    obj_buf_init(&mp);
+    obj_buf_init(&direct);
+    obj_buf_init(&slow);
+    if (obj_msgpack_encode(o, &mp, NULL) != 0 ||
+        obj_json_encode(o, 0, &slow, NULL) != 0 ||
+        obj_msgpack_to_json(mp.data, mp.len, NULL, &direct, NULL) != 0 ||
+        direct.len != slow.len || memcmp(direct.data, slow.data, slow.len))
+        abort();
+    obj_buf_done(&mp);
+    obj_buf_done(&direct);
+    obj_buf_done(&slow);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* Smaller limits than the defaults keep each run fast. */
@@ -73,6 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     round_trip(o, json_enc, json_dec);
     round_trip(o, yaml_enc, yaml_dec);
     round_trip(o, mp_enc, mp_dec);
+    transcode_matches(o);
     obj_unref(o);
     return 0;
 }
