@@ -7,16 +7,9 @@
 #include <stdbool.h>
 
 #include "api/object/schema.h"
+#include "api/object/schema_internal.h"
 
 static int default_struct(const struct obj_sstruct *st, struct obj *m);
-
-/* The struct a type leads to through lists and maps, or NULL. */
-static const struct obj_sstruct *struct_under(const struct obj_stype *t)
-{
-    while (t->kind == OBJ_ST_LIST || t->kind == OBJ_ST_MAP)
-        t = t->elem;
-    return t->kind == OBJ_ST_STRUCT ? t->st : NULL;
-}
 
 /* Default the private value @v of type @t in place. */
 static int default_value(const struct obj_stype *t, struct obj *v)
@@ -70,7 +63,7 @@ static int default_struct(const struct obj_sstruct *st, struct obj *m)
         return rv;
     for (size_t i = 0; i < st->n_fields; i++) {
         const struct obj_sfield *f = &st->fields[i];
-        const struct obj_sstruct *sub = struct_under(f->type);
+        const struct obj_sstruct *sub = obj__struct_under(f->type);
         struct obj *v;
 
         if (sub == NULL || !sub->defaults_below ||

@@ -7,6 +7,15 @@
 
 #include "api/object/schema.h"
 
+/* The struct a type leads to through lists and maps, or NULL. */
+static inline const struct obj_sstruct *obj__struct_under(
+    const struct obj_stype *t)
+{
+    while (t->kind == OBJ_ST_LIST || t->kind == OBJ_ST_MAP)
+        t = t->elem;
+    return t->kind == OBJ_ST_STRUCT ? t->st : NULL;
+}
+
 /* What a value of @t looks like, for messages: "an integer", "an array of
  * Container", "a map of string". Static or thread-local text. */
 const char *obj__stype_describe(const struct obj_stype *t);

@@ -10,6 +10,7 @@
 
 #include "api/object/codec.h"
 #include "api/object/schema.h"
+#include "api/object/schema_internal.h"
 #include "lib/mem.h"
 
 /* ---- arena ----------------------------------------------------------------*/
@@ -639,14 +640,6 @@ static const struct obj_sstruct *resolve_ref(const struct obj_schemas *s,
     return obj_schemas_find(s, pkg, dot + 1);
 }
 
-/* The struct a type leads to through lists and maps, or NULL. */
-static const struct obj_sstruct *struct_under(const struct obj_stype *t)
-{
-    while (t->kind == OBJ_ST_LIST || t->kind == OBJ_ST_MAP)
-        t = t->elem;
-    return t->kind == OBJ_ST_STRUCT ? t->st : NULL;
-}
-
 /* Set defaults_below by propagating to a fixed point (types may be
  * recursive, e.g. JSONSchemaProps later). */
 static void mark_defaults(struct obj_schemas *s)
@@ -665,7 +658,7 @@ static void mark_defaults(struct obj_schemas *s)
             struct obj_sstruct *st = s->structs[i];
             for (size_t j = 0; j < st->n_fields && !st->defaults_below; j++) {
                 const struct obj_sstruct *sub =
-                    struct_under(st->fields[j].type);
+                    obj__struct_under(st->fields[j].type);
                 if (sub != NULL && sub->defaults_below)
                     st->defaults_below = changed = true;
             }

@@ -115,18 +115,6 @@ static int set_ip(struct obj *spec, const char *ip)
     return 0;
 }
 
-static int defaults(struct obj *spec, const char **type)
-{
-    *type = obj_str_or(obj_map_get(spec, "type"), "ClusterIP");
-    if (obj_map_get(spec, "type") == NULL &&
-        srv__set_str(spec, "type", "ClusterIP") != 0)
-        return -ENOMEM;
-    if (obj_map_get(spec, "sessionAffinity") == NULL &&
-        srv__set_str(spec, "sessionAffinity", "None") != 0)
-        return -ENOMEM;
-    return 0;
-}
-
 static int alloc_ip(struct srv_call *c, struct obj *spec)
 {
     const char *want = obj_str_or(obj_map_get(spec, "clusterIP"), "");
@@ -202,8 +190,10 @@ int srv__alloc_create(struct srv_call *c)
         obj_map_set(c->obj, "spec", obj_map_new()) != 0)
         return -ENOMEM;
     spec = obj_map_get_mut(c->obj, "spec");
-    if (spec == NULL || defaults(spec, &type) != 0)
+    if (spec == NULL)
         return -ENOMEM;
+    /* The Service's schema has defaulted type and sessionAffinity. */
+    type = obj_str_or(obj_map_get(spec, "type"), "ClusterIP");
     if (strcmp(type, "ExternalName") == 0)
         return 0;
     if ((rv = alloc_ip(c, spec)) != 0)

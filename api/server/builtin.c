@@ -11,13 +11,6 @@
 #include "lib/mem.h"
 
 
-static int api_port(const struct srv_api *api)
-{
-    const char *colon = strrchr(api->listen, ':');
-
-    return colon != NULL ? atoi(colon + 1) : 0;
-}
-
 /* {"name":"https","port":p,"protocol":"TCP"} */
 static struct obj *https_port(int port)
 {
@@ -88,7 +81,7 @@ static void service_done(struct repl_req *req, const struct repl_result *res)
 
 static void create_service(struct srv_api *api)
 {
-    struct obj *svc = service_object(api, api_port(api));
+    struct obj *svc = service_object(api, srv_api_port(api));
     struct obj_buf b;
     const char *owner = "default/kubernetes";
     struct store_op ops[2] = {

@@ -18,13 +18,6 @@
 #define LEASE_PREFIX "c8s-apiserver-"
 #define LEASES "coordination.k8s.io/leases"
 
-static int api_port(const struct srv_api *api)
-{
-    const char *colon = strrchr(api->listen, ':');
-
-    return colon != NULL ? atoi(colon + 1) : 0;
-}
-
 static unsigned lease_seconds(const struct srv_api *api)
 {
     return api->cfg.endpoint_lease_s ? api->cfg.endpoint_lease_s : 15;
@@ -60,7 +53,8 @@ static double parse_time(const char *s)
 
 static void lease_name(const struct srv_api *api, char *out, size_t size)
 {
-    (void)snprintf(out, size, LEASE_PREFIX "%s-%d", api->host, api_port(api));
+    (void)snprintf(out, size, LEASE_PREFIX "%s-%d", api->host,
+                   srv_api_port(api));
 }
 
 static struct obj *lease_object(struct srv_api *api, const char *name)
@@ -77,7 +71,8 @@ static struct obj *lease_object(struct srv_api *api, const char *name)
     strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%S", &tm);
     (void)snprintf(micro, sizeof micro, ".%06ldZ", ts.tv_nsec / 1000);
     strcat(now, micro);
-    (void)snprintf(holder, sizeof holder, "%s:%d", api->host, api_port(api));
+    (void)snprintf(holder, sizeof holder, "%s:%d", api->host,
+                   srv_api_port(api));
     rv |= srv__set_str(o, "apiVersion", "coordination.k8s.io/v1");
     rv |= srv__set_str(o, "kind", "Lease");
     rv |= srv__set_str(meta, "name", name);

@@ -87,16 +87,6 @@ int srv__workload_check(const struct srv_call *c,
     return 0;
 }
 
-static int set_label(struct obj *labels, const char *k, const char *v)
-{
-    struct obj *s = obj_str_new_c(v);
-    int rv = obj_map_set(labels, k, s);
-
-    if (rv != 0)
-        obj_unref(s);
-    return rv;
-}
-
 /* A map under @key of @m, made private, created when absent; NULL when
  * out of memory or when something else is there. */
 static struct obj *map_at(struct obj *m, const char *key)
@@ -142,10 +132,10 @@ int srv__job_create(struct srv_call *c)
         (ml = map_at(sel, "matchLabels")) == NULL)
         return -ENOMEM;
     for (int i = 0; i < 2; i++)
-        if (set_label(labels, uid_keys[i], uid) != 0 ||
-            set_label(labels, name_keys[i], name) != 0)
+        if (srv__set_str(labels, uid_keys[i], uid) != 0 ||
+            srv__set_str(labels, name_keys[i], name) != 0)
             return -ENOMEM;
-    return set_label(ml, uid_keys[0], uid);
+    return srv__set_str(ml, uid_keys[0], uid);
 }
 
 /* ---- Secrets ------------------------------------------------------------*/
@@ -172,7 +162,7 @@ int srv__secret_prepare(const struct srv_call *c, struct obj *o)
             return -ENOMEM;
         EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)v,
                         (int)len);
-        rv = set_label(data, obj_map_key(sd, i, NULL), b64);
+        rv = srv__set_str(data, obj_map_key(sd, i, NULL), b64);
         mem_free(b64);
         if (rv != 0)
             return rv;
@@ -195,8 +185,8 @@ static const char *pod_qos(const struct obj *pod)
     for (size_t l = 0; l < 2; l++) {
         const struct obj *cs = obj_get_path(pod, lists[l]);
         for (size_t i = 0; i < obj_array_len(cs); i++) {
-            const struct obj *r = obj_map_get(obj_array_get(cs, i),
-                                              "resources");
+            const struct obj *r =
+                obj_map_get(obj_array_get(cs, i), "resources");
             const struct obj *req = obj_map_get(r, "requests");
             const struct obj *lim = obj_map_get(r, "limits");
             any |= obj_map_len(req) > 0 || obj_map_len(lim) > 0;
@@ -218,10 +208,17 @@ static const char *pod_qos(const struct obj *pod)
  * Namespaces and the kinds without a status subresource keep theirs. */
 int srv__status_on_create(const struct srv_call *c, struct obj *o)
 {
-    static const char *const reset[] = {
-        "pods", "services", "persistentvolumes", "persistentvolumeclaims",
-        "deployments", "replicasets", "daemonsets", "statefulsets", "jobs",
-        "cronjobs", NULL};
+    static const char *const reset[] = {"pods",
+                                        "services",
+                                        "persistentvolumes",
+                                        "persistentvolumeclaims",
+                                        "deployments",
+                                        "replicasets",
+                                        "daemonsets",
+                                        "statefulsets",
+                                        "jobs",
+                                        "cronjobs",
+                                        NULL};
     const char *r = c->res->resource;
     struct obj *st;
     bool found = false;
@@ -233,14 +230,14 @@ int srv__status_on_create(const struct srv_call *c, struct obj *o)
     if ((st = obj_map_new()) == NULL)
         return -ENOMEM;
     if (strcmp(r, "pods") == 0 &&
-        (set_label(st, "phase", "Pending") != 0 ||
-         set_label(st, "qosClass", pod_qos(o)) != 0)) {
+        (srv__set_str(st, "phase", "Pending") != 0 ||
+         srv__set_str(st, "qosClass", pod_qos(o)) != 0)) {
         obj_unref(st);
         return -ENOMEM;
     }
     if (strcmp(r, "persistentvolumes") == 0 ||
         strcmp(r, "persistentvolumeclaims") == 0) {
-        if (set_label(st, "phase", "Pending") != 0) {
+        if (srv__set_str(st, "phase", "Pending") != 0) {
             obj_unref(st);
             return -ENOMEM;
         }
