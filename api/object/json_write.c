@@ -242,13 +242,21 @@ static int tc_malformed(struct transcode *t, const char *what)
 
 static int tc_value(struct transcode *t, unsigned depth);
 
-/* Skip one value (an overridden one). */
+/* Skip one value (an overridden one). A failed mp_read_str() leaves the
+ * reader where it was. */
 static int tc_skip(struct transcode *t, unsigned depth)
 {
     struct obj_buf scratch;
     struct obj_buf *out = t->w.b;
+    const char *str;
+    uint32_t len;
     int r;
 
+    /* The overridden fields hold strings: those are stepped over without
+     * writing (this runs three times per object of a LIST). Anything else
+     * is written to a scratch buffer and dropped. */
+    if (mp_read_str(&t->r, &str, &len) == 0)
+        return 0;
     obj_buf_init(&scratch);
     t->w.b = &scratch;
     r = tc_value(t, depth);
