@@ -872,6 +872,18 @@ TEST_T(cluster, wrong_flags_are_usage_errors_naming_the_flag, 30)
     ASSERT_EQ(run_master(a5, &out), 2);
     ASSERT_STR_CONTAINS(out, "--election-timeout");
     free(out);
+    const char *a6[] = {"--name", "a", "--data-dir", dir, "--peer-listen",
+                        "127.0.0.1:1", "--endpoint-lease-seconds", "1", NULL};
+    ASSERT_EQ(run_master(a6, &out), 2);
+    ASSERT_STR_CONTAINS(out, "--endpoint-lease-seconds must be between 2 "
+                             "and 3600, not '1'");
+    free(out);
+    const char *a7[] = {"--name", "a", "--data-dir", dir, "--peer-listen",
+                        "127.0.0.1:1", "--max-mutating-requests-inflight",
+                        "many", NULL};
+    ASSERT_EQ(run_master(a7, &out), 2);
+    ASSERT_STR_CONTAINS(out, "--max-mutating-requests-inflight");
+    free(out);
 }
 
 UNIT_MAIN()
