@@ -33,6 +33,11 @@ struct srv_api {
     char *token;                /* cfg.token storage (cleansed on free). */
     char host[256];             /* Host the kubeconfig points at. */
     unsigned inflight[2];       /* Calls being served: reads, writes. */
+    struct {                    /* The namespace a create last went to */
+        char name[64];          /* (creates come in runs into one), and */
+        store_rev mod_rev;      /* whether that version of it is */
+        bool terminating;       /* Terminating: saves decoding it each time. */
+    } last_ns;
     uint32_t svc_net;           /* Service range: network (host order), */
     unsigned svc_bits;          /* and prefix length. */
     char svc_cidr[32];          /* The range as text, for messages. */

@@ -243,14 +243,37 @@ static void written(struct repl_req *rr, const struct repl_result *res);
 static bool update_again(struct srv_call *c);
 static uint64_t random_u64(void);
 
+/* Is this stored version of namespace @name Terminating? The answer for
+ * the version last asked about is kept: decoding the namespace for every
+ * create took 8% of a member's CPU under a create load (perf). */
+static bool namespace_terminating(struct srv_api *api, const char *name,
+                                  const struct store_kv *kv)
+{
+    struct obj *ns = NULL;
+    struct err e = {0};
+
+    if (api->last_ns.mod_rev == kv->mod_rev &&
+        strcmp(api->last_ns.name, name) == 0)
+        return api->last_ns.terminating;
+    if (obj_msgpack_decode(kv->value->data, kv->value->len, NULL, &ns, &e) != 0)
+        return false; /* unreadable: the write's own checks decide */
+    bool terminating = strcmp(srv__str(ns, "status.phase"), "Terminating") == 0;
+
+    obj_unref(ns);
+    if (strlen(name) < sizeof api->last_ns.name) {
+        snprintf(api->last_ns.name, sizeof api->last_ns.name, "%s", name);
+        api->last_ns.mod_rev = kv->mod_rev;
+        api->last_ns.terminating = terminating;
+    }
+    return terminating;
+}
+
 /* Namespace of a namespaced object: must exist and not be terminating. Its
  * current version goes into the txn as a CHECK, so a namespace deleted
  * meanwhile fails the write instead of leaving an orphan. */
 static int namespace_check(struct srv_call *c, store_rev *ret_rev)
 {
     const struct store_kv *kv = NULL;
-    struct obj *ns = NULL;
-    struct err e = {0};
     int rv;
 
     *ret_rev = 0;
@@ -267,16 +290,13 @@ static int namespace_check(struct srv_call *c, store_rev *ret_rev)
         return rv;
     }
     *ret_rev = kv->mod_rev;
-    if (obj_msgpack_decode(kv->value->data, kv->value->len, NULL, &ns, &e) ==
-            0 &&
-        strcmp(srv__str(ns, "status.phase"), "Terminating") == 0) {
+    if (namespace_terminating(c->api, c->ns, kv)) {
         srv__respond_bad(c->req, 403, "Forbidden",
                          "%s \"%s\" is forbidden: unable to create new content "
                          "in namespace %s because it is being terminated",
                          c->res->resource, c->name, c->ns);
         rv = -EACCES;
     }
-    obj_unref(ns);
     store_kv_unref(kv);
     return rv;
 }

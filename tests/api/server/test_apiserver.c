@@ -651,6 +651,10 @@ TEST_T(apiserver, finalizers_hold_deleted_objects_until_lifted, 120)
     post_json(0, "/api/v1/namespaces", "{\"metadata\":{\"name\":\"doomed\"}}");
     expect_code(1, "GET", "/api/v1/namespaces/doomed", NULL, NULL, 200,
                 "\"kubernetes\"");
+    /* A create while it is Active, on the member that is asked later:
+     * what a member remembers of a namespace must not outlive its version. */
+    post_json(0, "/api/v1/namespaces/doomed/configmaps",
+              "{\"metadata\":{\"name\":\"early\"}}");
     expect_code(1, "DELETE", "/api/v1/namespaces/doomed", NULL, NULL, 200,
                 NULL);
     expect_code(2, "GET", "/api/v1/namespaces/doomed", NULL, NULL, 200,
