@@ -5,31 +5,9 @@
 #include <stdarg.h>
 
 /* Functions return 0 on success or a negative code: either -errno or one of
- * the project codes below. Project codes start above 4096 so they can never
- * clash with an errno value. Each entry: name, value, message. */
-#define C8S_ERR_MAP(X)                                                        \
-    X(NOTFOUND,   4097, "not found")                                           \
-    X(EXISTS,     4098, "already exists")                                      \
-    X(CONFLICT,   4099, "resource version conflict")                           \
-    X(COMPACTED,  4100, "requested revision has been compacted")               \
-    X(TOOOLD,     4101, "watch start revision is older than history")          \
-    X(FUTUREREV,  4102, "requested revision is newer than the store")          \
-    X(UNKNOWN,    4103, "outcome unknown: the write may or may not commit")    \
-    X(NOTLEADER,  4104, "this member is not the leader")                       \
-    X(NOLEADER,   4105, "no leader is known")                                  \
-    X(CORRUPT,    4106, "data is corrupt")                                     \
-    X(MALFORMED,  4107, "malformed input")                                     \
-    X(TOOLARGE,   4108, "input exceeds a size limit")                          \
-    X(SLOW,       4109, "consumer too slow: buffer limit reached")             \
-    X(SHUTDOWN,   4110, "shutting down")                                       \
-    X(BADTOKEN,   4111, "invalid continue token")                            \
-    X(OVERLOADED, 4112, "server is overloaded: retry later")
-
-enum {
-#define C8S_ERR_ENUM(name, value, msg) C8S_E##name = value,
-    C8S_ERR_MAP(C8S_ERR_ENUM)
-#undef C8S_ERR_ENUM
-};
+ * the project codes, listed once, for libc8s's users too, in the public
+ * header below (C8S_E*, above 4096 so they never clash with errno). */
+#include <c8s/errors.h>
 
 /* Size of the message buffer in struct err. */
 #define ERR_MSG_SIZE 1024
