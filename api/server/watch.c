@@ -371,6 +371,10 @@ static void start(struct srv_watch *w)
             watch_end(w, true);
         return;
     }
+    /* History after @after is already queued (the store replays it); the
+     * store notifies only on new writes, so drain it now rather than at the
+     * next write, which may be long in coming. */
+    on_store_event(w->sw, w);
     start_timeout(w);
 }
 

@@ -1122,6 +1122,42 @@ TEST_T(apiserver, too_old_resource_versions_are_410_expired, 120)
                 NULL, NULL, 504, "Too large resource version");
 }
 
+/* A watch from a resourceVersion gets the history after it at once, not
+ * only when the next write comes (a resuming client waits for nothing). */
+TEST_T(apiserver, watch_from_a_resource_version_replays_history_at_once, 120)
+{
+    const char *cms = "/api/v1/namespaces/default/configmaps";
+    char path[300], rv[32] = "", *out, *p;
+    int code;
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    start_cluster();
+    post_json(0, cms, "{\"metadata\":{\"name\":\"h1\"}}");
+    curl(1, "GET", "/api/v1/namespaces/default/configmaps/h1", NULL, NULL,
+         &code, &out);
+    ASSERT_EQ(code, 200);
+    p = strstr(out, "\"resourceVersion\":\"");
+    ASSERT(p != NULL);
+    p += strlen("\"resourceVersion\":\"");
+    snprintf(rv, sizeof rv, "%.*s", (int)strcspn(p, "\""), p);
+    free(out);
+    post_json(0, cms, "{\"metadata\":{\"name\":\"h2\"}}");
+    post_json(0, cms, "{\"metadata\":{\"name\":\"h3\"}}");
+    /* No write after this: the stream holds what history had. */
+    snprintf(path, sizeof path, "%s?watch=1&resourceVersion=%s"
+             "&timeoutSeconds=1", cms, rv);
+    for (int i = 0; i < N; i++) {
+        curl(i, "GET", path, NULL, NULL, &code, &out);
+        ASSERT_EQ(code, 200);
+        ASSERT_MSG(strstr(out, "\"name\":\"h2\"") != NULL &&
+                       strstr(out, "\"name\":\"h3\"") != NULL,
+                   "member %d from %s sent: %s", i, rv, out);
+        ASSERT(strstr(out, "\"name\":\"h1\"") == NULL);
+        free(out);
+    }
+}
+
 /* /metrics: the request counters move, and promtool accepts the text. */
 TEST_T(apiserver, metrics_pass_promtool, 120)
 {
