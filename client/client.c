@@ -18,6 +18,7 @@
 
 #include "api/object/codec.h"
 #include "client/conn.h"
+#include "client/internal.h"
 #include "lib/mem.h"
 
 #define POOL_IDLE_MAX 8         /* idle connections kept per server */
@@ -505,29 +506,32 @@ static int status_code(int status, const char *reason)
     case 429:
     case 503:
         return -C8S_EOVERLOADED;
+    case 504: /* the server's word for a write of unknown outcome */
+        return -C8S_EUNKNOWN;
     default:
         return -C8S_EHTTP;
     }
 }
 
 /* Fill @err from a non-2xx answer, reading its Status if it has one. */
-static int answer_error(const struct c8s_client *c, const struct attempt *a,
-                        size_t si, struct c8s_error *err)
+int client__answer_error(const char *method, const char *server,
+                         const char *path, const struct client__answer *ans,
+                         struct c8s_error *err)
 {
     struct obj_decode_opts opts = {0};
     struct obj *st = NULL;
     const char *reason = "", *message = "";
     int code;
 
-    if (a->ans.body_len > 0 &&
-        obj_json_decode(a->ans.body, a->ans.body_len, &opts, &st, NULL) == 0) {
+    if (ans->body_len > 0 &&
+        obj_json_decode(ans->body, ans->body_len, &opts, &st, NULL) == 0) {
         reason = obj_str_or(obj_map_get(st, "reason"), "");
         message = obj_str_or(obj_map_get(st, "message"), "");
     }
-    code = status_code(a->ans.status, reason);
-    (void)fail(err, code, a->ans.status, "%s %s%s: %d %s%s%s", a->method,
-               c->servers[si].text, a->path, a->ans.status, reason,
-               message[0] != '\0' ? ": " : "", message);
+    code = status_code(ans->status, reason);
+    (void)fail(err, code, ans->status, "%s %s%s: %d %s%s%s", method, server,
+               path, ans->status, reason, message[0] != '\0' ? ": " : "",
+               message);
     if (err != NULL)
         (void)snprintf(err->reason, sizeof err->reason, "%s", reason);
     obj_unref(st);
@@ -610,9 +614,60 @@ int c8s_request(struct c8s_client *c, const char *method, const char *path,
     }
     int rv = a.ans.status >= 200 && a.ans.status < 300
                  ? 0
-                 : answer_error(c, &a, si, err);
+                 : client__answer_error(method, c->servers[si].text, path,
+                                        &a.ans, err);
 
     to_response(&a, resp);
     client__answer_reset(&a.ans);
     return rv;
+}
+
+/* ---- streams (watch) -------------------------------------------------------*/
+
+int client__stream_open(struct c8s_client *c, const char *path,
+                        struct client__conn *conn, struct client__reader *rd,
+                        struct client__answer *ans, int64_t deadline,
+                        const char **ret_server, struct c8s_error *err)
+{
+    size_t si = pick_server(c, client__now_ms());
+    int64_t connect_deadline = client__now_ms() + c->connect_timeout_ms;
+    struct attempt a = {.method = "GET", .path = path};
+    size_t head_len;
+    char *head;
+    int rv;
+
+    *ret_server = c->servers[si].text;
+    if (connect_deadline > deadline)
+        connect_deadline = deadline;
+    rv = client__conn_open(conn, &c->servers[si].url, c->ctx, c->sni,
+                           connect_deadline, a.why, sizeof a.why);
+    if (rv != 0) {
+        a.code = rv;
+        server_failed(c, si);
+        return no_answer(c, &a, si, 1, false, err);
+    }
+    if ((rv = build_head(c, &c->servers[si], &a, &head, &head_len)) == 0) {
+        rv = client__conn_send(conn, head, head_len, NULL, 0, deadline);
+        mem_free(head);
+    }
+    client__reader_init(rd, ans, false);
+    while (rv == 0 && !rd->headers_done)
+        rv = client__reader_step(conn, rd, deadline);
+    if (rv != 0) {
+        client__conn_close(conn);
+        a.code = rv;
+        if (rv != -ETIMEDOUT)
+            server_failed(c, si);
+        return no_answer(c, &a, si, 1, false, err);
+    }
+    server_answered(c, si);
+    return 0;
+}
+
+/* How long to wait before opening a stream again after @ans (or after a
+ * failure to connect when @ans is NULL): Retry-After, else the backoff. */
+int64_t client__stream_backoff(const struct client__answer *ans,
+                               int64_t backoff)
+{
+    return wait_before_retry(ans, backoff);
 }

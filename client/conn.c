@@ -264,19 +264,9 @@ int client__conn_send(struct client__conn *c, const char *head,
 
 /* ---- reading the answer ----------------------------------------------------*/
 
-struct reader {
-    struct client__answer *a;
-    char field[64];      /* header being read, lower case */
-    size_t field_len;
-    bool in_value;
-    bool head_request;   /* the answer to HEAD has no body */
-    bool done;
-    int error;
-};
-
 static int on_header_field(http_parser *p, const char *at, size_t len)
 {
-    struct reader *r = p->data;
+    struct client__reader *r = p->data;
 
     if (r->in_value) {
         r->field_len = 0;
@@ -302,7 +292,7 @@ static void append_value(char *dst, size_t cap, const char *at, size_t len)
 
 static int on_header_value(http_parser *p, const char *at, size_t len)
 {
-    struct reader *r = p->data;
+    struct client__reader *r = p->data;
 
     r->in_value = true;
     if (strcmp(r->field, "content-type") == 0)
@@ -314,12 +304,16 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 
 static int on_headers_complete(http_parser *p)
 {
-    return ((struct reader *)p->data)->head_request ? 1 : 0;
+    struct client__reader *r = p->data;
+
+    r->headers_done = true;
+    r->a->status = (int)p->status_code;
+    return r->head_request ? 1 : 0;
 }
 
 static int on_body(http_parser *p, const char *at, size_t len)
 {
-    struct reader *r = p->data;
+    struct client__reader *r = p->data;
     struct client__answer *a = r->a;
 
     if (a->body_len + len > CLIENT_MAX_BODY) {
@@ -347,7 +341,7 @@ static int on_body(http_parser *p, const char *at, size_t len)
 
 static int on_complete(http_parser *p)
 {
-    struct reader *r = p->data;
+    struct client__reader *r = p->data;
 
     r->done = true;
     r->a->status = (int)p->status_code;
@@ -356,41 +350,57 @@ static int on_complete(http_parser *p)
     return 0;
 }
 
+static const http_parser_settings reader_settings = {
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_complete,
+};
+
+void client__reader_init(struct client__reader *r, struct client__answer *a,
+                         bool head_request)
+{
+    memset(r, 0, sizeof *r);
+    r->a = a;
+    r->head_request = head_request;
+    http_parser_init(&r->p, HTTP_RESPONSE);
+    r->p.data = r;
+}
+
+int client__reader_step(struct client__conn *c, struct client__reader *r,
+                        int64_t deadline)
+{
+    char buf[16384];
+    size_t n = 0, used;
+    int rv = conn_read(c, buf, sizeof buf, &n, deadline);
+
+    if (rv != 0)
+        return r->got_any && rv != -ETIMEDOUT ? -EPROTO : rv;
+    used = http_parser_execute(&r->p, &reader_settings, buf, n);
+    if (r->error != 0)
+        return r->error;
+    if (n == 0 && !r->done) /* EOF: complete only if it ends the body */
+        return r->got_any ? -EPROTO : -ECONNRESET;
+    if (HTTP_PARSER_ERRNO(&r->p) != HPE_OK &&
+        HTTP_PARSER_ERRNO(&r->p) != HPE_PAUSED)
+        return -EPROTO;
+    if (r->done && used < n)
+        r->a->keep_alive = false; /* bytes after the answer: unusable */
+    r->got_any = true;
+    return 0;
+}
+
 int client__conn_receive(struct client__conn *c, bool head_request,
                          struct client__answer *a, int64_t deadline)
 {
-    static const http_parser_settings settings = {
-        .on_header_field = on_header_field,
-        .on_header_value = on_header_value,
-        .on_headers_complete = on_headers_complete,
-        .on_body = on_body,
-        .on_message_complete = on_complete,
-    };
-    struct reader r = {.a = a, .head_request = head_request};
-    http_parser p;
-    char buf[16384];
-    bool got_any = false;
+    struct client__reader r;
+    int rv;
 
-    http_parser_init(&p, HTTP_RESPONSE);
-    p.data = &r;
-    while (!r.done) {
-        size_t n = 0, used;
-        int rv = conn_read(c, buf, sizeof buf, &n, deadline);
-
-        if (rv != 0)
-            return got_any ? -EPROTO : rv;
-        used = http_parser_execute(&p, &settings, buf, n);
-        if (r.error != 0)
-            return r.error;
-        if (n == 0 && !r.done) /* EOF: complete only if it ends the body */
-            return got_any ? -EPROTO : -ECONNRESET;
-        if (HTTP_PARSER_ERRNO(&p) != HPE_OK && HTTP_PARSER_ERRNO(&p) !=
-                                                   HPE_PAUSED)
-            return -EPROTO;
-        if (r.done && used < n)
-            a->keep_alive = false; /* bytes after the answer: unusable */
-        got_any = true;
-    }
+    client__reader_init(&r, a, head_request);
+    while (!r.done)
+        if ((rv = client__reader_step(c, &r, deadline)) != 0)
+            return rv;
     return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <http_parser.h>
 #include <openssl/ssl.h>
 
 #include <c8s/errors.h>
@@ -60,5 +61,29 @@ int client__conn_receive(struct client__conn *c, bool head_request,
                          struct client__answer *a, int64_t deadline);
 
 void client__answer_reset(struct client__answer *a);
+
+/* An answer read piece by piece (a watch stream): body bytes accumulate in
+ * the answer as they come; the caller may consume them from the front. */
+struct client__reader {
+    http_parser p;
+    struct client__answer *a;
+    char field[64]; /* header being read, lower case */
+    size_t field_len;
+    bool in_value;
+    bool head_request; /* the answer to HEAD has no body */
+    bool headers_done; /* status and headers are in the answer */
+    bool done;         /* the whole answer is in */
+    bool got_any;
+    int error;
+};
+
+void client__reader_init(struct client__reader *r, struct client__answer *a,
+                         bool head_request);
+
+/* Read what comes (waiting until @deadline) and parse it. -ETIMEDOUT when
+ * nothing came; -ECONNRESET for a close before the first byte; -EPROTO for
+ * a close or garbage mid-answer. */
+int client__reader_step(struct client__conn *c, struct client__reader *r,
+                        int64_t deadline);
 
 #endif /* C8S_CLIENT_CONN_H */

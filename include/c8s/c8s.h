@@ -11,6 +11,8 @@
 #include <c8s/errors.h>
 #include <c8s/kubeconfig.h>
 #include <c8s/client.h>
+#include <c8s/object.h>
+#include <c8s/watch.h>
 
 /* The library's version, "MAJOR.MINOR.PATCH", to compare with the header's
  * at run time. */

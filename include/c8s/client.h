@@ -59,7 +59,8 @@ void c8s_response_clear(struct c8s_response *r);
  * and the code says what it was: -C8S_ENOTFOUND (404), -C8S_EEXISTS (409
  * AlreadyExists), -C8S_ECONFLICT (409 Conflict), -C8S_ECOMPACTED (410),
  * -C8S_EOVERLOADED (429 and 503 after the retries), -EACCES (401),
- * -EPERM (403), -EINVAL (400, 422), -C8S_EHTTP (any other status);
+ * -EPERM (403), -EINVAL (400, 422), -C8S_EUNKNOWN (504: the server
+ * could not learn whether a write happened), -C8S_EHTTP (any other);
  * @err gets the status and the Status's reason and message. With no
  * answer: -ETIMEDOUT, -ECONNREFUSED and other -errno, -C8S_EUNKNOWN. */
 int c8s_request(struct c8s_client *c, const char *method, const char *path,

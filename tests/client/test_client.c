@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <c8s/c8s.h>
+#include <c8s/watch.h>
 
 #include "tests/lib/proc.h"
 #include "tests/lib/unit.h"
@@ -21,6 +22,7 @@ struct member {
 };
 
 static struct member ms[N];
+static const char *extra_flags[5]; /* for members started after it is set */
 
 static void start_cluster(int n)
 {
@@ -38,11 +40,15 @@ static void start_cluster(int n)
                                 i ? "," : "", m->name, m->peer);
     }
     for (int i = 0; i < n; i++) {
-        const char *argv[] = {tproc_built("c8s-master"), "--name", ms[i].name,
-                              "--data-dir", ms[i].dir, "--peer-listen",
-                              ms[i].peer, "--initial-cluster", spec,
-                              "--api-listen", ms[i].api, "--token", "t0ken",
-                              NULL};
+        const char *argv[24] = {tproc_built("c8s-master"), "--name",
+                                ms[i].name, "--data-dir", ms[i].dir,
+                                "--peer-listen", ms[i].peer,
+                                "--initial-cluster", spec, "--api-listen",
+                                ms[i].api, "--token", "t0ken"};
+        int argc = 13;
+
+        for (int k = 0; k < 4 && extra_flags[k] != NULL; k++)
+            argv[argc++] = extra_flags[k];
         ms[i].p = tproc_start(ms[i].name, argv);
     }
     for (int i = 0; i < n; i++)
@@ -182,22 +188,15 @@ TEST_T(client, the_server_certificate_is_verified, 90)
     c8s_client_free(c);
 }
 
-/* Servers that refuse connections are skipped and set aside; the request
- * is answered by the next one, and later ones go there first. */
-TEST_T(client, fails_over_to_a_server_that_answers, 90)
+/* m0's kubeconfig with @first as its server and every member after it
+ * (c8s.io/servers), written to @path. */
+static void write_ha_kubeconfig(const char *first, char *path, size_t size)
 {
-    char dead[64], url[200];
-    struct c8s_response r = {0};
-    struct c8s_error err = {0};
-    struct c8s_client *c;
-    char path[1200], text[16384];
+    char text[16384], ha[16384];
     FILE *f;
     size_t n;
 
-    start_cluster(N);
-    snprintf(dead, sizeof dead, "127.0.0.1:%d", tproc_free_port());
-    /* m0's kubeconfig with a dead server first and the members after it. */
-    snprintf(path, sizeof path, "%s/admin.kubeconfig", ms[0].dir);
+    snprintf(path, size, "%s/admin.kubeconfig", ms[0].dir);
     f = fopen(path, "r");
     ASSERT(f != NULL);
     n = fread(text, 1, sizeof text - 1, f);
@@ -206,21 +205,47 @@ TEST_T(client, fails_over_to_a_server_that_answers, 90)
     char *srv = strstr(text, "server: ");
     ASSERT(srv != NULL);
     char *eol = strchr(srv, '\n');
-    char ha[16384];
+    ASSERT(eol != NULL);
     snprintf(ha, sizeof ha,
              "%.*sserver: https://%s\n"
              "    extensions:\n"
              "    - name: c8s.io/servers\n"
              "      extension:\n"
              "        servers: [https://%s, https://%s, https://%s]\n%s",
-             (int)(srv - text), text, dead, ms[0].api, ms[1].api, ms[2].api,
+             (int)(srv - text), text, first, ms[0].api, ms[1].api, ms[2].api,
              eol + 1);
-    snprintf(path, sizeof path, "%s/ha.kubeconfig", unit_tmpdir());
+    snprintf(path, size, "%s/ha.kubeconfig", unit_tmpdir());
     f = fopen(path, "w");
     ASSERT(f != NULL);
     fputs(ha, f);
     fclose(f);
+}
 
+static struct c8s_client *client_from(const char *path)
+{
+    struct c8s_kubeconfig_opts ko = {.kubeconfig = path};
+    struct c8s_kubeconfig *kc = NULL;
+    struct c8s_client *c = NULL;
+    struct c8s_error err = {0};
+
+    ASSERT_MSG(c8s_kubeconfig_load(&ko, &kc, &err) == 0, "%s", err.message);
+    ASSERT_MSG(c8s_client_new(kc, NULL, &c, &err) == 0, "%s", err.message);
+    c8s_kubeconfig_free(kc);
+    return c;
+}
+
+/* Servers that refuse connections are skipped and set aside; the request
+ * is answered by the next one, and later ones go there first. */
+TEST_T(client, fails_over_to_a_server_that_answers, 90)
+{
+    char dead[64], url[200], path[1200];
+    struct c8s_response r = {0};
+    struct c8s_error err = {0};
+    struct c8s_client *c;
+
+    start_cluster(N);
+    snprintf(dead, sizeof dead, "127.0.0.1:%d", tproc_free_port());
+    write_ha_kubeconfig(dead, path, sizeof path);
     struct c8s_kubeconfig_opts ko = {.kubeconfig = path};
     struct c8s_kubeconfig *kc = NULL;
     ASSERT_MSG(c8s_kubeconfig_load(&ko, &kc, &err) == 0, "%s", err.message);
@@ -274,6 +299,156 @@ TEST_T(client, retries_end_with_the_last_error, 30)
     ASSERT_EQ(req(c, "GET", "/version", NULL, &r, &err), -ECONNREFUSED);
     ASSERT_STR_CONTAINS(err.message, "after 3 attempts");
     ASSERT_STR_CONTAINS(err.message, url);
+    c8s_client_free(c);
+}
+
+/* The resourceVersion of a list at @path. */
+static void list_rv(struct c8s_client *c, const char *path, char *rv,
+                    size_t size)
+{
+    struct c8s_response r = {0};
+    struct c8s_error err = {0};
+    struct c8s_obj *o = NULL;
+
+    ASSERT_MSG(req(c, "GET", path, NULL, &r, &err) == 0, "%s", err.message);
+    ASSERT(c8s_obj_from_json(r.body, r.body_len, &o, &err) == 0);
+    snprintf(rv, size, "%s",
+             c8s_obj_str(c8s_obj_path(o, "metadata.resourceVersion"), ""));
+    ASSERT(rv[0] != '\0');
+    c8s_obj_free(o);
+    c8s_response_clear(&r);
+}
+
+static void create_cm(struct c8s_client *c, const char *ns, const char *name)
+{
+    char path[200], body[200];
+    struct c8s_response r = {0};
+    struct c8s_error err = {0};
+
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/configmaps", ns);
+    snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"%s\"}}", name);
+    /* While the leader changes a write may end unknown: read and retry,
+     * as a careful client does; AlreadyExists then means it happened. */
+    for (int k = 0;; k++) {
+        int rv = req(c, "POST", path, body, &r, &err);
+
+        c8s_response_clear(&r);
+        if (rv == 0 || (rv == -C8S_EEXISTS && k > 0))
+            return;
+        ASSERT_MSG((rv == -C8S_EUNKNOWN || rv == -C8S_EOVERLOADED) && k < 50,
+                   "%d %s", rv, err.message);
+        usleep(100000);
+    }
+}
+
+/* The next event is @type for @name, after *@last (then moved on). */
+static void expect_event(struct c8s_watch *w, enum c8s_event_type type,
+                         const char *name, unsigned long long *last)
+{
+    struct c8s_event ev;
+    struct c8s_error err = {0};
+    int rv = c8s_watch_next(w, 20000, &ev, &err);
+    unsigned long long v;
+
+    ASSERT_MSG(rv == 0, "waiting for %s: %d %s", name, rv, err.message);
+    ASSERT_EQ(ev.type, type);
+    ASSERT_STR_EQ(c8s_obj_str(c8s_obj_path(ev.object, "metadata.name"), ""),
+                  name);
+    v = strtoull(ev.resource_version, NULL, 10);
+    ASSERT_MSG(v > *last, "revision %llu after %llu", v, *last);
+    *last = v;
+    c8s_obj_free(ev.object);
+}
+
+/* Changes arrive once each, in order; when the member serving the stream
+ * dies, the watch resumes on another from where it was, with no gap. */
+TEST_T(client, watch_resumes_on_another_member_without_gaps, 120)
+{
+    char path[1200], dead[100], rv[32], name[32];
+    struct c8s_client *watcher, *writer;
+    struct c8s_response r = {0};
+    struct c8s_error err = {0};
+    struct c8s_watch *w = NULL;
+    struct c8s_event ev;
+    unsigned long long last;
+
+    start_cluster(N);
+    /* The watcher reaches m0 first; the writer only talks to m1. */
+    snprintf(dead, sizeof dead, "%s", ms[0].api);
+    write_ha_kubeconfig(dead, path, sizeof path);
+    watcher = client_from(path);
+    snprintf(dead, sizeof dead, "https://%s", ms[1].api);
+    writer = client_for(1, dead, NULL);
+
+    ASSERT_MSG(req(writer, "POST", "/api/v1/namespaces",
+                   "{\"metadata\":{\"name\":\"w\"}}", &r, &err) == 0,
+               "%s", err.message);
+    c8s_response_clear(&r);
+    create_cm(writer, "w", "before");
+    list_rv(watcher, "/api/v1/namespaces/w/configmaps", rv, sizeof rv);
+    last = strtoull(rv, NULL, 10);
+    ASSERT_EQ(c8s_watch_open(watcher, "/api/v1/namespaces/w/configmaps", rv,
+                             &w, &err), 0);
+    ASSERT_EQ(c8s_watch_next(w, 300, &ev, &err), -ETIMEDOUT); /* quiet */
+    for (int i = 0; i < 20; i++) {
+        snprintf(name, sizeof name, "a%d", i);
+        create_cm(writer, "w", name);
+    }
+    for (int i = 0; i < 20; i++) {
+        snprintf(name, sizeof name, "a%d", i);
+        expect_event(w, C8S_ADDED, name, &last);
+    }
+    ASSERT_EQ(c8s_watch_connects(w), 1);
+
+    tproc_signal(ms[0].p, SIGKILL);
+    (void)tproc_stop(ms[0].p, 5000);
+    for (int i = 0; i < 20; i++) {
+        snprintf(name, sizeof name, "b%d", i);
+        create_cm(writer, "w", name);
+    }
+    ASSERT_EQ(req(writer, "DELETE", "/api/v1/namespaces/w/configmaps/a0",
+                  NULL, &r, &err), 0);
+    c8s_response_clear(&r);
+    for (int i = 0; i < 20; i++) {
+        snprintf(name, sizeof name, "b%d", i);
+        expect_event(w, C8S_ADDED, name, &last);
+    }
+    expect_event(w, C8S_DELETED, "a0", &last);
+    ASSERT(c8s_watch_connects(w) >= 2);
+    ASSERT_EQ(c8s_watch_next(w, 300, &ev, &err), -ETIMEDOUT);
+    c8s_watch_close(w);
+    c8s_client_free(watcher);
+    c8s_client_free(writer);
+}
+
+/* History the server has compacted cannot be resumed: -C8S_ECOMPACTED. */
+TEST_T(client, watch_from_compacted_history_says_so, 60)
+{
+    struct c8s_client *c;
+    struct c8s_watch *w = NULL;
+    struct c8s_error err = {0};
+    struct c8s_event ev;
+    char rv[32], name[32];
+
+    extra_flags[0] = "--history-min-age";
+    extra_flags[1] = "1";
+    extra_flags[2] = "--compact-interval";
+    extra_flags[3] = "100";
+    start_cluster(1);
+    c = client_for(0, NULL, NULL);
+    list_rv(c, "/api/v1/namespaces/default/configmaps", rv, sizeof rv);
+    for (int i = 0; i < 5; i++) {
+        snprintf(name, sizeof name, "c%d", i);
+        create_cm(c, "default", name);
+    }
+    usleep(500000); /* a few compactions */
+    ASSERT_EQ(c8s_watch_open(c, "/api/v1/namespaces/default/configmaps", rv,
+                             &w, &err), 0);
+    ASSERT_EQ(c8s_watch_next(w, 10000, &ev, &err), -C8S_ECOMPACTED);
+    ASSERT(ev.object == NULL);
+    ASSERT_STR_CONTAINS(err.message, "watch https://");
+    ASSERT_EQ(c8s_watch_next(w, 10, &ev, &err), -C8S_ECOMPACTED); /* stays */
+    c8s_watch_close(w);
     c8s_client_free(c);
 }
 
