@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,16 +108,96 @@ static int ssl_wait(SSL *ssl, int fd, int r, int64_t deadline)
     }
 }
 
+/* ---- a socket BIO that never raises SIGPIPE ---------------------------------
+ * OpenSSL's socket BIO writes with write(), which raises SIGPIPE when the
+ * server has gone: that would kill the program linking us. This one sends
+ * with MSG_NOSIGNAL instead. */
+static int nosig_write(BIO *b, const char *data, size_t len, size_t *written)
+{
+    ssize_t n = send((int)(intptr_t)BIO_get_data(b), data, len, MSG_NOSIGNAL);
+
+    BIO_clear_retry_flags(b);
+    if (n >= 0) {
+        *written = (size_t)n;
+        return 1;
+    }
+    if (errno == EAGAIN || errno == EINTR)
+        BIO_set_retry_write(b);
+    return 0;
+}
+
+static int nosig_read(BIO *b, char *data, size_t len, size_t *got)
+{
+    ssize_t n = recv((int)(intptr_t)BIO_get_data(b), data, len, 0);
+
+    BIO_clear_retry_flags(b);
+    if (n > 0) {
+        *got = (size_t)n;
+        return 1;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        BIO_set_retry_read(b);
+    else if (n == 0)
+        BIO_set_flags(b, BIO_FLAGS_IN_EOF);
+    return 0;
+}
+
+static long nosig_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)b;
+    (void)num;
+    (void)ptr;
+    return cmd == BIO_CTRL_FLUSH || cmd == BIO_CTRL_DUP ? 1 : 0;
+}
+
+static int nosig_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static BIO_METHOD *nosig;
+static pthread_once_t nosig_once = PTHREAD_ONCE_INIT;
+
+static void nosig_init(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK |
+                                     BIO_TYPE_DESCRIPTOR,
+                                 "c8s socket");
+
+    if (m != NULL && BIO_meth_set_write_ex(m, nosig_write) == 1 &&
+        BIO_meth_set_read_ex(m, nosig_read) == 1 &&
+        BIO_meth_set_ctrl(m, nosig_ctrl) == 1 &&
+        BIO_meth_set_create(m, nosig_create) == 1)
+        nosig = m;
+    else
+        BIO_meth_free(m);
+}
+
+/* A BIO on @fd, or NULL. */
+static BIO *nosig_bio(int fd)
+{
+    BIO *b;
+
+    (void)pthread_once(&nosig_once, nosig_init);
+    if (nosig == NULL || (b = BIO_new(nosig)) == NULL)
+        return NULL;
+    BIO_set_data(b, (void *)(intptr_t)fd);
+    return b;
+}
+
 static int tls_handshake(struct client__conn *c, SSL_CTX *ctx,
                          const struct client__url *u, const char *sni,
                          int64_t deadline, char *why, size_t why_len)
 {
     const char *name = sni != NULL ? sni : u->host;
+    BIO *bio;
     int rv;
 
     c->ssl = SSL_new(ctx);
-    if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
+    if (c->ssl == NULL || (bio = nosig_bio(c->fd)) == NULL)
         return -ENOMEM;
+    SSL_set_bio(c->ssl, bio, bio);
     /* Names are checked as kubectl does: an IP against the certificate's
      * IP SANs, a host name against its DNS SANs. */
     if (sni == NULL && u->is_ip) {

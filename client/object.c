@@ -87,6 +87,11 @@ void c8s_obj_free(struct c8s_obj *o)
     obj_unref(in(o));
 }
 
+struct c8s_obj *c8s_obj_ref(const struct c8s_obj *o)
+{
+    return o == NULL ? NULL : (struct c8s_obj *)obj_ref(in(o));
+}
+
 enum c8s_obj_type c8s_obj_type(const struct c8s_obj *o)
 {
     return o == NULL ? C8S_OBJ_NULL : (enum c8s_obj_type)obj_type(in(o));

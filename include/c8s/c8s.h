@@ -13,6 +13,7 @@
 #include <c8s/client.h>
 #include <c8s/object.h>
 #include <c8s/watch.h>
+#include <c8s/informer.h>
 
 /* The library's version, "MAJOR.MINOR.PATCH", to compare with the header's
  * at run time. */

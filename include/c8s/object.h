@@ -40,6 +40,10 @@ int c8s_obj_to_yaml(const struct c8s_obj *o, char **ret, size_t *ret_len);
 /* Drop a reference to a root; NULL is fine. */
 void c8s_obj_free(struct c8s_obj *o);
 
+/* Keep @o (any node, borrowed or not): the caller owns the result and
+ * drops it with c8s_obj_free. */
+struct c8s_obj *c8s_obj_ref(const struct c8s_obj *o);
+
 /* C8S_OBJ_NULL for NULL, so lookups chain without checks. */
 enum c8s_obj_type c8s_obj_type(const struct c8s_obj *o);
 
