@@ -14,6 +14,7 @@
 #include <c8s/object.h>
 #include <c8s/watch.h>
 #include <c8s/informer.h>
+#include <c8s/workqueue.h>
 
 /* The library's version, "MAJOR.MINOR.PATCH", to compare with the header's
  * at run time. */
