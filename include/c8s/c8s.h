@@ -15,6 +15,7 @@
 #include <c8s/watch.h>
 #include <c8s/informer.h>
 #include <c8s/workqueue.h>
+#include <c8s/leader.h>
 
 /* The library's version, "MAJOR.MINOR.PATCH", to compare with the header's
  * at run time. */
