@@ -66,6 +66,8 @@ struct srv_api {
     bool watch_drain_open;      /* watch_drain was initialised. */
     struct srv_watch *watches;  /* Open watch streams. */
     struct srv_watch *ready;    /* Watches with events to deliver. */
+    unsigned watches_paused;    /* Watches waiting for their output to
+                                 * drain (watch.c). */
     uv_timer_t bookmarks;       /* Progress events for idle watchers. */
     bool bookmarks_open;        /* bookmarks was initialised. */
     unsigned handles;           /* Hooks being closed. */

@@ -5,7 +5,11 @@
  * I/O may happen, so a notified watch is only put on a ready list; a
  * uv_check hook drains ready watches once per loop iteration. A consumer
  * whose unsent output passes SRV_WATCH_MAX_QUEUED is cut off: it resumes
- * from its last resourceVersion, as clients do after any error. */
+ * from its last resourceVersion, as clients do after any error. A long
+ * replay of history does not count as slow: draining pauses when
+ * SRV_WATCH_PAUSE_QUEUED bytes wait on the connection and goes on once
+ * half of them are sent, so a backlog of any size streams at the pace of
+ * the reader. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +22,7 @@
 #include "lib/mem.h"
 
 #define SRV_WATCH_MAX_QUEUED (8u << 20)
+#define SRV_WATCH_PAUSE_QUEUED (1u << 20)
 #define BOOKMARK_PERIOD_MS 10000
 
 
@@ -28,6 +33,7 @@ struct srv_watch {
     struct store_watch *sw;     /* Store watcher, or NULL. */
     bool bookmarks;             /* allowWatchBookmarks=true. */
     bool ready;                 /* On api->ready. */
+    bool paused;                /* Output backed up; drained later. */
     bool ended;                 /* Stream ended; waiting to be freed. */
     uv_timer_t timeout;         /* timeoutSeconds. */
     bool timer_open;            /* timeout initialised. */
@@ -66,6 +72,9 @@ static void watch_end(struct srv_watch *w, bool end_stream)
     if (w->ended)
         return;
     w->ended = true;
+    if (w->paused)
+        w->api->watches_paused--;
+    w->paused = false;
     srv_metrics_watchers(w->api->metrics, -1);
     unlink_watch(w);
     if (w->sw != NULL)
@@ -191,7 +200,14 @@ static bool drain_one(struct srv_watch *w)
     struct store_event ev;
     int rv;
 
-    while ((rv = store_watch_next(w->sw, &ev)) == 0) {
+    for (;;) {
+        if (srv_req_queued(w->c->req) > SRV_WATCH_PAUSE_QUEUED) {
+            w->paused = true; /* on_drain resumes it as output goes */
+            w->api->watches_paused++;
+            return true;
+        }
+        if ((rv = store_watch_next(w->sw, &ev)) != 0)
+            break;
         bool ok = ev.type == STORE_EV_PROGRESS
                       ? (!w->bookmarks || send_bookmark(w, ev.rev))
                       : send_change(w, &ev);
@@ -207,9 +223,30 @@ static bool drain_one(struct srv_watch *w)
     return false;
 }
 
+/* Paused watches whose output has gone down by half go back to ready. */
+static void resume_paused(struct srv_api *api)
+{
+    for (struct srv_watch *w = api->watches; w != NULL && api->watches_paused;
+         w = w->next) {
+        if (!w->paused ||
+            srv_req_queued(w->c->req) > SRV_WATCH_PAUSE_QUEUED / 2)
+            continue;
+        w->paused = false;
+        api->watches_paused--;
+        if (!w->ready) {
+            w->ready = true;
+            w->next_ready = api->ready;
+            api->ready = w;
+        }
+    }
+}
+
 static void on_drain(uv_check_t *h)
 {
     struct srv_api *api = container_of(h, struct srv_api, watch_drain);
+
+    if (api->watches_paused > 0)
+        resume_paused(api);
 
     while (api->ready != NULL) {
         struct srv_watch *w = api->ready;
@@ -224,7 +261,7 @@ static void on_store_event(struct store_watch *sw, void *arg)
     struct srv_watch *w = arg;
 
     (void)sw;
-    if (w->ready || w->ended)
+    if (w->ready || w->ended || w->paused)
         return;
     w->ready = true;
     w->next_ready = w->api->ready;

@@ -301,6 +301,44 @@ TEST_T(client, watch_from_compacted_history_says_so, 60)
     c8s_client_free(c);
 }
 
+/* A backlog larger than the server's per-connection output limit streams
+ * at the reader's pace on one connection instead of being cut off as a
+ * slow reader again and again. */
+TEST_T(client, a_watch_backlog_of_12_mib_streams_on_one_connection, 240)
+{
+    static char body[1400], value[1025];
+    struct c8s_client *c;
+    struct c8s_watch *w = NULL;
+    struct c8s_response r = {0};
+    struct c8s_error err = {0};
+    char rv[32];
+    int n = 12000;
+
+    start_cluster(1);
+    c = client_for(0, NULL, NULL);
+    memset(value, 'v', sizeof value - 1);
+    list_rv(c, "/api/v1/namespaces/default/configmaps", rv, sizeof rv);
+    for (int i = 0; i < n; i++) {
+        snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"b%d\"},"
+                 "\"data\":{\"v\":\"%s\"}}", i, value);
+        ASSERT_MSG(req(c, "POST", "/api/v1/namespaces/default/configmaps",
+                       body, &r, &err) == 0, "%s", err.message);
+        c8s_response_clear(&r);
+    }
+    ASSERT_EQ(c8s_watch_open(c, "/api/v1/namespaces/default/configmaps", rv,
+                             &w, &err), 0);
+    for (int i = 0; i < n; i++) {
+        struct c8s_event ev;
+
+        ASSERT_MSG(c8s_watch_next(w, 20000, &ev, &err) == 0, "event %d: %s",
+                   i, err.message);
+        c8s_obj_free(ev.object);
+    }
+    ASSERT_EQ(c8s_watch_connects(w), 1);
+    c8s_watch_close(w);
+    c8s_client_free(c);
+}
+
 int main(int argc, char **argv)
 {
     (void)unsetenv("KUBECONFIG");
