@@ -50,6 +50,23 @@ int c8s_obj_from_yaml(const char *text, size_t len, struct c8s_obj **ret,
     return decode(true, text, len, ret, err);
 }
 
+int c8s_obj_from_yaml_all(const char *text, size_t len, struct c8s_obj **ret,
+                          struct c8s_error *err)
+{
+    struct obj_decode_opts opts = {0};
+    struct err e = {0};
+    struct obj *o = NULL;
+    int rv = obj_yaml_decode_all(text, len, &opts, &o, &e);
+
+    *ret = (struct c8s_obj *)o;
+    if (rv != 0 && err != NULL) {
+        memset(err, 0, sizeof *err);
+        err->code = rv;
+        (void)snprintf(err->message, sizeof err->message, "%s", e.msg);
+    }
+    return rv;
+}
+
 /* The buffer's bytes come from mem_malloc, which is malloc: free() works. */
 static int take(struct obj_buf *b, int rv, char **ret, size_t *ret_len)
 {
@@ -72,6 +89,49 @@ int c8s_obj_to_json(const struct c8s_obj *o, char **ret, size_t *ret_len)
 
     obj_buf_init(&b);
     return take(&b, obj_json_encode(in(o), 0, &b, NULL), ret, ret_len);
+}
+
+int c8s_obj_to_json_indented(const struct c8s_obj *o, char **ret,
+                             size_t *ret_len)
+{
+    struct obj_buf b;
+
+    obj_buf_init(&b);
+    return take(&b,
+                obj_json_encode(in(o), OBJ_JSON_INDENT | OBJ_JSON_NEWLINE, &b,
+                                NULL),
+                ret, ret_len);
+}
+
+int c8s_obj_set_str(struct c8s_obj **root, const char *path, const char *value)
+{
+    struct obj *o, *v;
+    char step[256];
+    int rv;
+
+    if ((rv = obj_unshare((struct obj **)root)) != 0)
+        return rv;
+    o = in(*root);
+    for (;;) {
+        const char *dot = strchr(path, '.');
+        size_t n = dot != NULL ? (size_t)(dot - path) : strlen(path);
+
+        if (obj_type(o) != OBJ_MAP || n == 0 || n >= sizeof step)
+            return -EINVAL;
+        memcpy(step, path, n);
+        step[n] = '\0';
+        if (dot == NULL) {
+            v = obj_str_new_c(value);
+            return v == NULL ? -ENOMEM : obj_map_set(o, step, v);
+        }
+        if (obj_map_get(o, step) == NULL) {
+            if ((v = obj_map_new()) == NULL ||
+                (rv = obj_map_set(o, step, v)) != 0)
+                return v == NULL ? -ENOMEM : rv;
+        }
+        o = obj_map_get_mut(o, step);
+        path = dot + 1;
+    }
 }
 
 int c8s_obj_to_yaml(const struct c8s_obj *o, char **ret, size_t *ret_len)

@@ -10,11 +10,13 @@
 
 #define ADMIN_TIMEOUT_MS 30000
 
+const char *admin_prog = "c8s-master";
+
 static const char admin_usage[] =
-    "usage: c8s-master status --peer HOST:PORT\n"
-    "       c8s-master member list --peer HOST:PORT\n"
-    "       c8s-master member add NAME=HOST:PORT --peer HOST:PORT\n"
-    "       c8s-master member remove NAME --peer HOST:PORT\n"
+    "usage: %1$s status --peer HOST:PORT\n"
+    "       %1$s member list --peer HOST:PORT\n"
+    "       %1$s member add NAME=HOST:PORT --peer HOST:PORT\n"
+    "       %1$s member remove NAME --peer HOST:PORT\n"
     "\n"
     "--peer is the peer address of any running member. A member being added\n"
     "must be started first with the full new --initial-cluster and\n"
@@ -29,7 +31,8 @@ bool admin_is_command(const char *arg)
 
 static int usage(const char *why)
 {
-    fprintf(stderr, "c8s-master: %s\n%s", why, admin_usage);
+    fprintf(stderr, "%s: %s\n", admin_prog, why);
+    fprintf(stderr, admin_usage, admin_prog);
     return 2;
 }
 
@@ -37,7 +40,7 @@ static int report(const char *what, int rv)
 {
     if (rv == 0)
         return 0;
-    fprintf(stderr, "c8s-master: %s: %s\n", what, err_str(rv));
+    fprintf(stderr, "%s: %s: %s\n", admin_prog, what, err_str(rv));
     return 1;
 }
 
@@ -133,7 +136,7 @@ int admin_main(int argc, char **argv)
         if (opt == 'p')
             peer = optarg;
         else if (opt == 'h') {
-            fputs(admin_usage, stdout);
+            printf(admin_usage, admin_prog);
             return 0;
         } else
             return usage("unknown or incomplete flag");

@@ -5,6 +5,9 @@
 
 #include <stdbool.h>
 
+/* The program named in messages ("c8s-master" unless set). */
+extern const char *admin_prog;
+
 /* True if @arg names an admin subcommand. */
 bool admin_is_command(const char *arg);
 

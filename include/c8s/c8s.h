@@ -16,6 +16,7 @@
 #include <c8s/informer.h>
 #include <c8s/workqueue.h>
 #include <c8s/leader.h>
+#include <c8s/discovery.h>
 
 /* The library's version, "MAJOR.MINOR.PATCH", to compare with the header's
  * at run time. */

@@ -32,10 +32,25 @@ int c8s_obj_from_json(const char *text, size_t len, struct c8s_obj **ret,
 int c8s_obj_from_yaml(const char *text, size_t len, struct c8s_obj **ret,
                       struct c8s_error *err);
 
+/* Every document of a YAML stream ("---" separated; JSON documents are
+ * YAML too) as an array, one element per document (empty documents are
+ * null: skip them). */
+int c8s_obj_from_yaml_all(const char *text, size_t len, struct c8s_obj **ret,
+                          struct c8s_error *err);
+
 /* Encode as compact JSON or as YAML (kubectl's -o yaml layout). The text is
  * malloc'ed and NUL-terminated; the caller frees it with free(). */
 int c8s_obj_to_json(const struct c8s_obj *o, char **ret, size_t *ret_len);
 int c8s_obj_to_yaml(const struct c8s_obj *o, char **ret, size_t *ret_len);
+/* JSON indented by 4 spaces and ending in a newline (kubectl -o json). */
+int c8s_obj_to_json_indented(const struct c8s_obj *o, char **ret,
+                             size_t *ret_len);
+
+/* Set the string at a dotted path of a root the caller owns, creating
+ * missing maps on the way ("metadata.namespace"). 0, -EINVAL when a step
+ * is not a map, -ENOMEM. A tree shared with others is copied first, so
+ * *@o may change. */
+int c8s_obj_set_str(struct c8s_obj **o, const char *path, const char *value);
 
 /* Drop a reference to a root; NULL is fine. */
 void c8s_obj_free(struct c8s_obj *o);

@@ -1,0 +1,88 @@
+#!/bin/sh
+# c8sctl against a local 3-master cluster: apply says created, unchanged and
+# configured; get in every output; -l; directories and stdin; delete -f;
+# cluster status finds every master and one leader; member list over the
+# peer port; usage errors exit 2 and failures 1 with a message.
+. "${top_srcdir:-.}/tests/lib/tap.sh"
+master="$top_builddir/c8s-master"
+ctl="$top_builddir/c8sctl"
+[ -x "$master" ] && [ -x "$ctl" ] || skip_all "c8s-master or c8sctl is not built"
+plan 16
+tmp=$(mktemp -d)
+lc="$top_srcdir/scripts/local-cluster"
+base=$((30000 + ($$ % 900) * 10))
+cleanup() { "$lc" down --dir "$tmp" >/dev/null 2>&1; rm -rf "$tmp"; }
+trap cleanup EXIT INT TERM
+"$lc" up --dir "$tmp" --bin "$master" --base-port "$base" >/dev/null 2>&1 ||
+    { not_ok "the local cluster started"; tap_done; }
+c() { "$ctl" --kubeconfig "$tmp/admin.kubeconfig" "$@"; }
+
+mkdir "$tmp/m"
+cat > "$tmp/m/1-cm.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: one, labels: {team: a}}
+data: {k: "1"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: two, labels: {team: b}}
+YAML
+cat > "$tmp/m/2-deploy.json" <<'JSON'
+{"apiVersion": "apps/v1", "kind": "Deployment",
+ "metadata": {"name": "web"},
+ "spec": {"selector": {"matchLabels": {"app": "web"}},
+          "template": {"metadata": {"labels": {"app": "web"}},
+                       "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+JSON
+echo "not a manifest" > "$tmp/m/README"
+
+out=$(c apply -f "$tmp/m" 2>&1)
+check "apply -f DIR creates each object, in file order" test "$out" = \
+"configmap/one created
+configmap/two created
+deployment.apps/web created"
+out=$(c apply -f "$tmp/m" 2>&1)
+check "applied again: unchanged" test "$(echo "$out" | grep -c unchanged)" -eq 3
+sed 's/k: "1"/k: "2"/' "$tmp/m/1-cm.yaml" > "$tmp/changed.yaml"
+out=$(c apply -f - < "$tmp/changed.yaml" 2>&1)
+check "a change from stdin: configured" test "$out" = \
+"configmap/one configured
+configmap/two unchanged"
+
+check "get -o yaml shows the new data" sh -c \
+    "'$ctl' --kubeconfig '$tmp/admin.kubeconfig' get cm one -o yaml | grep -q 'k: \"2\"'"
+out=$(c get deploy -o name)
+check "get -o name" test "$out" = "deployment.apps/web"
+out=$(c get configmaps -l team=b -o name)
+check "get -l selects by label" test "$out" = "configmap/two"
+check "get -o json of a list of objects" sh -c \
+    "'$ctl' --kubeconfig '$tmp/admin.kubeconfig' get cm -o json | grep -c '\"kind\": \"ConfigMap\"' | grep -qx 2"
+check "get -A has a NAMESPACE column" sh -c \
+    "'$ctl' --kubeconfig '$tmp/admin.kubeconfig' get cm -A | head -n 1 | grep -q '^NAMESPACE'"
+
+out=$(c cluster status)
+check "cluster status lists the 3 masters, all ready" test \
+    "$(echo "$out" | grep -c ' yes ')" -eq 3
+check "...and exactly one leader" test "$(echo "$out" | grep -c ' leader ')" -eq 1
+check "member list over the peer port shows 3 members" sh -c \
+    "'$ctl' member list --peer 127.0.0.1:$((base + 1)) | grep -c voter | grep -qx 3"
+
+out=$(c delete -f "$tmp/m" 2>&1)
+check "delete -f DIR deletes what it names" test \
+    "$(echo "$out" | grep -c deleted)" -eq 3
+c get cm one >/dev/null 2>"$tmp/err"
+status=$?
+check "get of a deleted object fails with 1 and says NotFound" sh -c \
+    "test $status -eq 1 && grep -q NotFound '$tmp/err'"
+c get nosuchthing >/dev/null 2>"$tmp/err"
+status=$?
+check "an unknown resource type: exit 1, named" sh -c \
+    "test $status -eq 1 && grep -q 'resource type \"nosuchthing\"' '$tmp/err'"
+c get cm -o wide >/dev/null 2>&1
+check "a bad -o value is a usage error (2)" test $? -eq 2
+"$ctl" --kubeconfig "$tmp/absent" get ns >/dev/null 2>"$tmp/err"
+status=$?
+check "a missing kubeconfig: exit 1 naming the file" sh -c \
+    "test $status -eq 1 && grep -q '$tmp/absent' '$tmp/err'"
+tap_done
