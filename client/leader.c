@@ -122,16 +122,18 @@ int c8s_leader_retry_ms(const struct c8s_leader *l)
 
 /* ---- the Lease -------------------------------------------------------------*/
 
+/* Kubernetes' MicroTime: "2026-11-22T19:12:23.123456Z". */
 static void micro_time(char out[40])
 {
     struct timespec ts;
     struct tm tm;
+    char secs[32];
 
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    (void)snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-                   tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                   tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+    (void)strftime(secs, sizeof secs, "%Y-%m-%dT%H:%M:%S", &tm);
+    (void)snprintf(out, 40, "%.20s.%06uZ", secs,
+                   (unsigned)(ts.tv_nsec / 1000) % 1000000u);
 }
 
 static int set_str(struct obj *m, const char *key, const char *v)

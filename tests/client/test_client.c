@@ -339,6 +339,82 @@ TEST_T(client, a_watch_backlog_of_12_mib_streams_on_one_connection, 240)
     c8s_client_free(c);
 }
 
+static int collect(void *data, const struct c8s_obj *o)
+{
+    char *names = data;
+
+    strcat(names, c8s_obj_str(c8s_obj_path(o, "metadata.name"), "?"));
+    strcat(names, " ");
+    return 0;
+}
+
+/* The verbs with objects: create, get, update (conditional), patch, list
+ * in pages, delete; discovery finds the same descriptors. */
+TEST_T(client, verbs_on_objects_and_discovery, 90)
+{
+    struct c8s_client *c;
+    struct c8s_discovery *d = NULL;
+    struct c8s_resource r;
+    struct c8s_error err = {0};
+    struct c8s_obj *o = NULL, *got = NULL, *stale = NULL;
+    char names[256] = "", rv[32] = "";
+    struct c8s_list_opts lo = {.limit = 2, .label_selector = "set=x"};
+
+    start_cluster(1);
+    c = client_for(0, NULL, NULL);
+    ASSERT_MSG(c8s_discovery_new(c, &d, &err) == 0, "%s", err.message);
+    ASSERT_EQ(c8s_discovery_find(d, "deploy", &r, &err), 0);
+    ASSERT_STR_EQ(r.group, "apps");
+    ASSERT_STR_EQ(r.kind, "Deployment");
+    ASSERT_EQ(c8s_discovery_find(d, "CM", &r, &err), 0);
+    ASSERT_STR_EQ(r.resource, "configmaps");
+    ASSERT(r.namespaced);
+    ASSERT_EQ(c8s_discovery_find(d, "cronjob.batch", &r, &err), 0);
+    ASSERT_EQ(c8s_discovery_find(d, "pods.apps", &r, &err), -C8S_ENOTFOUND);
+    ASSERT_EQ(c8s_discovery_for_kind(d, "coordination.k8s.io/v1", "Lease", &r,
+                                     &err), 0);
+    ASSERT_STR_EQ(r.resource, c8s_res_leases.resource);
+    c8s_discovery_free(d);
+
+    for (int i = 0; i < 5; i++) {
+        char json[200];
+
+        snprintf(json, sizeof json, "{\"metadata\":{\"name\":\"v%d\","
+                 "\"labels\":{\"set\":\"%s\"}}}", i, i < 4 ? "x" : "y");
+        ASSERT_EQ(c8s_obj_from_json(json, strlen(json), &o, &err), 0);
+        ASSERT_MSG(c8s_create(c, &c8s_res_configmaps, "default", o, NULL,
+                              &err) == 0, "%s", err.message);
+        c8s_obj_free(o);
+    }
+    ASSERT_EQ(c8s_get(c, &c8s_res_configmaps, "default", "v1", &got, &err), 0);
+    ASSERT_STR_EQ(c8s_obj_str(c8s_obj_path(got, "kind"), ""), "ConfigMap");
+    stale = c8s_obj_ref(got);
+    ASSERT_EQ(c8s_obj_set_str(&got, "data.k", "1"), 0);
+    ASSERT_EQ(c8s_update(c, &c8s_res_configmaps, "default", got, NULL, &err),
+              0);
+    /* The version read before that update is stale now. */
+    ASSERT_EQ(c8s_update(c, &c8s_res_configmaps, "default", stale, NULL,
+                         &err), -C8S_ECONFLICT);
+    c8s_obj_free(stale);
+    c8s_obj_free(got);
+    const char *patch = "{\"data\":{\"k\":\"2\"}}";
+    ASSERT_EQ(c8s_patch(c, &c8s_res_configmaps, "default", "v1",
+                        C8S_PATCH_MERGE, patch, strlen(patch), NULL, &got,
+                        &err), 0);
+    ASSERT_STR_EQ(c8s_obj_str(c8s_obj_path(got, "data.k"), ""), "2");
+    c8s_obj_free(got);
+
+    ASSERT_EQ(c8s_list(c, &c8s_res_configmaps, "default", &lo, collect, names,
+                       rv, sizeof rv, &err), 0);
+    ASSERT_STR_EQ(names, "v0 v1 v2 v3 ");
+    ASSERT(rv[0] != '\0');
+    ASSERT_EQ(c8s_delete(c, &c8s_res_configmaps, "default", "v0",
+                         "Background", &err), 0);
+    ASSERT_EQ(c8s_get(c, &c8s_res_configmaps, "default", "v0", &got, &err),
+              -C8S_ENOTFOUND);
+    c8s_client_free(c);
+}
+
 int main(int argc, char **argv)
 {
     (void)unsetenv("KUBECONFIG");
