@@ -7,7 +7,7 @@
 command -v pkg-config >/dev/null || skip_all "pkg-config is not installed"
 command -v nm >/dev/null || skip_all "nm (binutils) is not installed"
 [ -f "${top_builddir:-.}/Makefile" ] || skip_all "no build directory"
-plan 5
+plan 6
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 make=${MAKE:-make}
@@ -22,6 +22,9 @@ check "headers, library and c8s.pc are installed" test \
     -f "$tmp/prefix/include/c8s/client.h" -a \
     -f "$tmp/prefix/lib/libc8s.so.0" -a \
     -f "$tmp/prefix/lib/pkgconfig/c8s.pc"
+check "the API reference is installed as man pages" test \
+    -f "$tmp/prefix/share/man/man3/c8s_client.3" -a \
+    -f "$tmp/prefix/share/man/man3/c8s_informer.3"
 nm -D --defined-only "$tmp/prefix/lib/libc8s.so.0" | awk '$2 == "T"' \
     >"$tmp/syms"
 others=$(grep -v ' c8s_[a-z_]*@@C8S_0\.1$' "$tmp/syms")
