@@ -29,6 +29,12 @@ static const char usage_text[] =
     "  watch RESOURCE [-l SELECTOR] [-A]   print changes as they happen\n"
     "  cluster status        each API server: ready, raft role, term,\n"
     "                        commit/applied index, store revision, lag\n"
+    "  cluster up [--masters 1|3|5] [--dir DIR] [--base-port P]\n"
+    "                        start a local cluster on loopback in the\n"
+    "                        background, members supervised; prints the\n"
+    "                        kubeconfig (DIR/admin.kubeconfig, default\n"
+    "                        ./local-cluster); idempotent\n"
+    "  cluster down [--dir DIR]   stop it, leaving no process behind\n"
     "  status --peer HOST:PORT, member list|add|remove ... --peer HOST:PORT\n"
     "                        raft membership, as `c8s-master member`\n"
     "  version\n"
@@ -793,6 +799,45 @@ static int cmd_cluster(struct ctx *x, int argc, char **argv)
     return status;
 }
 
+/* ---- a local cluster -------------------------------------------------------
+ * cluster up|down run the local-cluster script (installed in
+ * pkglibexecdir; the source tree's when run from a build) with the
+ * c8s-master next to this c8sctl when there is one. */
+
+static int cluster_local(int argc, char **argv)
+{
+    const char *script = getenv("C8S_LOCAL_CLUSTER");
+    char self[4096], master[4096 + 16], *slash;
+    const char *args[64];
+    int n = 0;
+    ssize_t len;
+
+    if (script == NULL)
+        script = access(C8S_PKGLIBEXECDIR "/local-cluster", R_OK) == 0
+                     ? C8S_PKGLIBEXECDIR "/local-cluster"
+                     : C8S_SRCDIR "/scripts/local-cluster";
+    args[n++] = "sh";
+    args[n++] = script;
+    for (int i = 0; i < argc && n < 60; i++)
+        args[n++] = argv[i];
+    len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (strcmp(argv[0], "up") == 0 && len > 0) {
+        self[len] = '\0';
+        if ((slash = strrchr(self, '/')) != NULL) {
+            *slash = '\0';
+            snprintf(master, sizeof master, "%s/c8s-master", self);
+            if (access(master, X_OK) == 0) {
+                args[n++] = "--bin";
+                args[n++] = master;
+            }
+        }
+    }
+    args[n] = NULL;
+    execv("/bin/sh", (char *const *)args);
+    fprintf(stderr, "c8sctl: cannot run %s: %s\n", script, strerror(errno));
+    return 1;
+}
+
 /* ---- main ------------------------------------------------------------------*/
 
 int main(int argc, char **argv)
@@ -818,6 +863,9 @@ int main(int argc, char **argv)
         admin_prog = "c8sctl";
         return admin_main(argc - 1, argv + 1);
     }
+    if (argc > 2 && strcmp(argv[1], "cluster") == 0 &&
+        (strcmp(argv[2], "up") == 0 || strcmp(argv[2], "down") == 0))
+        return cluster_local(argc - 2, argv + 2); /* its own flags */
     while ((opt = getopt_long(argc, argv, "n:o:l:f:Ah", opts, NULL)) != -1) {
         switch (opt) {
         case 'k': x.ko.kubeconfig = optarg; break;

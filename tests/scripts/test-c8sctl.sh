@@ -1,20 +1,26 @@
 #!/bin/sh
-# c8sctl against a local 3-master cluster: apply says created, unchanged and
-# configured; get in every output; -l; directories and stdin; delete -f;
-# cluster status finds every master and one leader; member list over the
-# peer port; usage errors exit 2 and failures 1 with a message.
+# c8sctl against a local 3-master cluster it starts itself (cluster up):
+# apply says created, unchanged and configured; get in every output; -l;
+# directories and stdin; delete -f; cluster status finds every master and
+# one leader; member list over the peer port; usage errors exit 2 and
+# failures 1 with a message; cluster down leaves no process behind.
 . "${top_srcdir:-.}/tests/lib/tap.sh"
 master="$top_builddir/c8s-master"
 ctl="$top_builddir/c8sctl"
 [ -x "$master" ] && [ -x "$ctl" ] || skip_all "c8s-master or c8sctl is not built"
-plan 16
+plan 19
 tmp=$(mktemp -d)
-lc="$top_srcdir/scripts/local-cluster"
 base=$((30000 + ($$ % 900) * 10))
-cleanup() { "$lc" down --dir "$tmp" >/dev/null 2>&1; rm -rf "$tmp"; }
+cleanup() { "$ctl" cluster down --dir "$tmp" >/dev/null 2>&1; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
-"$lc" up --dir "$tmp" --bin "$master" --base-port "$base" >/dev/null 2>&1 ||
-    { not_ok "the local cluster started"; tap_done; }
+out=$("$ctl" cluster up --dir "$tmp" --base-port "$base" 2>&1)
+status=$?
+check "cluster up starts 3 masters and names the kubeconfig" sh -c \
+    "test $status -eq 0 && echo '$out' | grep -q 'kubeconfig: $tmp/admin.kubeconfig'"
+[ $status -eq 0 ] || tap_done
+out=$("$ctl" cluster up --dir "$tmp" --base-port "$base" 2>&1)
+check "cluster up again changes nothing" test \
+    "$(echo "$out" | grep -c 'already running')" -eq 3
 c() { "$ctl" --kubeconfig "$tmp/admin.kubeconfig" "$@"; }
 
 mkdir "$tmp/m"
@@ -85,4 +91,9 @@ check "a bad -o value is a usage error (2)" test $? -eq 2
 status=$?
 check "a missing kubeconfig: exit 1 naming the file" sh -c \
     "test $status -eq 1 && grep -q '$tmp/absent' '$tmp/err'"
+"$ctl" cluster down --dir "$tmp" >/dev/null 2>&1
+sleep 0.2
+left=$(pgrep -f "$tmp" || true)
+check "cluster down leaves no process behind${left:+ (left: $left)}" \
+    test -z "$left"
 tap_done
