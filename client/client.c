@@ -181,6 +181,28 @@ static int tls_setup(struct c8s_client *c, const struct c8s_kubeconfig *kc,
     return 0;
 }
 
+/* Nothing a caller passes may end a header line or the request line early
+ * (request smuggling): methods are letters, paths have no spaces or
+ * control characters, header values no line breaks. */
+static bool has_ctl(const char *s, bool space_too)
+{
+    for (; s != NULL && *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f || (space_too && *s == ' '))
+            return true;
+    return false;
+}
+
+bool client__request_safe(const char *method, const char *path,
+                          const char *content_type)
+{
+    if (method[0] == '\0')
+        return false;
+    for (const char *m = method; *m != '\0'; m++)
+        if (*m < 'A' || *m > 'Z')
+            return false;
+    return !has_ctl(path, true) && !has_ctl(content_type, false);
+}
+
 /* ---- client ----------------------------------------------------------------*/
 
 static char *dup_opt(const char *s)
@@ -219,6 +241,11 @@ int c8s_client_new(const struct c8s_kubeconfig *kc,
         (c8s_kubeconfig_token(kc) != NULL && c->token == NULL)) {
         c8s_client_free(c);
         return fail(err, -ENOMEM, 0, "out of memory");
+    }
+    if (has_ctl(c->token, true) || has_ctl(c->user_agent, false)) {
+        c8s_client_free(c);
+        return fail(err, -C8S_ECONFIG, 0, "the token or user agent holds a "
+                    "control character");
     }
     for (size_t i = 0; i < n; i++) {
         struct server *s = &c->servers[i];
@@ -260,6 +287,33 @@ void c8s_client_free(struct c8s_client *c)
     mem_free(c->token);
     mem_free(c->user_agent);
     mem_free(c);
+}
+
+int c8s_url_escape(const char *in, char *out, size_t size)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+
+    for (; *in != '\0'; in++) {
+        unsigned char ch = (unsigned char)*in;
+        bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                     (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+                     ch == '_' || ch == '~';
+
+        if (n + (plain ? 1 : 3) >= size)
+            return -ENAMETOOLONG;
+        if (plain) {
+            out[n++] = (char)ch;
+        } else {
+            out[n++] = '%';
+            out[n++] = hex[ch >> 4];
+            out[n++] = hex[ch & 15];
+        }
+    }
+    if (n >= size)
+        return -ENAMETOOLONG;
+    out[n] = '\0';
+    return (int)n;
 }
 
 const char *c8s_client_server(const struct c8s_client *c)
@@ -356,39 +410,39 @@ struct attempt {
     char why[256];
 };
 
+/* The request line and headers. Sized exactly (asprintf), so no input can
+ * overflow it; the caller checked that nothing in it can break a line. */
 static int build_head(const struct c8s_client *c, const struct server *s,
                       const struct attempt *a, char **ret, size_t *ret_len)
 {
-    char host[300];
-    size_t cap = strlen(a->path) + strlen(s->url.prefix) + 512 +
-                 (c->token != NULL ? strlen(c->token) : 0) +
-                 strlen(c->user_agent);
-    char *h = mem_malloc(cap);
+    bool needs_length = strcmp(a->method, "POST") == 0 ||
+                        strcmp(a->method, "PUT") == 0 ||
+                        strcmp(a->method, "PATCH") == 0;
+    char host[300], length[96] = "";
+    char *head = NULL;
     int n;
 
-    if (h == NULL)
-        return -ENOMEM;
     (void)snprintf(host, sizeof host, strchr(s->url.host, ':') != NULL
                                           ? "[%s]:%d" : "%s:%d",
                    s->url.host, s->url.port);
-    n = snprintf(h, cap,
+    if (a->body != NULL || needs_length)
+        (void)snprintf(length, sizeof length, "Content-Length: %zu\r\n",
+                       a->body != NULL ? a->body_len : 0);
+    n = asprintf(&head,
                  "%s %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
-                 "Accept: application/json, */*\r\n%s%s%s",
+                 "Accept: application/json, */*\r\n%s%s%s%s%s%s%s\r\n",
                  a->method, s->url.prefix, a->path, host, c->user_agent,
                  c->token != NULL ? "Authorization: Bearer " : "",
                  c->token != NULL ? c->token : "",
-                 c->token != NULL ? "\r\n" : "");
-    if (a->body != NULL)
-        n += snprintf(h + n, cap - (size_t)n,
-                      "Content-Type: %s\r\nContent-Length: %zu\r\n",
-                      a->content_type != NULL ? a->content_type
-                                              : "application/json",
-                      a->body_len);
-    else if (strcmp(a->method, "POST") == 0 || strcmp(a->method, "PUT") == 0 ||
-             strcmp(a->method, "PATCH") == 0)
-        n += snprintf(h + n, cap - (size_t)n, "Content-Length: 0\r\n");
-    n += snprintf(h + n, cap - (size_t)n, "\r\n");
-    *ret = h;
+                 c->token != NULL ? "\r\n" : "",
+                 a->body != NULL ? "Content-Type: " : "",
+                 a->body != NULL ? (a->content_type != NULL ? a->content_type
+                                                          : "application/json")
+                                 : "",
+                 a->body != NULL ? "\r\n" : "", length);
+    if (n < 0)
+        return -ENOMEM;
+    *ret = head;
     *ret_len = (size_t)n;
     return 0;
 }
@@ -422,7 +476,7 @@ static enum outcome attempt_once(struct c8s_client *c, size_t si,
     }
     rv = client__conn_send(&conn, head, head_len, a->body, a->body_len,
                            deadline);
-    mem_free(head);
+    free(head);
     if (rv == 0)
         rv = client__conn_receive(&conn, strcmp(a->method, "HEAD") == 0,
                                   &a->ans, deadline);
@@ -578,6 +632,10 @@ int c8s_request(struct c8s_client *c, const char *method, const char *path,
     if (path[0] != '/')
         return fail(err, -EINVAL, 0, "%s %s: the path must start with '/'",
                     method, path);
+    if (!client__request_safe(method, path, content_type))
+        return fail(err, -EINVAL, 0, "%s %s: the method, path or content "
+                    "type holds a space or a line break (encode the query)",
+                    method, path);
     for (;;) {
         enum outcome o;
         int64_t wait;
@@ -637,6 +695,10 @@ int client__stream_open(struct c8s_client *c, const char *path,
     int rv;
 
     *ret_server = c->servers[si].text;
+    client__answer_reset(ans); /* nothing of an earlier attempt stays */
+    if (!client__request_safe("GET", path, NULL))
+        return fail(err, -EINVAL, 0, "GET %s: the path holds a space or a "
+                    "line break (encode the query)", path);
     if (connect_deadline > deadline)
         connect_deadline = deadline;
     rv = client__conn_open(conn, &c->servers[si].url, c->ctx, c->sni,
@@ -648,7 +710,7 @@ int client__stream_open(struct c8s_client *c, const char *path,
     }
     if ((rv = build_head(c, &c->servers[si], &a, &head, &head_len)) == 0) {
         rv = client__conn_send(conn, head, head_len, NULL, 0, deadline);
-        mem_free(head);
+        free(head);
     }
     client__reader_init(rd, ans, false);
     while (rv == 0 && !rd->headers_done)

@@ -71,6 +71,7 @@ static int tcp_connect(const struct client__url *u, int64_t deadline)
             continue;
         }
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 &&
             errno != EINPROGRESS) {
             rv = -errno;
@@ -209,10 +210,14 @@ static int tls_handshake(struct client__conn *c, SSL_CTX *ctx,
     }
     ERR_clear_error();
     for (;;) {
-        int r = SSL_connect(c->ssl);
+        int r;
 
-        if (r == 1)
+        ERR_clear_error(); /* SSL_get_error reads the thread's queue */
+        r = SSL_connect(c->ssl);
+        if (r == 1) {
+            c->healthy = true;
             return 0;
+        }
         errno = 0;
         rv = ssl_wait(c->ssl, c->fd, r, deadline);
         if (rv == -EPROTO) {
@@ -223,6 +228,7 @@ static int tls_handshake(struct client__conn *c, SSL_CTX *ctx,
                                "failed: %s", X509_verify_cert_error_string(vr));
             else
                 ERR_error_string_n(ERR_peek_last_error(), why, why_len);
+            ERR_clear_error();
             return -EPROTO;
         }
         if (rv != 0)
@@ -255,9 +261,17 @@ int client__conn_open(struct client__conn *c, const struct client__url *u,
 void client__conn_close(struct client__conn *c)
 {
     if (c->ssl != NULL) {
-        (void)SSL_shutdown(c->ssl); /* best effort, non-blocking */
+        /* close_notify only on a connection in good order: during a
+         * handshake or after an error it fails and leaves errors behind
+         * that would mislead the next SSL_get_error on this thread. */
+        if (c->healthy) {
+            ERR_clear_error();
+            (void)SSL_shutdown(c->ssl); /* best effort, non-blocking */
+        }
+        ERR_clear_error();
         SSL_free(c->ssl);
     }
+    c->healthy = false;
     if (c->fd >= 0)
         close(c->fd);
     c->ssl = NULL;
@@ -272,7 +286,10 @@ static int conn_write(struct client__conn *c, const char *p, size_t len,
 
         if (c->ssl != NULL) {
             size_t n = 0;
-            int r = SSL_write_ex(c->ssl, p, len, &n);
+            int r;
+
+            ERR_clear_error();
+            r = SSL_write_ex(c->ssl, p, len, &n);
 
             if (r == 1) {
                 p += n;
@@ -281,6 +298,8 @@ static int conn_write(struct client__conn *c, const char *p, size_t len,
             }
             errno = 0;
             rv = ssl_wait(c->ssl, c->fd, r, deadline);
+            if (rv != 0 && rv != -ETIMEDOUT)
+                c->healthy = false;
         } else {
             ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
 
@@ -307,7 +326,10 @@ static int conn_read(struct client__conn *c, char *buf, size_t cap,
         int rv;
 
         if (c->ssl != NULL) {
-            int r = SSL_read_ex(c->ssl, buf, cap, ret);
+            int r;
+
+            ERR_clear_error();
+            r = SSL_read_ex(c->ssl, buf, cap, ret);
 
             if (r == 1)
                 return 0;
@@ -317,6 +339,8 @@ static int conn_read(struct client__conn *c, char *buf, size_t cap,
             }
             errno = 0;
             rv = ssl_wait(c->ssl, c->fd, r, deadline);
+            if (rv != 0 && rv != -ETIMEDOUT)
+                c->healthy = false;
         } else {
             ssize_t n = recv(c->fd, buf, cap, 0);
 

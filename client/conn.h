@@ -25,7 +25,9 @@ struct client__url {
 
 struct client__conn {
     int fd;
-    SSL *ssl; /* NULL for http:// */
+    SSL *ssl;     /* NULL for http:// */
+    bool healthy; /* handshake done and no error since: worth a
+                   * close_notify when closing */
 };
 
 struct client__answer {

@@ -140,11 +140,12 @@ static int index_entry(struct c8s_informer *inf, struct entry *e)
 
         if (n > MAX_VALUES)
             n = MAX_VALUES;
+        if (n == 0)
+            continue;
         grown = mem_realloc(e->ients, (e->n_ients + n) * sizeof *grown);
-        if (n > 0 && grown == NULL)
+        if (grown == NULL)
             return -ENOMEM;
-        if (n > 0)
-            e->ients = grown;
+        e->ients = grown;
         for (size_t v = 0; v < n; v++) {
             struct ientry *ie = mem_calloc(1, sizeof *ie);
 
@@ -298,7 +299,7 @@ static int list_all(struct c8s_informer *inf, struct entries *t, char *rv,
                     size_t rv_size, struct c8s_error *err)
 {
     char cont[4096] = "";
-    size_t plen = strlen(inf->path) + sizeof cont + 64;
+    size_t plen = strlen(inf->path) + sizeof cont * 3 + 64;
     char *path = mem_malloc(plen);
     int rc = 0;
 
@@ -309,10 +310,17 @@ static int list_all(struct c8s_informer *inf, struct entries *t, char *rv,
         struct c8s_obj *list = NULL;
         const struct c8s_obj *items;
 
+        char enc[sizeof cont * 3];
+
+        if (c8s_url_escape(cont, enc, sizeof enc) < 0) {
+            rc = fail(err, -ENAMETOOLONG, "informer %s: continue token too "
+                      "long", inf->path);
+            break;
+        }
         (void)snprintf(path, plen, "%s%slimit=%d%s%s", inf->path,
                        strchr(inf->path, '?') != NULL ? "&" : "?",
-                       inf->page_size, cont[0] != '\0' ? "&continue=" : "",
-                       cont);
+                       inf->page_size, enc[0] != '\0' ? "&continue=" : "",
+                       enc);
         rc = c8s_request(inf->c, "GET", path, NULL, NULL, 0, &r, err);
         if (rc == 0)
             rc = c8s_obj_from_json(r.body, r.body_len, &list, err);

@@ -12,10 +12,16 @@
 int client__read_file(const char *path, size_t max, char **ret,
                       size_t *ret_len, struct c8s_error *err);
 
+#include <stdbool.h>
+
 struct c8s_client;
 struct client__conn;
 struct client__reader;
 struct client__answer;
+
+/* May these go into a request line and headers as they are? */
+bool client__request_safe(const char *method, const char *path,
+                          const char *content_type);
 
 /* @err for a non-2xx answer: the code for its status, the Status's reason
  * and message. Returns the code. */

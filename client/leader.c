@@ -275,42 +275,55 @@ static int won(struct c8s_leader *l, int64_t now)
     return 0;
 }
 
+/* Times, on purpose: a renewal counts from before its request was sent (the
+ * Lease's new renewTime is no older than that, so others wait at least as
+ * long as we believe we lead), a change seen on the Lease from after the
+ * read that saw it (candidates wait at least a full lease from there), and
+ * whether we still lead is judged after the requests, however long they
+ * took. */
 int c8s_leader_step(struct c8s_leader *l, bool *leads, struct c8s_error *err)
 {
-    int64_t now = client__now_ms();
+    int64_t sent = client__now_ms();
     struct obj *lease = NULL;
     int rv = read_lease(l, &lease, err);
 
     if (rv == -C8S_ENOTFOUND) {
+        sent = client__now_ms();
         rv = create_lease(l, err);
         if (rv == 0)
-            won(l, now);
+            won(l, sent);
         else if (rv == -C8S_EEXISTS)
             rv = 0; /* someone else was quicker */
     } else if (rv == 0) {
         const struct obj *spec = obj_map_get(lease, "spec");
         int64_t transitions =
             obj_int_or(obj_map_get(spec, "leaseTransitions"), 0);
+        /* The holder's own duration, as client-go reads it. */
+        int64_t lease_ms =
+            obj_int_or(obj_map_get(spec, "leaseDurationSeconds"), 0) * 1000;
 
-        observe(l, lease, now);
+        if (lease_ms <= 0)
+            lease_ms = l->lease_ms;
+        observe(l, lease, client__now_ms());
+        sent = client__now_ms();
         if (strcmp(l->holder, l->identity) == 0) {
             rv = update_lease(l, lease, l->identity, false, transitions, err);
             if (rv == 0)
-                won(l, now);
+                won(l, sent);
         } else if (l->holder[0] != '\0' &&
-                   now - l->observed_at < l->lease_ms) {
+                   client__now_ms() - l->observed_at < lease_ms) {
             l->leading = false; /* held by another, and alive */
         } else {
             rv = update_lease(l, lease, l->identity, true, transitions + 1,
                               err);
             if (rv == 0)
-                won(l, now);
+                won(l, sent);
         }
         if (rv == -C8S_ECONFLICT)
             rv = 0; /* lost a race; the next step sees the winner */
     }
     obj_unref(lease);
-    if (!still_leading(l, now))
+    if (!still_leading(l, client__now_ms()))
         l->leading = false;
     *leads = l->leading;
     return rv;

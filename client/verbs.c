@@ -1,5 +1,6 @@
 /* The API verbs (c8s/verbs.h) on top of c8s_request. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,24 +77,18 @@ int c8s_get(struct c8s_client *c, const struct c8s_resource *r,
     return exchange(c, "GET", path, NULL, NULL, 0, ret, err);
 }
 
-/* Append "?key=value" (or "&key=value") with the value percent-encoded. */
-static void add_query(char *q, size_t size, const char *key, const char *v)
+/* Append "?key=value" (or "&key=value") with the value percent-encoded;
+ * false if it does not fit. */
+static bool add_query(char *q, size_t size, const char *key, const char *v)
 {
     size_t n = strlen(q);
+    int m = snprintf(q + n, size - n, "%c%s=",
+                     strchr(q, '?') != NULL ? '&' : '?', key);
 
-    n += (size_t)snprintf(q + n, n < size ? size - n : 0, "%c%s=",
-                          strchr(q, '?') != NULL ? '&' : '?', key);
-    for (; v != NULL && *v != '\0' && n + 4 < size; v++) {
-        unsigned char ch = (unsigned char)*v;
-
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-            (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' ||
-            ch == '~' || ch == '/')
-            q[n++] = (char)ch;
-        else
-            n += (size_t)snprintf(q + n, size - n, "%%%02X", ch);
-    }
-    q[n < size ? n : size - 1] = '\0';
+    if (m < 0 || (size_t)m >= size - n)
+        return false;
+    n += (size_t)m;
+    return c8s_url_escape(v != NULL ? v : "", q + n, size - n) >= 0;
 }
 
 int c8s_list(struct c8s_client *c, const struct c8s_resource *r,
@@ -120,12 +115,14 @@ int c8s_list(struct c8s_client *c, const struct c8s_resource *r,
         const struct c8s_obj *items;
 
         snprintf(q, qsize, "%s?limit=%d", path, o->limit > 0 ? o->limit : 500);
-        if (o->label_selector != NULL)
-            add_query(q, qsize, "labelSelector", o->label_selector);
-        if (o->field_selector != NULL)
-            add_query(q, qsize, "fieldSelector", o->field_selector);
-        if (cont[0] != '\0')
-            add_query(q, qsize, "continue", cont);
+        if ((o->label_selector != NULL &&
+             !add_query(q, qsize, "labelSelector", o->label_selector)) ||
+            (o->field_selector != NULL &&
+             !add_query(q, qsize, "fieldSelector", o->field_selector)) ||
+            (cont[0] != '\0' && !add_query(q, qsize, "continue", cont))) {
+            rc = too_long(err);
+            break;
+        }
         if ((rc = exchange(c, "GET", q, NULL, NULL, 0, &list, err)) != 0)
             break;
         items = c8s_obj_path(list, "items");
@@ -208,8 +205,9 @@ int c8s_patch(struct c8s_client *c, const struct c8s_resource *r,
         return -EINVAL;
     if (c8s_resource_path(r, ns, name, path, sizeof path - 160) != 0)
         return too_long(err);
-    if (field_manager != NULL)
-        add_query(path, sizeof path, "fieldManager", field_manager);
+    if (field_manager != NULL &&
+        !add_query(path, sizeof path, "fieldManager", field_manager))
+        return too_long(err);
     return exchange(c, "PATCH", path, types[type], patch, len, ret, err);
 }
 

@@ -21,6 +21,9 @@
  * that many watchers do not all reconnect at once. */
 #define STREAM_SECONDS_MIN 300
 #define STREAM_SECONDS_SPREAD 300
+/* The server sends a bookmark every 10 s: a stream silent for this long is
+ * on a dead server or a broken path, and is reopened elsewhere. */
+#define STREAM_IDLE_MS 45000
 
 struct c8s_watch {
     struct c8s_client *c;
@@ -33,6 +36,7 @@ struct c8s_watch {
     size_t consumed;     /* bytes of ans.body already parsed */
     const char *server;  /* of the open stream, for messages */
     unsigned connects;
+    int64_t last_byte;   /* when the stream last brought something */
     int64_t backoff;
     int64_t next_try;    /* no reconnect before (monotonic ms) */
     int dead;            /* 0, or the code every call returns */
@@ -144,7 +148,11 @@ static enum line_result parse_line(struct c8s_watch *w, const char *line,
         return LINE_BROKEN; /* other errors: reopen and see */
     }
     rv = obj_str_or(obj_get(o, "metadata", "resourceVersion", NULL), "");
-    if (rv[0] != '\0' && strlen(rv) < sizeof w->rv)
+    /* Resume from the highest revision seen: a watch without a start
+     * point first gets the existing objects, each at its own (older)
+     * revision, then a bookmark at the revision they were read at. */
+    if (rv[0] != '\0' && strlen(rv) < sizeof w->rv &&
+        strtoull(rv, NULL, 10) > strtoull(w->rv, NULL, 10))
         (void)snprintf(w->rv, sizeof w->rv, "%s", rv);
     if (strcmp(type, "BOOKMARK") == 0) {
         obj_unref(root);
@@ -240,7 +248,11 @@ static int reopen(struct c8s_watch *w, int64_t deadline,
     if (path == NULL)
         return fail(err, -ENOMEM, "out of memory");
     stream_path(w, path, len);
-    rv = client__stream_open(w->c, path, &w->conn, &w->rd, &w->ans, deadline,
+    int64_t header_deadline = client__now_ms() + STREAM_IDLE_MS;
+
+    rv = client__stream_open(w->c, path, &w->conn, &w->rd, &w->ans,
+                             header_deadline < deadline ? header_deadline
+                                                        : deadline,
                              &w->server, err);
     if (rv != 0) {
         mem_free(path);
@@ -252,6 +264,7 @@ static int reopen(struct c8s_watch *w, int64_t deadline,
     }
     w->open = true;
     w->consumed = 0;
+    w->last_byte = client__now_ms();
     if (w->ans.status == 200) {
         w->connects++;
         w->backoff = BACKOFF_FIRST_MS;
@@ -312,11 +325,20 @@ int c8s_watch_next(struct c8s_watch *w, int timeout_ms, struct c8s_event *ev,
             }
         }
         if (w->open) {
+            int64_t idle_end = w->last_byte + STREAM_IDLE_MS;
+
             compact(w);
-            rv = client__reader_step(&w->conn, &w->rd, deadline);
+            rv = client__reader_step(&w->conn, &w->rd,
+                                     idle_end < deadline ? idle_end
+                                                         : deadline);
+            if (rv == 0)
+                w->last_byte = client__now_ms();
             if (rv == -ETIMEDOUT && client__now_ms() >= deadline)
                 return fail(err, -ETIMEDOUT, "watch %s%s: no change in "
                             "%d ms", w->server, w->path, timeout_ms);
+            if (rv == -ETIMEDOUT && client__now_ms() < idle_end)
+                continue;
+            /* (a timeout here means the stream went silent: reopened) */
             if (rv != 0 || w->rd.done) {
                 /* The server ended the stream (timeoutSeconds) or it broke:
                  * resume at once after a clean end, after a pause if not. */

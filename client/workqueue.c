@@ -213,7 +213,9 @@ static int add_locked(struct c8s_workqueue *q, const char *key, int delay_ms,
     it->due = due;
     it->waiting = true;
     RB_INSERT(by_due, &q->delayed, it);
-    pthread_cond_signal(&q->cv); /* a getter may need to wake sooner */
+    /* Every getter: one that wakes with a short timeout may leave, and a
+     * long waiter must learn the new due time. */
+    pthread_cond_broadcast(&q->cv);
     return 0;
 }
 

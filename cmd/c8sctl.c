@@ -147,29 +147,42 @@ static void age(const char *ts, char out[32])
         snprintf(out, 32, "%ldd", s / 86400);
 }
 
-static void print_rows(const struct ctx *x, const struct c8s_obj *items)
+static void print_header(const struct ctx *x)
 {
-    bool ns_col = x->all_namespaces;
-
-    if (c8s_obj_len(items) == 0) {
-        fprintf(stderr, "No resources found\n");
-        return;
-    }
-    if (ns_col)
+    if (x->all_namespaces)
         printf("%-20s ", "NAMESPACE");
     printf("%-40s %s\n", "NAME", "AGE");
-    for (size_t i = 0; i < c8s_obj_len(items); i++) {
-        const struct c8s_obj *o = c8s_obj_at(items, i);
-        char a[32];
+}
 
-        age(c8s_obj_str(c8s_obj_path(o, "metadata.creationTimestamp"), ""),
-            a);
-        if (ns_col)
-            printf("%-20s ",
-                   c8s_obj_str(c8s_obj_path(o, "metadata.namespace"), ""));
-        printf("%-40s %s\n", c8s_obj_str(c8s_obj_path(o, "metadata.name"), ""),
-               a);
+static void print_row(const struct ctx *x, const struct c8s_obj *o)
+{
+    char a[32];
+
+    age(c8s_obj_str(c8s_obj_path(o, "metadata.creationTimestamp"), ""), a);
+    if (x->all_namespaces)
+        printf("%-20s ", c8s_obj_str(c8s_obj_path(o, "metadata.namespace"), ""));
+    printf("%-40s %s\n", c8s_obj_str(c8s_obj_path(o, "metadata.name"), ""), a);
+}
+
+struct walk {
+    const struct ctx *x;
+    const struct c8s_resource *r;
+    size_t n;
+};
+
+static int print_each(void *data, const struct c8s_obj *o)
+{
+    struct walk *w = data;
+
+    if (w->x->output[0] != '\0')
+        print_obj(w->x, w->r, o);
+    else {
+        if (w->n == 0)
+            print_header(w->x);
+        print_row(w->x, o);
     }
+    w->n++;
+    return 0;
 }
 
 static int get_one(struct ctx *x, const struct c8s_resource *r,
@@ -197,7 +210,6 @@ static int cmd_get(struct ctx *x, int argc, char **argv)
     struct c8s_resource r;
     struct c8s_error err = {0};
     struct c8s_obj *o = NULL;
-    char path[1024];
     int status = 0;
 
     if (argc < 1)
@@ -215,21 +227,9 @@ static int cmd_get(struct ctx *x, int argc, char **argv)
             if (x->output[0] != '\0') {
                 print_obj(x, &r, o);
             } else {
-                struct c8s_obj *one = NULL;
-                char *json = NULL;
-
-                /* one row: the table code takes a list */
-                if (c8s_obj_to_json(o, &json, NULL) == 0) {
-                    size_t len = strlen(json) + 16;
-                    char *list = malloc(len);
-
-                    snprintf(list, len, "[%s]", json);
-                    if (c8s_obj_from_json(list, strlen(list), &one, &err) == 0)
-                        print_rows(x, one);
-                    free(list);
-                }
-                free(json);
-                c8s_obj_free(one);
+                if (i == 1)
+                    print_header(x);
+                print_row(x, o);
             }
             c8s_obj_free(o);
             o = NULL;
@@ -237,44 +237,13 @@ static int cmd_get(struct ctx *x, int argc, char **argv)
         return status;
     }
     /* The whole collection, all pages. */
-    char cont[2048] = "";
-    do {
-        struct c8s_response resp = {0};
-        char query[3000], enc[1024] = "";
+    struct c8s_list_opts lo = {.label_selector = x->selector};
+    struct walk w = {.x = x, .r = &r};
 
-        if (c8s_resource_path(&r, ns_of(x), NULL, path, sizeof path) != 0)
-            return report(&err);
-        for (size_t i = 0, j = 0; x->selector != NULL && x->selector[i] &&
-                                  j + 4 < sizeof enc;
-             i++) {
-            unsigned char ch = (unsigned char)x->selector[i];
-
-            if (ch == ',' || ch == '=' || ch == '!' || ch == ' ' ||
-                ch == '(' || ch == ')')
-                j += (size_t)snprintf(enc + j, sizeof enc - j, "%%%02X", ch);
-            else
-                enc[j++] = (char)ch, enc[j] = '\0';
-        }
-        snprintf(query, sizeof query, "%s?limit=500%s%s%s%s", path,
-                 enc[0] != '\0' ? "&labelSelector=" : "", enc,
-                 cont[0] != '\0' ? "&continue=" : "", cont);
-        if (c8s_request(x->c, "GET", query, NULL, NULL, 0, &resp, &err) != 0 ||
-            c8s_obj_from_json(resp.body, resp.body_len, &o, &err) != 0) {
-            c8s_response_clear(&resp);
-            return report(&err);
-        }
-        c8s_response_clear(&resp);
-        const struct c8s_obj *items = c8s_obj_path(o, "items");
-        if (x->output[0] == '\0')
-            print_rows(x, items);
-        else
-            for (size_t i = 0; i < c8s_obj_len(items); i++)
-                print_obj(x, &r, c8s_obj_at(items, i));
-        snprintf(cont, sizeof cont, "%s",
-                 c8s_obj_str(c8s_obj_path(o, "metadata.continue"), ""));
-        c8s_obj_free(o);
-        o = NULL;
-    } while (cont[0] != '\0');
+    if (c8s_list(x->c, &r, ns_of(x), &lo, print_each, &w, NULL, 0, &err) != 0)
+        return report(&err);
+    if (w.n == 0 && x->output[0] == '\0')
+        fprintf(stderr, "No resources found\n");
     return 0;
 }
 
@@ -623,9 +592,13 @@ static int cmd_watch(struct ctx *x, int argc, char **argv)
         c8s_discovery_find(x->d, argv[0], &r, &err) != 0 ||
         c8s_resource_path(&r, ns_of(x), NULL, path, sizeof path) != 0)
         return report(&err);
-    snprintf(q, sizeof q, "%s%s%s", path,
-             x->selector != NULL ? "?labelSelector=" : "",
-             x->selector != NULL ? x->selector : "");
+    char sel[1024] = "";
+
+    if (x->selector != NULL &&
+        c8s_url_escape(x->selector, sel, sizeof sel) < 0)
+        return die_usage("the selector is too long", "");
+    snprintf(q, sizeof q, "%s%s%s", path, sel[0] != '\0' ? "?labelSelector=" : "",
+             sel);
     if (c8s_watch_open(x->c, q, NULL, &w, &err) != 0)
         return report(&err);
     for (;;) {

@@ -390,6 +390,11 @@ static void start(struct srv_watch *w)
     }
     if (initial && send_initial(w, &after) != 0)
         return; /* ended while sending */
+    /* The end of the initial objects, at the revision they were read at:
+     * a client that loses the stream now resumes from here, not from the
+     * older revision of whichever object came last. */
+    if (initial && w->bookmarks && !send_bookmark(w, after))
+        return;
     rv = open_store_watch(w, after);
     if (rv == -C8S_ETOOOLD) {
         (void)snprintf(msg, sizeof msg, "too old resource version: %llu (%llu)",

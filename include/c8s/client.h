@@ -8,8 +8,9 @@
  *
  * Retries (up to opts.max_attempts, with exponential backoff and jitter,
  * honouring Retry-After, within the request's deadline):
- *   - any request that could not be sent (connect or TLS failure, or a
- *     pooled connection the server had closed before the request went out);
+ *   - any request that could not be sent (connect or TLS failure; a pooled
+ *     connection the server has closed is noticed and dropped before use,
+ *     but one it closes while the request goes out counts as lost, below);
  *   - 429 Too Many Requests, which the server answers before doing anything;
  *   - GET and HEAD also on 503, and on a connection lost after sending.
  * A write whose answer was lost is never sent again: it fails with
@@ -52,7 +53,9 @@ struct c8s_response {
 /* Free the body and reset. */
 void c8s_response_clear(struct c8s_response *r);
 
-/* Send @method @path (with query, e.g. "/api/v1/pods?limit=10") and read
+/* Send @method @path (with query, e.g. "/api/v1/pods?limit=10", already
+ * percent-encoded: spaces and control characters are refused with -EINVAL,
+ * see c8s_url_escape) and read
  * the answer into @resp (cleared first; the caller clears it after). @body
  * may be NULL; @content_type is sent with a body ("application/json" if
  * NULL). Returns 0 for a 2xx answer. Otherwise the answer is still in @resp
@@ -66,6 +69,11 @@ void c8s_response_clear(struct c8s_response *r);
 int c8s_request(struct c8s_client *c, const char *method, const char *path,
                 const char *content_type, const void *body, size_t body_len,
                 struct c8s_response *resp, struct c8s_error *err);
+
+/* Percent-encode @in as a URL query value (a selector, a continue token)
+ * into @out, NUL-terminated: every byte but letters, digits and -._~
+ * becomes %XX. Returns the length, or -ENAMETOOLONG if it does not fit. */
+int c8s_url_escape(const char *in, char *out, size_t size);
 
 /* The server the next request goes to first ("https://host:port"). */
 const char *c8s_client_server(const struct c8s_client *c);

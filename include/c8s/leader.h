@@ -8,7 +8,9 @@
  * Blocking and step-wise: call c8s_leader_step() every retry period (the
  * opts say how often); it tries once to acquire or renew and says whether
  * this candidate leads. A leader that could not renew for renew_deadline
- * stops leading (step says so) before anyone else may take over. */
+ * stops leading (step says so) before anyone else may take over, provided
+ * the client's timeout_ms (c8s/client.h) is shorter than the renew
+ * deadline, so that one slow request cannot outlast it. */
 #ifndef C8S_LEADER_H
 #define C8S_LEADER_H
 

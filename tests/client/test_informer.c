@@ -273,6 +273,16 @@ TEST_T(informer, lists_in_pages_then_follows_changes_with_indexes, 120)
     ASSERT_EQ(c8s_informer_lists(inf), 1);
     c8s_informer_free(inf);
 
+    /* One object per page: two dozen continue tokens go back to the server
+     * (percent-encoded; c8s's are base64 of plain text, which has no '+',
+     * but other servers' may). */
+    static struct shadow s1;
+    inf = informer(c, "/api/v1/configmaps", &s1, 0, 1);
+    run(inf, 500);
+    ASSERT(c8s_informer_synced(inf));
+    ASSERT_UEQ(c8s_informer_len(inf), s.adds - s.deletes);
+    c8s_informer_free(inf);
+
     /* Resync replays every object as an update to itself. */
     static struct shadow s2;
     inf = informer(c, "/api/v1/namespaces/other/configmaps", &s2, 300, 0);

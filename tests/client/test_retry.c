@@ -216,6 +216,38 @@ TEST_T(retry, a_lost_answer_is_retried_for_reads_never_for_writes, 30)
     stop(s);
 }
 
+/* Nothing a caller passes can break the request line or add a header;
+ * long values do not overflow anything. */
+TEST_T(retry, requests_cannot_smuggle_lines, 30)
+{
+    static const enum act script[] = {OK};
+    struct server *s = start(script, 1);
+    struct c8s_client *c = client(s, 1);
+    struct c8s_response r = {0};
+    struct c8s_error err = {0};
+    char type[600];
+
+    ASSERT_EQ(c8s_request(c, "GET", "/x HTTP/1.1\r\nX: y", NULL, NULL, 0,
+                          &r, &err), -EINVAL);
+    ASSERT_EQ(c8s_request(c, "GET", "/x?labelSelector=a in (b)", NULL, NULL,
+                          0, &r, &err), -EINVAL);
+    ASSERT_EQ(c8s_request(c, "POST", "/x", "text/plain\r\nX-Evil: 1", "{}",
+                          2, &r, &err), -EINVAL);
+    ASSERT_EQ(c8s_request(c, "G ET", "/x", NULL, NULL, 0, &r, &err), -EINVAL);
+    ASSERT_EQ(atomic_load(&s->requests), 0); /* nothing was sent */
+    memset(type, 'a', sizeof type - 1);
+    type[sizeof type - 1] = '\0';
+    memcpy(type, "application/", 12);
+    ASSERT_EQ(c8s_request(c, "POST", "/x", type, "{}", 2, &r, &err), 0);
+    c8s_response_clear(&r);
+    char enc[64];
+    ASSERT_EQ(c8s_url_escape("a in (b),c!=d+e", enc, sizeof enc), 31);
+    ASSERT_STR_EQ(enc, "a%20in%20%28b%29%2Cc%21%3Dd%2Be");
+    ASSERT_EQ(c8s_url_escape("abcdef", enc, 4), -ENAMETOOLONG);
+    c8s_client_free(c);
+    stop(s);
+}
+
 int main(int argc, char **argv)
 {
     (void)unsetenv("KUBECONFIG");

@@ -202,6 +202,48 @@ TEST_T(workqueue, shutdown_wakes_waiting_workers, 20)
     c8s_workqueue_free(q);
 }
 
+struct getter {
+    struct c8s_workqueue *q;
+    int timeout_ms;
+    atomic_int rv;
+    atomic_int done;
+};
+
+static void *get_once(void *arg)
+{
+    struct getter *g = arg;
+    char *key = NULL;
+
+    atomic_store(&g->rv, c8s_workqueue_get(g->q, g->timeout_ms, &key));
+    free(key);
+    atomic_store(&g->done, 1);
+    return NULL;
+}
+
+/* A delayed add reaches a worker waiting without limit even when another
+ * worker, waiting briefly, is woken first and leaves. */
+TEST_T(workqueue, a_delayed_key_reaches_the_patient_worker, 20)
+{
+    static struct getter brief, patient;
+    struct c8s_workqueue *q = queue(0);
+    pthread_t t1, t2;
+
+    brief = (struct getter){.q = q, .timeout_ms = 50};
+    patient = (struct getter){.q = q, .timeout_ms = -1};
+    ASSERT(pthread_create(&t2, NULL, get_once, &patient) == 0);
+    ASSERT(pthread_create(&t1, NULL, get_once, &brief) == 0);
+    usleep(20000);
+    ASSERT_EQ(c8s_workqueue_add_after(q, "k", 300), 0);
+    for (int i = 0; i < 200 && !atomic_load(&patient.done); i++)
+        usleep(10000);
+    ASSERT_MSG(atomic_load(&patient.done), "the patient worker never got it");
+    ASSERT_EQ(atomic_load(&patient.rv), 0);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    ASSERT_EQ(atomic_load(&brief.rv), -ETIMEDOUT);
+    c8s_workqueue_free(q);
+}
+
 int main(int argc, char **argv)
 {
     return unit_main(argc, argv);
