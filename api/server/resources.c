@@ -709,6 +709,22 @@ static long long body_rv(const struct obj *o)
     return *end != '\0' || v <= 0 ? -1 : v;
 }
 
+/* Is @next, the new version built from a request, @old itself? (@old, as
+ * loaded, carries its resourceVersion; @next carries what the request said,
+ * or nothing.) */
+static bool changes_nothing(struct obj *next, const struct obj *old)
+{
+    struct obj *meta = srv__meta(next);
+    const char *was = srv__str(old, "metadata.resourceVersion");
+    bool same;
+
+    if (meta == NULL || srv__set_str(meta, "resourceVersion", was) != 0)
+        return false;
+    same = obj_equal(next, old);
+    (void)obj_map_del(meta, "resourceVersion");
+    return same;
+}
+
 /* Shared by PUT and PATCH: @body is the complete new object. */
 void srv__apply_update(struct srv_call *c, struct obj *body)
 {
@@ -755,6 +771,13 @@ void srv__apply_update(struct srv_call *c, struct obj *body)
     }
     if (validate(c, old) != 0)
         goto out;
+    if (changes_nothing(c->obj, old)) {
+        /* As kube-apiserver: no write, no new resourceVersion, no watch
+         * event; a controller that writes back what it read does not wake
+         * itself up. */
+        srv__respond_call_obj(c, 200, old);
+        goto out;
+    }
     if (c->dry_run) {
         srv__respond_call_obj(c, 200, c->obj);
         goto out;

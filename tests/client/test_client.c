@@ -390,8 +390,19 @@ TEST_T(client, verbs_on_objects_and_discovery, 90)
     ASSERT_STR_EQ(c8s_obj_str(c8s_obj_path(got, "kind"), ""), "ConfigMap");
     stale = c8s_obj_ref(got);
     ASSERT_EQ(c8s_obj_set_str(&got, "data.k", "1"), 0);
-    ASSERT_EQ(c8s_update(c, &c8s_res_configmaps, "default", got, NULL, &err),
-              0);
+    struct c8s_obj *after = NULL, *again = NULL;
+    ASSERT_EQ(c8s_update(c, &c8s_res_configmaps, "default", got, &after,
+                         &err), 0);
+    /* Writing back what was read changes nothing, not even the version
+     * (as kube-apiserver: no write, no watch event). */
+    ASSERT_EQ(c8s_update(c, &c8s_res_configmaps, "default", after, &again,
+                         &err), 0);
+    ASSERT_STR_EQ(c8s_obj_str(c8s_obj_path(again, "metadata.resourceVersion"),
+                              "a"),
+                  c8s_obj_str(c8s_obj_path(after, "metadata.resourceVersion"),
+                              "b"));
+    c8s_obj_free(after);
+    c8s_obj_free(again);
     /* The version read before that update is stale now. */
     ASSERT_EQ(c8s_update(c, &c8s_res_configmaps, "default", stale, NULL,
                          &err), -C8S_ECONFLICT);
