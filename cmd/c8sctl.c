@@ -18,6 +18,8 @@
 #include <c8s/discovery.h>
 
 #include "cmd/admin.h"
+#include "raft/repl.h"
+#include "store/store.h"
 
 static const char usage_text[] =
     "usage: c8sctl [global flags] COMMAND ...\n"
@@ -35,6 +37,16 @@ static const char usage_text[] =
     "                        kubeconfig (DIR/admin.kubeconfig, default\n"
     "                        ./local-cluster); idempotent\n"
     "  cluster down [--dir DIR]   stop it, leaving no process behind\n"
+    "  snapshot save FILE    the whole store (every key and its history, at\n"
+    "                        a linearizable point) from any master, checked\n"
+    "                        and written atomically\n"
+    "  snapshot status FILE  check a snapshot file: revision, keys, size\n"
+    "  snapshot restore FILE --data-dir DIR --name NAME --peer-listen H:P\n"
+    "                        a new member's data dir from FILE: start\n"
+    "                        c8s-master there with the same --name,\n"
+    "                        --peer-listen and the old cluster's --token;\n"
+    "                        it leads a one-member cluster with the saved\n"
+    "                        objects and revisions (add members after)\n"
     "  status --peer HOST:PORT, member list|add|remove ... --peer HOST:PORT\n"
     "                        raft membership, as `c8s-master member`\n"
     "  version\n"
@@ -69,7 +81,7 @@ static int report(const struct c8s_error *err)
     return 1;
 }
 
-static int connect(struct ctx *x, bool discovery, struct c8s_error *err)
+static int connect_api(struct ctx *x, bool discovery, struct c8s_error *err)
 {
     struct c8s_client_opts co = {.timeout_ms = x->timeout_s * 1000};
 
@@ -214,7 +226,7 @@ static int cmd_get(struct ctx *x, int argc, char **argv)
 
     if (argc < 1)
         return die_usage("get needs a resource type", "");
-    if (connect(x, true, &err) != 0 ||
+    if (connect_api(x, true, &err) != 0 ||
         c8s_discovery_find(x->d, argv[0], &r, &err) != 0)
         return report(&err);
     if (argc > 1) { /* named objects */
@@ -249,7 +261,7 @@ static int cmd_get(struct ctx *x, int argc, char **argv)
 
 /* ---- reading manifests -----------------------------------------------------*/
 
-static int read_all(FILE *f, char **ret, size_t *ret_len)
+static int read_all(FILE *f, size_t max, char **ret, size_t *ret_len)
 {
     size_t cap = 65536, len = 0;
     char *buf = malloc(cap);
@@ -261,7 +273,7 @@ static int read_all(FILE *f, char **ret, size_t *ret_len)
         if (n == 0)
             break;
         if (len + 1 == cap) {
-            char *b = cap > (64u << 20) ? NULL : realloc(buf, cap * 2);
+            char *b = cap > max ? NULL : realloc(buf, cap * 2);
 
             if (b == NULL) {
                 free(buf);
@@ -298,7 +310,7 @@ static int each_doc_in(struct ctx *x, const char *file, doc_fn fn)
         fprintf(stderr, "c8sctl: %s: %s\n", file, strerror(errno));
         return 1;
     }
-    rv = read_all(f, &text, &len);
+    rv = read_all(f, (size_t)64 << 20, &text, &len);
     if (f != stdin)
         fclose(f);
     if (rv != 0) {
@@ -551,7 +563,7 @@ static int cmd_apply(struct ctx *x, int argc)
 
     if (x->file == NULL || argc > 0)
         return die_usage("apply takes -f FILE|DIR|- and nothing else", "");
-    if (connect(x, true, &err) != 0)
+    if (connect_api(x, true, &err) != 0)
         return report(&err);
     return each_doc(x, x->file, apply_doc);
 }
@@ -564,7 +576,7 @@ static int cmd_delete(struct ctx *x, int argc, char **argv)
 
     if ((x->file == NULL) == (argc < 2))
         return die_usage("delete takes RESOURCE NAME... or -f FILE", "");
-    if (connect(x, true, &err) != 0)
+    if (connect_api(x, true, &err) != 0)
         return report(&err);
     if (x->file != NULL)
         return each_doc(x, x->file, delete_doc);
@@ -588,7 +600,7 @@ static int cmd_watch(struct ctx *x, int argc, char **argv)
 
     if (argc != 1)
         return die_usage("watch takes one resource type", "");
-    if (connect(x, true, &err) != 0 ||
+    if (connect_api(x, true, &err) != 0 ||
         c8s_discovery_find(x->d, argv[0], &r, &err) != 0 ||
         c8s_resource_path(&r, ns_of(x), NULL, path, sizeof path) != 0)
         return report(&err);
@@ -772,6 +784,163 @@ static int cmd_cluster(struct ctx *x, int argc, char **argv)
     return status;
 }
 
+/* ---- snapshots ---------------------------------------------------------------
+ * The file holds the store's snapshot format as the server sends it
+ * (GET /c8s/v1/snapshot); checking it means restoring it into a scratch
+ * store, which verifies every CRC and the structure. */
+
+static int check_snapshot(const char *what, const void *data, size_t len,
+                          store_rev *rev, size_t *keys)
+{
+    struct store *st = NULL;
+    struct err e = {0};
+    int rv = store_new(NULL, &st);
+
+    if (rv == 0)
+        rv = store_restore(st, data, len, &e);
+    if (rv != 0) {
+        fprintf(stderr, "c8sctl: %s: not a valid c8s snapshot: %s\n", what,
+                e.msg[0] != '\0' ? e.msg : c8s_strerror(rv));
+        store_free(st);
+        return -1;
+    }
+    *rev = store_current_rev(st);
+    *keys = store_key_count(st);
+    store_free(st);
+    return 0;
+}
+
+static int write_atomically(const char *file, const void *data, size_t len)
+{
+    char tmp[4096];
+    FILE *f;
+    int ok;
+
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", file) >= sizeof tmp)
+        return -ENAMETOOLONG;
+    f = fopen(tmp, "w");
+    if (f == NULL)
+        return -errno;
+    ok = fwrite(data, 1, len, f) == len && fflush(f) == 0 &&
+         fsync(fileno(f)) == 0;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, file) != 0) {
+        int code = -errno;
+
+        unlink(tmp);
+        return code != 0 ? code : -EIO;
+    }
+    return 0;
+}
+
+static int cmd_snapshot(struct ctx *x, int argc, char **argv)
+{
+    struct c8s_response r = {0};
+    struct c8s_error err = {0};
+    store_rev rev;
+    size_t keys;
+    int rv;
+
+    if (argc != 2 || (strcmp(argv[0], "save") != 0 &&
+                      strcmp(argv[0], "status") != 0))
+        return die_usage("snapshot takes save FILE or status FILE", "");
+    if (strcmp(argv[0], "status") == 0) {
+        FILE *f = fopen(argv[1], "r");
+        char *data;
+        size_t len;
+
+        if (f == NULL) {
+            fprintf(stderr, "c8sctl: %s: %s\n", argv[1], strerror(errno));
+            return 1;
+        }
+        rv = read_all(f, (size_t)1 << 30, &data, &len);
+        fclose(f);
+        if (rv != 0) {
+            fprintf(stderr, "c8sctl: %s: %s\n", argv[1], strerror(-rv));
+            return 1;
+        }
+        rv = check_snapshot(argv[1], data, len, &rev, &keys);
+        free(data);
+        if (rv != 0)
+            return 1;
+        printf("revision %llu, %zu keys, %zu bytes\n",
+               (unsigned long long)rev, keys, len);
+        return 0;
+    }
+    if (connect_api(x, false, &err) != 0 ||
+        c8s_request(x->c, "GET", "/c8s/v1/snapshot", NULL, NULL, 0, &r,
+                    &err) != 0) {
+        c8s_response_clear(&r);
+        return report(&err);
+    }
+    if (check_snapshot(c8s_client_server(x->c), r.body, r.body_len, &rev,
+                       &keys) != 0) {
+        c8s_response_clear(&r);
+        return 1;
+    }
+    if ((rv = write_atomically(argv[1], r.body, r.body_len)) != 0) {
+        fprintf(stderr, "c8sctl: %s: %s\n", argv[1], strerror(-rv));
+        c8s_response_clear(&r);
+        return 1;
+    }
+    printf("saved revision %llu (%zu keys, %zu bytes) from %s to %s\n",
+           (unsigned long long)rev, keys, r.body_len, c8s_client_server(x->c),
+           argv[1]);
+    c8s_response_clear(&r);
+    return 0;
+}
+
+static int cmd_restore(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data-dir", required_argument, NULL, 'd'},
+        {"name", required_argument, NULL, 'N'},
+        {"peer-listen", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0}};
+    const char *dir = NULL, *name = NULL, *peer = NULL, *file;
+    struct err e = {0};
+    char *data;
+    size_t len;
+    FILE *f;
+    int opt, rv;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (opt == 'd')
+            dir = optarg;
+        else if (opt == 'N')
+            name = optarg;
+        else if (opt == 'p')
+            peer = optarg;
+        else
+            return die_usage("snapshot restore: unknown flag", "");
+    }
+    if (optind + 1 != argc || dir == NULL || name == NULL || peer == NULL)
+        return die_usage("snapshot restore takes FILE --data-dir DIR --name "
+                         "NAME --peer-listen HOST:PORT", "");
+    file = argv[optind];
+    if ((f = fopen(file, "r")) == NULL) {
+        fprintf(stderr, "c8sctl: %s: %s\n", file, strerror(errno));
+        return 1;
+    }
+    rv = read_all(f, (size_t)1 << 30, &data, &len);
+    fclose(f);
+    if (rv != 0) {
+        fprintf(stderr, "c8sctl: %s: %s\n", file, strerror(-rv));
+        return 1;
+    }
+    rv = repl_restore_data_dir(dir, name, peer, data, len, &e);
+    free(data);
+    if (rv != 0) {
+        fprintf(stderr, "c8sctl: %s: %s\n", file, e.msg);
+        return 1;
+    }
+    printf("restored %s into %s: start c8s-master --name %s --data-dir %s "
+           "--peer-listen %s with the old cluster's --token\n",
+           file, dir, name, dir, peer);
+    return 0;
+}
+
 /* ---- a local cluster -------------------------------------------------------
  * cluster up|down run the local-cluster script (installed in
  * pkglibexecdir; the source tree's when run from a build) with the
@@ -836,6 +1005,9 @@ int main(int argc, char **argv)
         admin_prog = "c8sctl";
         return admin_main(argc - 1, argv + 1);
     }
+    if (argc > 2 && strcmp(argv[1], "snapshot") == 0 &&
+        strcmp(argv[2], "restore") == 0)
+        return cmd_restore(argc - 2, argv + 2); /* its own flags */
     if (argc > 2 && strcmp(argv[1], "cluster") == 0 &&
         (strcmp(argv[2], "up") == 0 || strcmp(argv[2], "down") == 0))
         return cluster_local(argc - 2, argv + 2); /* its own flags */
@@ -884,6 +1056,8 @@ int main(int argc, char **argv)
         status = cmd_watch(&x, argc, argv);
     else if (strcmp(cmd, "cluster") == 0)
         status = cmd_cluster(&x, argc, argv);
+    else if (strcmp(cmd, "snapshot") == 0)
+        status = cmd_snapshot(&x, argc, argv);
     else
         return die_usage("unknown command", cmd);
     c8s_discovery_free(x.d);

@@ -150,4 +150,13 @@ void repl_get_status(struct repl *r, struct repl_status *ret);
 /* Exit code used when the liveness monitor finds raft stuck. */
 #define REPL_EXIT_STALLED 70
 
+/* Write a new member's data dir (absent or empty) holding the store
+ * snapshot @snap (checked first) as raft's snapshot at index 1, with this
+ * member (@name at peer @address) as the only voter. Started with the same
+ * --name and --peer-listen, the member restores the store with its
+ * revisions and leads a one-member cluster (raft/restore.c). */
+int repl_restore_data_dir(const char *data_dir, const char *name,
+                          const char *address, const void *snap, size_t len,
+                          struct err *e);
+
 #endif /* C8S_RAFT_REPL_H */

@@ -109,4 +109,7 @@ struct obj *srv__builtin_object(const char *kind);
  * the lease duration from now on. */
 void srv__endpoints_start(struct srv_api *api);
 
+/* GET /c8s/v1/snapshot (snapshot.c); false if @req is for another path. */
+bool srv__serve_snapshot(struct srv_api *api, struct srv_req *req);
+
 #endif /* C8S_API_SERVER_INTERNAL_H */

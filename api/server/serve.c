@@ -135,7 +135,7 @@ static bool serve_fixed(struct srv_api *api, struct srv_req *req)
         serve_metrics(api, req);
         return true;
     }
-    return false;
+    return srv__serve_snapshot(api, req);
 }
 
 void srv__on_request(struct srv_req *req)

@@ -8,10 +8,15 @@
 master="$top_builddir/c8s-master"
 ctl="$top_builddir/c8sctl"
 [ -x "$master" ] && [ -x "$ctl" ] || skip_all "c8s-master or c8sctl is not built"
-plan 19
+plan 25
 tmp=$(mktemp -d)
 base=$((30000 + ($$ % 900) * 10))
-cleanup() { "$ctl" cluster down --dir "$tmp" >/dev/null 2>&1; rm -rf "$tmp"; }
+restored=
+cleanup() {
+    [ -n "$restored" ] && kill -9 "$restored" 2>/dev/null
+    "$ctl" cluster down --dir "$tmp" >/dev/null 2>&1
+    rm -rf "$tmp"
+}
 trap cleanup EXIT INT TERM
 out=$("$ctl" cluster up --dir "$tmp" --base-port "$base" 2>&1)
 status=$?
@@ -73,6 +78,44 @@ check "cluster status lists the 3 masters, all ready" test \
 check "...and exactly one leader" test "$(echo "$out" | grep -c ' leader ')" -eq 1
 check "member list over the peer port shows 3 members" sh -c \
     "'$ctl' member list --peer 127.0.0.1:$((base + 1)) | grep -c voter | grep -qx 3"
+
+# Disaster recovery: save from the live cluster, restore into a new member.
+out=$(c snapshot save "$tmp/snap.db" 2>&1)
+check "snapshot save writes a checked file" sh -c \
+    "echo '$out' | grep -q '^saved revision' && test -s '$tmp/snap.db'"
+check "snapshot status reads it back" sh -c \
+    "'$ctl' snapshot status '$tmp/snap.db' | grep -q '^revision [0-9]*, [0-9]* keys'"
+head -c 2000 "$tmp/snap.db" > "$tmp/cut.db"
+"$ctl" snapshot status "$tmp/cut.db" >/dev/null 2>"$tmp/err"
+status=$?
+check "a truncated snapshot is refused by name" sh -c \
+    "test $status -eq 1 && grep -q 'not a valid c8s snapshot' '$tmp/err'"
+c get cm -o json | grep -E '"(name|resourceVersion)"' > "$tmp/before"
+rport=$((base + 600))
+"$ctl" snapshot restore "$tmp/snap.db" --data-dir "$tmp/r1" --name r1 \
+    --peer-listen "127.0.0.1:$rport" >/dev/null 2>&1
+"$master" --name r1 --data-dir "$tmp/r1" --peer-listen "127.0.0.1:$rport" \
+    --api-listen "127.0.0.1:$((rport + 1))" --token-file "$tmp/token" \
+    >"$tmp/r1.log" 2>&1 &
+restored=$!
+for _ in $(seq 1 100); do
+    grep -q "serving the Kubernetes API" "$tmp/r1.log" 2>/dev/null && break
+    sleep 0.1
+done
+"$ctl" --kubeconfig "$tmp/r1/admin.kubeconfig" get cm -o json 2>&1 |
+    grep -E '"(name|resourceVersion)"' > "$tmp/after"
+check "the restored member has the same objects at the same versions" \
+    sh -c "test -s '$tmp/before' && cmp -s '$tmp/before' '$tmp/after'"
+out=$(printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: new}\n' |
+    "$ctl" --kubeconfig "$tmp/r1/admin.kubeconfig" apply -f - 2>&1)
+check "...and takes writes" test "$out" = "configmap/new created"
+"$ctl" snapshot restore "$tmp/snap.db" --data-dir "$tmp/r1" --name r1 \
+    --peer-listen "127.0.0.1:$rport" >/dev/null 2>"$tmp/err"
+status=$?
+check "restore refuses a data dir that is not empty" sh -c \
+    "test $status -eq 1 && grep -q 'not empty' '$tmp/err'"
+kill -9 "$restored" 2>/dev/null
+restored=
 
 out=$(c delete -f "$tmp/m" 2>&1)
 check "delete -f DIR deletes what it names" test \
