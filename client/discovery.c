@@ -11,6 +11,7 @@
 #include <c8s/discovery.h>
 
 #include "api/object/codec.h"
+#include "client/internal.h"
 #include "lib/mem.h"
 
 #define MAX_SHORT 4
@@ -26,23 +27,6 @@ struct c8s_discovery {
     size_t n, cap;
 };
 
-static int fail(struct c8s_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct c8s_error *err, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL) {
-        memset(err, 0, sizeof *err);
-        err->code = code;
-        va_start(ap, fmt);
-        (void)vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 static int get_json(struct c8s_client *c, const char *path, struct obj **ret,
                     struct c8s_error *err)
 {
@@ -53,7 +37,7 @@ static int get_json(struct c8s_client *c, const char *path, struct obj **ret,
 
     *ret = NULL;
     if (rv == 0 && obj_json_decode(r.body, r.body_len, &opts, ret, &e) != 0)
-        rv = fail(err, -C8S_EMALFORMED, "GET %s: %s", path, e.msg);
+        rv = client__fail(err, -C8S_EMALFORMED, "GET %s: %s", path, e.msg);
     c8s_response_clear(&r);
     return rv;
 }
@@ -111,7 +95,7 @@ static int read_version(struct c8s_client *c, struct c8s_discovery *d,
         rv = add(d, group, slash != NULL ? slash + 1 : gv,
                  obj_array_get(list, i));
     obj_unref(doc);
-    return rv == 0 ? 0 : fail(err, rv, "out of memory");
+    return rv == 0 ? 0 : client__fail(err, rv, "out of memory");
 }
 
 int c8s_discovery_new(struct c8s_client *c, struct c8s_discovery **ret,
@@ -124,7 +108,7 @@ int c8s_discovery_new(struct c8s_client *c, struct c8s_discovery **ret,
 
     *ret = NULL;
     if (d == NULL)
-        return fail(err, -ENOMEM, "out of memory");
+        return client__fail(err, -ENOMEM, "out of memory");
     rv = read_version(c, d, "", "v1", err);
     if (rv == 0)
         rv = get_json(c, "/apis", &groups, err);
@@ -192,7 +176,7 @@ int c8s_discovery_find(const struct c8s_discovery *d, const char *name,
                 return 0;
             }
         }
-    return fail(err, -C8S_ENOTFOUND, "the server doesn't have a resource "
+    return client__fail(err, -C8S_ENOTFOUND, "the server doesn't have a resource "
                 "type \"%s\"", name);
 }
 
@@ -216,7 +200,7 @@ int c8s_discovery_for_kind(const struct c8s_discovery *d,
             return 0;
         }
     }
-    return fail(err, -C8S_ENOTFOUND, "no matches for kind \"%s\" in version "
+    return client__fail(err, -C8S_ENOTFOUND, "no matches for kind \"%s\" in version "
                 "\"%s\"", kind, api_version);
 }
 

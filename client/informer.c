@@ -14,6 +14,7 @@
 #include <c8s/watch.h>
 
 #include "client/conn.h"
+#include "client/internal.h"
 #include "lib/mem.h"
 
 #define MAX_INDEXES 8
@@ -84,23 +85,6 @@ struct c8s_informer {
     int64_t next_resync;
     int64_t relist_backoff;
 };
-
-static int fail(struct c8s_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct c8s_error *err, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL) {
-        memset(err, 0, sizeof *err);
-        err->code = code;
-        va_start(ap, fmt);
-        (void)vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 /* ---- entries and indexes ---------------------------------------------------*/
 
@@ -304,7 +288,7 @@ static int list_all(struct c8s_informer *inf, struct entries *t, char *rv,
     int rc = 0;
 
     if (path == NULL)
-        return fail(err, -ENOMEM, "out of memory");
+        return client__fail(err, -ENOMEM, "out of memory");
     do {
         struct c8s_response r = {0};
         struct c8s_obj *list = NULL;
@@ -313,7 +297,7 @@ static int list_all(struct c8s_informer *inf, struct entries *t, char *rv,
         char enc[sizeof cont * 3];
 
         if (c8s_url_escape(cont, enc, sizeof enc) < 0) {
-            rc = fail(err, -ENAMETOOLONG, "informer %s: continue token too "
+            rc = client__fail(err, -ENAMETOOLONG, "informer %s: continue token too "
                       "long", inf->path);
             break;
         }
@@ -334,7 +318,7 @@ static int list_all(struct c8s_informer *inf, struct entries *t, char *rv,
             if (e == NULL ||
                 (e->key = key_of(c8s_obj_at(items, i))) == NULL) {
                 mem_free(e);
-                rc = fail(err, -ENOMEM, "out of memory");
+                rc = client__fail(err, -ENOMEM, "out of memory");
                 break;
             }
             e->obj = c8s_obj_ref(c8s_obj_at(items, i));
@@ -381,7 +365,7 @@ static int relist(struct c8s_informer *inf, struct c8s_error *err)
     (void)snprintf(inf->rv, sizeof inf->rv, "%s", rv);
     inf->synced = true;
     inf->lists++;
-    return rc != 0 ? fail(err, rc, "informer %s: %s", inf->path,
+    return rc != 0 ? client__fail(err, rc, "informer %s: %s", inf->path,
                           c8s_strerror(rc))
                    : 0;
 }
@@ -462,7 +446,7 @@ int c8s_informer_run(struct c8s_informer *inf, int timeout_ms,
         rc = c8s_watch_next(inf->watch, (int)wait, &ev, err);
         if (rc == 0) {
             if ((rc = apply_event(inf, &ev)) != 0)
-                return fail(err, rc, "informer %s: %s", inf->path,
+                return client__fail(err, rc, "informer %s: %s", inf->path,
                             c8s_strerror(rc));
         } else if (rc == -C8S_ECOMPACTED) {
             c8s_watch_close(inf->watch); /* relist next time round */
@@ -483,11 +467,11 @@ int c8s_informer_new(struct c8s_client *c, const struct c8s_informer_opts *o,
 
     *ret = NULL;
     if (o == NULL || o->path == NULL || o->path[0] != '/')
-        return fail(err, -EINVAL, "informer: the path must start with '/'");
+        return client__fail(err, -EINVAL, "informer: the path must start with '/'");
     inf = mem_calloc(1, sizeof *inf);
     if (inf == NULL || (inf->path = mem_strdup(o->path)) == NULL) {
         mem_free(inf);
-        return fail(err, -ENOMEM, "out of memory");
+        return client__fail(err, -ENOMEM, "out of memory");
     }
     inf->c = c;
     inf->page_size = o->page_size > 0 ? o->page_size : 500;

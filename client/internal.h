@@ -4,8 +4,14 @@
 #define C8S_CLIENT_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <c8s/errors.h>
+
+/* Fill @err (if not NULL) with @code and a formatted message; returns
+ * @code, so a failure is one line. */
+int client__fail(struct c8s_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Read a whole regular file of at most @max bytes into *@ret (NUL added,
  * not counted in *@ret_len). Errors name the file. */

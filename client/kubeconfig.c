@@ -50,23 +50,6 @@ struct kc_entry {
     size_t index;           /* position in its list, for messages */
 };
 
-static int fail(struct c8s_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct c8s_error *err, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL) {
-        memset(err, 0, sizeof *err);
-        err->code = code;
-        va_start(ap, fmt);
-        (void)vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 /* ---- reading files ---------------------------------------------------------*/
 
 int client__read_file(const char *path, size_t max, char **ret, size_t *ret_len,
@@ -78,20 +61,20 @@ int client__read_file(const char *path, size_t max, char **ret, size_t *ret_len,
     int fd = open(path, O_RDONLY | O_CLOEXEC);
 
     if (fd < 0)
-        return fail(err, -errno, "%s: %s", path, strerror(errno));
+        return client__fail(err, -errno, "%s: %s", path, strerror(errno));
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(err, -EINVAL, "%s: not a regular file", path);
+        return client__fail(err, -EINVAL, "%s: not a regular file", path);
     }
     if ((size_t)st.st_size > max) {
         close(fd);
-        return fail(err, -C8S_ETOOLARGE, "%s: larger than %zu bytes", path,
+        return client__fail(err, -C8S_ETOOLARGE, "%s: larger than %zu bytes", path,
                     max);
     }
     buf = mem_malloc((size_t)st.st_size + 1);
     if (buf == NULL) {
         close(fd);
-        return fail(err, -ENOMEM, "%s: out of memory", path);
+        return client__fail(err, -ENOMEM, "%s: out of memory", path);
     }
     while (len < (size_t)st.st_size) {
         ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
@@ -103,7 +86,7 @@ int client__read_file(const char *path, size_t max, char **ret, size_t *ret_len,
 
             mem_free(buf);
             close(fd);
-            return fail(err, code, "%s: read failed: %s", path,
+            return client__fail(err, code, "%s: read failed: %s", path,
                         strerror(-code));
         }
         len += (size_t)n;
@@ -126,7 +109,7 @@ static int check_named_list(const char *file, const struct obj *root,
     if (l == NULL || obj_is_null(l))
         return 0;
     if (obj_type(l) != OBJ_ARRAY)
-        return fail(err, -C8S_ECONFIG, "%s: %s: must be a list, not %s", file,
+        return client__fail(err, -C8S_ECONFIG, "%s: %s: must be a list, not %s", file,
                     list, obj_type_name(obj_type(l)));
     for (size_t i = 0; i < obj_array_len(l); i++) {
         const struct obj *item = obj_array_get(l, i);
@@ -134,14 +117,14 @@ static int check_named_list(const char *file, const struct obj *root,
         const struct obj *b = obj_map_get(item, body);
 
         if (obj_type(item) != OBJ_MAP)
-            return fail(err, -C8S_ECONFIG, "%s: %s[%zu]: must be a map", file,
+            return client__fail(err, -C8S_ECONFIG, "%s: %s[%zu]: must be a map", file,
                         list, i);
         if (name == NULL || obj_type(name) != OBJ_STRING ||
             obj_str_or(name, "")[0] == '\0')
-            return fail(err, -C8S_ECONFIG, "%s: %s[%zu].name: must be a "
+            return client__fail(err, -C8S_ECONFIG, "%s: %s[%zu].name: must be a "
                         "non-empty string", file, list, i);
         if (b != NULL && !obj_is_null(b) && obj_type(b) != OBJ_MAP)
-            return fail(err, -C8S_ECONFIG, "%s: %s[%zu].%s: must be a map",
+            return client__fail(err, -C8S_ECONFIG, "%s: %s[%zu].%s: must be a map",
                         file, list, i, body);
     }
     return 0;
@@ -154,10 +137,10 @@ static int check_shape(const char *file, const struct obj *root,
     int rv;
 
     if (obj_type(root) != OBJ_MAP)
-        return fail(err, -C8S_ECONFIG, "%s: must be a map (a Config), not %s",
+        return client__fail(err, -C8S_ECONFIG, "%s: must be a map (a Config), not %s",
                     file, obj_type_name(obj_type(root)));
     if (cur != NULL && !obj_is_null(cur) && obj_type(cur) != OBJ_STRING)
-        return fail(err, -C8S_ECONFIG, "%s: current-context: must be a "
+        return client__fail(err, -C8S_ECONFIG, "%s: current-context: must be a "
                     "string", file);
     if ((rv = check_named_list(file, root, "clusters", "cluster", err)) != 0 ||
         (rv = check_named_list(file, root, "users", "user", err)) != 0 ||
@@ -180,7 +163,7 @@ static int add_file(struct kc_files *f, const char *path, bool must_exist,
         if (strcmp(f->path[i], path) == 0)
             return 0; /* read once */
     if (f->n == MAX_FILES)
-        return fail(err, -C8S_ECONFIG, "more than %d kubeconfig files",
+        return client__fail(err, -C8S_ECONFIG, "more than %d kubeconfig files",
                     MAX_FILES);
     rv = client__read_file(path, MAX_FILE_BYTES, &data, &len, err);
     if (rv == -ENOENT && !must_exist)
@@ -190,7 +173,7 @@ static int add_file(struct kc_files *f, const char *path, bool must_exist,
     rv = obj_yaml_decode(data, len, &opts, &root, &e);
     mem_free(data);
     if (rv != 0)
-        return fail(err, -C8S_EMALFORMED, "%s: %s", path, e.msg);
+        return client__fail(err, -C8S_EMALFORMED, "%s: %s", path, e.msg);
     if (obj_is_null(root)) { /* an empty file is an empty Config */
         obj_unref(root);
         root = NULL;
@@ -201,7 +184,7 @@ static int add_file(struct kc_files *f, const char *path, bool must_exist,
     f->path[f->n] = mem_strdup(path);
     if (f->path[f->n] == NULL) {
         obj_unref(root);
-        return fail(err, -ENOMEM, "out of memory");
+        return client__fail(err, -ENOMEM, "out of memory");
     }
     f->root[f->n++] = root;
     return 0;
@@ -292,7 +275,7 @@ static int field_str(const struct kc_entry *en, const char *list,
     if (v == NULL || obj_is_null(v))
         return 0;
     if (obj_type(v) != OBJ_STRING)
-        return fail(err, -C8S_ECONFIG, "%s: %s[%zu].%s.%s: must be a string",
+        return client__fail(err, -C8S_ECONFIG, "%s: %s[%zu].%s.%s: must be a string",
                     en->file, list, en->index, body, field);
     *ret = obj_str_or(v, "");
     return 0;
@@ -355,27 +338,27 @@ static int load_material(const struct kc_entry *en, const char *list,
         (rv = field_str(en, list, body, data_field, &data, err)) != 0)
         return rv;
     if (file[0] != '\0' && data[0] != '\0')
-        return fail(err, -C8S_ECONFIG, "%s: %s[%zu].%s: both %s and %s are "
+        return client__fail(err, -C8S_ECONFIG, "%s: %s[%zu].%s: both %s and %s are "
                     "set; use only one", en->file, list, en->index, body,
                     file_field, data_field);
     if (data[0] != '\0') {
         rv = decode_base64(data, ret, ret_len);
         if (rv == -C8S_EMALFORMED)
-            return fail(err, -C8S_ECONFIG, "%s: %s[%zu].%s.%s: not valid "
+            return client__fail(err, -C8S_ECONFIG, "%s: %s[%zu].%s.%s: not valid "
                         "base64", en->file, list, en->index, body, data_field);
-        return rv == 0 ? 0 : fail(err, rv, "out of memory");
+        return rv == 0 ? 0 : client__fail(err, rv, "out of memory");
     }
     if (file[0] == '\0')
         return 0;
     if (resolve_path(en->file, file, path, sizeof path) != 0)
-        return fail(err, -ENAMETOOLONG, "%s: %s[%zu].%s.%s: path too long",
+        return client__fail(err, -ENAMETOOLONG, "%s: %s[%zu].%s.%s: path too long",
                     en->file, list, en->index, body, file_field);
     rv = client__read_file(path, MAX_FILE_BYTES, ret, ret_len, err);
     if (rv != 0 && err != NULL) {
         char inner[sizeof err->message];
 
         memcpy(inner, err->message, sizeof inner);
-        (void)fail(err, rv, "%s: %s[%zu].%s.%s: %s", en->file, list,
+        (void)client__fail(err, rv, "%s: %s[%zu].%s.%s: %s", en->file, list,
                    en->index, body, file_field, inner);
     }
     return rv;
@@ -390,16 +373,16 @@ static int add_server(struct c8s_kubeconfig *kc, const struct kc_entry *en,
     char **s;
 
     if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
-        return fail(err, -C8S_ECONFIG, "%s: clusters[%zu].cluster.%s: \"%s\" "
+        return client__fail(err, -C8S_ECONFIG, "%s: clusters[%zu].cluster.%s: \"%s\" "
                     "is not an http:// or https:// URL",
                     en != NULL ? en->file : "--server",
                     en != NULL ? en->index : 0, field, url);
     s = mem_realloc(kc->servers, (kc->n_servers + 1) * sizeof *s);
     if (s == NULL)
-        return fail(err, -ENOMEM, "out of memory");
+        return client__fail(err, -ENOMEM, "out of memory");
     kc->servers = s;
     if ((s[kc->n_servers] = mem_strdup(url)) == NULL)
-        return fail(err, -ENOMEM, "out of memory");
+        return client__fail(err, -ENOMEM, "out of memory");
     kc->n_servers++;
     return 0;
 }
@@ -420,7 +403,7 @@ static int extension_servers(struct c8s_kubeconfig *kc,
             continue;
         list = obj_get(x, "extension", "servers", NULL);
         if (list == NULL || obj_type(list) != OBJ_ARRAY)
-            return fail(err, -C8S_ECONFIG, "%s: clusters[%zu].cluster."
+            return client__fail(err, -C8S_ECONFIG, "%s: clusters[%zu].cluster."
                         "extensions[%zu].extension.servers: must be a list "
                         "of URLs", en->file, en->index, i);
         for (size_t j = 0; j < obj_array_len(list); j++) {
@@ -447,7 +430,7 @@ static int resolve_cluster(struct c8s_kubeconfig *kc,
         return rv;
     if (insecure != NULL && !obj_is_null(insecure) &&
         obj_type(insecure) != OBJ_BOOL)
-        return fail(err, -C8S_ECONFIG, "%s: clusters[%zu].cluster."
+        return client__fail(err, -C8S_ECONFIG, "%s: clusters[%zu].cluster."
                     "insecure-skip-tls-verify: must be true or false",
                     en->file, en->index);
     kc->insecure = obj_bool_or(insecure, false);
@@ -456,7 +439,7 @@ static int resolve_cluster(struct c8s_kubeconfig *kc,
             return rv;
     } else {
         if (server[0] == '\0')
-            return fail(err, -C8S_ECONFIG, "%s: clusters[%zu].cluster.server: "
+            return client__fail(err, -C8S_ECONFIG, "%s: clusters[%zu].cluster.server: "
                         "cluster \"%s\" has no server defined", en->file,
                         en->index, kc->cluster);
         if ((rv = add_server(kc, en, "server", server, err)) != 0 ||
@@ -464,13 +447,13 @@ static int resolve_cluster(struct c8s_kubeconfig *kc,
             return rv;
     }
     if (sni[0] != '\0' && (kc->tls_server_name = mem_strdup(sni)) == NULL)
-        return fail(err, -ENOMEM, "out of memory");
+        return client__fail(err, -ENOMEM, "out of memory");
     if ((rv = load_material(en, "clusters", "cluster", "certificate-authority",
                             "certificate-authority-data", &kc->ca,
                             &kc->ca_len, err)) != 0)
         return rv;
     if (kc->ca != NULL && kc->insecure)
-        return fail(err, -C8S_ECONFIG, "%s: clusters[%zu].cluster: a "
+        return client__fail(err, -C8S_ECONFIG, "%s: clusters[%zu].cluster: a "
                     "certificate authority and insecure-skip-tls-verify "
                     "together are not allowed", en->file, en->index);
     return 0;
@@ -486,7 +469,7 @@ static int refuse_unsupported(const struct kc_entry *en, const char *user,
         const struct obj *v = obj_map_get(en->body, unsupported[i]);
 
         if (v != NULL && !obj_is_null(v))
-            return fail(err, -C8S_ECONFIG, "%s: users[%zu].user.%s: user "
+            return client__fail(err, -C8S_ECONFIG, "%s: users[%zu].user.%s: user "
                         "\"%s\" authenticates with %s, which libc8s does not "
                         "support (use a client certificate or a token)",
                         en->file, en->index, unsupported[i], user,
@@ -508,12 +491,12 @@ static int resolve_token(struct c8s_kubeconfig *kc, const struct kc_entry *en,
         return rv;
     if (token[0] != '\0') { /* token wins over tokenFile, as in kubectl */
         kc->token = mem_strdup(token);
-        return kc->token != NULL ? 0 : fail(err, -ENOMEM, "out of memory");
+        return kc->token != NULL ? 0 : client__fail(err, -ENOMEM, "out of memory");
     }
     if (file[0] == '\0')
         return 0;
     if (resolve_path(en->file, file, path, sizeof path) != 0)
-        return fail(err, -ENAMETOOLONG, "%s: users[%zu].user.tokenFile: path "
+        return client__fail(err, -ENAMETOOLONG, "%s: users[%zu].user.tokenFile: path "
                     "too long", en->file, en->index);
     if ((rv = client__read_file(path, 1u << 20, &data, &len, err)) != 0)
         return rv;
@@ -538,7 +521,7 @@ static int resolve_user(struct c8s_kubeconfig *kc, const struct kc_entry *en,
         (rv = resolve_token(kc, en, err)) != 0)
         return rv;
     if ((kc->cert == NULL) != (kc->key == NULL))
-        return fail(err, -C8S_ECONFIG, "%s: users[%zu].user: user \"%s\" has "
+        return client__fail(err, -C8S_ECONFIG, "%s: users[%zu].user: user \"%s\" has "
                     "a client %s but no client %s", en->file, en->index,
                     kc->user, kc->cert != NULL ? "certificate" : "key",
                     kc->cert != NULL ? "key" : "certificate");
@@ -548,7 +531,7 @@ static int resolve_user(struct c8s_kubeconfig *kc, const struct kc_entry *en,
 static int set_name(char **dst, const char *src, struct c8s_error *err)
 {
     *dst = mem_strdup(src);
-    return *dst != NULL ? 0 : fail(err, -ENOMEM, "out of memory");
+    return *dst != NULL ? 0 : client__fail(err, -ENOMEM, "out of memory");
 }
 
 static int resolve(struct c8s_kubeconfig *kc, const struct kc_files *f,
@@ -562,14 +545,14 @@ static int resolve(struct c8s_kubeconfig *kc, const struct kc_files *f,
     int rv;
 
     if (f->n == 0)
-        return fail(err, -C8S_ECONFIG, "no kubeconfig: give one with "
+        return client__fail(err, -C8S_ECONFIG, "no kubeconfig: give one with "
                     "--kubeconfig or KUBECONFIG, or write ~/.kube/config");
     if (name[0] == '\0')
-        return fail(err, -C8S_ECONFIG, "%s%s: current-context is not set "
+        return client__fail(err, -C8S_ECONFIG, "%s%s: current-context is not set "
                     "(choose a context with --context)", f->path[0],
                     f->n > 1 ? " (and the other KUBECONFIG files)" : "");
     if (!find_named(f, "contexts", "context", name, &ctx))
-        return fail(err, -C8S_ECONFIG, "%s%s: context \"%s\" not found",
+        return client__fail(err, -C8S_ECONFIG, "%s%s: context \"%s\" not found",
                     f->path[0], f->n > 1 ? " and the other KUBECONFIG files"
                                          : "", name);
     if ((rv = field_str(&ctx, "contexts", "context", "cluster", &cluster,
@@ -585,11 +568,11 @@ static int resolve(struct c8s_kubeconfig *kc, const struct kc_files *f,
         (rv = set_name(&kc->ns, ns[0] != '\0' ? ns : "default", err)) != 0)
         return rv;
     if (cluster[0] == '\0')
-        return fail(err, -C8S_ECONFIG, "%s: contexts[%zu].context.cluster: "
+        return client__fail(err, -C8S_ECONFIG, "%s: contexts[%zu].context.cluster: "
                     "context \"%s\" names no cluster", ctx.file, ctx.index,
                     name);
     if (!find_named(f, "clusters", "cluster", cluster, &cl))
-        return fail(err, -C8S_ECONFIG, "%s: contexts[%zu].context.cluster: "
+        return client__fail(err, -C8S_ECONFIG, "%s: contexts[%zu].context.cluster: "
                     "cluster \"%s\" of context \"%s\" not found", ctx.file,
                     ctx.index, cluster, name);
     if ((rv = resolve_cluster(kc, o, &cl, err)) != 0)
@@ -597,7 +580,7 @@ static int resolve(struct c8s_kubeconfig *kc, const struct kc_files *f,
     if (user[0] == '\0')
         return 0; /* anonymous */
     if (!find_named(f, "users", "user", user, &us))
-        return fail(err, -C8S_ECONFIG, "%s: contexts[%zu].context.user: user "
+        return client__fail(err, -C8S_ECONFIG, "%s: contexts[%zu].context.user: user "
                     "\"%s\" of context \"%s\" not found", ctx.file, ctx.index,
                     user, name);
     return resolve_user(kc, &us, err);
@@ -616,7 +599,7 @@ int c8s_kubeconfig_load(const struct c8s_kubeconfig_opts *opts,
         opts = &none;
     kc = mem_calloc(1, sizeof *kc);
     if (kc == NULL)
-        return fail(err, -ENOMEM, "out of memory");
+        return client__fail(err, -ENOMEM, "out of memory");
     rv = read_files(opts, &files, err);
     if (rv == 0)
         rv = resolve(kc, &files, opts, err);

@@ -12,6 +12,7 @@
 
 #include "api/object/codec.h"
 #include "client/conn.h"
+#include "client/internal.h"
 #include "lib/mem.h"
 
 struct c8s_leader {
@@ -25,23 +26,6 @@ struct c8s_leader {
     bool leading;
     int64_t renewed_at;  /* our last successful write, on our clock */
 };
-
-static int fail(struct c8s_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct c8s_error *err, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL) {
-        memset(err, 0, sizeof *err);
-        err->code = code;
-        va_start(ap, fmt);
-        (void)vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 static char *printf_dup(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -66,11 +50,11 @@ int c8s_leader_new(struct c8s_client *c, const struct c8s_leader_opts *o,
     if (o == NULL || o->ns == NULL || o->name == NULL || o->identity == NULL ||
         o->ns[0] == '\0' || o->name[0] == '\0' || o->identity[0] == '\0' ||
         strlen(o->identity) >= sizeof l->holder)
-        return fail(err, -EINVAL, "leader election needs a namespace, a "
+        return client__fail(err, -EINVAL, "leader election needs a namespace, a "
                     "Lease name and an identity (under 256 bytes)");
     l = mem_calloc(1, sizeof *l);
     if (l == NULL)
-        return fail(err, -ENOMEM, "out of memory");
+        return client__fail(err, -ENOMEM, "out of memory");
     l->c = c;
     l->lease_ms = o->lease_ms > 0 ? o->lease_ms : 15000;
     l->renew_deadline_ms =
@@ -86,11 +70,11 @@ int c8s_leader_new(struct c8s_client *c, const struct c8s_leader_opts *o,
     if (l->ns == NULL || l->name == NULL || l->identity == NULL ||
         l->collection == NULL || l->path == NULL) {
         c8s_leader_free(l);
-        return fail(err, -ENOMEM, "out of memory");
+        return client__fail(err, -ENOMEM, "out of memory");
     }
     if (l->renew_deadline_ms >= l->lease_ms) {
         c8s_leader_free(l);
-        return fail(err, -EINVAL, "the renew deadline (%d ms) must be shorter "
+        return client__fail(err, -EINVAL, "the renew deadline (%d ms) must be shorter "
                     "than the lease (%d ms)", o->renew_deadline_ms,
                     o->lease_ms);
     }
@@ -177,7 +161,7 @@ static int send_lease(struct c8s_leader *l, const char *method,
 
     obj_buf_init(&b);
     if ((rv = obj_json_encode(lease, 0, &b, NULL)) != 0)
-        return fail(err, rv, "out of memory");
+        return client__fail(err, rv, "out of memory");
     rv = c8s_request(l->c, method, path, "application/json", b.data, b.len,
                      &r, err);
     obj_buf_done(&b);
@@ -219,10 +203,10 @@ static int update_lease(struct c8s_leader *l, struct obj *lease,
     if (spec == NULL) {
         if ((spec = obj_map_new()) == NULL ||
             obj_map_set(lease, "spec", spec) != 0)
-            return fail(err, -ENOMEM, "out of memory");
+            return client__fail(err, -ENOMEM, "out of memory");
     }
     if ((rv = fill_spec(l, spec, holder, acquire, transitions)) != 0)
-        return fail(err, rv, "out of memory");
+        return client__fail(err, rv, "out of memory");
     return send_lease(l, "PUT", l->path, lease, err);
 }
 
@@ -236,7 +220,7 @@ static int read_lease(struct c8s_leader *l, struct obj **ret,
     *ret = NULL;
     if (rv == 0 &&
         obj_json_decode(r.body, r.body_len, &opts, ret, NULL) != 0)
-        rv = fail(err, -C8S_EMALFORMED, "GET %s: not JSON", l->path);
+        rv = client__fail(err, -C8S_EMALFORMED, "GET %s: not JSON", l->path);
     c8s_response_clear(&r);
     return rv;
 }

@@ -43,23 +43,6 @@ struct c8s_watch {
     char last_error[512]; /* why the last (re)open failed, for messages */
 };
 
-static int fail(struct c8s_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct c8s_error *err, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL) {
-        memset(err, 0, sizeof *err);
-        err->code = code;
-        va_start(ap, fmt);
-        (void)vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 int c8s_watch_open(struct c8s_client *c, const char *path,
                    const char *resource_version, struct c8s_watch **ret,
                    struct c8s_error *err)
@@ -68,16 +51,16 @@ int c8s_watch_open(struct c8s_client *c, const char *path,
 
     *ret = NULL;
     if (path[0] != '/')
-        return fail(err, -EINVAL, "watch %s: the path must start with '/'",
+        return client__fail(err, -EINVAL, "watch %s: the path must start with '/'",
                     path);
     if (resource_version != NULL &&
         strlen(resource_version) >= sizeof w->rv)
-        return fail(err, -EINVAL, "watch %s: resourceVersion \"%s\" is too "
+        return client__fail(err, -EINVAL, "watch %s: resourceVersion \"%s\" is too "
                     "long", path, resource_version);
     w = mem_calloc(1, sizeof *w);
     if (w == NULL || (w->path = mem_strdup(path)) == NULL) {
         mem_free(w);
-        return fail(err, -ENOMEM, "out of memory");
+        return client__fail(err, -ENOMEM, "out of memory");
     }
     w->c = c;
     w->conn.fd = -1;
@@ -138,7 +121,7 @@ static enum line_result parse_line(struct c8s_watch *w, const char *line,
         int64_t code = obj_int_or(obj_map_get(o, "code"), 0);
 
         if (code == 410) { /* too old to resume: only a relist helps */
-            w->dead = fail(err, -C8S_ECOMPACTED, "watch %s%s from %s: %s",
+            w->dead = client__fail(err, -C8S_ECOMPACTED, "watch %s%s from %s: %s",
                            w->server, w->path, w->rv,
                            obj_str_or(obj_map_get(o, "message"), "gone"));
             obj_unref(root);
@@ -246,7 +229,7 @@ static int reopen(struct c8s_watch *w, int64_t deadline,
     int rv;
 
     if (path == NULL)
-        return fail(err, -ENOMEM, "out of memory");
+        return client__fail(err, -ENOMEM, "out of memory");
     stream_path(w, path, len);
     int64_t header_deadline = client__now_ms() + STREAM_IDLE_MS;
 
@@ -334,7 +317,7 @@ int c8s_watch_next(struct c8s_watch *w, int timeout_ms, struct c8s_event *ev,
             if (rv == 0)
                 w->last_byte = client__now_ms();
             if (rv == -ETIMEDOUT && client__now_ms() >= deadline)
-                return fail(err, -ETIMEDOUT, "watch %s%s: no change in "
+                return client__fail(err, -ETIMEDOUT, "watch %s%s: no change in "
                             "%d ms", w->server, w->path, timeout_ms);
             if (rv == -ETIMEDOUT && client__now_ms() < idle_end)
                 continue;
@@ -354,7 +337,7 @@ int c8s_watch_next(struct c8s_watch *w, int timeout_ms, struct c8s_event *ev,
         }
         if (w->next_try >= deadline) {
             sleep_until(deadline);
-            return fail(err, -ETIMEDOUT, "watch %s: no stream within %d ms%s%s",
+            return client__fail(err, -ETIMEDOUT, "watch %s: no stream within %d ms%s%s",
                         w->path, timeout_ms,
                         w->last_error[0] != '\0' ? "; last error: " : "",
                         w->last_error);
