@@ -474,16 +474,10 @@ void client__reader_init(struct client__reader *r, struct client__answer *a,
     r->p.data = r;
 }
 
-int client__reader_step(struct client__conn *c, struct client__reader *r,
-                        int64_t deadline)
+int client__reader_feed(struct client__reader *r, const char *data, size_t n)
 {
-    char buf[16384];
-    size_t n = 0, used;
-    int rv = conn_read(c, buf, sizeof buf, &n, deadline);
+    size_t used = http_parser_execute(&r->p, &reader_settings, data, n);
 
-    if (rv != 0)
-        return r->got_any && rv != -ETIMEDOUT ? -EPROTO : rv;
-    used = http_parser_execute(&r->p, &reader_settings, buf, n);
     if (r->error != 0)
         return r->error;
     if (n == 0 && !r->done) /* EOF: complete only if it ends the body */
@@ -493,8 +487,21 @@ int client__reader_step(struct client__conn *c, struct client__reader *r,
         return -EPROTO;
     if (r->done && used < n)
         r->a->keep_alive = false; /* bytes after the answer: unusable */
-    r->got_any = true;
+    if (n > 0)
+        r->got_any = true;
     return 0;
+}
+
+int client__reader_step(struct client__conn *c, struct client__reader *r,
+                        int64_t deadline)
+{
+    char buf[16384];
+    size_t n = 0;
+    int rv = conn_read(c, buf, sizeof buf, &n, deadline);
+
+    if (rv != 0)
+        return r->got_any && rv != -ETIMEDOUT ? -EPROTO : rv;
+    return client__reader_feed(r, buf, n);
 }
 
 int client__conn_receive(struct client__conn *c, bool head_request,

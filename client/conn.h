@@ -82,6 +82,11 @@ struct client__reader {
 void client__reader_init(struct client__reader *r, struct client__answer *a,
                          bool head_request);
 
+/* Parse @n bytes of the answer (0: the connection ended). 0; -EPROTO for
+ * bytes that are not HTTP or an end mid-answer; -ECONNRESET for an end
+ * before any byte; -C8S_ETOOLARGE past CLIENT_MAX_BODY; -ENOMEM. */
+int client__reader_feed(struct client__reader *r, const char *data, size_t n);
+
 /* Read what comes (waiting until @deadline) and parse it. -ETIMEDOUT when
  * nothing came; -ECONNRESET for a close before the first byte; -EPROTO for
  * a close or garbage mid-answer. */
