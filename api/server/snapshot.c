@@ -4,7 +4,9 @@
  * write acknowledged before the request. `c8sctl snapshot save` writes it
  * to a file.
  *
- * Cost: one copy of the store's values in memory while it is sent. Access:
+ * Cost: the view is taken on the loop (metadata only, as for a raft
+ * snapshot); the values are copied into one buffer in the thread pool, and
+ * that copy is held while it is sent. Access:
  * anyone the API lets in, until authorization comes (issue 8), which must
  * keep it to cluster admins. */
 #include <errno.h>
@@ -18,8 +20,11 @@
 
 struct snap_call {
     struct repl_req rr;
+    uv_work_t work;
     struct srv_req *req;
     struct srv_api *api;
+    struct store_snapview *view; /* references immutable values */
+    struct rbuf *body;           /* the flattened view, or NULL */
 };
 
 /* The view's buffers in one shared buffer. */
@@ -37,31 +42,55 @@ static struct rbuf *flatten(const struct store_snapview *v)
     return b;
 }
 
+/* Thread pool: the view's values are immutable and referenced by it, so
+ * copying them here races with nothing the loop does. */
+static void flatten_work(uv_work_t *w)
+{
+    struct snap_call *s = container_of(w, struct snap_call, work);
+
+    s->body = flatten(s->view);
+}
+
+static void send_snapshot(uv_work_t *w, int status)
+{
+    struct snap_call *s = container_of(w, struct snap_call, work);
+    char headers[64];
+
+    if (status != 0 || s->body == NULL) {
+        (void)srv_respond_status(s->req, 500, "InternalError",
+                                 "out of memory for the snapshot", 0);
+    } else {
+        (void)snprintf(headers, sizeof headers, "X-C8s-Revision: %llu\r\n",
+                       (unsigned long long)s->view->rev);
+        log_info("api", "snapshot of revision %llu sent (%zu bytes)",
+                 (unsigned long long)s->view->rev, s->view->len);
+        (void)srv_respond_rbuf(s->req, 200, "application/octet-stream",
+                               headers, s->body);
+    }
+    rbuf_unref(s->body);
+    store_snapview_free(s->view);
+    mem_free(s);
+}
+
 static void at_read_point(struct repl_req *rr, const struct repl_result *res)
 {
     struct snap_call *s = container_of(rr, struct snap_call, rr);
-    struct store_snapview *v = NULL;
-    struct rbuf *body = NULL;
-    char headers[64];
 
     if (res->code != 0) {
         (void)srv_respond_status(s->req, 503, "ServiceUnavailable",
                                  "no read point: the member cannot reach a "
                                  "leader", 1);
-    } else if (store_snapshot_view(repl_store(s->api->repl), &v) != 0 ||
-               (body = flatten(v)) == NULL) {
+    } else if (store_snapshot_view(repl_store(s->api->repl), &s->view) != 0) {
         (void)srv_respond_status(s->req, 500, "InternalError",
                                  "out of memory for the snapshot", 0);
+    } else if (uv_queue_work(s->api->loop, &s->work, flatten_work,
+                             send_snapshot) == 0) {
+        return; /* send_snapshot answers and frees */
     } else {
-        (void)snprintf(headers, sizeof headers, "X-C8s-Revision: %llu\r\n",
-                       (unsigned long long)v->rev);
-        log_info("api", "snapshot of revision %llu sent (%zu bytes)",
-                 (unsigned long long)v->rev, v->len);
-        (void)srv_respond_rbuf(s->req, 200, "application/octet-stream",
-                               headers, body);
+        (void)srv_respond_status(s->req, 500, "InternalError",
+                                 "cannot queue the snapshot copy", 0);
     }
-    rbuf_unref(body);
-    store_snapview_free(v);
+    store_snapview_free(s->view);
     mem_free(s);
 }
 
