@@ -68,19 +68,6 @@ static int fresh_dir(const char *dir, struct err *e)
     return 0;
 }
 
-/* Check the snapshot by restoring it into a scratch store: every CRC and
- * the structure, before anything is written. */
-static int check_snapshot(const void *snap, size_t len, struct err *e)
-{
-    struct store *s = NULL;
-    int rv = store_new(NULL, &s);
-
-    if (rv == 0)
-        rv = store_restore(s, snap, len, e);
-    store_free(s);
-    return rv;
-}
-
 static int put_snapshot(struct restore *r, uint64_t id, const char *address,
                         const void *snap, size_t len, struct err *e)
 {
@@ -129,9 +116,12 @@ int repl_restore_data_dir(const char *data_dir, const char *name,
                           struct err *e)
 {
     struct restore r;
+    store_rev rev;
+    size_t keys;
     int rv;
 
-    if ((rv = check_snapshot(snap, len, e)) != 0 ||
+    /* Every CRC and the structure, before anything is written. */
+    if ((rv = store_snapshot_check(snap, len, &rev, &keys, e)) != 0 ||
         (rv = fresh_dir(data_dir, e)) != 0)
         return rv;
     memset(&r, 0, sizeof r);

@@ -410,3 +410,20 @@ int store_restore(struct store *s, const void *buf, size_t len,
     store__watch_notify(s);
     return 0;
 }
+
+int store_snapshot_check(const void *buf, size_t len, store_rev *ret_rev,
+                         size_t *ret_keys, struct err *e)
+{
+    struct store *s = NULL;
+    int rv = store_new(NULL, &s);
+
+    if (rv != 0)
+        return err_setf(e, rv, "out of memory");
+    rv = store_restore(s, buf, len, e);
+    if (rv == 0) {
+        *ret_rev = store_current_rev(s);
+        *ret_keys = store_key_count(s);
+    }
+    store_free(s);
+    return rv;
+}

@@ -262,4 +262,10 @@ int store_snapshot(const struct store *s, void **ret_buf, size_t *ret_len);
 int store_restore(struct store *s, const void *buf, size_t len,
                   struct err *e);
 
+/* Check a snapshot as store_restore would take it (every CRC, the whole
+ * structure) by restoring it into a scratch store, then dropping that; its
+ * current revision and live keys go to *@ret_rev and *@ret_keys. */
+int store_snapshot_check(const void *buf, size_t len, store_rev *ret_rev,
+                         size_t *ret_keys, struct err *e);
+
 #endif /* C8S_STORE_STORE_H */

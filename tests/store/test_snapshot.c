@@ -212,6 +212,27 @@ static void fix_crc(uint8_t *p, size_t ml)
 
 /* Flips in the meta: caught by its CRC; and with the CRC fixed up, by the
  * structural checks, or else they decode to a state that round-trips. */
+/* store_snapshot_check reports a good snapshot's revision and keys, and
+ * refuses a cut one with the reason, as a restore would. */
+TEST(snapshot, check_reports_revision_and_keys_or_the_fault)
+{
+    struct store *s = tstore_store(0);
+    struct err e = {0};
+    store_rev rev = 0;
+    size_t len, keys = 0;
+    void *snap;
+
+    tstore_random_ops(s, 7, 300, true);
+    snap = tstore_snapshot(s, &len);
+    ASSERT_EQ(store_snapshot_check(snap, len, &rev, &keys, &e), 0);
+    ASSERT_UEQ(rev, store_current_rev(s));
+    ASSERT_UEQ(keys, store_key_count(s));
+    ASSERT_EQ(store_snapshot_check(snap, len - 1, &rev, &keys, &e),
+              -C8S_ECORRUPT);
+    ASSERT(e.msg[0] != '\0');
+    free(snap); /* the store is freed by tstore_store's cleanup */
+}
+
 TEST(snapshot, byte_flips_in_meta_are_caught)
 {
     struct store *s = tstore_store(0);
