@@ -2,7 +2,6 @@
  * cluster's servers and bounded retries (c8s/client.h). */
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,25 +47,6 @@ struct c8s_client {
     int timeout_ms, connect_timeout_ms, max_attempts;
 };
 
-static int fail(struct c8s_error *err, int code, int status,
-                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int fail(struct c8s_error *err, int code, int status,
-                const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL) {
-        memset(err, 0, sizeof *err);
-        err->code = code;
-        err->http_status = status;
-        va_start(ap, fmt);
-        (void)vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 /* ---- TLS setup -------------------------------------------------------------*/
 
 static void openssl_reason(char *buf, size_t len)
@@ -90,7 +70,7 @@ static int load_ca(SSL_CTX *ctx, const char *pem, size_t len,
     X509 *x;
 
     if (bio == NULL)
-        return fail(err, -ENOMEM, 0, "out of memory");
+        return client__fail(err, -ENOMEM, "out of memory");
     while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
         int ok = X509_STORE_add_cert(store, x);
 
@@ -98,7 +78,7 @@ static int load_ca(SSL_CTX *ctx, const char *pem, size_t len,
         if (ok != 1) {
             BIO_free(bio);
             openssl_reason(why, sizeof why);
-            return fail(err, -C8S_ECONFIG, 0, "certificate authority: %s",
+            return client__fail(err, -C8S_ECONFIG, "certificate authority: %s",
                         why);
         }
         n++;
@@ -106,7 +86,7 @@ static int load_ca(SSL_CTX *ctx, const char *pem, size_t len,
     BIO_free(bio);
     ERR_clear_error(); /* the end of the PEM stream reads as an error */
     if (n == 0)
-        return fail(err, -C8S_ECONFIG, 0, "certificate authority: no PEM "
+        return client__fail(err, -C8S_ECONFIG, "certificate authority: no PEM "
                     "certificate in it");
     return 0;
 }
@@ -125,7 +105,7 @@ static int load_identity(SSL_CTX *ctx, const char *cert, size_t cert_len,
 
     if (x == NULL || SSL_CTX_use_certificate(ctx, x) != 1) {
         openssl_reason(why, sizeof why);
-        rv = fail(err, -C8S_ECONFIG, 0, "client certificate: %s", why);
+        rv = client__fail(err, -C8S_ECONFIG, "client certificate: %s", why);
     } else {
         X509 *chain; /* intermediates after the leaf */
 
@@ -136,7 +116,7 @@ static int load_identity(SSL_CTX *ctx, const char *cert, size_t cert_len,
         if (pk == NULL || SSL_CTX_use_PrivateKey(ctx, pk) != 1 ||
             SSL_CTX_check_private_key(ctx) != 1) {
             openssl_reason(why, sizeof why);
-            rv = fail(err, -C8S_ECONFIG, 0, "client key: %s", why);
+            rv = client__fail(err, -C8S_ECONFIG, "client key: %s", why);
         }
     }
     X509_free(x);
@@ -156,7 +136,7 @@ static int tls_setup(struct c8s_client *c, const struct c8s_kubeconfig *kc,
 
     c->ctx = SSL_CTX_new(TLS_client_method());
     if (c->ctx == NULL)
-        return fail(err, -ENOMEM, 0, "out of memory");
+        return client__fail(err, -ENOMEM, "out of memory");
     (void)SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
     (void)SSL_CTX_set_alpn_protos(c->ctx, alpn, sizeof alpn - 1);
     SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
@@ -170,7 +150,7 @@ static int tls_setup(struct c8s_client *c, const struct c8s_kubeconfig *kc,
             if ((rv = load_ca(c->ctx, ca, ca_len, err)) != 0)
                 return rv;
         } else if (SSL_CTX_set_default_verify_paths(c->ctx) != 1) {
-            return fail(err, -C8S_ECONFIG, 0, "no certificate authority "
+            return client__fail(err, -C8S_ECONFIG, "no certificate authority "
                         "given and the system's cannot be loaded");
         }
     }
@@ -225,7 +205,7 @@ int c8s_client_new(const struct c8s_kubeconfig *kc,
         opts = &defaults;
     c = mem_calloc(1, sizeof *c);
     if (c == NULL)
-        return fail(err, -ENOMEM, 0, "out of memory");
+        return client__fail(err, -ENOMEM, "out of memory");
     c->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 30000;
     c->connect_timeout_ms =
         opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 5000;
@@ -240,11 +220,11 @@ int c8s_client_new(const struct c8s_kubeconfig *kc,
         (c8s_kubeconfig_tls_server_name(kc) != NULL && c->sni == NULL) ||
         (c8s_kubeconfig_token(kc) != NULL && c->token == NULL)) {
         c8s_client_free(c);
-        return fail(err, -ENOMEM, 0, "out of memory");
+        return client__fail(err, -ENOMEM, "out of memory");
     }
     if (has_ctl(c->token, true) || has_ctl(c->user_agent, false)) {
         c8s_client_free(c);
-        return fail(err, -C8S_ECONFIG, 0, "the token or user agent holds a "
+        return client__fail(err, -C8S_ECONFIG, "the token or user agent holds a "
                     "control character");
     }
     for (size_t i = 0; i < n; i++) {
@@ -253,12 +233,12 @@ int c8s_client_new(const struct c8s_kubeconfig *kc,
 
         if (client__url_parse(url, &s->url) != 0) {
             c8s_client_free(c);
-            return fail(err, -C8S_ECONFIG, 0, "server \"%s\": not a URL of "
+            return client__fail(err, -C8S_ECONFIG, "server \"%s\": not a URL of "
                         "the form https://host[:port][/prefix]", url);
         }
         if ((s->text = mem_strdup(url)) == NULL) {
             c8s_client_free(c);
-            return fail(err, -ENOMEM, 0, "out of memory");
+            return client__fail(err, -ENOMEM, "out of memory");
         }
         c->n_servers++;
     }
@@ -529,15 +509,6 @@ static int64_t wait_before_retry(const struct client__answer *ans,
     return jittered(backoff);
 }
 
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000,
-                          .tv_nsec = (long)(ms % 1000) * 1000000};
-
-    while (ms > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 /* ---- answers as codes ------------------------------------------------------*/
 
 static int status_code(int status, const char *reason)
@@ -583,11 +554,13 @@ int client__answer_error(const char *method, const char *server,
         message = obj_str_or(obj_map_get(st, "message"), "");
     }
     code = status_code(ans->status, reason);
-    (void)fail(err, code, ans->status, "%s %s%s: %d %s%s%s", method, server,
+    (void)client__fail(err, code, "%s %s%s: %d %s%s%s", method, server,
                path, ans->status, reason, message[0] != '\0' ? ": " : "",
                message);
-    if (err != NULL)
+    if (err != NULL) {
+        err->http_status = ans->status;
         (void)snprintf(err->reason, sizeof err->reason, "%s", reason);
+    }
     obj_unref(st);
     return code;
 }
@@ -598,7 +571,7 @@ static int no_answer(const struct c8s_client *c, const struct attempt *a,
 {
     int code = unknown ? -C8S_EUNKNOWN : a->code;
 
-    return fail(err, code, 0, "%s %s%s: %s%s%s%s (after %d attempt%s)",
+    return client__fail(err, code, "%s %s%s: %s%s%s%s (after %d attempt%s)",
                 a->method, c->servers[si].text, a->path,
                 unknown ? "no answer, the write may or may not have happened: "
                         : "",
@@ -630,10 +603,10 @@ int c8s_request(struct c8s_client *c, const char *method, const char *path,
 
     memset(resp, 0, sizeof *resp);
     if (path[0] != '/')
-        return fail(err, -EINVAL, 0, "%s %s: the path must start with '/'",
+        return client__fail(err, -EINVAL, "%s %s: the path must start with '/'",
                     method, path);
     if (!client__request_safe(method, path, content_type))
-        return fail(err, -EINVAL, 0, "%s %s: the method, path or content "
+        return client__fail(err, -EINVAL, "%s %s: the method, path or content "
                     "type holds a space or a line break (encode the query)",
                     method, path);
     for (;;) {
@@ -667,7 +640,7 @@ int c8s_request(struct c8s_client *c, const char *method, const char *path,
                 break;
             return no_answer(c, &a, si, tries, false, err);
         }
-        sleep_ms(wait);
+        client__sleep_ms(wait);
         backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
     }
     int rv = a.ans.status >= 200 && a.ans.status < 300
@@ -697,7 +670,7 @@ int client__stream_open(struct c8s_client *c, const char *path,
     *ret_server = c->servers[si].text;
     client__answer_reset(ans); /* nothing of an earlier attempt stays */
     if (!client__request_safe("GET", path, NULL))
-        return fail(err, -EINVAL, 0, "GET %s: the path holds a space or a "
+        return client__fail(err, -EINVAL, "GET %s: the path holds a space or a "
                     "line break (encode the query)", path);
     if (connect_deadline > deadline)
         connect_deadline = deadline;

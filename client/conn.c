@@ -33,6 +33,15 @@ int64_t client__now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void client__sleep_ms(int64_t ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000,
+                          .tv_nsec = (long)(ms % 1000) * 1000000};
+
+    while (ms > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
 /* Wait until @fd is ready for @events or @deadline passes. */
 static int wait_fd(int fd, short events, int64_t deadline)
 {

@@ -41,6 +41,9 @@ struct client__answer {
 
 int64_t client__now_ms(void);
 
+/* Sleep @ms (nothing for ms <= 0), through signals. */
+void client__sleep_ms(int64_t ms);
+
 int client__url_parse(const char *s, struct client__url *u);
 
 /* Connect and, for https, shake hands verifying the server as @ctx says,

@@ -388,15 +388,6 @@ static bool transient(int code)
            code == -C8S_ECOMPACTED || code == -C8S_EHTTP;
 }
 
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000,
-                          .tv_nsec = (long)(ms % 1000) * 1000000};
-
-    while (ms > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 static int start(struct c8s_informer *inf, int64_t deadline,
                  struct c8s_error *err)
 {
@@ -413,7 +404,7 @@ static int start(struct c8s_informer *inf, int64_t deadline,
     }
     if (!transient(rc) || (!inf->synced && client__now_ms() >= deadline))
         return rc;
-    sleep_ms(inf->relist_backoff);
+    client__sleep_ms(inf->relist_backoff);
     inf->relist_backoff = inf->relist_backoff * 2 > RELIST_BACKOFF_MAX_MS
                               ? RELIST_BACKOFF_MAX_MS
                               : inf->relist_backoff * 2;

@@ -199,19 +199,6 @@ static void stream_path(const struct c8s_watch *w, char *out, size_t size)
                    w->rv[0] != '\0' ? "&resourceVersion=" : "", w->rv);
 }
 
-static void sleep_until(int64_t t)
-{
-    int64_t ms = t - client__now_ms();
-    struct timespec ts;
-
-    if (ms <= 0)
-        return;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000;
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 static void retry_later(struct c8s_watch *w, const struct client__answer *a)
 {
     w->next_try = client__now_ms() + client__stream_backoff(a, w->backoff);
@@ -336,13 +323,13 @@ int c8s_watch_next(struct c8s_watch *w, int timeout_ms, struct c8s_event *ev,
             continue;
         }
         if (w->next_try >= deadline) {
-            sleep_until(deadline);
+            client__sleep_ms(deadline - client__now_ms());
             return client__fail(err, -ETIMEDOUT, "watch %s: no stream within %d ms%s%s",
                         w->path, timeout_ms,
                         w->last_error[0] != '\0' ? "; last error: " : "",
                         w->last_error);
         }
-        sleep_until(w->next_try);
+        client__sleep_ms(w->next_try - client__now_ms());
         if ((rv = reopen(w, deadline, err)) != 0)
             return rv;
     }
