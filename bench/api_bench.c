@@ -119,19 +119,6 @@ static void cleanup_now(void)
     bench_rm_tree(tmpdir);
 }
 
-static void cleanup(void)
-{
-    cleanup_now();
-}
-
-static void on_fatal_signal(int sig)
-{
-    static const char msg[] = "api-bench: stopped, cleaning up\n";
-
-    (void)!write(2, msg, sizeof msg - 1);
-    cleanup_now();
-    _exit(128 + sig);
-}
 
 static void node_start(struct cluster *cl, int i)
 {
@@ -1228,7 +1215,6 @@ static void raise_fd_limit(void)
 int main(int argc, char **argv)
 {
     char cmdline[1024] = "";
-    struct sigaction sa = {.sa_handler = on_fatal_signal};
     const char *base;
 
     bench_prog = "api-bench";
@@ -1243,11 +1229,7 @@ int main(int argc, char **argv)
     snprintf(tmpdir, sizeof tmpdir, "%s/c8s-api-bench-XXXXXX", base);
     if (mkdtemp(tmpdir) == NULL)
         bench_die("mkdtemp %s: %s", tmpdir, strerror(errno));
-    atexit(cleanup);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGALRM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    bench_on_exit(cleanup_now);
     alarm(o.timeout_s);
     loop = hl_loop_new();
     run_system(SYS_C8S, &results[0]);

@@ -37,18 +37,11 @@ static const char usage_text[] =
 static char dir[512];
 static volatile pid_t master;
 
+/* Async-signal-safe (bench_on_exit). */
 static void cleanup(void)
 {
     bench_kill(&master);
     bench_rm_tree(dir);
-}
-
-static void on_signal(int sig)
-{
-    bench_kill(&master);
-    bench_rm_tree(dir);
-    signal(sig, SIG_DFL);
-    raise(sig);
 }
 
 static struct c8s_client *connect_client(void)
@@ -231,9 +224,7 @@ int main(int argc, char **argv)
              getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
     if (mkdtemp(dir) == NULL)
         bench_die("mkdtemp: %s", strerror(errno));
-    atexit(cleanup);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    bench_on_exit(cleanup);
 
     start_master();
     c = connect_client();

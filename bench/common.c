@@ -284,3 +284,36 @@ unsigned long bench_parse_uint(const char *flag,
     }
     return v;
 }
+
+/* ---- cleaning up -----------------------------------------------------------*/
+
+static void (*cleanup_fn)(void);
+
+static void run_cleanup(void)
+{
+    cleanup_fn();
+}
+
+static void on_fatal_signal(int sig)
+{
+    static const char msg[] = ": stopped, cleaning up\n";
+
+    (void)!write(2, bench_prog, strlen(bench_prog));
+    (void)!write(2, msg, sizeof msg - 1);
+    cleanup_fn();
+    _exit(128 + sig);
+}
+
+void bench_on_exit(void (*cleanup)(void))
+{
+    struct sigaction sa = {.sa_handler = on_fatal_signal};
+
+    cleanup_fn = cleanup;
+    atexit(run_cleanup);
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGALRM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}

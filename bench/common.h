@@ -62,6 +62,11 @@ void bench_kill(volatile pid_t *pid);
  * nothing when @dir is "". */
 void bench_rm_tree(char *dir);
 
+/* Call @cleanup (async-signal-safe: bench_kill, bench_rm_tree) when the
+ * program exits, and on SIGINT, SIGTERM, SIGHUP and SIGALRM (with a
+ * message, then exit status 128 + the signal); ignore SIGPIPE. */
+void bench_on_exit(void (*cleanup)(void));
+
 /* @s as an unsigned number <= @max, or exit(2) with a message naming
  * @flag. */
 unsigned long bench_parse_uint(const char *flag,

@@ -133,19 +133,6 @@ static void cleanup_now(void)
     bench_rm_tree(tmpdir);
 }
 
-static void cleanup(void)
-{
-    cleanup_now();
-}
-
-static void on_fatal_signal(int sig)
-{
-    static const char msg[] = "store-bench: interrupted, cleaning up\n";
-
-    (void)!write(2, msg, sizeof msg - 1);
-    cleanup_now();
-    _exit(128 + sig);
-}
 
 static void member_start(int i)
 {
@@ -1096,14 +1083,7 @@ int main(int argc, char **argv)
     }
     bench_machine_line(machine, sizeof machine);
 
-    signal(SIGPIPE, SIG_IGN);
-    atexit(cleanup);
-    struct sigaction sa = {.sa_handler = on_fatal_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGALRM, &sa, NULL);
+    bench_on_exit(cleanup_now);
     alarm(o.timeout_s);
 
     value_buf = malloc(o.value_size ? o.value_size : 1);
@@ -1528,6 +1508,6 @@ int main(int argc, char **argv)
     free(w.via_leader.v);
     free(w.via_follower.v);
     free(value_buf);
-    cleanup();
+    cleanup_now();
     return 0;
 }
