@@ -203,29 +203,17 @@ static const char *pod_qos(const struct obj *pod)
 }
 
 /* What a client may not set when it creates an object: the status of the
- * kinds whose status a controller or kubelet owns starts empty (a Pod
- * Pending, with its QoS class), as kube-apiserver's strategies do. Nodes,
- * Namespaces and the kinds without a status subresource keep theirs. */
+ * kinds whose status a controller or kubelet owns (those with a status
+ * subresource, but Namespaces and Nodes) starts empty (a Pod Pending, with
+ * its QoS class), as kube-apiserver's strategies do. */
 int srv__status_on_create(const struct srv_call *c, struct obj *o)
 {
-    static const char *const reset[] = {"pods",
-                                        "services",
-                                        "persistentvolumes",
-                                        "persistentvolumeclaims",
-                                        "deployments",
-                                        "replicasets",
-                                        "daemonsets",
-                                        "statefulsets",
-                                        "jobs",
-                                        "cronjobs",
-                                        NULL};
     const char *r = c->res->resource;
     struct obj *st;
-    bool found = false;
 
-    for (size_t i = 0; reset[i] != NULL && !found; i++)
-        found = strcmp(r, reset[i]) == 0;
-    if (!found || obj_type(o) != OBJ_MAP)
+    if (obj_resource_subresource(c->res, "status") == NULL ||
+        strcmp(r, "namespaces") == 0 || strcmp(r, "nodes") == 0 ||
+        obj_type(o) != OBJ_MAP)
         return 0;
     if ((st = obj_map_new()) == NULL)
         return -ENOMEM;
