@@ -8,7 +8,7 @@
 master="$top_builddir/c8s-master"
 ctl="$top_builddir/c8sctl"
 [ -x "$master" ] && [ -x "$ctl" ] || skip_all "c8s-master or c8sctl is not built"
-plan 25
+plan 27
 tmp=$(mktemp -d)
 base=$((30000 + ($$ % 900) * 10))
 restored=
@@ -130,6 +130,16 @@ check "an unknown resource type: exit 1, named" sh -c \
     "test $status -eq 1 && grep -q 'resource type \"nosuchthing\"' '$tmp/err'"
 c get cm -o wide >/dev/null 2>&1
 check "a bad -o value is a usage error (2)" test $? -eq 2
+printf 'kind: [unclosed\n' > "$tmp/bad.yaml"
+c apply -f "$tmp/bad.yaml" >/dev/null 2>"$tmp/err"
+status=$?
+check "a manifest that is not YAML: exit 1 naming the file" sh -c \
+    "test $status -eq 1 && grep -q '$tmp/bad.yaml' '$tmp/err'"
+printf -- '- a\n- list\n---\napiVersion: v1\nkind: ConfigMap\n' > "$tmp/odd.yaml"
+c apply -f "$tmp/odd.yaml" >/dev/null 2>"$tmp/err"
+status=$?
+check "documents that are not objects or lack a name are refused by name" \
+    sh -c "test $status -eq 1 && grep -q 'document 1 is not an object' '$tmp/err' && grep -q 'metadata.name' '$tmp/err'"
 "$ctl" --kubeconfig "$tmp/absent" get ns >/dev/null 2>"$tmp/err"
 status=$?
 check "a missing kubeconfig: exit 1 naming the file" sh -c \
