@@ -326,7 +326,7 @@ static size_t pick_server(const struct c8s_client *c, int64_t now)
     return best;
 }
 
-static void server_failed(struct c8s_client *c, size_t i)
+void client__server_failed(struct c8s_client *c, size_t i)
 {
     struct server *s = &c->servers[i];
 
@@ -341,7 +341,7 @@ static void server_failed(struct c8s_client *c, size_t i)
         c->cur = (i + 1) % c->n_servers;
 }
 
-static void server_answered(struct c8s_client *c, size_t i)
+void client__server_answered(struct c8s_client *c, size_t i)
 {
     c->servers[i].down_until = 0;
     c->servers[i].down_ms = 0;
@@ -375,26 +375,13 @@ static void push_idle(struct server *s, struct client__conn *c)
 
 /* ---- one attempt -----------------------------------------------------------*/
 
-enum outcome {
-    ANSWERED,      /* an HTTP answer is in the answer */
-    NOT_SENT,      /* nothing reached the server: safe to retry anything */
-    LOST,          /* sent, answer lost: retry only idempotent requests */
-};
-
-struct attempt {
-    const char *method, *path, *content_type;
-    const void *body;
-    size_t body_len;
-    struct client__answer ans;
-    int code;         /* why it failed, for NOT_SENT and LOST */
-    char why[256];
-};
-
 /* The request line and headers. Sized exactly (asprintf), so no input can
  * overflow it; the caller checked that nothing in it can break a line. */
-static int build_head(const struct c8s_client *c, const struct server *s,
-                      const struct attempt *a, char **ret, size_t *ret_len)
+int client__build_head(const struct c8s_client *c, size_t si,
+                       const struct client__attempt *a, char **ret,
+                       size_t *ret_len)
 {
+    const struct server *s = &c->servers[si];
     bool needs_length = strcmp(a->method, "POST") == 0 ||
                         strcmp(a->method, "PUT") == 0 ||
                         strcmp(a->method, "PATCH") == 0;
@@ -427,8 +414,9 @@ static int build_head(const struct c8s_client *c, const struct server *s,
     return 0;
 }
 
-static enum outcome attempt_once(struct c8s_client *c, size_t si,
-                                 struct attempt *a, int64_t deadline)
+static enum client__outcome attempt_once(struct c8s_client *c, size_t si,
+                                        struct client__attempt *a,
+                                        int64_t deadline)
 {
     struct server *s = &c->servers[si];
     int64_t connect_deadline = client__now_ms() + c->connect_timeout_ms;
@@ -445,14 +433,14 @@ static enum outcome attempt_once(struct c8s_client *c, size_t si,
                                connect_deadline, a->why, sizeof a->why);
         if (rv != 0) {
             a->code = rv;
-            server_failed(c, si);
-            return NOT_SENT;
+            client__server_failed(c, si);
+            return CLIENT_NOT_SENT;
         }
     }
-    if ((rv = build_head(c, s, a, &head, &head_len)) != 0) {
+    if ((rv = client__build_head(c, si, a, &head, &head_len)) != 0) {
         client__conn_close(&conn);
         a->code = rv;
-        return NOT_SENT;
+        return CLIENT_NOT_SENT;
     }
     rv = client__conn_send(&conn, head, head_len, a->body, a->body_len,
                            deadline);
@@ -465,15 +453,15 @@ static enum outcome attempt_once(struct c8s_client *c, size_t si,
         client__answer_reset(&a->ans);
         a->code = rv;
         if (rv != -ETIMEDOUT)
-            server_failed(c, si);
-        return LOST;
+            client__server_failed(c, si);
+        return CLIENT_LOST;
     }
-    server_answered(c, si);
+    client__server_answered(c, si);
     if (a->ans.keep_alive)
         push_idle(s, &conn);
     else
         client__conn_close(&conn);
-    return ANSWERED;
+    return CLIENT_ANSWERED;
 }
 
 /* ---- retries ---------------------------------------------------------------*/
@@ -565,21 +553,21 @@ int client__answer_error(const char *method, const char *server,
     return code;
 }
 
-static int no_answer(const struct c8s_client *c, const struct attempt *a,
-                     size_t si, int tries, bool unknown,
+static int no_answer(const struct c8s_client *c,
+                     const struct client__attempt *a, bool unknown,
                      struct c8s_error *err)
 {
     int code = unknown ? -C8S_EUNKNOWN : a->code;
 
     return client__fail(err, code, "%s %s%s: %s%s%s%s (after %d attempt%s)",
-                a->method, c->servers[si].text, a->path,
+                a->method, c->servers[a->si].text, a->path,
                 unknown ? "no answer, the write may or may not have happened: "
                         : "",
                 c8s_strerror(a->code), a->why[0] != '\0' ? ": " : "", a->why,
-                tries, tries == 1 ? "" : "s");
+                a->tries, a->tries == 1 ? "" : "s");
 }
 
-static void to_response(struct attempt *a, struct c8s_response *resp)
+static void to_response(struct client__attempt *a, struct c8s_response *resp)
 {
     resp->status = a->ans.status;
     (void)snprintf(resp->content_type, sizeof resp->content_type, "%s",
@@ -589,19 +577,20 @@ static void to_response(struct attempt *a, struct c8s_response *resp)
     a->ans.body = NULL;
 }
 
-int c8s_request(struct c8s_client *c, const char *method, const char *path,
-                const char *content_type, const void *body, size_t body_len,
-                struct c8s_response *resp, struct c8s_error *err)
+int client__attempt_init(const struct c8s_client *c, struct client__attempt *a,
+                         const char *method, const char *path,
+                         const char *content_type, const void *body,
+                         size_t body_len, struct c8s_error *err)
 {
-    struct attempt a = {.method = method, .path = path,
-                        .content_type = content_type, .body = body,
-                        .body_len = body_len};
-    int64_t deadline = client__now_ms() + c->timeout_ms;
-    int64_t backoff = BACKOFF_FIRST_MS;
-    size_t si = c->cur;
-    int tries = 0;
-
-    memset(resp, 0, sizeof *resp);
+    memset(a, 0, sizeof *a);
+    a->method = method;
+    a->path = path;
+    a->content_type = content_type;
+    a->body = body;
+    a->body_len = body_len;
+    a->deadline = client__now_ms() + c->timeout_ms;
+    a->backoff = BACKOFF_FIRST_MS;
+    a->si = c->cur;
     if (path[0] != '/')
         return client__fail(err, -EINVAL, "%s %s: the path must start with '/'",
                     method, path);
@@ -609,48 +598,124 @@ int c8s_request(struct c8s_client *c, const char *method, const char *path,
         return client__fail(err, -EINVAL, "%s %s: the method, path or content "
                     "type holds a space or a line break (encode the query)",
                     method, path);
-    for (;;) {
-        enum outcome o;
-        int64_t wait;
+    return 0;
+}
 
-        si = pick_server(c, client__now_ms());
-        tries++;
-        client__answer_reset(&a.ans);
-        o = attempt_once(c, si, &a, deadline);
-        if (o == ANSWERED) {
-            bool again = a.ans.status == 429 ||
-                         (a.ans.status == 503 && idempotent(method));
+size_t client__attempt_begin(struct c8s_client *c, struct client__attempt *a)
+{
+    a->si = pick_server(c, client__now_ms());
+    a->tries++;
+    a->code = 0;
+    a->why[0] = '\0';
+    client__answer_reset(&a->ans);
+    return a->si;
+}
 
-            if (!again || tries >= c->max_attempts)
-                break;
-            wait = wait_before_retry(&a.ans, backoff);
-        } else if (o == LOST && !idempotent(method)) {
-            return no_answer(c, &a, si, tries, true, err);
-        } else {
-            if (tries >= c->max_attempts || a.code == -ETIMEDOUT)
-                return no_answer(c, &a, si, tries, false, err);
-            /* Another server is tried at once; the same one after a pause. */
-            wait = pick_server(c, client__now_ms()) != si ||
-                           c->servers[si].down_until == 0
-                       ? 0
-                       : jittered(backoff);
-        }
-        if (client__now_ms() + wait >= deadline) {
-            if (o == ANSWERED)
-                break;
-            return no_answer(c, &a, si, tries, false, err);
-        }
-        client__sleep_ms(wait);
-        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+enum client__next client__attempt_next(struct c8s_client *c,
+                                       struct client__attempt *a,
+                                       enum client__outcome o, int64_t *wait)
+{
+    int64_t now = client__now_ms(), w;
+
+    if (o == CLIENT_ANSWERED) {
+        bool again = a->ans.status == 429 ||
+                     (a->ans.status == 503 && idempotent(a->method));
+
+        if (!again || a->tries >= c->max_attempts)
+            return CLIENT_FINISH;
+        w = wait_before_retry(&a->ans, a->backoff);
+    } else if (o == CLIENT_LOST && !idempotent(a->method)) {
+        return CLIENT_UNKNOWN;
+    } else {
+        /* A connect that timed out is one server failing: the next is
+         * tried while the request's own deadline allows. */
+        if (a->tries >= c->max_attempts || now >= a->deadline)
+            return CLIENT_NO_ANSWER;
+        /* Another server is tried at once; the same one after a pause. */
+        w = pick_server(c, now) != a->si || c->servers[a->si].down_until == 0
+                ? 0
+                : jittered(a->backoff);
     }
-    int rv = a.ans.status >= 200 && a.ans.status < 300
-                 ? 0
-                 : client__answer_error(method, c->servers[si].text, path,
-                                        &a.ans, err);
+    if (now + w >= a->deadline)
+        return o == CLIENT_ANSWERED ? CLIENT_FINISH : CLIENT_NO_ANSWER;
+    a->backoff = a->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+                                                 : a->backoff * 2;
+    *wait = w;
+    return CLIENT_RETRY;
+}
 
-    to_response(&a, resp);
-    client__answer_reset(&a.ans);
+int client__attempt_end(const struct c8s_client *c, struct client__attempt *a,
+                        enum client__next next, struct c8s_response *resp,
+                        struct c8s_error *err)
+{
+    int rv;
+
+    memset(resp, 0, sizeof *resp);
+    if (next == CLIENT_NO_ANSWER || next == CLIENT_UNKNOWN) {
+        rv = no_answer(c, a, next == CLIENT_UNKNOWN, err);
+    } else {
+        rv = a->ans.status >= 200 && a->ans.status < 300
+                 ? 0
+                 : client__answer_error(a->method, c->servers[a->si].text,
+                                        a->path, &a->ans, err);
+        to_response(a, resp);
+    }
+    client__answer_reset(&a->ans);
     return rv;
+}
+
+int c8s_request(struct c8s_client *c, const char *method, const char *path,
+                const char *content_type, const void *body, size_t body_len,
+                struct c8s_response *resp, struct c8s_error *err)
+{
+    struct client__attempt a;
+    enum client__next next;
+    int rv;
+
+    memset(resp, 0, sizeof *resp);
+    rv = client__attempt_init(c, &a, method, path, content_type, body,
+                              body_len, err);
+    if (rv != 0)
+        return rv;
+    for (;;) {
+        size_t si = client__attempt_begin(c, &a);
+        int64_t wait = 0;
+
+        next = client__attempt_next(c, &a, attempt_once(c, si, &a, a.deadline),
+                                    &wait);
+        if (next != CLIENT_RETRY)
+            break;
+        client__sleep_ms(wait);
+    }
+    return client__attempt_end(c, &a, next, resp, err);
+}
+
+/* ---- what the asynchronous client reads ------------------------------------*/
+
+const struct client__url *client__server_url(const struct c8s_client *c,
+                                             size_t si)
+{
+    return &c->servers[si].url;
+}
+
+size_t client__server_count(const struct c8s_client *c)
+{
+    return c->n_servers;
+}
+
+SSL_CTX *client__tls_ctx(const struct c8s_client *c)
+{
+    return c->ctx;
+}
+
+const char *client__tls_sni(const struct c8s_client *c)
+{
+    return c->sni;
+}
+
+int64_t client__connect_timeout_ms(const struct c8s_client *c)
+{
+    return c->connect_timeout_ms;
 }
 
 /* ---- streams (watch) -------------------------------------------------------*/
@@ -662,7 +727,8 @@ int client__stream_open(struct c8s_client *c, const char *path,
 {
     size_t si = pick_server(c, client__now_ms());
     int64_t connect_deadline = client__now_ms() + c->connect_timeout_ms;
-    struct attempt a = {.method = "GET", .path = path};
+    struct client__attempt a = {.method = "GET", .path = path, .si = si,
+                                .tries = 1};
     size_t head_len;
     char *head;
     int rv;
@@ -678,10 +744,10 @@ int client__stream_open(struct c8s_client *c, const char *path,
                            connect_deadline, a.why, sizeof a.why);
     if (rv != 0) {
         a.code = rv;
-        server_failed(c, si);
-        return no_answer(c, &a, si, 1, false, err);
+        client__server_failed(c, si);
+        return no_answer(c, &a, false, err);
     }
-    if ((rv = build_head(c, &c->servers[si], &a, &head, &head_len)) == 0) {
+    if ((rv = client__build_head(c, si, &a, &head, &head_len)) == 0) {
         rv = client__conn_send(conn, head, head_len, NULL, 0, deadline);
         free(head);
     }
@@ -692,10 +758,10 @@ int client__stream_open(struct c8s_client *c, const char *path,
         client__conn_close(conn);
         a.code = rv;
         if (rv != -ETIMEDOUT)
-            server_failed(c, si);
-        return no_answer(c, &a, si, 1, false, err);
+            client__server_failed(c, si);
+        return no_answer(c, &a, false, err);
     }
-    server_answered(c, si);
+    client__server_answered(c, si);
     return 0;
 }
 

@@ -196,28 +196,50 @@ static BIO *nosig_bio(int fd)
     return b;
 }
 
+SSL *client__ssl_new(SSL_CTX *ctx, const struct client__url *u,
+                     const char *sni)
+{
+    const char *name = sni != NULL ? sni : u->host;
+    SSL *ssl = SSL_new(ctx);
+
+    if (ssl == NULL)
+        return NULL;
+    /* Names are checked as kubectl does: an IP against the certificate's
+     * IP SANs, a host name against its DNS SANs. */
+    if (sni == NULL && u->is_ip) {
+        if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) == 1)
+            return ssl;
+    } else if (SSL_set_tlsext_host_name(ssl, name) == 1 &&
+               SSL_set1_host(ssl, name) == 1) {
+        return ssl;
+    }
+    SSL_free(ssl);
+    return NULL;
+}
+
+void client__tls_why(SSL *ssl, char *why, size_t why_len)
+{
+    long vr = SSL_get_verify_result(ssl);
+
+    if (vr != X509_V_OK)
+        (void)snprintf(why, why_len, "certificate verification failed: %s",
+                       X509_verify_cert_error_string(vr));
+    else
+        ERR_error_string_n(ERR_peek_last_error(), why, why_len);
+    ERR_clear_error();
+}
+
 static int tls_handshake(struct client__conn *c, SSL_CTX *ctx,
                          const struct client__url *u, const char *sni,
                          int64_t deadline, char *why, size_t why_len)
 {
-    const char *name = sni != NULL ? sni : u->host;
     BIO *bio;
     int rv;
 
-    c->ssl = SSL_new(ctx);
+    c->ssl = client__ssl_new(ctx, u, sni);
     if (c->ssl == NULL || (bio = nosig_bio(c->fd)) == NULL)
         return -ENOMEM;
     SSL_set_bio(c->ssl, bio, bio);
-    /* Names are checked as kubectl does: an IP against the certificate's
-     * IP SANs, a host name against its DNS SANs. */
-    if (sni == NULL && u->is_ip) {
-        if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), name) != 1)
-            return -EINVAL;
-    } else if (SSL_set_tlsext_host_name(c->ssl, name) != 1 ||
-               SSL_set1_host(c->ssl, name) != 1) {
-        return -EINVAL;
-    }
-    ERR_clear_error();
     for (;;) {
         int r;
 
@@ -230,14 +252,7 @@ static int tls_handshake(struct client__conn *c, SSL_CTX *ctx,
         errno = 0;
         rv = ssl_wait(c->ssl, c->fd, r, deadline);
         if (rv == -EPROTO) {
-            long vr = SSL_get_verify_result(c->ssl);
-
-            if (vr != X509_V_OK)
-                (void)snprintf(why, why_len, "certificate verification "
-                               "failed: %s", X509_verify_cert_error_string(vr));
-            else
-                ERR_error_string_n(ERR_peek_last_error(), why, why_len);
-            ERR_clear_error();
+            client__tls_why(c->ssl, why, why_len);
             return -EPROTO;
         }
         if (rv != 0)

@@ -55,6 +55,15 @@ int client__conn_open(struct client__conn *c, const struct client__url *u,
 
 void client__conn_close(struct client__conn *c);
 
+/* An SSL object for a connection to @u that verifies the server by @sni or
+ * else the URL's host (an IP against IP SANs), or NULL. */
+SSL *client__ssl_new(SSL_CTX *ctx, const struct client__url *u,
+                     const char *sni);
+
+/* Why @ssl's handshake failed (certificate verification or OpenSSL's last
+ * error), into @why; clears the thread's error queue. */
+void client__tls_why(SSL *ssl, char *why, size_t why_len);
+
 int client__conn_send(struct client__conn *c, const char *head,
                       size_t head_len, const void *body, size_t body_len,
                       int64_t deadline);

@@ -20,10 +20,11 @@ int client__read_file(const char *path, size_t max, char **ret,
 
 #include <stdbool.h>
 
-struct c8s_client;
-struct client__conn;
-struct client__reader;
-struct client__answer;
+#include <openssl/ssl.h>
+
+#include <c8s/client.h>
+
+#include "client/conn.h"
 
 /* May these go into a request line and headers as they are? */
 bool client__request_safe(const char *method, const char *path,
@@ -44,6 +45,72 @@ int client__stream_open(struct c8s_client *c, const char *path,
                         struct client__conn *conn, struct client__reader *rd,
                         struct client__answer *ans, int64_t deadline,
                         const char **ret_server, struct c8s_error *err);
+
+/* ---- one request's attempts, shared by c8s_request and the asynchronous
+ * client (async.c) so both follow the same retry and failover rules. */
+
+enum client__outcome {
+    CLIENT_ANSWERED, /* an HTTP answer is in the attempt */
+    CLIENT_NOT_SENT, /* nothing reached the server: safe to retry anything */
+    CLIENT_LOST,     /* sent, answer lost: retry only idempotent requests */
+};
+
+enum client__next {
+    CLIENT_RETRY,     /* try again after the wait */
+    CLIENT_FINISH,    /* give the caller the answer */
+    CLIENT_NO_ANSWER, /* fail with the attempt's code */
+    CLIENT_UNKNOWN,   /* a write's answer was lost: -C8S_EUNKNOWN */
+};
+
+struct client__attempt {
+    const char *method, *path, *content_type;
+    const void *body;
+    size_t body_len;
+    struct client__answer ans;
+    int code;       /* why the last attempt failed (NOT_SENT, LOST) */
+    char why[256];  /* more about it, e.g. the TLS verification error */
+    int tries;
+    int64_t backoff, deadline;
+    size_t si;      /* the server of the last attempt */
+};
+
+/* Start a request: checks that nothing in it can break the request line
+ * or a header (-EINVAL), and sets its deadline. The strings and body are
+ * borrowed until the end. */
+int client__attempt_init(const struct c8s_client *c, struct client__attempt *a,
+                         const char *method, const char *path,
+                         const char *content_type, const void *body,
+                         size_t body_len, struct c8s_error *err);
+
+/* Choose the server for the next attempt and count it. */
+size_t client__attempt_begin(struct c8s_client *c, struct client__attempt *a);
+
+/* After an attempt ended with @o: retry (after *@wait ms) or stop. */
+enum client__next client__attempt_next(struct c8s_client *c,
+                                       struct client__attempt *a,
+                                       enum client__outcome o, int64_t *wait);
+
+/* The request's result for @next (not CLIENT_RETRY), as c8s_request
+ * returns it; @resp gets the answer's body. */
+int client__attempt_end(const struct c8s_client *c, struct client__attempt *a,
+                        enum client__next next, struct c8s_response *resp,
+                        struct c8s_error *err);
+
+/* The request line and headers for @a to server @si. */
+int client__build_head(const struct c8s_client *c, size_t si,
+                       const struct client__attempt *a, char **ret,
+                       size_t *ret_len);
+
+/* A server stopped answering (set aside a while) or answered (preferred). */
+void client__server_failed(struct c8s_client *c, size_t si);
+void client__server_answered(struct c8s_client *c, size_t si);
+
+size_t client__server_count(const struct c8s_client *c);
+const struct client__url *client__server_url(const struct c8s_client *c,
+                                             size_t si);
+SSL_CTX *client__tls_ctx(const struct c8s_client *c);
+const char *client__tls_sni(const struct c8s_client *c);
+int64_t client__connect_timeout_ms(const struct c8s_client *c);
 
 /* Pause before opening a stream again: Retry-After of @ans if any, else
  * @backoff with jitter. */

@@ -18,6 +18,7 @@
 #include <c8s/leader.h>
 #include <c8s/discovery.h>
 #include <c8s/verbs.h>
+#include <c8s/async.h>
 
 /* The library's version, "MAJOR.MINOR.PATCH", to compare with the header's
  * at run time. */

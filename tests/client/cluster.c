@@ -153,3 +153,35 @@ void create_cm(struct c8s_client *c, const char *ns, const char *name)
     }
 }
 
+
+void write_wrong_ca_kubeconfig(char *other, size_t size)
+{
+    char path[1200], line[8192], cert[8192] = "";
+    FILE *in, *out;
+
+    /* The client certificate stands in for the CA: it did not sign the
+     * member's serving certificate. */
+    snprintf(path, sizeof path, "%s/admin.kubeconfig", ms[0].dir);
+    snprintf(other, size, "%s/wrong-ca.kubeconfig", unit_tmpdir());
+    in = fopen(path, "r");
+    out = fopen(other, "w");
+    ASSERT(in != NULL && out != NULL);
+    while (fgets(line, sizeof line, in) != NULL) {
+        char *p = strstr(line, "client-certificate-data: ");
+        if (p != NULL)
+            snprintf(cert, sizeof cert, "%s",
+                     p + strlen("client-certificate-data: "));
+    }
+    rewind(in);
+    while (fgets(line, sizeof line, in) != NULL) {
+        char *p = strstr(line, "certificate-authority-data: ");
+        if (p != NULL)
+            fprintf(out, "%.*scertificate-authority-data: %s", (int)(p - line),
+                    line, cert);
+        else
+            fputs(line, out);
+    }
+    fclose(in);
+    fclose(out);
+    ASSERT(cert[0] != '\0');
+}

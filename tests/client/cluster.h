@@ -34,6 +34,10 @@ struct c8s_client *client_from(const char *path);
  * (c8s.io/servers), written to @path. */
 void write_ha_kubeconfig(const char *first, char *path, size_t size);
 
+/* m0's kubeconfig with a CA that did not sign its certificate, written to
+ * @path. */
+void write_wrong_ca_kubeconfig(char *path, size_t size);
+
 /* c8s_request with a string body (or NULL). */
 int req(struct c8s_client *c, const char *method, const char *path,
         const char *body, struct c8s_response *r, struct c8s_error *err);

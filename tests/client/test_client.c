@@ -78,41 +78,15 @@ TEST_T(client, requests_through_the_admin_kubeconfig, 90)
 /* A wrong CA fails the handshake by name; no request is sent. */
 TEST_T(client, the_server_certificate_is_verified, 90)
 {
-    char path[1200], other[1200];
+    char other[1200];
     struct c8s_kubeconfig_opts ko = {.kubeconfig = other};
     struct c8s_kubeconfig *kc = NULL;
     struct c8s_client *c = NULL;
     struct c8s_response r = {0};
     struct c8s_error err = {0};
-    FILE *in, *out;
-    char line[8192];
 
     start_cluster(1);
-    /* The member's kubeconfig with a CA that did not sign its certificate:
-     * the client certificate stands in for it. */
-    snprintf(path, sizeof path, "%s/admin.kubeconfig", ms[0].dir);
-    snprintf(other, sizeof other, "%s/wrong-ca.kubeconfig", unit_tmpdir());
-    in = fopen(path, "r");
-    out = fopen(other, "w");
-    ASSERT(in != NULL && out != NULL);
-    char cert[8192] = "";
-    while (fgets(line, sizeof line, in) != NULL) {
-        char *p = strstr(line, "client-certificate-data: ");
-        if (p != NULL)
-            snprintf(cert, sizeof cert, "%s", p + strlen("client-certificate-data: "));
-    }
-    rewind(in);
-    while (fgets(line, sizeof line, in) != NULL) {
-        char *p = strstr(line, "certificate-authority-data: ");
-        if (p != NULL)
-            fprintf(out, "%.*scertificate-authority-data: %s", (int)(p - line),
-                    line, cert);
-        else
-            fputs(line, out);
-    }
-    fclose(in);
-    fclose(out);
-    ASSERT(cert[0] != '\0');
+    write_wrong_ca_kubeconfig(other, sizeof other);
     ASSERT_MSG(c8s_kubeconfig_load(&ko, &kc, &err) == 0, "%s", err.message);
     struct c8s_client_opts o = {.max_attempts = 1};
     ASSERT_MSG(c8s_client_new(kc, &o, &c, &err) == 0, "%s", err.message);
