@@ -6,7 +6,10 @@
  *     time the sync (paged list) takes;
  *   - one watch connection: events per second it delivers when the server
  *     has a backlog (a watch from before N writes replays them as fast as
- *     the client reads), median of several runs. */
+ *     the client reads), median of several runs;
+ *   - request throughput of one thread: GETs of one object per second with
+ *     the blocking API, and with the asynchronous API (c8s/async.h) on one
+ *     libuv loop with 1, 8, 32 and 128 requests in flight. */
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
@@ -18,20 +21,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <uv.h>
+
 #include <c8s/c8s.h>
 
 #include "bench/common.h"
 
 static struct {
     const char *master;
-    unsigned long objects, writers, runs;
-} o = {"./c8s-master", 20000, 8, 3};
+    unsigned long objects, writers, runs, requests;
+} o = {"./c8s-master", 20000, 8, 3, 20000};
 
 static const char usage_text[] =
     "usage: client-bench [--master PATH] [--objects N] [--writers N] "
-    "[--runs N]\n"
+    "[--runs N] [--requests N]\n"
     "Measures libc8s against one c8s-master on loopback: informer memory\n"
-    "per cached 1 KiB object and events/s one watch connection delivers.\n"
+    "per cached 1 KiB object, events/s one watch connection delivers, and\n"
+    "GETs/s of one thread, blocking and asynchronous (--requests each).\n"
     "Prints figures, asserts nothing.\n";
 
 static char dir[512];
@@ -179,6 +185,92 @@ static double watch_rate(struct c8s_client *c, const char *rv)
     return (double)got / s;
 }
 
+#define GET_PATH "/api/v1/namespaces/bench/configmaps/cm-0"
+
+/* GETs per second of one thread with the blocking API. */
+static double blocking_rate(struct c8s_client *c)
+{
+    uint64_t t0 = bench_now_ns();
+
+    for (unsigned long i = 0; i < o.requests; i++)
+        if (request(c, "GET", GET_PATH, NULL) != 0)
+            bench_die("GET %s failed", GET_PATH);
+    return (double)o.requests / (bench_ms(bench_now_ns() - t0) / 1000.0);
+}
+
+struct pump {
+    struct c8s_async *a;
+    unsigned long started, done, total;
+};
+
+static void pump_one(struct pump *p);
+
+static void on_get(int rv, struct c8s_response *resp,
+                   const struct c8s_error *err, void *data)
+{
+    struct pump *p = data;
+
+    (void)resp;
+    if (rv != 0)
+        bench_die("async GET: %s", err->message);
+    p->done++;
+    if (p->started < p->total)
+        pump_one(p);
+}
+
+static void pump_one(struct pump *p)
+{
+    struct c8s_error err = {0};
+
+    p->started++;
+    if (c8s_async_request(p->a, "GET", GET_PATH, NULL, NULL, 0, on_get, p,
+                          NULL, &err) != 0)
+        bench_die("async GET: %s", err.message);
+}
+
+/* Run @total GETs keeping @in_flight pending on one loop. */
+static void pump_run(uv_loop_t *loop, struct pump *p, unsigned long total,
+                     unsigned in_flight)
+{
+    p->started = p->done = 0;
+    p->total = total;
+    for (unsigned i = 0; i < in_flight && p->started < total; i++)
+        pump_one(p);
+    (void)uv_run(loop, UV_RUN_DEFAULT);
+    if (p->done != total)
+        bench_die("async: %lu of %lu GETs done", p->done, total);
+}
+
+/* GETs per second of one thread with @in_flight asynchronous requests
+ * pending at all times (connections opened by a first round, untimed). */
+static double async_rate(unsigned in_flight)
+{
+    char path[700];
+    struct c8s_kubeconfig_opts ko = {.kubeconfig = path};
+    struct c8s_kubeconfig *kc = NULL;
+    struct c8s_error err = {0};
+    struct pump p = {0};
+    uv_loop_t loop;
+    uint64_t t0;
+    double rate;
+
+    snprintf(path, sizeof path, "%s/m/admin.kubeconfig", dir);
+    if (uv_loop_init(&loop) != 0 ||
+        c8s_kubeconfig_load(&ko, &kc, &err) != 0 ||
+        c8s_async_new(&loop, kc, NULL, &p.a, &err) != 0)
+        bench_die("async client: %s", err.message);
+    c8s_kubeconfig_free(kc);
+    pump_run(&loop, &p, in_flight, in_flight);
+    t0 = bench_now_ns();
+    pump_run(&loop, &p, o.requests, in_flight);
+    rate = (double)o.requests / (bench_ms(bench_now_ns() - t0) / 1000.0);
+    c8s_async_close(p.a, NULL, NULL);
+    (void)uv_run(&loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&loop) != 0)
+        bench_die("the async client left handles on the loop");
+    return rate;
+}
+
 static size_t heap_in_use(void)
 {
     struct mallinfo2 mi = mallinfo2();
@@ -193,6 +285,7 @@ int main(int argc, char **argv)
         {"objects", required_argument, NULL, 'n'},
         {"writers", required_argument, NULL, 'w'},
         {"runs", required_argument, NULL, 'r'},
+        {"requests", required_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     char machine[256], fs[256], rv0[32], date[64];
@@ -213,12 +306,14 @@ int main(int argc, char **argv)
         case 'n': o.objects = bench_parse_uint("--objects", optarg, 1000000); break;
         case 'w': o.writers = bench_parse_uint("--writers", optarg, 64); break;
         case 'r': o.runs = bench_parse_uint("--runs", optarg, 16); break;
+        case 'q': o.requests = bench_parse_uint("--requests", optarg, 10000000); break;
         case 'h': fputs(usage_text, stdout); return 0;
         default: fputs(usage_text, stderr); return 2;
         }
     }
-    if (o.objects == 0 || o.writers == 0 || o.runs == 0)
-        bench_die("--objects, --writers and --runs must be positive");
+    if (o.objects == 0 || o.writers == 0 || o.runs == 0 || o.requests == 0)
+        bench_die("--objects, --writers, --runs and --requests must be "
+                  "positive");
     memset(value, 'x', sizeof value - 1);
     snprintf(dir, sizeof dir, "%s/c8s-client-bench-XXXXXX",
              getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
@@ -241,6 +336,17 @@ int main(int argc, char **argv)
     for (unsigned long r = 0; r < o.runs; r++) {
         rates[r] = watch_rate(c, rv0);
         bench_note("watch run %lu: %.0f events/s", r + 1, rates[r]);
+    }
+
+    static const unsigned flights[] = {1, 8, 32, 128};
+    double get_blocking, get_async[4];
+
+    bench_note("%lu GETs, blocking", o.requests);
+    get_blocking = blocking_rate(c);
+    for (size_t i = 0; i < 4; i++) {
+        bench_note("%lu GETs, asynchronous, %u in flight", o.requests,
+                   flights[i]);
+        get_async[i] = async_rate(flights[i]);
     }
 
     malloc_trim(0);
@@ -275,6 +381,11 @@ int main(int argc, char **argv)
            "(%.1f MiB in all), synced in %.0f ms (pages of 500)\n",
            c8s_informer_len(inf), per_obj,
            (double)(after - before) / 1048576.0, sync_ms);
+    printf("  GETs of one object by one thread, %lu each: blocking %.0f/s; "
+           "asynchronous on one loop with 1 / 8 / 32 / 128 in flight: "
+           "%.0f / %.0f / %.0f / %.0f per s\n",
+           o.requests, get_blocking, get_async[0], get_async[1], get_async[2],
+           get_async[3]);
     c8s_informer_free(inf);
     c8s_client_free(c);
     return 0;
