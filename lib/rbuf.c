@@ -6,7 +6,7 @@
 
 #include "lib/mem.h"
 
-struct rbuf *rbuf_new(const void *data, size_t len)
+struct rbuf *rbuf_new_uninit(size_t len)
 {
     struct rbuf *b;
 
@@ -17,11 +17,20 @@ struct rbuf *rbuf_new(const void *data, size_t len)
         return NULL;
     b->len = len;
     b->refs = 1;
+    b->data[len] = '\0';
+    return b;
+}
+
+struct rbuf *rbuf_new(const void *data, size_t len)
+{
+    struct rbuf *b = rbuf_new_uninit(len);
+
+    if (b == NULL)
+        return NULL;
     if (data != NULL)
         memcpy(b->data, data, len);
     else
         memset(b->data, 0, len);
-    b->data[len] = '\0';
     return b;
 }
 

@@ -15,6 +15,12 @@ struct rbuf {
  * one reference. Returns NULL when out of memory. */
 struct rbuf *rbuf_new(const void *data, size_t len);
 
+/* New buffer of @len bytes left unwritten (the caller fills them; only the
+ * NUL after them is set), with one reference. For answers that are written
+ * right away: zeroing megabytes first costs a page fault and a clear per
+ * page. Returns NULL when out of memory. */
+struct rbuf *rbuf_new_uninit(size_t len);
+
 /* Take another reference. Returns @b. */
 struct rbuf *rbuf_ref(struct rbuf *b);
 

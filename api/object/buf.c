@@ -34,6 +34,11 @@ int obj__buf_grow(struct obj_buf *b, size_t n)
     return 0;
 }
 
+int obj_buf_reserve(struct obj_buf *b, size_t n)
+{
+    return obj__buf_reserve(b, n);
+}
+
 int obj_buf_append(struct obj_buf *b, const void *data, size_t len)
 {
     int r = obj__buf_reserve(b, len);

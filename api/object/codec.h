@@ -78,6 +78,9 @@ void obj_buf_init(struct obj_buf *b);
 /* Free the bytes; the buffer is empty again and may be reused. */
 void obj_buf_done(struct obj_buf *b);
 /* Append bytes. 0 or -ENOMEM (nothing appended). */
+/* Make room for @n more bytes at once (when the size is about known, so a
+ * large output does not grow by repeated copies). 0 or -ENOMEM. */
+int obj_buf_reserve(struct obj_buf *b, size_t n);
 int obj_buf_append(struct obj_buf *b, const void *data, size_t len);
 /* The content as a refcounted buffer (a copy; @b is unchanged), to encode
  * once and share with many readers. NULL when out of memory. */

@@ -184,6 +184,22 @@ int srv_respond(struct srv_req *req,
                 const void *body,
                 size_t len);
 
+/* A piece of a body given in parts. */
+struct srv_part {
+    const void *data;
+    size_t len;
+};
+
+/* srv_respond with a body made of @n parts, copied once, back to back,
+ * after the head (a LIST's head, items and tail without first joining
+ * them: the items can be megabytes). */
+int srv_respond_parts(struct srv_req *req,
+                      int status,
+                      const char *content_type,
+                      const char *extra_headers,
+                      const struct srv_part *parts,
+                      size_t n);
+
 /* Same with a shared body: takes its own reference to @body (the caller
  * keeps its reference), so one encoding serves many answers uncopied. */
 int srv_respond_rbuf(struct srv_req *req,

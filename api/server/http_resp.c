@@ -177,20 +177,22 @@ static void end_req(struct srv_req *req)
 }
 
 /* Build head (+ copied body) in one buffer. */
+/* The head and, unless @parts is NULL, the body from @n parts of @len
+ * bytes in all, in one buffer. */
 static struct rbuf *build(struct srv_req *req,
                           int status,
                           const char *ct,
                           const char *extra,
-                          const void *body,
-                          size_t len,
-                          bool copy_body)
+                          const struct srv_part *parts,
+                          size_t n_parts,
+                          size_t len)
 {
     struct srv_req_priv *r = req->priv;
 
     r->status = status;
-    bool with = copy_body && has_body(r, status);
+    bool with = parts != NULL && has_body(r, status);
     size_t cap = head_cap(ct, extra) + (with ? len : 0);
-    struct rbuf *rb = rbuf_new(NULL, cap);
+    struct rbuf *rb = rbuf_new_uninit(cap);
     size_t n;
 
     if (rb == NULL)
@@ -199,9 +201,13 @@ static struct rbuf *build(struct srv_req *req,
                     status, ct, extra, FRAME_LENGTH, len);
     if (n == 0)
         return rbuf_unref(rb);
-    if (with && len > 0)
-        memcpy(rb->data + n, body, len);
-    rb->len = n + (with ? len : 0);
+    rb->len = n;
+    for (size_t i = 0; with && i < n_parts; i++) {
+        if (parts[i].len > 0)
+            memcpy(rb->data + rb->len, parts[i].data, parts[i].len);
+        rb->len += parts[i].len;
+    }
+    rb->data[rb->len] = '\0';
     return rb;
 }
 
@@ -224,13 +230,29 @@ int srv_respond(struct srv_req *req,
                 const void *body,
                 size_t len)
 {
+    struct srv_part part = {body, len};
+
+    return srv_respond_parts(req, status, content_type, extra_headers, &part,
+                             1);
+}
+
+int srv_respond_parts(struct srv_req *req,
+                      int status,
+                      const char *content_type,
+                      const char *extra_headers,
+                      const struct srv_part *parts,
+                      size_t n)
+{
     struct srv_conn *c = req->priv->conn;
     struct rbuf *rb;
+    size_t len = 0;
     int rv = respond_check(req);
 
     if (rv != 0)
         return rv;
-    rb = build(req, status, content_type, extra_headers, body, len, true);
+    for (size_t i = 0; i < n; i++)
+        len += parts[i].len;
+    rb = build(req, status, content_type, extra_headers, parts, n, len);
     rv = rb ? queue_rbuf(c, rb) : -ENOMEM;
     if (rb == NULL)
         c->close_now = true;
@@ -251,8 +273,8 @@ int srv_respond_rbuf(struct srv_req *req,
 
     if (rv != 0)
         return rv;
-    rb = build(req, status, content_type, extra_headers, NULL,
-               body ? body->len : 0, false);
+    rb = build(req, status, content_type, extra_headers, NULL, 0,
+               body ? body->len : 0);
     rv = rb ? queue_rbuf(c, rb) : -ENOMEM;
     if (rb == NULL)
         c->close_now = true;
@@ -401,7 +423,7 @@ int srv_stream_write(struct srv_req *req, const void *data, size_t len)
 
     if (rv != 1)
         return rv;
-    rb = rbuf_new(NULL, len + 24);
+    rb = rbuf_new_uninit(len + 24);
     if (rb == NULL)
         return -ENOMEM;
     if (req->priv->chunked)
@@ -410,6 +432,7 @@ int srv_stream_write(struct srv_req *req, const void *data, size_t len)
     if (req->priv->chunked)
         memcpy(rb->data + n + len, "\r\n", 2);
     rb->len = (size_t)n + len + (req->priv->chunked ? 2 : 0);
+    rb->data[rb->len] = '\0';
     return queue_rbuf(c, rb);
 }
 

@@ -30,7 +30,7 @@ struct snap_call {
 /* The view's buffers in one shared buffer. */
 static struct rbuf *flatten(const struct store_snapview *v)
 {
-    struct rbuf *b = rbuf_new(NULL, v->len);
+    struct rbuf *b = rbuf_new_uninit(v->len); /* all of it written below */
     size_t off = 0;
 
     if (b == NULL)

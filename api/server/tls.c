@@ -163,7 +163,7 @@ int srv_tls_take(struct srv_tls *t, struct rbuf **ret)
     *ret = NULL;
     if (pending == 0)
         return 0;
-    rb = rbuf_new(NULL, pending);
+    rb = rbuf_new_uninit(pending);
     if (rb == NULL)
         return -ENOMEM;
     n = BIO_read(t->wbio, rb->data, (int)pending);
@@ -172,6 +172,7 @@ int srv_tls_take(struct srv_tls *t, struct rbuf **ret)
         return 0;
     }
     rb->len = (size_t)n;
+    rb->data[rb->len] = '\0';
     *ret = rb;
     return 0;
 }

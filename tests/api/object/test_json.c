@@ -152,6 +152,70 @@ TEST(json, encode_escapes)
     obj_unref(s);
 }
 
+/* What put_string must write for @in, byte by byte (the reference). */
+static void escape_slowly(const char *in, size_t len, bool html, char *out)
+{
+    size_t n = 0;
+
+    out[n++] = '"';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+
+        if (c == '"' || c == '\\') {
+            out[n++] = '\\';
+            out[n++] = (char)c;
+        } else if (c == '\n' || c == '\t') {
+            out[n++] = '\\';
+            out[n++] = c == '\n' ? 'n' : 't';
+        } else if (c < 0x20 || (html && (c == '<' || c == '>' || c == '&'))) {
+            n += (size_t)sprintf(out + n, "\\u%04x", c);
+        } else if (c == 0xe2 && i + 2 < len && (unsigned char)in[i + 1] == 0x80 &&
+                   ((unsigned char)in[i + 2] == 0xa8 ||
+                    (unsigned char)in[i + 2] == 0xa9)) {
+            n += (size_t)sprintf(out + n, "\\u%s",
+                                 (unsigned char)in[i + 2] == 0xa8 ? "2028"
+                                                                  : "2029");
+            i += 2;
+        } else {
+            out[n++] = (char)c;
+        }
+    }
+    out[n++] = '"';
+    out[n] = '\0';
+}
+
+/* Every special byte (or sequence) at every offset of strings of every
+ * length up to 40, so each lands before, inside and across the encoder's
+ * 8-byte blocks. */
+TEST(json, encode_escapes_at_every_offset)
+{
+    static const char *const specials[] = {
+        "\"", "\\", "\n", "\t", "\x01", "\x1f", "<", ">", "&", "\x7f",
+        "\xc3\xa9", "\xe2\x80\xa8", "\xe2\x80\xa9", "\xe2\x82\xac", " ", "~"};
+    char in[64], want[512];
+
+    for (size_t len = 0; len <= 40; len++)
+        for (size_t sp = 0; sp < sizeof specials / sizeof *specials; sp++)
+            for (size_t at = 0; at + strlen(specials[sp]) <= len; at++) {
+                size_t sl = strlen(specials[sp]);
+
+                memset(in, 'a' + (int)(len % 26), len);
+                memcpy(in + at, specials[sp], sl);
+                in[len] = '\0';
+                for (int html = 0; html <= 1; html++) {
+                    struct obj *o = obj_str_new(in, len);
+                    char *got = enc(o, html ? OBJ_JSON_ESCAPE_HTML : 0);
+
+                    escape_slowly(in, len, html, want);
+                    ASSERT_MSG(strcmp(got, want) == 0,
+                               "special %zu at %zu of %zu (html %d): %s, "
+                               "want %s", sp, at, len, html, got, want);
+                    free(got);
+                    obj_unref(o);
+                }
+            }
+}
+
 TEST(json, indent_and_newline)
 {
     struct obj *o = ok("{\"a\":{\"b\":[1,2],\"c\":{},\"d\":[]},\"e\":\"x\"}");
