@@ -191,10 +191,19 @@ static void idle_remove(struct aconn *k)
     k->idle = false;
 }
 
-static void queue_push(struct c8s_async_req *req, size_t si)
+/* Line up @req for a connection to @si: at the back, or at the front for
+ * one that was woken and found the slot taken meanwhile. */
+static void queue_push(struct c8s_async_req *req, size_t si, bool front)
 {
     struct server_state *ss = &req->owner->servers[si];
 
+    if (front && ss->queue != NULL) {
+        req->wprev = NULL;
+        req->wnext = ss->queue;
+        ss->queue->wprev = req;
+        ss->queue = req;
+        return;
+    }
     req->wnext = NULL;
     req->wprev = ss->queue_tail;
     if (ss->queue_tail != NULL)
@@ -219,8 +228,10 @@ static void queue_remove(struct c8s_async_req *req)
     req->wprev = req->wnext = NULL;
 }
 
-/* A connection to @si went away: the first request waiting for one may
- * open its own (from the loop: this may run deep inside a failure). */
+/* A connection to @si went idle or away: the first request waiting for
+ * one goes on from the loop (this may run deep inside a failure, or in an
+ * answer whose own request has not been told yet). A woken request that
+ * does not use the slot passes the wake-up on. */
 static void wake_one(struct c8s_async *a, size_t si)
 {
     struct c8s_async_req *w = a->servers[si].queue;
@@ -230,6 +241,14 @@ static void wake_one(struct c8s_async *a, size_t si)
     queue_remove(w);
     w->phase = READY;
     (void)uv_timer_start(&w->timer, on_timer, 0, 0);
+}
+
+/* Server @si failed: every request waiting for it goes on (to another
+ * server if one is not set aside). */
+static void wake_all(struct c8s_async *a, size_t si)
+{
+    while (a->servers[si].queue != NULL && !a->closing)
+        wake_one(a, si);
 }
 
 /* A close_notify for a TLS connection in good order, if the socket takes
@@ -387,31 +406,29 @@ static void conn_use(struct aconn *k, struct c8s_async_req *req)
         conn_fail(k, rv);
 }
 
-/* @k's request has its whole answer: @k goes to the first request waiting
- * for a connection to its server, or to the idle list. */
+/* @k's request has its whole answer: @k goes to the idle list, where the
+ * first request waiting for a connection to its server (woken here) finds
+ * it after the usual check for bytes nobody asked for. */
 static void answered(struct aconn *k)
 {
     struct c8s_async *a = k->owner;
     struct server_state *ss = &a->servers[k->si];
-    struct c8s_async_req *req = k->req, *w = ss->queue;
+    struct c8s_async_req *req = k->req;
 
     k->req = NULL;
     req->conn = NULL;
     client__server_answered(a->c, k->si);
     if (!req->a.ans.keep_alive || a->closing) {
         conn_close(k);
-    } else if (w != NULL) {
-        queue_remove(w);
-        w->a.si = k->si;
-        conn_use(k, w);
     } else {
         /* An idle connection does not keep the loop running. */
         uv_unref((uv_handle_t *)&k->tcp);
         k->idle = true;
         k->idle_next = ss->idle;
         ss->idle = k;
+        wake_one(a, k->si);
     }
-    attempt_done(req, CLIENT_ANSWERED);
+    attempt_done(req, CLIENT_ANSWERED); /* last: it may run callbacks */
 }
 
 /* Answer bytes (plaintext) for @k. */
@@ -511,6 +528,15 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 
     if (k->closing || n == 0)
         return;
+    if (n == UV_EOF && k->ssl != NULL && k->req != NULL &&
+        k->req->phase == SENT) {
+        /* TLS ends with close_notify (SSL_ERROR_ZERO_RETURN, below): a bare
+         * end may be a cut, so an answer it ends is not trusted. */
+        (void)snprintf(k->req->a.why, sizeof k->req->a.why,
+                       "the TLS connection ended without close_notify");
+        conn_fail(k, k->rd.got_any ? -EPROTO : -ECONNRESET);
+        return;
+    }
     if (n == UV_EOF) {
         deliver_eof(k);
         return;
@@ -707,11 +733,22 @@ static struct aconn *take_idle(struct c8s_async *a, size_t si)
     return NULL;
 }
 
+/* Server @si failed: set it aside (client.c), drop its idle connections
+ * (they lead to the same place) and let its waiting requests go on. */
+static void server_failed(struct c8s_async *a, size_t si)
+{
+    struct aconn *k;
+
+    client__server_failed(a->c, si);
+    while ((k = a->servers[si].idle) != NULL)
+        conn_close(k);
+    wake_all(a, si);
+}
+
 /* @k failed with @code: close it and let its request decide what next. */
 static void conn_fail(struct aconn *k, int code)
 {
     struct c8s_async_req *req = k->req;
-    struct c8s_client *c = k->owner->c;
     size_t si = k->si;
     enum client__outcome o;
 
@@ -721,8 +758,11 @@ static void conn_fail(struct aconn *k, int code)
         return;
     req->conn = NULL;
     o = req->phase == SENT ? CLIENT_LOST : CLIENT_NOT_SENT;
-    if (o == CLIENT_NOT_SENT || code != -ETIMEDOUT)
-        client__server_failed(c, si);
+    /* A timeout says something about the server only when it was the
+     * connect timeout, not the request's own deadline. */
+    if (code != -ETIMEDOUT ||
+        (o == CLIENT_NOT_SENT && client__now_ms() < req->a.deadline))
+        server_failed(k->owner, si);
     if (o == CLIENT_LOST)
         client__answer_reset(&req->a.ans);
     req->a.code = code;
@@ -765,6 +805,8 @@ static void finish(struct c8s_async_req *req, enum client__next next,
     (void)uv_timer_stop(&req->timer);
     if (req->phase == QUEUED)
         queue_remove(req);
+    else if (req->phase == READY) /* woken, never went on: pass it on */
+        wake_one(a, req->a.si);
     if (req->conn != NULL) {
         struct aconn *k = req->conn;
 
@@ -812,16 +854,23 @@ static void timer_until(struct c8s_async_req *req, int64_t when)
 static void attempt_go(struct c8s_async_req *req)
 {
     struct c8s_async *a = req->owner;
+    bool woken = req->phase == READY;
     size_t si = req->a.si;
     int64_t limit = client__now_ms() + client__connect_timeout_ms(a->c);
     struct aconn *k;
 
     if (client__now_ms() >= req->a.deadline) { /* woken too late */
+        if (woken)
+            wake_one(a, si);
         req->phase = PAUSED;
         req->a.code = -ETIMEDOUT;
         attempt_done(req, CLIENT_NOT_SENT);
         return;
     }
+    /* Its server failed while it waited: the one a new attempt would get
+     * (the same try, as nothing was sent). */
+    if (woken && client__server_set_aside(a->c, si))
+        si = req->a.si = client__pick_server(a->c);
     if ((k = take_idle(a, si)) != NULL) {
         uv_ref((uv_handle_t *)&k->tcp);
         conn_use(k, req);
@@ -829,7 +878,7 @@ static void attempt_go(struct c8s_async_req *req)
     }
     if (a->servers[si].n_conns >= CONNS_MAX) {
         req->phase = QUEUED;
-        queue_push(req, si);
+        queue_push(req, si, woken);
         timer_until(req, req->a.deadline);
         return;
     }
@@ -857,8 +906,12 @@ static void on_timer(uv_timer_t *t)
         attempt_done(req, CLIENT_NOT_SENT);
         break;
     default: /* connect or answer too slow */
-        if (req->conn != NULL)
+        if (req->conn != NULL) {
             conn_fail(req->conn, -ETIMEDOUT);
+        } else { /* cannot happen: each such phase has a connection */
+            req->a.code = -ETIMEDOUT;
+            attempt_done(req, CLIENT_NOT_SENT);
+        }
     }
 }
 

@@ -329,11 +329,17 @@ static size_t pick_server(const struct c8s_client *c, int64_t now)
 void client__server_failed(struct c8s_client *c, size_t i)
 {
     struct server *s = &c->servers[i];
+    int64_t now = client__now_ms();
 
-    s->down_ms = s->down_ms == 0 ? DOWN_MIN_MS
-                 : s->down_ms >= DOWN_MAX_MS / 2 ? DOWN_MAX_MS
-                                                 : s->down_ms * 2;
-    s->down_until = client__now_ms() + s->down_ms;
+    /* One outage counts once: failures of requests that were already under
+     * way when it was set aside (the asynchronous client has many) do not
+     * lengthen the penalty. */
+    if (s->down_until <= now) {
+        s->down_ms = s->down_ms == 0 ? DOWN_MIN_MS
+                     : s->down_ms >= DOWN_MAX_MS / 2 ? DOWN_MAX_MS
+                                                     : s->down_ms * 2;
+        s->down_until = now + s->down_ms;
+    }
     for (size_t j = 0; j < s->n_idle; j++) /* they lead to the same place */
         client__conn_close(&s->idle[j]);
     s->n_idle = 0;
@@ -691,6 +697,16 @@ int c8s_request(struct c8s_client *c, const char *method, const char *path,
 }
 
 /* ---- what the asynchronous client reads ------------------------------------*/
+
+size_t client__pick_server(const struct c8s_client *c)
+{
+    return pick_server(c, client__now_ms());
+}
+
+bool client__server_set_aside(const struct c8s_client *c, size_t si)
+{
+    return c->servers[si].down_until > client__now_ms();
+}
 
 const struct client__url *client__server_url(const struct c8s_client *c,
                                              size_t si)

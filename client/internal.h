@@ -105,6 +105,10 @@ int client__build_head(const struct c8s_client *c, size_t si,
 void client__server_failed(struct c8s_client *c, size_t si);
 void client__server_answered(struct c8s_client *c, size_t si);
 
+/* The server a new attempt would go to; whether @si is set aside now. */
+size_t client__pick_server(const struct c8s_client *c);
+bool client__server_set_aside(const struct c8s_client *c, size_t si);
+
 size_t client__server_count(const struct c8s_client *c);
 const struct client__url *client__server_url(const struct c8s_client *c,
                                              size_t si);

@@ -1,5 +1,6 @@
-/* A scripted HTTP server in a thread (plain http:// on loopback) for
- * libc8s's retry tests: it answers each request as its script says. */
+/* A scripted HTTP server (plain http:// on loopback, a thread per
+ * connection) for libc8s's retry tests: it answers each request, across
+ * all connections, as its script says. */
 #ifndef C8S_TESTS_CLIENT_SCRIPTED_H
 #define C8S_TESTS_CLIENT_SCRIPTED_H
 
@@ -19,17 +20,24 @@ enum act {
 struct scripted {
     int fd, port;
     pthread_t t;
-    enum act script[16];
+    enum act script[64];
     size_t n_script;
-    int held[64]; /* connections SILENT keeps open */
-    size_t n_held;
+    pthread_mutex_t mu;
+    int conns[512];          /* accepted, closed when stopped */
+    pthread_t threads[512];  /* one per connection */
+    size_t n_conns;
     atomic_int requests; /* requests read */
+    atomic_int accepted; /* connections */
     atomic_int stop;
 };
 
-/* Listen on a free loopback port and serve @script. */
+/* Listen on a free loopback port (or on @port if not 0) and serve
+ * @script; several may run at once. */
 struct scripted *scripted_start(const enum act *script, size_t n);
+struct scripted *scripted_start_on(int port, const enum act *script,
+                                   size_t n);
 
+/* Stop serving, close every connection and free @s. */
 void scripted_stop(struct scripted *s);
 
 /* A kubeconfig naming the server, written into the test's directory; its
