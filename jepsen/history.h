@@ -1,0 +1,57 @@
+/* A Jepsen-style history: every operation's invocation and completion, as
+ * clients saw them, in the order they happened.
+ *
+ * On disk, one event per line, fields separated by spaces:
+ *
+ *   TIME_NS PROCESS TYPE F KEY VALUE [NEW]
+ *
+ * TYPE is invoke, ok, fail or info (an outcome nobody knows: a timeout, a
+ * lost connection, -C8S_EUNKNOWN; it may or may not have happened). F is
+ * read, write or cas. VALUE is an integer or "-" for none: a read's
+ * invocation has none, its completion the value read ("-" when the key
+ * did not exist); a write carries the value written; a cas the value
+ * expected, and NEW the value it sets. Blank lines and lines starting with
+ * '#' are skipped. A process has at most one operation outstanding; after
+ * an info completion it never invokes again (a client that lost track of
+ * an operation takes a new process number). */
+#ifndef C8S_JEPSEN_HISTORY_H
+#define C8S_JEPSEN_HISTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+
+#define JEP_KEY_MAX 64
+#define JEP_NIL INT64_MIN /* no value: a key that does not exist */
+
+enum jep_type { JEP_INVOKE, JEP_OK, JEP_FAIL, JEP_INFO };
+enum jep_f { JEP_READ, JEP_WRITE, JEP_CAS };
+
+struct jep_event {
+    int64_t time_ns;
+    int process;
+    enum jep_type type;
+    enum jep_f f;
+    char key[JEP_KEY_MAX];
+    int64_t value; /* JEP_NIL for "-" */
+    int64_t new_value; /* cas only */
+    size_t line; /* in the file, for messages */
+};
+
+struct jep_history {
+    struct jep_event *ev;
+    size_t len, cap;
+};
+
+/* Read the history at @path. Errors name the file, line and field. */
+int jep_history_load(const char *path, struct jep_history *h, struct err *e);
+
+/* Parse @len bytes of history text (@name names it in errors). */
+int jep_history_parse(const char *text, size_t len, const char *name,
+                      struct jep_history *h, struct err *e);
+
+void jep_history_free(struct jep_history *h);
+
+#endif /* C8S_JEPSEN_HISTORY_H */
