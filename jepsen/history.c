@@ -66,14 +66,20 @@ static int parse_line(char *line, const char *name, size_t no,
                       struct jep_event *ev, struct err *e)
 {
     static const char *const types[] = {"invoke", "ok", "fail", "info"};
-    static const char *const fs[] = {"read", "write", "cas"};
-    char *p = line, *f[8];
+    static const char *const fs[] = {"read", "write", "cas", "event"};
+    char *p = line, *f[9];
     size_t n = 0;
-    int64_t proc;
+    int64_t proc, rev = 0;
     int t, fn;
 
-    while (n < 8 && (f[n] = field(&p)) != NULL)
+    while (n < 9 && (f[n] = field(&p)) != NULL)
         n++;
+    if (n > 0 && strncmp(f[n - 1], "rev=", 4) == 0) {
+        if (!parse_int(f[n - 1] + 4, &rev) || rev <= 0)
+            return err_setf(e, -EINVAL, "%s:%zu: \"%s\" is not rev= and a "
+                            "positive integer", name, no, f[n - 1]);
+        n--;
+    }
     if (n < 6 || n > 7)
         return err_setf(e, -EINVAL, "%s:%zu: %zu fields, want TIME PROCESS "
                         "TYPE F KEY VALUE [NEW]", name, no, n);
@@ -89,11 +95,12 @@ static int parse_line(char *line, const char *name, size_t no,
     if ((t = parse_enum(f[2], types, 4)) < 0)
         return err_setf(e, -EINVAL, "%s:%zu: type \"%s\" is not invoke, ok, "
                         "fail or info", name, no, f[2]);
-    if ((fn = parse_enum(f[3], fs, 3)) < 0)
-        return err_setf(e, -EINVAL, "%s:%zu: f \"%s\" is not read, write or "
-                        "cas", name, no, f[3]);
+    if ((fn = parse_enum(f[3], fs, 4)) < 0)
+        return err_setf(e, -EINVAL, "%s:%zu: f \"%s\" is not read, write, "
+                        "cas or event", name, no, f[3]);
     ev->type = (enum jep_type)t;
     ev->f = (enum jep_f)fn;
+    ev->rev = rev;
     if (strlen(f[4]) >= JEP_KEY_MAX)
         return err_setf(e, -EINVAL, "%s:%zu: key longer than %d bytes", name,
                         no, JEP_KEY_MAX - 1);
@@ -108,6 +115,9 @@ static int parse_line(char *line, const char *name, size_t no,
     if (n == 7 && !parse_value(f[6], &ev->new_value))
         return err_setf(e, -EINVAL, "%s:%zu: new value \"%s\" is not an "
                         "integer or -", name, no, f[6]);
+    if (ev->f == JEP_EVENT && (ev->type != JEP_OK || ev->value <= 0))
+        return err_setf(e, -EINVAL, "%s:%zu: an event is \"ok event KEY "
+                        "REVISION\" with a positive revision", name, no);
     return 0;
 }
 

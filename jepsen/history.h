@@ -7,13 +7,19 @@
  *
  * TYPE is invoke, ok, fail or info (an outcome nobody knows: a timeout, a
  * lost connection, -C8S_EUNKNOWN; it may or may not have happened). F is
- * read, write or cas. VALUE is an integer or "-" for none: a read's
+ * read, write, cas or event. VALUE is an integer or "-" for none: a read's
  * invocation has none, its completion the value read ("-" when the key
  * did not exist); a write carries the value written; a cas the value
- * expected, and NEW the value it sets. Blank lines and lines starting with
- * '#' are skipped. A process has at most one operation outstanding; after
- * an info completion it never invokes again (a client that lost track of
- * an operation takes a new process number). */
+ * expected, and NEW the value it sets. Any line may end with rev=N, the
+ * resourceVersion the server answered with (on ok completions).
+ *
+ * "TIME PROCESS ok event KEY REV" is a watch event delivered to watcher
+ * PROCESS: a change of KEY at revision REV. It stands alone (no invoke).
+ *
+ * Blank lines and lines starting with '#' are skipped. A process has at
+ * most one operation outstanding; after an info completion it never
+ * invokes again (a client that lost track of an operation takes a new
+ * process number). */
 #ifndef C8S_JEPSEN_HISTORY_H
 #define C8S_JEPSEN_HISTORY_H
 
@@ -27,7 +33,7 @@
 #define JEP_NIL INT64_MIN /* no value: a key that does not exist */
 
 enum jep_type { JEP_INVOKE, JEP_OK, JEP_FAIL, JEP_INFO };
-enum jep_f { JEP_READ, JEP_WRITE, JEP_CAS };
+enum jep_f { JEP_READ, JEP_WRITE, JEP_CAS, JEP_EVENT };
 
 struct jep_event {
     int64_t time_ns;
@@ -37,6 +43,7 @@ struct jep_event {
     char key[JEP_KEY_MAX];
     int64_t value; /* JEP_NIL for "-" */
     int64_t new_value; /* cas only */
+    int64_t rev;       /* rev=N, or 0 */
     size_t line; /* in the file, for messages */
 };
 

@@ -159,6 +159,9 @@ TEST(linear, malformed_histories_are_refused_by_line)
     malformed("0 1 invoke read r -\n1 1 ok read r\n", "h.txt:2: 5 fields");
     malformed("0 1 begin read r -\n", "h.txt:1: type \"begin\"");
     malformed("0 1 invoke rd r -\n", "f \"rd\"");
+    malformed("0 1 invoke event r 5\n", "an event is");
+    malformed("0 1 ok event r -\n", "an event is");
+    malformed("0 1 ok read r 1 rev=x\n", "\"rev=x\" is not rev=");
     malformed("x 1 invoke read r -\n", "time \"x\"");
     malformed("0 -1 invoke read r -\n", "process \"-1\"");
     malformed("0 1 invoke read r 1x\n", "value \"1x\"");

@@ -1,0 +1,200 @@
+/* Watch and monotonic checks (order.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jepsen/order.h"
+#include "lib/mem.h"
+
+static void anomaly(struct jep_verdict *v, const char *key, const char *fmt,
+                    ...) __attribute__((format(printf, 3, 4)));
+
+static void anomaly(struct jep_verdict *v, const char *key, const char *fmt,
+                    ...)
+{
+    va_list ap;
+
+    v->valid = false;
+    if (v->n_anomalies < JEP_ANOMALIES_MAX) {
+        struct jep_anomaly *a = &v->anomalies[v->n_anomalies];
+
+        (void)snprintf(a->key, sizeof a->key, "%s", key);
+        va_start(ap, fmt);
+        (void)vsnprintf(a->what, sizeof a->what, fmt, ap);
+        va_end(ap);
+    }
+    v->n_anomalies++;
+}
+
+/* A revision and where it was seen. */
+struct seen {
+    int64_t rev;
+    int process;
+    const char *key;
+    size_t line;
+};
+
+static int by_rev(const void *a, const void *b)
+{
+    const struct seen *x = a, *y = b;
+
+    if (x->rev != y->rev)
+        return x->rev < y->rev ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static int by_process_then_line(const void *a, const void *b)
+{
+    const struct seen *x = a, *y = b;
+
+    if (x->process != y->process)
+        return x->process < y->process ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static bool is_event(const struct jep_event *ev)
+{
+    return ev->f == JEP_EVENT;
+}
+
+static bool has_rev(const struct jep_event *ev)
+{
+    return ev->type == JEP_OK && ev->rev > 0;
+}
+
+/* Every revision the history knows, sorted, one entry per revision; a
+ * revision named with two keys is an anomaly. */
+static int known_revisions(const struct jep_history *h, struct jep_verdict *v,
+                           struct seen **ret, size_t *ret_n)
+{
+    struct seen *all = mem_malloc((h->len + 1) * sizeof *all);
+    size_t n = 0, u = 0;
+
+    if (all == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < h->len; i++) {
+        const struct jep_event *ev = &h->ev[i];
+
+        if (is_event(ev))
+            all[n++] = (struct seen){ev->value, ev->process, ev->key, ev->line};
+        else if (has_rev(ev) && ev->f != JEP_READ)
+            all[n++] = (struct seen){ev->rev, ev->process, ev->key, ev->line};
+    }
+    qsort(all, n, sizeof *all, by_rev);
+    for (size_t i = 0; i < n; i++) {
+        if (u > 0 && all[u - 1].rev == all[i].rev) {
+            if (strcmp(all[u - 1].key, all[i].key) != 0)
+                anomaly(v, all[i].key, "revision %lld is a change of %s at "
+                        "line %zu and of %s at line %zu",
+                        (long long)all[i].rev, all[u - 1].key,
+                        all[u - 1].line, all[i].key, all[i].line);
+            continue;
+        }
+        all[u++] = all[i];
+    }
+    *ret = all;
+    *ret_n = u;
+    return 0;
+}
+
+/* One watcher's events (@w, @n, in the order delivered) against every
+ * known revision (@k, @nk, sorted). */
+static void check_watcher(const struct seen *w, size_t n, const struct seen *k,
+                          size_t nk, struct jep_verdict *v)
+{
+    char who[JEP_KEY_MAX];
+    int64_t top = 0;
+    size_t top_line = 0, j = 0;
+
+    (void)snprintf(who, sizeof who, "watcher %d", w[0].process);
+    for (size_t i = 0; i < n; i++) {
+        if (w[i].rev == top) {
+            anomaly(v, who, "duplicate: revision %lld delivered at lines %zu "
+                    "and %zu", (long long)top, top_line, w[i].line);
+            continue;
+        }
+        if (w[i].rev < top) {
+            anomaly(v, who, "reordering: revision %lld (line %zu) after "
+                    "revision %lld (line %zu)", (long long)w[i].rev,
+                    w[i].line, (long long)top, top_line);
+            continue;
+        }
+        /* Every known revision between the last one and this one. */
+        while (j < nk && k[j].rev <= top)
+            j++;
+        for (; i > 0 && j < nk && k[j].rev < w[i].rev; j++)
+            anomaly(v, who, "gap: revision %lld (%s, line %zu) never "
+                    "delivered between revision %lld (line %zu) and %lld "
+                    "(line %zu)", (long long)k[j].rev, k[j].key, k[j].line,
+                    (long long)top, top_line, (long long)w[i].rev, w[i].line);
+        top = w[i].rev;
+        top_line = w[i].line;
+    }
+}
+
+int jep_check_watch(const struct jep_history *h, struct jep_verdict *v,
+                    struct err *e)
+{
+    struct seen *known = NULL, *w;
+    size_t n_known = 0, n = 0;
+
+    memset(v, 0, sizeof *v);
+    v->valid = true;
+    if (known_revisions(h, v, &known, &n_known) != 0)
+        return err_setf(e, -ENOMEM, "out of memory");
+    if ((w = mem_malloc((h->len + 1) * sizeof *w)) == NULL) {
+        mem_free(known);
+        return err_setf(e, -ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < h->len; i++)
+        if (is_event(&h->ev[i]))
+            w[n++] = (struct seen){h->ev[i].value, h->ev[i].process,
+                                   h->ev[i].key, h->ev[i].line};
+    qsort(w, n, sizeof *w, by_process_then_line);
+    v->ops = n;
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && w[j].process == w[i].process; j++)
+            ;
+        v->keys++;
+        check_watcher(w + i, j - i, known, n_known, v);
+    }
+    mem_free(w);
+    mem_free(known);
+    return 0;
+}
+
+int jep_check_monotonic(const struct jep_history *h, struct jep_verdict *v,
+                        struct err *e)
+{
+    struct seen *s;
+    size_t n = 0;
+
+    memset(v, 0, sizeof *v);
+    v->valid = true;
+    if ((s = mem_malloc((h->len + 1) * sizeof *s)) == NULL)
+        return err_setf(e, -ENOMEM, "out of memory");
+    for (size_t i = 0; i < h->len; i++)
+        if (has_rev(&h->ev[i]) && !is_event(&h->ev[i]))
+            s[n++] = (struct seen){h->ev[i].rev, h->ev[i].process,
+                                   h->ev[i].key, h->ev[i].line};
+    qsort(s, n, sizeof *s, by_process_then_line);
+    v->ops = n;
+    for (size_t i = 0; i < n; i++) {
+        char who[JEP_KEY_MAX];
+
+        if (i == 0 || s[i].process != s[i - 1].process) {
+            v->keys++;
+            continue;
+        }
+        if (s[i].rev >= s[i - 1].rev)
+            continue;
+        (void)snprintf(who, sizeof who, "process %d", s[i].process);
+        anomaly(v, who, "revision went backwards: %lld at line %zu after "
+                "%lld at line %zu", (long long)s[i].rev, s[i].line,
+                (long long)s[i - 1].rev, s[i - 1].line);
+    }
+    mem_free(s);
+    return 0;
+}
