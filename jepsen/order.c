@@ -54,6 +54,18 @@ static int by_process_then_line(const void *a, const void *b)
     return x->line < y->line ? -1 : x->line > y->line;
 }
 
+static int by_process_key_line(const void *a, const void *b)
+{
+    const struct seen *x = a, *y = b;
+    int c;
+
+    if (x->process != y->process)
+        return x->process < y->process ? -1 : 1;
+    if ((c = strcmp(x->key, y->key)) != 0)
+        return c;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
 static bool is_event(const struct jep_event *ev)
 {
     return ev->f == JEP_EVENT;
@@ -179,7 +191,7 @@ int jep_check_monotonic(const struct jep_history *h, struct jep_verdict *v,
         if (has_rev(&h->ev[i]) && !is_event(&h->ev[i]))
             s[n++] = (struct seen){h->ev[i].rev, h->ev[i].process,
                                    h->ev[i].key, h->ev[i].line};
-    qsort(s, n, sizeof *s, by_process_then_line);
+    qsort(s, n, sizeof *s, by_process_key_line);
     v->ops = n;
     for (size_t i = 0; i < n; i++) {
         char who[JEP_KEY_MAX];
@@ -188,12 +200,12 @@ int jep_check_monotonic(const struct jep_history *h, struct jep_verdict *v,
             v->keys++;
             continue;
         }
-        if (s[i].rev >= s[i - 1].rev)
+        if (strcmp(s[i].key, s[i - 1].key) != 0 || s[i].rev >= s[i - 1].rev)
             continue;
         (void)snprintf(who, sizeof who, "process %d", s[i].process);
-        anomaly(v, who, "revision went backwards: %lld at line %zu after "
-                "%lld at line %zu", (long long)s[i].rev, s[i].line,
-                (long long)s[i - 1].rev, s[i - 1].line);
+        anomaly(v, who, "revision of %s went backwards: %lld at line %zu "
+                "after %lld at line %zu", s[i].key, (long long)s[i].rev,
+                s[i].line, (long long)s[i - 1].rev, s[i - 1].line);
     }
     mem_free(s);
     return 0;

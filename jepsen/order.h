@@ -8,8 +8,11 @@
  * have reached it (a gap). A revision must name one key everywhere.
  * Watchers are taken to watch every key of the history.
  *
- * monotonic: the revisions one process sees on its ok completions (rev=N)
- * never go backwards, whichever member answered. */
+ * monotonic: the revisions one process sees of one key on its ok
+ * completions (rev=N) never go backwards, whichever member answered. (An
+ * object's resourceVersion is its last change, so revisions of different
+ * keys are not ordered; a list's revision is the store's, and a workload
+ * that lists records it under the collection's name as its key.) */
 #ifndef C8S_JEPSEN_ORDER_H
 #define C8S_JEPSEN_ORDER_H
 

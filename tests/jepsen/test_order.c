@@ -100,7 +100,10 @@ TEST(order, revisions_seen_by_one_client_never_go_backwards)
     ASSERT_EQ(v.ops, 4);
     bad(jep_check_monotonic, "0 1 invoke write a 1\n1 1 ok write a 1 rev=9\n"
         "2 1 invoke read a -\n3 1 ok read a - rev=7\n", "process 1",
-        "revision went backwards: 7 at line 4 after 9 at line 2");
+        "revision of a went backwards: 7 at line 4 after 9 at line 2");
+    /* Different keys: an object's revision is its own last change. */
+    good(jep_check_monotonic, "0 1 invoke write a 1\n1 1 ok write a 1 rev=9\n"
+         "2 1 invoke read b -\n3 1 ok read b 1 rev=4\n");
     /* Only ok completions count: a failed one has no revision to keep. */
     good(jep_check_monotonic, "0 1 invoke write a 1\n1 1 ok write a 1 rev=9\n"
          "2 1 invoke read a -\n3 1 fail read a - rev=7\n");

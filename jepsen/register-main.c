@@ -1,0 +1,105 @@
+/* jepsen/register: the register workload as a command (register.h).
+ *
+ * usage: jepsen/register --kubeconfig FILE --out HISTORY
+ *          [--server URL]... [--namespace NS] [--clients N] [--keys N]
+ *          [--ops-per-key N] [--values N] [--time-limit S] [--timeout-ms MS]
+ * Exit status: 0 the run completed (check the history with jepsen/check),
+ * 1 it could not run, 2 bad usage. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jepsen/register.h"
+
+static const char usage_text[] =
+    "usage: register --kubeconfig FILE --out HISTORY [--server URL]...\n"
+    "         [--namespace NS] [--clients N] [--keys N] [--ops-per-key N]\n"
+    "         [--values N] [--time-limit S] [--timeout-ms MS]\n"
+    "Clients read, write and cas registers (ConfigMaps) for --time-limit\n"
+    "seconds, client i on the i-th --server (round robin), and log the\n"
+    "history for jepsen/check.\n";
+
+static unsigned number(const char *flag, const char *s, unsigned max)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v == 0 || v > max) {
+        fprintf(stderr, "register: %s wants a number from 1 to %u, not "
+                "'%s'\n", flag, max, s);
+        exit(2);
+    }
+    return (unsigned)v;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"kubeconfig", required_argument, NULL, 'k'},
+        {"out", required_argument, NULL, 'o'},
+        {"server", required_argument, NULL, 's'},
+        {"namespace", required_argument, NULL, 'n'},
+        {"clients", required_argument, NULL, 'c'},
+        {"keys", required_argument, NULL, 'K'},
+        {"ops-per-key", required_argument, NULL, 'p'},
+        {"values", required_argument, NULL, 'v'},
+        {"time-limit", required_argument, NULL, 't'},
+        {"timeout-ms", required_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *servers[64], *out_path = NULL;
+    struct jep_register_opts o = {.ns = "jepsen", .clients = 10, .keys = 3,
+                                  .ops_per_key = 300, .values = 5,
+                                  .time_limit_ms = 30000,
+                                  .timeout_ms = 5000, .servers = servers};
+    struct jep_register_stats st = {0};
+    struct err e = {0};
+    FILE *out;
+    int opt;
+
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'k': o.kubeconfig = optarg; break;
+        case 'o': out_path = optarg; break;
+        case 's':
+            if (o.n_servers == 64) {
+                fputs("register: at most 64 --server\n", stderr);
+                return 2;
+            }
+            servers[o.n_servers++] = optarg;
+            break;
+        case 'n': o.ns = optarg; break;
+        case 'c': o.clients = number("--clients", optarg, 1000); break;
+        case 'K': o.keys = number("--keys", optarg, 1000); break;
+        case 'p': o.ops_per_key = number("--ops-per-key", optarg, 100000); break;
+        case 'v': o.values = number("--values", optarg, 1000000); break;
+        case 't': o.time_limit_ms = number("--time-limit", optarg, 86400) * 1000; break;
+        case 'T': o.timeout_ms = number("--timeout-ms", optarg, 3600000); break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        default: fputs(usage_text, stderr); return 2;
+        }
+    }
+    if (o.kubeconfig == NULL || out_path == NULL || optind != argc) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    if ((out = fopen(out_path, "w")) == NULL) {
+        fprintf(stderr, "register: %s: %s\n", out_path, strerror(errno));
+        return 1;
+    }
+    if (jep_register_run(&o, out, &st, &e) != 0) {
+        fprintf(stderr, "register: %s\n", e.msg);
+        fclose(out);
+        return 1;
+    }
+    if (fclose(out) != 0) {
+        fprintf(stderr, "register: %s: %s\n", out_path, strerror(errno));
+        return 1;
+    }
+    printf("%lu ok, %lu failed, %lu unknown\n", st.ok, st.fail, st.info);
+    return 0;
+}

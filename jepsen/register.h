@@ -1,0 +1,45 @@
+/* The register workload: clients read, write and compare-and-set small
+ * integers in ConfigMaps through libc8s, each client bound to one master,
+ * and log every operation's invocation and completion as a history
+ * (history.h) for the checkers.
+ *
+ * A register is ConfigMap NAME's data.v ("-" when absent). write is a PUT
+ * without precondition (a POST when the object is absent); cas is a GET
+ * and, if the value is the expected one, a PUT with that resourceVersion.
+ * Outcomes: ok for a 2xx; fail when the request certainly did nothing (a
+ * connection that never carried it, 4xx, a cas whose value or
+ * resourceVersion did not match); info when it may have happened (the
+ * answer to a write was lost: -C8S_EUNKNOWN, 503, 504). After info the
+ * client takes a new process number, as Jepsen's do. Each key gets at
+ * most ops_per_key operations, then a fresh one takes its place, so the
+ * linearizability search stays small. */
+#ifndef C8S_JEPSEN_REGISTER_H
+#define C8S_JEPSEN_REGISTER_H
+
+#include <stdio.h>
+
+#include "lib/err.h"
+
+struct jep_register_opts {
+    const char *kubeconfig; /* credentials and CA */
+    const char *const *servers; /* client i talks to servers[i % n] only */
+    size_t n_servers;
+    const char *ns;             /* namespace (created if absent) */
+    unsigned clients;           /* concurrent clients */
+    unsigned keys;              /* registers in use at once */
+    unsigned ops_per_key;
+    unsigned values;            /* values drawn from 0..values-1 */
+    unsigned time_limit_ms;
+    unsigned timeout_ms;        /* per request, retries included */
+};
+
+/* Counts of what happened, for the run's summary. */
+struct jep_register_stats {
+    unsigned long ok, fail, info;
+};
+
+/* Run the workload, writing the history to @out. */
+int jep_register_run(const struct jep_register_opts *o, FILE *out,
+                     struct jep_register_stats *stats, struct err *e);
+
+#endif /* C8S_JEPSEN_REGISTER_H */
