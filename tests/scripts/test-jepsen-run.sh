@@ -1,0 +1,45 @@
+#!/bin/sh
+# jepsen/run end to end: a 10-second register test of a 3-member cluster in
+# network namespaces under partitions and kill -9, whose history checks
+# valid; its run directory has the history, the nemesis log, the verdict
+# and each member's log; and nothing is left behind. Bad arguments are
+# refused by name.
+. "${top_srcdir:-.}/tests/lib/tap.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces)"
+for t in ip nft; do
+    command -v $t >/dev/null || skip_all "$t is not installed"
+done
+ip netns add c8sj-probe-$$ 2>/dev/null || skip_all "cannot make network namespaces here"
+ip netns del c8sj-probe-$$
+plan 9
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+runner="$top_srcdir/jepsen/run"
+
+"$runner" --bin "$top_builddir" --time-limit 10 --concurrency 6 \
+    --nemesis partition,kill --dir "$tmp" >"$tmp/out" 2>&1
+status=$?
+[ $status -eq 0 ] || sed 's/^/# /' "$tmp/out"
+check "a run under partitions and kills ends valid" test $status -eq 0
+rundir=$(ls -d "$tmp"/register-* 2>/dev/null | head -n 1)
+check "the verdict: linearizable and monotonic" sh -c \
+    "grep -q 'register: .* valid' '$rundir/verdict.txt' && grep -q 'monotonic: .* valid' '$rundir/verdict.txt'"
+check "the history holds completed operations" test \
+    "$(grep -c ' ok ' "$rundir/history" 2>/dev/null || echo 0)" -gt 100
+check "the nemesis partitioned and killed" sh -c \
+    "grep -q 'partition: m' '$rundir/nemesis.log' && grep -q 'kill -9 m' '$rundir/nemesis.log'"
+check "and the faults were felt (failed or unknown operations)" sh -c \
+    "grep -qE ' (fail|info) ' '$rundir/history'"
+check "each member's log is kept" test -s "$rundir/m1.log" -a -s "$rundir/m2.log" -a -s "$rundir/m3.log"
+runid=${rundir##*-}
+nothing_left() {
+    ! ip netns list | grep -q "^c8sj-$runid-" &&
+        ! pgrep -f -- "--data-dir $rundir/" >/dev/null
+}
+check "nothing is left: no namespace, no member" nothing_left
+"$runner" --nemesis flood --bin "$top_builddir" >/dev/null 2>"$tmp/err"
+check "an unknown nemesis is refused by name" sh -c \
+    "test $? -eq 1 && grep -q \"nemesis 'flood'\" '$tmp/err'"
+"$runner" --bogus >/dev/null 2>&1
+check "an unknown flag is bad usage" test $? -eq 2
+tap_done
