@@ -1,6 +1,6 @@
 #!/bin/sh
-# jepsen/run end to end: a 10-second register test of a 3-member cluster in
-# network namespaces under partitions and kill -9, whose history checks
+# jepsen/run end to end: a 14-second register test of a 3-member cluster in
+# network namespaces under partitions, kill -9 and SIGSTOP, whose history checks
 # valid; its run directory has the history, the nemesis log, the verdict
 # and each member's log; and nothing is left behind. Bad arguments are
 # refused by name.
@@ -16,18 +16,19 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 runner="$top_srcdir/jepsen/run"
 
-"$runner" --bin "$top_builddir" --time-limit 10 --concurrency 6 \
-    --nemesis partition,kill --dir "$tmp" >"$tmp/out" 2>&1
+"$runner" --bin "$top_builddir" --time-limit 14 --concurrency 6 \
+    --nemesis partition,kill,pause --dir "$tmp" >"$tmp/out" 2>&1
 status=$?
 [ $status -eq 0 ] || sed 's/^/# /' "$tmp/out"
-check "a run under partitions and kills ends valid" test $status -eq 0
+check "a run under partitions, kills and pauses ends valid" test $status -eq 0
 rundir=$(ls -d "$tmp"/register-* 2>/dev/null | head -n 1)
 check "the verdict: linearizable and monotonic" sh -c \
     "grep -q 'register: .* valid' '$rundir/verdict.txt' && grep -q 'monotonic: .* valid' '$rundir/verdict.txt'"
 check "the history holds completed operations" test \
     "$(grep -c ' ok ' "$rundir/history" 2>/dev/null || echo 0)" -gt 100
-check "the nemesis partitioned and killed" sh -c \
-    "grep -q 'partition: m' '$rundir/nemesis.log' && grep -q 'kill -9 m' '$rundir/nemesis.log'"
+check "the nemesis partitioned, killed and paused" sh -c \
+    "grep -q 'partition: m' '$rundir/nemesis.log' && grep -q 'kill -9 m' '$rundir/nemesis.log' &&
+     grep -q 'pause m' '$rundir/nemesis.log'"
 check "and the faults were felt (failed or unknown operations)" sh -c \
     "grep -qE ' (fail|info) ' '$rundir/history'"
 check "each member's log is kept" test -s "$rundir/m1.log" -a -s "$rundir/m2.log" -a -s "$rundir/m3.log"
