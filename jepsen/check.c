@@ -1,5 +1,5 @@
 /* jepsen/check: every checker on a history file: register
- * linearizability, watch order and gaps, monotonic revisions.
+ * linearizability, watch order and gaps, monotonic revisions, the set.
  *
  * usage: jepsen/check HISTORY
  * Prints each verdict and every anomaly found; exit status 0 all valid,
@@ -11,6 +11,7 @@
 #include "jepsen/history.h"
 #include "jepsen/linear.h"
 #include "jepsen/order.h"
+#include "jepsen/set.h"
 
 static double now_s(void)
 {
@@ -34,7 +35,7 @@ static void report(const char *name, const char *what,
 int main(int argc, char **argv)
 {
     struct jep_history h;
-    struct jep_verdict reg, watch, mono;
+    struct jep_verdict reg, watch, mono, set;
     struct err e = {0};
     double t0;
 
@@ -42,7 +43,9 @@ int main(int argc, char **argv)
         fprintf(argc == 2 ? stdout : stderr,
                 "usage: check HISTORY\nChecks a history (see "
                 "jepsen/history.h): register linearizability per key,\n"
-                "watch order and gaps, monotonic revisions per process.\n"
+                "watch order and gaps, monotonic revisions per process and\n"
+                "key, the set (every acknowledged add found by every final\n"
+                "reader, nothing else).\n"
                 "Exit status: 0 valid, 1 an anomaly, 2 bad usage or an "
                 "unreadable history.\n");
         return argc == 2 ? 0 : 2;
@@ -51,7 +54,8 @@ int main(int argc, char **argv)
     if (jep_history_load(argv[1], &h, &e) != 0 ||
         jep_check_register(&h, &reg, &e) != 0 ||
         jep_check_watch(&h, &watch, &e) != 0 ||
-        jep_check_monotonic(&h, &mono, &e) != 0) {
+        jep_check_monotonic(&h, &mono, &e) != 0 ||
+        jep_check_set(&h, &set, &e) != 0) {
         fprintf(stderr, "check: %s\n", e.msg);
         jep_history_free(&h);
         return 2;
@@ -62,5 +66,6 @@ int main(int argc, char **argv)
     report("register", "keys (linearizability)", &reg);
     report("watch", "watchers", &watch);
     report("monotonic", "processes", &mono);
-    return reg.valid && watch.valid && mono.valid ? 0 : 1;
+    report("set", "final readers", &set);
+    return reg.valid && watch.valid && mono.valid && set.valid ? 0 : 1;
 }

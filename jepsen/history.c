@@ -66,7 +66,8 @@ static int parse_line(char *line, const char *name, size_t no,
                       struct jep_event *ev, struct err *e)
 {
     static const char *const types[] = {"invoke", "ok", "fail", "info"};
-    static const char *const fs[] = {"read", "write", "cas", "event"};
+    static const char *const fs[] = {"read", "write", "cas", "event", "add",
+                                     "seen"};
     char *p = line, *f[9];
     size_t n = 0;
     int64_t proc, rev = 0;
@@ -95,9 +96,9 @@ static int parse_line(char *line, const char *name, size_t no,
     if ((t = parse_enum(f[2], types, 4)) < 0)
         return err_setf(e, -EINVAL, "%s:%zu: type \"%s\" is not invoke, ok, "
                         "fail or info", name, no, f[2]);
-    if ((fn = parse_enum(f[3], fs, 4)) < 0)
+    if ((fn = parse_enum(f[3], fs, 6)) < 0)
         return err_setf(e, -EINVAL, "%s:%zu: f \"%s\" is not read, write, "
-                        "cas or event", name, no, f[3]);
+                        "cas, event, add or seen", name, no, f[3]);
     ev->type = (enum jep_type)t;
     ev->f = (enum jep_f)fn;
     ev->rev = rev;
@@ -118,6 +119,12 @@ static int parse_line(char *line, const char *name, size_t no,
     if (ev->f == JEP_EVENT && (ev->type != JEP_OK || ev->value <= 0))
         return err_setf(e, -EINVAL, "%s:%zu: an event is \"ok event KEY "
                         "REVISION\" with a positive revision", name, no);
+    if ((ev->f == JEP_ADD || ev->f == JEP_SEEN) && ev->value == JEP_NIL)
+        return err_setf(e, -EINVAL, "%s:%zu: %s needs a value", name, no,
+                        fs[fn]);
+    if (ev->f == JEP_SEEN && ev->type != JEP_OK)
+        return err_setf(e, -EINVAL, "%s:%zu: seen is \"ok seen SET "
+                        "VALUE\"", name, no);
     return 0;
 }
 

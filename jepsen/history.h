@@ -16,6 +16,10 @@
  * "TIME PROCESS ok event KEY REV" is a watch event delivered to watcher
  * PROCESS: a change of KEY at revision REV. It stands alone (no invoke).
  *
+ * The set workload: "add SET V" is an operation like a write (invoke,
+ * then ok, fail or info); "TIME PROCESS ok seen SET V" stands alone and
+ * says final reader PROCESS found V in SET.
+ *
  * Blank lines and lines starting with '#' are skipped. A process has at
  * most one operation outstanding; after an info completion it never
  * invokes again (a client that lost track of an operation takes a new
@@ -33,7 +37,7 @@
 #define JEP_NIL INT64_MIN /* no value: a key that does not exist */
 
 enum jep_type { JEP_INVOKE, JEP_OK, JEP_FAIL, JEP_INFO };
-enum jep_f { JEP_READ, JEP_WRITE, JEP_CAS, JEP_EVENT };
+enum jep_f { JEP_READ, JEP_WRITE, JEP_CAS, JEP_EVENT, JEP_ADD, JEP_SEEN };
 
 struct jep_event {
     int64_t time_ns;

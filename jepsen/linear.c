@@ -159,7 +159,9 @@ static int pair(const struct jep_history *h, struct op **ret, size_t *ret_n,
     int rv = 0;
 
     for (size_t i = 0; i < h->len && rv == 0; i++)
-        rv = h->ev[i].f == JEP_EVENT ? 0 /* watches: order.c */
+        rv = h->ev[i].f == JEP_EVENT || h->ev[i].f == JEP_ADD ||
+                     h->ev[i].f == JEP_SEEN
+                 ? 0 /* watches: order.c; sets: set.c */
              : h->ev[i].type == JEP_INVOKE
                  ? invoke(&h->ev[i], &p, &ops, &n, &cap, e)
                  : complete(&h->ev[i], &p, ops, e);
@@ -542,7 +544,8 @@ int jep_check_register(const struct jep_history *h, struct jep_verdict *v,
     for (size_t i = 0; i < n; i++)
         if (!ops[i].dropped)
             kept[k++] = &ops[i];
-    qsort(kept, k, sizeof *kept, by_key_then_call);
+    if (k > 0)
+        qsort(kept, k, sizeof *kept, by_key_then_call);
     v->ops = k;
     for (size_t i = 0, j; i < k && rv == 0; i = j) {
         struct jep_anomaly a = {0};

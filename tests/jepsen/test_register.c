@@ -1,6 +1,7 @@
-/* The register workload against a real 3-member cluster on loopback, its
- * history checked: linearizable and monotonic with all members up, and
- * still so when one member is killed -9 halfway through. */
+/* The workloads against a real 3-member cluster on loopback, their
+ * histories checked: the register linearizable and monotonic, the set
+ * with every acknowledged add found through every member, with all
+ * members up and when one is killed -9 halfway through. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,7 +11,8 @@
 #include "jepsen/history.h"
 #include "jepsen/linear.h"
 #include "jepsen/order.h"
-#include "jepsen/register.h"
+#include "jepsen/set.h"
+#include "jepsen/workload.h"
 #include "tests/client/cluster.h"
 #include "tests/lib/unit.h"
 
@@ -27,16 +29,16 @@ static void *kill_later(void *arg)
     return NULL;
 }
 
-static void run_and_check(int kill_member)
+static void run_and_check(int kill_member, bool set)
 {
     char kc[1200], hist[1100], urls[N][96];
     const char *servers[N];
-    struct jep_register_opts o = {.kubeconfig = kc, .servers = servers,
+    struct jep_workload_opts o = {.kubeconfig = kc, .servers = servers,
                                   .n_servers = N, .ns = "jepsen",
                                   .clients = 6, .keys = 2, .ops_per_key = 200,
                                   .values = 5, .time_limit_ms = 4000,
                                   .timeout_ms = 2000};
-    struct jep_register_stats st = {0};
+    struct jep_workload_stats st = {0};
     struct jep_history h;
     struct jep_verdict v;
     struct err e = {0};
@@ -55,15 +57,33 @@ static void run_and_check(int kill_member)
     ASSERT(out != NULL);
     if (kill_member >= 0)
         ASSERT(pthread_create(&t, NULL, kill_later, &k) == 0);
-    ASSERT_MSG(jep_register_run(&o, out, &st, &e) == 0, "%s", e.msg);
+    if (set)
+        ASSERT_MSG(jep_set_run(&o, out, &st, &e) == 0, "%s", e.msg);
+    else
+        ASSERT_MSG(jep_register_run(&o, out, &st, &e) == 0, "%s", e.msg);
     if (kill_member >= 0)
         pthread_join(t, NULL);
+    if (set) { /* through the members alive */
+        o.n_servers = kill_member >= 0 ? N - 1 : N;
+        if (kill_member >= 0)
+            servers[kill_member] = servers[N - 1];
+        o.time_limit_ms = 20000;
+        ASSERT_MSG(jep_set_final_read(&o, out, &e) == 0, "%s", e.msg);
+    }
     fclose(out);
     ASSERT_MSG(st.ok > 100, "only %lu ok (%lu fail, %lu unknown)", st.ok,
                st.fail, st.info);
     if (kill_member >= 0)
         ASSERT(st.fail + st.info > 0); /* the dead member's clients */
     ASSERT_MSG(jep_history_load(hist, &h, &e) == 0, "%s", e.msg);
+    if (set) {
+        ASSERT_MSG(jep_check_set(&h, &v, &e) == 0, "%s", e.msg);
+        ASSERT_MSG(v.valid, "%s: %s", v.anomalies[0].key,
+                   v.anomalies[0].what);
+        ASSERT_EQ(v.keys, kill_member >= 0 ? N - 1 : N);
+        jep_history_free(&h);
+        return;
+    }
     ASSERT_MSG(jep_check_register(&h, &v, &e) == 0, "%s", e.msg);
     ASSERT_MSG(v.valid, "key %s: %s", v.anomalies[0].key,
                v.anomalies[0].what);
@@ -75,12 +95,22 @@ static void run_and_check(int kill_member)
 
 TEST_T(register, a_healthy_cluster_is_linearizable, 120)
 {
-    run_and_check(-1);
+    run_and_check(-1, false);
 }
 
 TEST_T(register, still_linearizable_when_a_member_dies, 120)
 {
-    run_and_check(1);
+    run_and_check(1, false);
+}
+
+TEST_T(set, every_acknowledged_add_is_found, 120)
+{
+    run_and_check(-1, true);
+}
+
+TEST_T(set, nothing_acknowledged_is_lost_when_a_member_dies, 120)
+{
+    run_and_check(1, true);
 }
 
 UNIT_MAIN()

@@ -2,8 +2,9 @@
 # jepsen/run end to end: a 14-second register test of a 3-member cluster in
 # network namespaces under partitions, kill -9 and SIGSTOP, whose history checks
 # valid; its run directory has the history, the nemesis log, the verdict
-# and each member's log; and nothing is left behind. Bad arguments are
-# refused by name.
+# and each member's log; and nothing is left behind. A set run under
+# partitions finds every acknowledged add. Bad arguments are refused by
+# name.
 . "${top_srcdir:-.}/tests/lib/tap.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces)"
 for t in ip nft; do
@@ -11,7 +12,7 @@ for t in ip nft; do
 done
 ip netns add c8sj-probe-$$ 2>/dev/null || skip_all "cannot make network namespaces here"
 ip netns del c8sj-probe-$$
-plan 9
+plan 10
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 runner="$top_srcdir/jepsen/run"
@@ -38,6 +39,12 @@ nothing_left() {
         ! pgrep -f -- "--data-dir $rundir/" >/dev/null
 }
 check "nothing is left: no namespace, no member" nothing_left
+"$runner" --bin "$top_builddir" --workload set --time-limit 8 \
+    --concurrency 6 --nemesis partition --dir "$tmp/set" >"$tmp/out" 2>&1
+status=$?
+[ $status -eq 0 ] || sed 's/^/# /' "$tmp/out"
+check "a set run under partitions: every acknowledged add found by all 3" sh -c \
+    "test $status -eq 0 && grep -q 'set: 3 final readers, valid' $tmp/set/set-*/verdict.txt"
 "$runner" --nemesis flood --bin "$top_builddir" >/dev/null 2>"$tmp/err"
 check "an unknown nemesis is refused by name" sh -c \
     "test $? -eq 1 && grep -q \"nemesis 'flood'\" '$tmp/err'"

@@ -1,4 +1,4 @@
-/* The register workload: clients read, write and compare-and-set small
+/* Workloads. The register: clients read, write and compare-and-set small
  * integers in ConfigMaps through libc8s, each client bound to one master,
  * and log every operation's invocation and completion as a history
  * (history.h) for the checkers.
@@ -8,19 +8,20 @@
  * and, if the value is the expected one, a PUT with that resourceVersion.
  * Outcomes: ok for a 2xx; fail when the request certainly did nothing (a
  * connection that never carried it, 4xx, a cas whose value or
- * resourceVersion did not match); info when it may have happened (the
- * answer to a write was lost: -C8S_EUNKNOWN, 503, 504). After info the
+ * resourceVersion did not match, and 503: c8s refuses with 503 only a
+ * write it did not propose); info when it may have happened (the answer
+ * to a write was lost, or 504: -C8S_EUNKNOWN). After info the
  * client takes a new process number, as Jepsen's do. Each key gets at
  * most ops_per_key operations, then a fresh one takes its place, so the
  * linearizability search stays small. */
-#ifndef C8S_JEPSEN_REGISTER_H
-#define C8S_JEPSEN_REGISTER_H
+#ifndef C8S_JEPSEN_WORKLOAD_H
+#define C8S_JEPSEN_WORKLOAD_H
 
 #include <stdio.h>
 
 #include "lib/err.h"
 
-struct jep_register_opts {
+struct jep_workload_opts {
     const char *kubeconfig; /* credentials and CA */
     const char *const *servers; /* client i talks to servers[i % n] only */
     size_t n_servers;
@@ -34,12 +35,26 @@ struct jep_register_opts {
 };
 
 /* Counts of what happened, for the run's summary. */
-struct jep_register_stats {
+struct jep_workload_stats {
     unsigned long ok, fail, info;
+    char why[512]; /* what went wrong, by code: "ETIMEDOUT 3, ..." */
 };
 
-/* Run the workload, writing the history to @out. */
-int jep_register_run(const struct jep_register_opts *o, FILE *out,
-                     struct jep_register_stats *stats, struct err *e);
+/* Run the register workload, writing the history to @out. */
+int jep_register_run(const struct jep_workload_opts *o, FILE *out,
+                     struct jep_workload_stats *stats, struct err *e);
 
-#endif /* C8S_JEPSEN_REGISTER_H */
+/* The set workload: each client adds values no other adds (ConfigMap
+ * s-VALUE created with POST) until the time limit, logged as add
+ * operations with the same outcomes. */
+int jep_set_run(const struct jep_workload_opts *o, FILE *out,
+                struct jep_workload_stats *stats, struct err *e);
+
+/* The set's final read, after the faults are healed: every server's paged
+ * LIST of the namespace, as seen lines of reader 1000000 + its index. A
+ * read that fails is started again (a fresh snapshot) until time_limit_ms
+ * has passed. */
+int jep_set_final_read(const struct jep_workload_opts *o, FILE *out,
+                       struct err *e);
+
+#endif /* C8S_JEPSEN_WORKLOAD_H */

@@ -1,4 +1,4 @@
-/* The register workload (register.h). */
+/* The register and set workloads (workload.h). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -9,11 +9,14 @@
 
 #include <c8s/c8s.h>
 
-#include "jepsen/register.h"
+#include "jepsen/workload.h"
 #include "lib/mem.h"
 
+struct client;
+
 struct shared {
-    const struct jep_register_opts *o;
+    const struct jep_workload_opts *o;
+    void (*step)(struct client *cl); /* one operation of the workload */
     FILE *out;
     pthread_mutex_t mu; /* the history file and the key table */
     int64_t start_ns, end_ns;
@@ -21,11 +24,13 @@ struct shared {
     unsigned *key_ops;  /* per slot: operations on it so far */
     atomic_int next_process;
     atomic_ulong ok, fail, info;
+    struct { int code; unsigned long n; } why[16]; /* non-ok codes, under mu */
 };
 
 struct client {
     struct shared *sh;
     unsigned index;
+    unsigned long added; /* set: values this client added so far */
     struct c8s_client *c;
     int process;
     uint64_t rng;
@@ -159,11 +164,26 @@ static int put(struct client *cl, const char *key, const char *value,
     return code;
 }
 
-/* Could a write that returned @code have happened? */
+/* Could a write that returned @code have happened? c8s answers 504
+ * (-C8S_EUNKNOWN) for a write whose outcome it lost, and 429 or 503
+ * (-C8S_EOVERLOADED) only for one it refused before proposing it (no
+ * leader, too busy): those are fails, and the checkers test that promise. */
 static bool maybe_happened(int code)
 {
-    return code == -C8S_EUNKNOWN || code == -C8S_EOVERLOADED ||
-           code == -C8S_EMALFORMED;
+    return code == -C8S_EUNKNOWN;
+}
+
+/* Count a non-ok @code for the summary. */
+static void count_code(struct shared *sh, int code)
+{
+    pthread_mutex_lock(&sh->mu);
+    for (size_t i = 0; i < 16; i++)
+        if (sh->why[i].code == code || sh->why[i].code == 0) {
+            sh->why[i].code = code;
+            sh->why[i].n++;
+            break;
+        }
+    pthread_mutex_unlock(&sh->mu);
 }
 
 static void completed(struct client *cl, int code, const char *f,
@@ -171,6 +191,8 @@ static void completed(struct client *cl, int code, const char *f,
 {
     char extra[64] = "";
 
+    if (code != 0)
+        count_code(cl->sh, code);
     if (code == 0) {
         if (rv != NULL && rv[0] != '\0')
             (void)snprintf(extra, sizeof extra, " rev=%s", rv);
@@ -229,24 +251,47 @@ static void op_cas(struct client *cl, const char *key)
     completed(cl, code, "cas", key, args, new_rv);
 }
 
+static void register_step(struct client *cl)
+{
+    char key[64];
+
+    pick_key(cl, key, sizeof key);
+    switch (rnd(cl) % 3) {
+    case 0: op_read(cl, key); break;
+    case 1: op_write(cl, key); break;
+    default: op_cas(cl, key);
+    }
+}
+
+/* Add one value no one else adds: the client's index and a count. */
+static void set_step(struct client *cl)
+{
+    struct c8s_response r = {0};
+    char value[32], body[128], path[256];
+    int code;
+
+    (void)snprintf(value, sizeof value, "%lu",
+                   (unsigned long)cl->index * 1000000000UL + ++cl->added);
+    (void)snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"s-%s\"}}",
+                   value);
+    path_of(cl->sh, NULL, path, sizeof path);
+    record(cl, "invoke", "add", "set", value, "");
+    code = c8s_request(cl->c, "POST", path, NULL, body, strlen(body), &r,
+                       NULL);
+    c8s_response_clear(&r);
+    completed(cl, code, "add", "set", value, NULL);
+}
+
 static void *client_main(void *arg)
 {
     struct client *cl = arg;
 
-    while (now_ns() < cl->sh->end_ns) {
-        char key[64];
-
-        pick_key(cl, key, sizeof key);
-        switch (rnd(cl) % 3) {
-        case 0: op_read(cl, key); break;
-        case 1: op_write(cl, key); break;
-        default: op_cas(cl, key);
-        }
-    }
+    while (now_ns() < cl->sh->end_ns)
+        cl->sh->step(cl);
     return NULL;
 }
 
-static int client_open(struct client *cl, const struct jep_register_opts *o,
+static int client_open(struct client *cl, const struct jep_workload_opts *o,
                        struct err *e)
 {
     struct c8s_kubeconfig_opts ko = {
@@ -295,10 +340,11 @@ static int make_namespace(struct client *cl, struct err *e)
                           ce.message);
 }
 
-int jep_register_run(const struct jep_register_opts *o, FILE *out,
-                     struct jep_register_stats *stats, struct err *e)
+static int run_clients(const struct jep_workload_opts *o, FILE *out,
+                       void (*step)(struct client *cl),
+                       struct jep_workload_stats *stats, struct err *e)
 {
-    struct shared sh = {.o = o, .out = out};
+    struct shared sh = {.o = o, .out = out, .step = step};
     struct client *cls;
     unsigned started = 0;
     int rv = 0;
@@ -335,6 +381,14 @@ int jep_register_run(const struct jep_register_opts *o, FILE *out,
         stats->ok = atomic_load(&sh.ok);
         stats->fail = atomic_load(&sh.fail);
         stats->info = atomic_load(&sh.info);
+        stats->why[0] = '\0';
+        for (size_t i = 0; i < 16 && sh.why[i].code != 0; i++) {
+            size_t l = strlen(stats->why);
+
+            (void)snprintf(stats->why + l, sizeof stats->why - l, "%s%s %lu",
+                           l ? ", " : "", err_name(sh.why[i].code),
+                           sh.why[i].n);
+        }
     }
 out:
     for (unsigned i = 0; cls != NULL && i < o->clients; i++)
@@ -342,5 +396,110 @@ out:
     mem_free(cls);
     mem_free(sh.key_gen);
     mem_free(sh.key_ops);
+    return rv;
+}
+
+int jep_register_run(const struct jep_workload_opts *o, FILE *out,
+                     struct jep_workload_stats *stats, struct err *e)
+{
+    return run_clients(o, out, register_step, stats, e);
+}
+
+int jep_set_run(const struct jep_workload_opts *o, FILE *out,
+                struct jep_workload_stats *stats, struct err *e)
+{
+    return run_clients(o, out, set_step, stats, e);
+}
+
+/* One LIST page of the set into @out as seen lines of @cl; the next
+ * continue token goes to @cont ("" at the end). */
+static int read_page(struct client *cl, char *cont, size_t size)
+{
+    struct c8s_response r = {0};
+    struct c8s_obj *o = NULL;
+    char path[2600], esc[2100];
+    int code;
+
+    if (c8s_url_escape(cont, esc, sizeof esc) < 0)
+        return -ENAMETOOLONG;
+    path_of(cl->sh, NULL, path, sizeof path);
+    (void)snprintf(path + strlen(path), sizeof path - strlen(path),
+                   "?limit=500%s%s", cont[0] != '\0' ? "&continue=" : "",
+                   esc);
+    code = c8s_request(cl->c, "GET", path, NULL, NULL, 0, &r, NULL);
+    if (code == 0 && c8s_obj_from_json(r.body, r.body_len, &o, NULL) != 0)
+        code = -C8S_EMALFORMED;
+    if (code == 0) {
+        const struct c8s_obj *items = c8s_obj_path(o, "items");
+
+        for (size_t i = 0; i < c8s_obj_len(items); i++) {
+            const char *name = c8s_obj_str(
+                c8s_obj_path(c8s_obj_at(items, i), "metadata.name"), "");
+
+            if (strncmp(name, "s-", 2) == 0)
+                record(cl, "ok", "seen", "set", name + 2, "");
+        }
+        (void)snprintf(cont, size, "%s",
+                       c8s_obj_str(c8s_obj_path(o, "metadata.continue"), ""));
+    }
+    c8s_obj_free(o);
+    c8s_response_clear(&r);
+    return code;
+}
+
+int jep_set_final_read(const struct jep_workload_opts *o, FILE *out,
+                       struct err *e)
+{
+    struct shared sh = {.o = o, .out = out};
+    int rv = 0;
+
+    pthread_mutex_init(&sh.mu, NULL);
+    sh.start_ns = now_ns();
+    sh.end_ns = sh.start_ns + (int64_t)o->time_limit_ms * 1000000;
+    for (size_t i = 0; i < (o->n_servers ? o->n_servers : 1) && rv == 0; i++) {
+        struct client cl = {.sh = &sh, .index = (unsigned)i,
+                            .process = 1000000 + (int)i};
+        char cont[2048] = "";
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *page_out = NULL;
+
+        if ((rv = client_open(&cl, o, e)) != 0)
+            break;
+        /* A whole read is kept only once it succeeded: retried from the
+         * start (a fresh snapshot) until the deadline. */
+        for (;;) {
+            int code = 0;
+
+            page_out = open_memstream(&buf, &len);
+            if (page_out == NULL) {
+                rv = err_setf(e, -ENOMEM, "out of memory");
+                break;
+            }
+            sh.out = page_out;
+            cont[0] = '\0';
+            do
+                code = read_page(&cl, cont, sizeof cont);
+            while (code == 0 && cont[0] != '\0');
+            fclose(page_out);
+            if (code == 0) {
+                fwrite(buf, 1, len, out);
+                break;
+            }
+            free(buf);
+            buf = NULL;
+            if (now_ns() >= sh.end_ns) {
+                rv = err_setf(e, code, "final read through %s: %s",
+                              o->servers ? o->servers[i] : "the cluster",
+                              err_str(code));
+                break;
+            }
+            struct timespec ts = {0, 500000000};
+            nanosleep(&ts, NULL);
+        }
+        free(buf);
+        c8s_client_free(cl.c);
+    }
+    pthread_mutex_destroy(&sh.mu);
     return rv;
 }

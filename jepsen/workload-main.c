@@ -1,8 +1,9 @@
-/* jepsen/register: the register workload as a command (register.h).
+/* jepsen/workload: the workloads as a command (workload.h).
  *
- * usage: jepsen/register --kubeconfig FILE --out HISTORY
- *          [--server URL]... [--namespace NS] [--clients N] [--keys N]
- *          [--ops-per-key N] [--values N] [--time-limit S] [--timeout-ms MS]
+ * usage: jepsen/workload --kubeconfig FILE --out HISTORY
+ *          [--workload register|set] [--final-read] [--server URL]...
+ *          [--namespace NS] [--clients N] [--keys N] [--ops-per-key N]
+ *          [--values N] [--time-limit S] [--timeout-ms MS]
  * Exit status: 0 the run completed (check the history with jepsen/check),
  * 1 it could not run, 2 bad usage. */
 #include <errno.h>
@@ -11,15 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jepsen/register.h"
+#include "jepsen/workload.h"
 
 static const char usage_text[] =
-    "usage: register --kubeconfig FILE --out HISTORY [--server URL]...\n"
-    "         [--namespace NS] [--clients N] [--keys N] [--ops-per-key N]\n"
-    "         [--values N] [--time-limit S] [--timeout-ms MS]\n"
-    "Clients read, write and cas registers (ConfigMaps) for --time-limit\n"
-    "seconds, client i on the i-th --server (round robin), and log the\n"
-    "history for jepsen/check.\n";
+    "usage: workload --kubeconfig FILE --out HISTORY [--workload register|set]\n"
+    "         [--final-read] [--server URL]... [--namespace NS] [--clients N]\n"
+    "         [--keys N] [--ops-per-key N] [--values N] [--time-limit S]\n"
+    "         [--timeout-ms MS]\n"
+    "Clients run the workload for --time-limit seconds, client i on the\n"
+    "i-th --server (round robin), and log the history for jepsen/check:\n"
+    "register: read, write and cas of registers (ConfigMaps); set: adds of\n"
+    "unique values. --final-read appends the set's final read through every\n"
+    "--server (retried for --time-limit seconds).\n";
 
 static unsigned number(const char *flag, const char *s, unsigned max)
 {
@@ -29,7 +33,7 @@ static unsigned number(const char *flag, const char *s, unsigned max)
     errno = 0;
     v = strtoul(s, &end, 10);
     if (errno != 0 || end == s || *end != '\0' || v == 0 || v > max) {
-        fprintf(stderr, "register: %s wants a number from 1 to %u, not "
+        fprintf(stderr, "workload: %s wants a number from 1 to %u, not "
                 "'%s'\n", flag, max, s);
         exit(2);
     }
@@ -49,14 +53,17 @@ int main(int argc, char **argv)
         {"values", required_argument, NULL, 'v'},
         {"time-limit", required_argument, NULL, 't'},
         {"timeout-ms", required_argument, NULL, 'T'},
+        {"workload", required_argument, NULL, 'w'},
+        {"final-read", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    const char *servers[64], *out_path = NULL;
-    struct jep_register_opts o = {.ns = "jepsen", .clients = 10, .keys = 3,
+    const char *servers[64], *out_path = NULL, *workload = "register";
+    int final_read = 0;
+    struct jep_workload_opts o = {.ns = "jepsen", .clients = 10, .keys = 3,
                                   .ops_per_key = 300, .values = 5,
                                   .time_limit_ms = 30000,
                                   .timeout_ms = 5000, .servers = servers};
-    struct jep_register_stats st = {0};
+    struct jep_workload_stats st = {0};
     struct err e = {0};
     FILE *out;
     int opt;
@@ -67,7 +74,7 @@ int main(int argc, char **argv)
         case 'o': out_path = optarg; break;
         case 's':
             if (o.n_servers == 64) {
-                fputs("register: at most 64 --server\n", stderr);
+                fputs("workload: at most 64 --server\n", stderr);
                 return 2;
             }
             servers[o.n_servers++] = optarg;
@@ -79,6 +86,8 @@ int main(int argc, char **argv)
         case 'v': o.values = number("--values", optarg, 1000000); break;
         case 't': o.time_limit_ms = number("--time-limit", optarg, 86400) * 1000; break;
         case 'T': o.timeout_ms = number("--timeout-ms", optarg, 3600000); break;
+        case 'w': workload = optarg; break;
+        case 'f': final_read = 1; break;
         case 'h': fputs(usage_text, stdout); return 0;
         default: fputs(usage_text, stderr); return 2;
         }
@@ -87,19 +96,35 @@ int main(int argc, char **argv)
         fputs(usage_text, stderr);
         return 2;
     }
-    if ((out = fopen(out_path, "w")) == NULL) {
-        fprintf(stderr, "register: %s: %s\n", out_path, strerror(errno));
+    if (strcmp(workload, "register") != 0 && strcmp(workload, "set") != 0) {
+        fprintf(stderr, "workload: '%s' is not register or set\n", workload);
+        return 2;
+    }
+    if (final_read && strcmp(workload, "set") != 0) {
+        fputs("workload: --final-read is for the set workload\n", stderr);
+        return 2;
+    }
+    /* A final read appends to the history of the run before it. */
+    if ((out = fopen(out_path, final_read ? "a" : "w")) == NULL) {
+        fprintf(stderr, "workload: %s: %s\n", out_path, strerror(errno));
         return 1;
     }
-    if (jep_register_run(&o, out, &st, &e) != 0) {
-        fprintf(stderr, "register: %s\n", e.msg);
+    int rv = final_read ? jep_set_final_read(&o, out, &e)
+             : strcmp(workload, "set") == 0 ? jep_set_run(&o, out, &st, &e)
+                                            : jep_register_run(&o, out, &st, &e);
+    if (rv != 0) {
+        fprintf(stderr, "workload: %s\n", e.msg);
         fclose(out);
         return 1;
     }
     if (fclose(out) != 0) {
-        fprintf(stderr, "register: %s: %s\n", out_path, strerror(errno));
+        fprintf(stderr, "workload: %s: %s\n", out_path, strerror(errno));
         return 1;
     }
-    printf("%lu ok, %lu failed, %lu unknown\n", st.ok, st.fail, st.info);
+    if (final_read)
+        printf("final read done\n");
+    else
+        printf("%lu ok, %lu failed, %lu unknown%s%s%s\n", st.ok, st.fail,
+               st.info, st.why[0] ? " (" : "", st.why, st.why[0] ? ")" : "");
     return 0;
 }
