@@ -1,11 +1,11 @@
 /* libFuzzer target: the Jepsen history parser and its checkers
- * (jepsen/history.c, linear.c, order.c) on arbitrary bytes.
+ * (jepsen/history.c, linear.c, order.c, set.c) on arbitrary bytes.
  *
  * Build (from the top of the tree, after configure in $B):
  *   clang -fsanitize=fuzzer,address,undefined -std=gnu11 -g -O1 \
  *     -include $B/config.h -iquote . -Iinclude \
  *     tests/fuzz/fuzz_history.c jepsen/history.c jepsen/linear.c \
- *     jepsen/order.c \
+ *     jepsen/order.c jepsen/set.c \
  *     lib/err.c lib/mem.c lib/log.c -o fuzz_history
  * Run: ./fuzz_history -max_total_time=60 -max_len=2048
  *
@@ -19,6 +19,7 @@
 #include "jepsen/history.h"
 #include "jepsen/linear.h"
 #include "jepsen/order.h"
+#include "jepsen/set.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -47,6 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (jep_check_monotonic(&h, &v, &e) == 0 &&
         v.valid != (v.n_anomalies == 0))
+        abort();
+    if (jep_check_set(&h, &v, &e) == 0 && v.valid != (v.n_anomalies == 0))
         abort();
     jep_history_free(&h);
     return 0;
