@@ -40,16 +40,6 @@ static bool query_flag(const struct srv_req *req, const char *name,
                          : strcmp(v, want) == 0);
 }
 
-/* Is a consistent (linearizable) read asked for? resourceVersion unset or
- * "" means yes; anything else may be served from local state. */
-bool srv__wants_consistent(const struct srv_req *req)
-{
-    char v[32];
-
-    return !srv_query_get(req->query, "resourceVersion", v, sizeof v, NULL) ||
-           v[0] == '\0';
-}
-
 static enum obj_name_rule name_rule(const struct obj_resource *res)
 {
     if (strcmp(res->resource, "namespaces") == 0)

@@ -3,8 +3,9 @@
 # network namespaces under partitions, kill -9 and SIGSTOP, whose history checks
 # valid; its run directory has the history, the nemesis log, the verdict
 # and each member's log; and nothing is left behind. A set run under
-# partitions finds every acknowledged add. Bad arguments are refused by
-# name.
+# partitions finds every acknowledged add. A deliberately broken master
+# (reads from local state, tests/jepsen/c8s-master-broken) is caught. Bad
+# arguments are refused by name.
 . "${top_srcdir:-.}/tests/lib/tap.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces)"
 for t in ip nft; do
@@ -12,7 +13,7 @@ for t in ip nft; do
 done
 ip netns add c8sj-probe-$$ 2>/dev/null || skip_all "cannot make network namespaces here"
 ip netns del c8sj-probe-$$
-plan 10
+plan 11
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 runner="$top_srcdir/jepsen/run"
@@ -45,6 +46,14 @@ status=$?
 [ $status -eq 0 ] || sed 's/^/# /' "$tmp/out"
 check "a set run under partitions: every acknowledged add found by all 3" sh -c \
     "test $status -eq 0 && grep -q 'set: 3 final readers, valid' $tmp/set/set-*/verdict.txt"
+# A master that serves every read from local state: the harness must say so.
+"$runner" --bin "$top_builddir" --master "$top_builddir/tests/jepsen/c8s-master-broken" \
+    --time-limit 8 --concurrency 6 --nemesis partition --dir "$tmp/broken" \
+    >"$tmp/out" 2>&1
+status=$?
+check "a master with unconfirmed local reads is caught: not linearizable" sh -c \
+    "test $status -eq 1 && grep -q 'register: .* NOT VALID' $tmp/broken/register-*/verdict.txt &&
+     grep -q 'not linearizable' $tmp/broken/register-*/verdict.txt"
 "$runner" --nemesis flood --bin "$top_builddir" >/dev/null 2>"$tmp/err"
 check "an unknown nemesis is refused by name" sh -c \
     "test $? -eq 1 && grep -q \"nemesis 'flood'\" '$tmp/err'"
