@@ -1,5 +1,6 @@
 /* Linearizability of register histories, key by key (linear.h). */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -512,7 +513,24 @@ static int check_key(const struct op *const *ops, size_t n,
     return rv;
 }
 
-/* ---- all keys --------------------------------------------------------------*/
+/* ---- verdicts and all keys -------------------------------------------------*/
+
+void jep_verdict_add(struct jep_verdict *v, const char *key, const char *fmt,
+                     ...)
+{
+    va_list ap;
+
+    v->valid = false;
+    if (v->n_anomalies < JEP_ANOMALIES_MAX) {
+        struct jep_anomaly *a = &v->anomalies[v->n_anomalies];
+
+        (void)snprintf(a->key, sizeof a->key, "%s", key);
+        va_start(ap, fmt);
+        (void)vsnprintf(a->what, sizeof a->what, fmt, ap);
+        va_end(ap);
+    }
+    v->n_anomalies++;
+}
 
 static int by_key_then_call(const void *a, const void *b)
 {

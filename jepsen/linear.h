@@ -36,6 +36,11 @@ struct jep_verdict {
     struct jep_anomaly anomalies[JEP_ANOMALIES_MAX];
 };
 
+/* Record an anomaly of @key in @v (kept if there is room, always counted)
+ * and mark @v not valid. */
+void jep_verdict_add(struct jep_verdict *v, const char *key, const char *fmt,
+                     ...) __attribute__((format(printf, 3, 4)));
+
 /* Check @h. 0 with the verdict in @v; -EINVAL for a history that is not
  * well formed (a completion with no invocation, two invocations of one
  * process at once, a completion that does not match its invocation), with

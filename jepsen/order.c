@@ -1,32 +1,11 @@
 /* Watch and monotonic checks (order.h). */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jepsen/order.h"
 #include "lib/mem.h"
-
-static void anomaly(struct jep_verdict *v, const char *key, const char *fmt,
-                    ...) __attribute__((format(printf, 3, 4)));
-
-static void anomaly(struct jep_verdict *v, const char *key, const char *fmt,
-                    ...)
-{
-    va_list ap;
-
-    v->valid = false;
-    if (v->n_anomalies < JEP_ANOMALIES_MAX) {
-        struct jep_anomaly *a = &v->anomalies[v->n_anomalies];
-
-        (void)snprintf(a->key, sizeof a->key, "%s", key);
-        va_start(ap, fmt);
-        (void)vsnprintf(a->what, sizeof a->what, fmt, ap);
-        va_end(ap);
-    }
-    v->n_anomalies++;
-}
 
 /* A revision and where it was seen. */
 struct seen {
@@ -98,7 +77,7 @@ static int known_revisions(const struct jep_history *h, struct jep_verdict *v,
     for (size_t i = 0; i < n; i++) {
         if (u > 0 && all[u - 1].rev == all[i].rev) {
             if (strcmp(all[u - 1].key, all[i].key) != 0)
-                anomaly(v, all[i].key, "revision %lld is a change of %s at "
+                jep_verdict_add(v, all[i].key, "revision %lld is a change of %s at "
                         "line %zu and of %s at line %zu",
                         (long long)all[i].rev, all[u - 1].key,
                         all[u - 1].line, all[i].key, all[i].line);
@@ -123,12 +102,12 @@ static void check_watcher(const struct seen *w, size_t n, const struct seen *k,
     (void)snprintf(who, sizeof who, "watcher %d", w[0].process);
     for (size_t i = 0; i < n; i++) {
         if (w[i].rev == top) {
-            anomaly(v, who, "duplicate: revision %lld delivered at lines %zu "
+            jep_verdict_add(v, who, "duplicate: revision %lld delivered at lines %zu "
                     "and %zu", (long long)top, top_line, w[i].line);
             continue;
         }
         if (w[i].rev < top) {
-            anomaly(v, who, "reordering: revision %lld (line %zu) after "
+            jep_verdict_add(v, who, "reordering: revision %lld (line %zu) after "
                     "revision %lld (line %zu)", (long long)w[i].rev,
                     w[i].line, (long long)top, top_line);
             continue;
@@ -137,7 +116,7 @@ static void check_watcher(const struct seen *w, size_t n, const struct seen *k,
         while (j < nk && k[j].rev <= top)
             j++;
         for (; i > 0 && j < nk && k[j].rev < w[i].rev; j++)
-            anomaly(v, who, "gap: revision %lld (%s, line %zu) never "
+            jep_verdict_add(v, who, "gap: revision %lld (%s, line %zu) never "
                     "delivered between revision %lld (line %zu) and %lld "
                     "(line %zu)", (long long)k[j].rev, k[j].key, k[j].line,
                     (long long)top, top_line, (long long)w[i].rev, w[i].line);
@@ -203,7 +182,7 @@ int jep_check_monotonic(const struct jep_history *h, struct jep_verdict *v,
         if (strcmp(s[i].key, s[i - 1].key) != 0 || s[i].rev >= s[i - 1].rev)
             continue;
         (void)snprintf(who, sizeof who, "process %d", s[i].process);
-        anomaly(v, who, "revision of %s went backwards: %lld at line %zu "
+        jep_verdict_add(v, who, "revision of %s went backwards: %lld at line %zu "
                 "after %lld at line %zu", s[i].key, (long long)s[i].rev,
                 s[i].line, (long long)s[i - 1].rev, s[i - 1].line);
     }

@@ -1,6 +1,5 @@
 /* The set check (set.h). */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,25 +36,6 @@ static int by_reader_value(const void *a, const void *b)
     if (x->process != y->process)
         return x->process < y->process ? -1 : 1;
     return x->value < y->value ? -1 : x->value > y->value;
-}
-
-static void anomaly(struct jep_verdict *v, int reader, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void anomaly(struct jep_verdict *v, int reader, const char *fmt, ...)
-{
-    va_list ap;
-
-    v->valid = false;
-    if (v->n_anomalies < JEP_ANOMALIES_MAX) {
-        struct jep_anomaly *a = &v->anomalies[v->n_anomalies];
-
-        (void)snprintf(a->key, sizeof a->key, "reader %d", reader);
-        va_start(ap, fmt);
-        (void)vsnprintf(a->what, sizeof a->what, fmt, ap);
-        va_end(ap);
-    }
-    v->n_anomalies++;
 }
 
 /* One entry per value added, with the best outcome any line gave it. */
@@ -97,22 +77,23 @@ static const struct added *find(const struct added *a, size_t n, int64_t v)
 static void check_reader(const struct seen *s, size_t n, const struct added *a,
                          size_t na, struct jep_verdict *v)
 {
-    int reader = s[0].process;
+    char reader[JEP_KEY_MAX];
     size_t j = 0, lost = 0;
     int64_t first_lost = 0;
     size_t first_lost_line = 0;
 
+    (void)snprintf(reader, sizeof reader, "reader %d", s[0].process);
     for (size_t i = 0; i < n; i++) {
         const struct added *ad = find(a, na, s[i].value);
 
         if (i > 0 && s[i].value == s[i - 1].value)
-            anomaly(v, reader, "duplicate: %lld found twice (lines %zu and "
+            jep_verdict_add(v, reader, "duplicate: %lld found twice (lines %zu and "
                     "%zu)", (long long)s[i].value, s[i - 1].line, s[i].line);
         else if (ad == NULL)
-            anomaly(v, reader, "phantom: %lld found (line %zu) but never "
+            jep_verdict_add(v, reader, "phantom: %lld found (line %zu) but never "
                     "added", (long long)s[i].value, s[i].line);
         else if (ad->outcome == FAILED)
-            anomaly(v, reader, "a failed add is present: %lld (added at "
+            jep_verdict_add(v, reader, "a failed add is present: %lld (added at "
                     "line %zu, found at line %zu)", (long long)s[i].value,
                     ad->line, s[i].line);
     }
@@ -130,7 +111,7 @@ static void check_reader(const struct seen *s, size_t n, const struct added *a,
         }
     }
     if (lost > 0)
-        anomaly(v, reader, "lost: %zu acknowledged adds not found, the first "
+        jep_verdict_add(v, reader, "lost: %zu acknowledged adds not found, the first "
                 "%lld (acknowledged at line %zu)", lost,
                 (long long)first_lost, first_lost_line);
 }
@@ -156,15 +137,9 @@ int jep_check_set(const struct jep_history *h, struct jep_verdict *v,
                                    h->ev[i].line};
     qsort(s, n, sizeof *s, by_reader_value);
     v->ops = na;
-    if (na > 0 && n == 0) {
-        v->valid = false;
-        v->n_anomalies = 1;
-        (void)snprintf(v->anomalies[0].key, sizeof v->anomalies[0].key,
-                       "set");
-        (void)snprintf(v->anomalies[0].what, sizeof v->anomalies[0].what,
-                       "%zu values added and no final read: losses cannot "
-                       "be seen", na);
-    }
+    if (na > 0 && n == 0)
+        jep_verdict_add(v, "set", "%zu values added and no final read: "
+                        "losses cannot be seen", na);
     for (size_t i = 0, j; i < n; i = j) {
         for (j = i + 1; j < n && s[j].process == s[i].process; j++)
             ;
