@@ -307,25 +307,40 @@ static void on_written(uv_write_t *w, int status)
         conn_fail(k, status);
 }
 
-/* Send @len bytes (copied). */
-static int conn_write(struct aconn *k, const void *p1, size_t n1,
-                      const void *p2, size_t n2)
+/* A write buffer of @n bytes for @k, or NULL. */
+static struct wbuf *wbuf_new(struct aconn *k, size_t n)
 {
-    struct wbuf *b = mem_malloc(sizeof *b + n1 + n2);
-    uv_buf_t buf;
-    int rv;
+    struct wbuf *b = mem_malloc(sizeof *b + n);
 
-    if (b == NULL)
-        return -ENOMEM;
-    b->conn = k;
-    memcpy(b->bytes, p1, n1);
-    if (n2 > 0)
-        memcpy(b->bytes + n1, p2, n2);
-    buf = uv_buf_init(b->bytes, (unsigned)(n1 + n2));
-    rv = uv_write(&b->req, (uv_stream_t *)&k->tcp, &buf, 1, on_written);
+    if (b != NULL)
+        b->conn = k;
+    return b;
+}
+
+/* Send the @n bytes of @b on @k; @b is freed when they are written (or
+ * now, if they cannot be). */
+static int wbuf_send(struct aconn *k, struct wbuf *b, size_t n)
+{
+    uv_buf_t buf = uv_buf_init(b->bytes, (unsigned)n);
+    int rv = uv_write(&b->req, (uv_stream_t *)&k->tcp, &buf, 1, on_written);
+
     if (rv != 0)
         mem_free(b);
     return rv;
+}
+
+/* Send @p1 and @p2 (copied) as one write. */
+static int conn_write(struct aconn *k, const void *p1, size_t n1,
+                      const void *p2, size_t n2)
+{
+    struct wbuf *b = wbuf_new(k, n1 + n2);
+
+    if (b == NULL)
+        return -ENOMEM;
+    memcpy(b->bytes, p1, n1);
+    if (n2 > 0)
+        memcpy(b->bytes + n1, p2, n2);
+    return wbuf_send(k, b, n1 + n2);
 }
 
 /* Send what OpenSSL has written for the network. */
@@ -333,23 +348,16 @@ static int tls_flush(struct aconn *k)
 {
     size_t n = BIO_ctrl_pending(k->net_out);
     struct wbuf *b;
-    uv_buf_t buf;
-    int rv;
 
     if (n == 0)
         return 0;
-    if ((b = mem_malloc(sizeof *b + n)) == NULL)
+    if ((b = wbuf_new(k, n)) == NULL)
         return -ENOMEM;
-    b->conn = k;
     if (BIO_read(k->net_out, b->bytes, (int)n) != (int)n) {
         mem_free(b);
         return -EPROTO;
     }
-    buf = uv_buf_init(b->bytes, (unsigned)n);
-    rv = uv_write(&b->req, (uv_stream_t *)&k->tcp, &buf, 1, on_written);
-    if (rv != 0)
-        mem_free(b);
-    return rv;
+    return wbuf_send(k, b, n);
 }
 
 static int tls_write_all(struct aconn *k, const char *p, size_t len)
