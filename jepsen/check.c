@@ -42,10 +42,10 @@ int main(int argc, char **argv)
     if (argc != 2 || strcmp(argv[1], "--help") == 0) {
         fprintf(argc == 2 ? stdout : stderr,
                 "usage: check HISTORY\nChecks a history (see "
-                "jepsen/history.h): register linearizability per key,\n"
-                "watch order and gaps, monotonic revisions per process and\n"
-                "key, the set (every acknowledged add found by every final\n"
-                "reader, nothing else).\n"
+                "jepsen/history.h): register linearizability per\n"
+                "key, watch order and gaps, monotonic revisions per process "
+                "and key,\nthe set (every acknowledged add found by every "
+                "final reader, nothing else).\n"
                 "Exit status: 0 valid, 1 an anomaly, 2 bad usage or an "
                 "unreadable history.\n");
         return argc == 2 ? 0 : 2;
