@@ -1,5 +1,6 @@
 /* jepsen/check: every checker on a history file: register
- * linearizability, watch order and gaps, monotonic revisions, the set.
+ * linearizability, watch order and gaps, monotonic revisions, the set,
+ * paged lists.
  *
  * usage: jepsen/check HISTORY
  * Prints each verdict and every anomaly found; exit status 0 all valid,
@@ -10,6 +11,7 @@
 
 #include "jepsen/history.h"
 #include "jepsen/linear.h"
+#include "jepsen/list.h"
 #include "jepsen/order.h"
 #include "jepsen/set.h"
 
@@ -35,7 +37,7 @@ static void report(const char *name, const char *what,
 int main(int argc, char **argv)
 {
     struct jep_history h;
-    struct jep_verdict reg, watch, mono, set;
+    struct jep_verdict reg, watch, mono, set, list;
     struct err e = {0};
     double t0;
 
@@ -45,7 +47,8 @@ int main(int argc, char **argv)
                 "jepsen/history.h): register linearizability per\n"
                 "key, watch order and gaps, monotonic revisions per process "
                 "and key,\nthe set (every acknowledged add found by every "
-                "final reader, nothing else).\n"
+                "final reader, nothing else),\npaged lists (each one snapshot, "
+                "none stale).\n"
                 "Exit status: 0 valid, 1 an anomaly, 2 bad usage or an "
                 "unreadable history.\n");
         return argc == 2 ? 0 : 2;
@@ -55,7 +58,8 @@ int main(int argc, char **argv)
         jep_check_register(&h, &reg, &e) != 0 ||
         jep_check_watch(&h, &watch, &e) != 0 ||
         jep_check_monotonic(&h, &mono, &e) != 0 ||
-        jep_check_set(&h, &set, &e) != 0) {
+        jep_check_set(&h, &set, &e) != 0 ||
+        jep_check_list(&h, &list, &e) != 0) {
         fprintf(stderr, "check: %s\n", e.msg);
         jep_history_free(&h);
         return 2;
@@ -67,5 +71,7 @@ int main(int argc, char **argv)
     report("watch", "watchers", &watch);
     report("monotonic", "processes", &mono);
     report("set", "final readers", &set);
-    return reg.valid && watch.valid && mono.valid && set.valid ? 0 : 1;
+    report("list", "lists (one snapshot each)", &list);
+    return reg.valid && watch.valid && mono.valid && set.valid && list.valid
+               ? 0 : 1;
 }

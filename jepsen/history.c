@@ -67,7 +67,7 @@ static int parse_line(char *line, const char *name, size_t no,
 {
     static const char *const types[] = {"invoke", "ok", "fail", "info"};
     static const char *const fs[] = {"read", "write", "cas", "event", "add",
-                                     "seen"};
+                                     "seen", "list", "item"};
     char *p = line, *f[9];
     size_t n = 0;
     int64_t proc, rev = 0;
@@ -96,9 +96,9 @@ static int parse_line(char *line, const char *name, size_t no,
     if ((t = parse_enum(f[2], types, 4)) < 0)
         return err_setf(e, -EINVAL, "%s:%zu: type \"%s\" is not invoke, ok, "
                         "fail or info", name, no, f[2]);
-    if ((fn = parse_enum(f[3], fs, 6)) < 0)
+    if ((fn = parse_enum(f[3], fs, 8)) < 0)
         return err_setf(e, -EINVAL, "%s:%zu: f \"%s\" is not read, write, "
-                        "cas, event, add or seen", name, no, f[3]);
+                        "cas, event, add, seen, list or item", name, no, f[3]);
     ev->type = (enum jep_type)t;
     ev->f = (enum jep_f)fn;
     ev->rev = rev;
@@ -125,6 +125,14 @@ static int parse_line(char *line, const char *name, size_t no,
     if (ev->f == JEP_SEEN && ev->type != JEP_OK)
         return err_setf(e, -EINVAL, "%s:%zu: seen is \"ok seen SET "
                         "VALUE\"", name, no);
+    if (ev->f == JEP_ITEM && (ev->type != JEP_OK || ev->value == JEP_NIL ||
+                              ev->rev == 0))
+        return err_setf(e, -EINVAL, "%s:%zu: an item is \"ok item KEY "
+                        "VALUE rev=N\"", name, no);
+    if (ev->f == JEP_LIST && ev->type == JEP_OK &&
+        (ev->rev == 0 || (ev->value != JEP_NIL && ev->value < 0)))
+        return err_setf(e, -EINVAL, "%s:%zu: a list completes as \"ok list "
+                        "KEY COUNT|- rev=N\"", name, no);
     return 0;
 }
 

@@ -20,7 +20,16 @@
  * then ok, fail or info); "TIME PROCESS ok seen SET V" stands alone and
  * says final reader PROCESS found V in SET.
  *
- * Blank lines and lines starting with '#' are skipped. A process has at
+ * The list workload: "list KEY" is a paged LIST of collection KEY (a
+ * generation of adds with "add KEY V"); its ok completion is
+ * "ok list KEY COUNT rev=R", R the revision of the list's snapshot, and is
+ * followed at once by COUNT lines "TIME PROCESS ok item KEY V rev=N", the
+ * objects listed (V added at revision N). "ok list KEY - rev=R" is a list
+ * kept for its revision only, its items not recorded.
+ *
+ * Blank lines and lines starting with '#' are skipped; the workload's
+ * first line is "# start UNIX_NS", the wall clock when TIME_NS was 0 (for
+ * plots against the nemesis log). A process has at
  * most one operation outstanding; after an info completion it never
  * invokes again (a client that lost track of an operation takes a new
  * process number). */
@@ -37,7 +46,10 @@
 #define JEP_NIL INT64_MIN /* no value: a key that does not exist */
 
 enum jep_type { JEP_INVOKE, JEP_OK, JEP_FAIL, JEP_INFO };
-enum jep_f { JEP_READ, JEP_WRITE, JEP_CAS, JEP_EVENT, JEP_ADD, JEP_SEEN };
+enum jep_f {
+    JEP_READ, JEP_WRITE, JEP_CAS, JEP_EVENT, JEP_ADD, JEP_SEEN, JEP_LIST,
+    JEP_ITEM
+};
 
 struct jep_event {
     int64_t time_ns;

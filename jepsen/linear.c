@@ -161,8 +161,9 @@ static int pair(const struct jep_history *h, struct op **ret, size_t *ret_n,
 
     for (size_t i = 0; i < h->len && rv == 0; i++)
         rv = h->ev[i].f == JEP_EVENT || h->ev[i].f == JEP_ADD ||
-                     h->ev[i].f == JEP_SEEN
-                 ? 0 /* watches: order.c; sets: set.c */
+                     h->ev[i].f == JEP_SEEN || h->ev[i].f == JEP_LIST ||
+                     h->ev[i].f == JEP_ITEM
+                 ? 0 /* watches: order.c; sets: set.c; lists: list.c */
              : h->ev[i].type == JEP_INVOKE
                  ? invoke(&h->ev[i], &p, &ops, &n, &cap, e)
                  : complete(&h->ev[i], &p, ops, e);

@@ -70,7 +70,10 @@ static int known_revisions(const struct jep_history *h, struct jep_verdict *v,
 
         if (is_event(ev))
             all[n++] = (struct seen){ev->value, ev->process, ev->key, ev->line};
-        else if (has_rev(ev) && ev->f != JEP_READ)
+        /* A read's revision is the object's last change, known already;
+         * a list's is the store's, which may be a change of any key. */
+        else if (has_rev(ev) && ev->f != JEP_READ && ev->f != JEP_LIST &&
+                 ev->f != JEP_ITEM)
             all[n++] = (struct seen){ev->rev, ev->process, ev->key, ev->line};
     }
     qsort(all, n, sizeof *all, by_rev);
@@ -167,7 +170,8 @@ int jep_check_monotonic(const struct jep_history *h, struct jep_verdict *v,
     if ((s = mem_malloc((h->len + 1) * sizeof *s)) == NULL)
         return err_setf(e, -ENOMEM, "out of memory");
     for (size_t i = 0; i < h->len; i++)
-        if (has_rev(&h->ev[i]) && !is_event(&h->ev[i]))
+        if (has_rev(&h->ev[i]) && !is_event(&h->ev[i]) &&
+            h->ev[i].f != JEP_ITEM) /* items: what a list saw, in name order */
             s[n++] = (struct seen){h->ev[i].rev, h->ev[i].process,
                                    h->ev[i].key, h->ev[i].line};
     qsort(s, n, sizeof *s, by_process_key_line);

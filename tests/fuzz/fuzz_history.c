@@ -1,11 +1,11 @@
 /* libFuzzer target: the Jepsen history parser and its checkers
- * (jepsen/history.c, linear.c, order.c, set.c) on arbitrary bytes.
+ * (jepsen/history.c, linear.c, order.c, set.c, list.c) on arbitrary bytes.
  *
  * Build (from the top of the tree, after configure in $B):
  *   clang -fsanitize=fuzzer,address,undefined -std=gnu11 -g -O1 \
  *     -include $B/config.h -iquote . -Iinclude \
  *     tests/fuzz/fuzz_history.c jepsen/history.c jepsen/linear.c \
- *     jepsen/order.c jepsen/set.c \
+ *     jepsen/order.c jepsen/set.c jepsen/list.c \
  *     lib/err.c lib/mem.c lib/log.c -o fuzz_history
  * Run: ./fuzz_history -max_total_time=60 -max_len=2048
  *
@@ -18,6 +18,7 @@
 
 #include "jepsen/history.h"
 #include "jepsen/linear.h"
+#include "jepsen/list.h"
 #include "jepsen/order.h"
 #include "jepsen/set.h"
 
@@ -48,6 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (jep_check_monotonic(&h, &v, &e) == 0 &&
         v.valid != (v.n_anomalies == 0))
+        abort();
+    if (jep_check_list(&h, &v, &e) == 0 && v.valid != (v.n_anomalies == 0))
         abort();
     if (jep_check_set(&h, &v, &e) == 0 && v.valid != (v.n_anomalies == 0))
         abort();
