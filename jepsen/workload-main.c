@@ -1,9 +1,10 @@
 /* jepsen/workload: the workloads as a command (workload.h).
  *
  * usage: jepsen/workload --kubeconfig FILE --out HISTORY
- *          [--workload register|set] [--final-read] [--server URL]...
- *          [--namespace NS] [--clients N] [--keys N] [--ops-per-key N]
- *          [--values N] [--time-limit S] [--timeout-ms MS]
+ *          [--workload register|set|watch|list|monotonic] [--final-read]
+ *          [--server URL]... [--namespace NS] [--clients N] [--keys N]
+ *          [--ops-per-key N] [--values N] [--generation-size N]
+ *          [--watchers N] [--time-limit S] [--timeout-ms MS]
  * Exit status: 0 the run completed (check the history with jepsen/check),
  * 1 it could not run, 2 bad usage. */
 #include <errno.h>
@@ -15,15 +16,20 @@
 #include "jepsen/workload.h"
 
 static const char usage_text[] =
-    "usage: workload --kubeconfig FILE --out HISTORY [--workload register|set]\n"
-    "         [--final-read] [--server URL]... [--namespace NS] [--clients N]\n"
-    "         [--keys N] [--ops-per-key N] [--values N] [--time-limit S]\n"
-    "         [--timeout-ms MS]\n"
+    "usage: workload --kubeconfig FILE --out HISTORY\n"
+    "         [--workload register|set|watch|list|monotonic] [--final-read]\n"
+    "         [--server URL]... [--namespace NS] [--clients N] [--keys N]\n"
+    "         [--ops-per-key N] [--values N] [--generation-size N]\n"
+    "         [--watchers N] [--time-limit S] [--timeout-ms MS]\n"
     "Clients run the workload for --time-limit seconds, client i on the\n"
     "i-th --server (round robin), and log the history for jepsen/check:\n"
     "register: read, write and cas of registers (ConfigMaps); set: adds of\n"
-    "unique values. --final-read appends the set's final read through every\n"
-    "--server (retried for --time-limit seconds).\n";
+    "unique values; watch: the register's writes and --watchers watchers\n"
+    "(default one per --server) logging every change; list: adds in\n"
+    "generations of --generation-size (default 50) and paged lists of\n"
+    "them; monotonic: the register's operations and lists, each through a\n"
+    "--server at random. --final-read appends the set's (or list's) final\n"
+    "read through every --server (retried for --time-limit seconds).\n";
 
 static unsigned number(const char *flag, const char *s, unsigned max)
 {
@@ -55,6 +61,8 @@ int main(int argc, char **argv)
         {"timeout-ms", required_argument, NULL, 'T'},
         {"workload", required_argument, NULL, 'w'},
         {"final-read", no_argument, NULL, 'f'},
+        {"generation-size", required_argument, NULL, 'g'},
+        {"watchers", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *servers[64], *out_path = NULL, *workload = "register";
@@ -62,7 +70,8 @@ int main(int argc, char **argv)
     struct jep_workload_opts o = {.ns = "jepsen", .clients = 10, .keys = 3,
                                   .ops_per_key = 300, .values = 5,
                                   .time_limit_ms = 30000,
-                                  .timeout_ms = 5000, .servers = servers};
+                                  .timeout_ms = 5000, .gen_size = 50,
+                                  .servers = servers};
     struct jep_workload_stats st = {0};
     struct err e = {0};
     FILE *out;
@@ -88,6 +97,8 @@ int main(int argc, char **argv)
         case 'T': o.timeout_ms = number("--timeout-ms", optarg, 3600000); break;
         case 'w': workload = optarg; break;
         case 'f': final_read = 1; break;
+        case 'g': o.gen_size = number("--generation-size", optarg, 100000); break;
+        case 'W': o.watchers = number("--watchers", optarg, 1000); break;
         case 'h': fputs(usage_text, stdout); return 0;
         default: fputs(usage_text, stderr); return 2;
         }
@@ -96,12 +107,17 @@ int main(int argc, char **argv)
         fputs(usage_text, stderr);
         return 2;
     }
-    if (strcmp(workload, "register") != 0 && strcmp(workload, "set") != 0) {
-        fprintf(stderr, "workload: '%s' is not register or set\n", workload);
+    if (strcmp(workload, "register") != 0 && strcmp(workload, "set") != 0 &&
+        strcmp(workload, "watch") != 0 && strcmp(workload, "list") != 0 &&
+        strcmp(workload, "monotonic") != 0) {
+        fprintf(stderr, "workload: '%s' is not register, set, watch, list or "
+                "monotonic\n", workload);
         return 2;
     }
-    if (final_read && strcmp(workload, "set") != 0) {
-        fputs("workload: --final-read is for the set workload\n", stderr);
+    if (final_read && strcmp(workload, "set") != 0 &&
+        strcmp(workload, "list") != 0) {
+        fputs("workload: --final-read is for the set and list workloads\n",
+              stderr);
         return 2;
     }
     /* A final read appends to the history of the run before it. */
@@ -110,8 +126,7 @@ int main(int argc, char **argv)
         return 1;
     }
     int rv = final_read ? jep_set_final_read(&o, out, &e)
-             : strcmp(workload, "set") == 0 ? jep_set_run(&o, out, &st, &e)
-                                            : jep_register_run(&o, out, &st, &e);
+                        : jep_workload_run(workload, &o, out, &st, &e);
     if (rv != 0) {
         fprintf(stderr, "workload: %s\n", e.msg);
         fclose(out);

@@ -24,6 +24,9 @@ struct shared {
     unsigned *key_ops;  /* per slot: operations on it so far */
     atomic_int next_process;
     atomic_ulong ok, fail, info;
+    atomic_llong max_rev;   /* highest revision a write was acknowledged at */
+    atomic_bool writers_done;
+    unsigned gen, gen_adds; /* list: generation in use, adds to it so far */
     struct { int code; unsigned long n; } why[16]; /* non-ok codes, under mu */
 };
 
@@ -31,12 +34,12 @@ struct client {
     struct shared *sh;
     unsigned index;
     unsigned long added; /* set: values this client added so far */
-    struct c8s_client *c;
+    struct c8s_client *c;       /* the client of this operation */
+    struct c8s_client *own;     /* the one bound to server index % n */
+    struct c8s_client **per_server; /* monotonic: one per server */
     int process;
     uint64_t rng;
     pthread_t t;
-    int error;
-    char why[512];
 };
 
 static int64_t now_ns(void)
@@ -194,8 +197,15 @@ static void completed(struct client *cl, int code, const char *f,
     if (code != 0)
         count_code(cl->sh, code);
     if (code == 0) {
-        if (rv != NULL && rv[0] != '\0')
+        if (rv != NULL && rv[0] != '\0') {
+            long long r = strtoll(rv, NULL, 10), top;
+
             (void)snprintf(extra, sizeof extra, " rev=%s", rv);
+            top = atomic_load(&cl->sh->max_rev);
+            while (r > top &&
+                   !atomic_compare_exchange_weak(&cl->sh->max_rev, &top, r))
+                ;
+        }
         record(cl, "ok", f, key, value, extra);
         atomic_fetch_add(&cl->sh->ok, 1);
     } else if (maybe_happened(code)) {
@@ -282,6 +292,212 @@ static void set_step(struct client *cl)
     completed(cl, code, "add", "set", value, NULL);
 }
 
+/* The generation the next add goes to: a fresh one after gen_size adds,
+ * so every list stays a few pages long. */
+static unsigned pick_generation(struct client *cl)
+{
+    struct shared *sh = cl->sh;
+    unsigned g;
+
+    pthread_mutex_lock(&sh->mu);
+    if (++sh->gen_adds > sh->o->gen_size) {
+        sh->gen_adds = 1;
+        sh->gen++;
+    }
+    g = sh->gen;
+    pthread_mutex_unlock(&sh->mu);
+    return g;
+}
+
+/* resourceVersion of a response body's object or list, "" if none. */
+static void body_rv(const struct c8s_response *r, char *rv, size_t size)
+{
+    struct c8s_obj *o = NULL;
+
+    rv[0] = '\0';
+    if (c8s_obj_from_json(r->body, r->body_len, &o, NULL) == 0)
+        (void)snprintf(rv, size, "%s",
+                       c8s_obj_str(c8s_obj_path(o, "metadata.resourceVersion"),
+                                   ""));
+    c8s_obj_free(o);
+}
+
+/* list: add a value no one else adds to the current generation. */
+static void list_add(struct client *cl)
+{
+    struct c8s_response r = {0};
+    char value[32], key[16], body[192], path[256], rv[32] = "";
+    int code;
+
+    (void)snprintf(value, sizeof value, "%lu",
+                   (unsigned long)cl->index * 1000000000UL + ++cl->added);
+    (void)snprintf(key, sizeof key, "g%u", pick_generation(cl));
+    (void)snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"s-%s\","
+                   "\"labels\":{\"jepsen-gen\":\"%s\"}}}", value, key);
+    path_of(cl->sh, NULL, path, sizeof path);
+    record(cl, "invoke", "add", key, value, "");
+    code = c8s_request(cl->c, "POST", path, NULL, body, strlen(body), &r,
+                       NULL);
+    if (code == 0)
+        body_rv(&r, rv, sizeof rv);
+    c8s_response_clear(&r);
+    completed(cl, code, "add", key, value, rv);
+}
+
+/* The items of a paged list, as history lines in the making. */
+struct listing {
+    char rv[32];    /* the first page's: the snapshot's revision */
+    char *text;     /* item lines, without time and process */
+    size_t len, n;
+    FILE *f;
+};
+
+/* One page of generation @key into @l; the next continue token to @cont
+ * ("" at the end). */
+static int list_page(struct client *cl, const char *key, unsigned limit,
+                     char *cont, size_t size, struct listing *l)
+{
+    struct c8s_response r = {0};
+    struct c8s_obj *o = NULL;
+    char path[2600], esc[2100];
+    int code;
+
+    if (c8s_url_escape(cont, esc, sizeof esc) < 0)
+        return -ENAMETOOLONG;
+    path_of(cl->sh, NULL, path, sizeof path);
+    (void)snprintf(path + strlen(path), sizeof path - strlen(path),
+                   "?labelSelector=jepsen-gen%%3D%s&limit=%u%s%s", key, limit,
+                   cont[0] != '\0' ? "&continue=" : "", esc);
+    code = c8s_request(cl->c, "GET", path, NULL, NULL, 0, &r, NULL);
+    if (code == 0 && c8s_obj_from_json(r.body, r.body_len, &o, NULL) != 0)
+        code = -C8S_EMALFORMED;
+    if (code == 0) {
+        const struct c8s_obj *items = c8s_obj_path(o, "items");
+
+        if (l->rv[0] == '\0')
+            (void)snprintf(l->rv, sizeof l->rv, "%s",
+                           c8s_obj_str(c8s_obj_path(o,
+                                                    "metadata.resourceVersion"),
+                                       ""));
+        for (size_t i = 0; i < c8s_obj_len(items); i++) {
+            const struct c8s_obj *it = c8s_obj_at(items, i);
+            const char *name = c8s_obj_str(c8s_obj_path(it, "metadata.name"),
+                                           "");
+
+            fprintf(l->f, "ok item %s %s rev=%s\n", key,
+                    strncmp(name, "s-", 2) == 0 ? name + 2 : name,
+                    c8s_obj_str(c8s_obj_path(it, "metadata.resourceVersion"),
+                                "0"));
+            l->n++;
+        }
+        (void)snprintf(cont, size, "%s",
+                       c8s_obj_str(c8s_obj_path(o, "metadata.continue"), ""));
+    }
+    c8s_obj_free(o);
+    c8s_response_clear(&r);
+    return code;
+}
+
+/* The ok completion of a list and its items, together in the history. */
+static void record_listing(struct client *cl, const char *key,
+                           const struct listing *l)
+{
+    struct shared *sh = cl->sh;
+    long long t;
+
+    pthread_mutex_lock(&sh->mu);
+    t = (long long)(now_ns() - sh->start_ns);
+    fprintf(sh->out, "%lld %d ok list %s %zu rev=%s\n", t, cl->process, key,
+            l->n, l->rv);
+    for (const char *p = l->text, *end; p < l->text + l->len; p = end + 1) {
+        end = memchr(p, '\n', (size_t)(l->text + l->len - p));
+        fprintf(sh->out, "%lld %d %.*s\n", t, cl->process, (int)(end - p), p);
+    }
+    pthread_mutex_unlock(&sh->mu);
+    atomic_fetch_add(&sh->ok, 1);
+}
+
+/* list: a paged LIST of the current or the previous generation, a few
+ * items per page, so a list spans revisions that adds go on making. */
+static void list_read(struct client *cl)
+{
+    struct listing l = {.text = NULL};
+    char key[16], cont[2048] = "";
+    unsigned gen, limit = 1 + (unsigned)(rnd(cl) % 10);
+    int code;
+
+    pthread_mutex_lock(&cl->sh->mu);
+    gen = cl->sh->gen;
+    pthread_mutex_unlock(&cl->sh->mu);
+    if (gen > 0 && rnd(cl) % 2 == 0)
+        gen--;
+    (void)snprintf(key, sizeof key, "g%u", gen);
+    if ((l.f = open_memstream(&l.text, &l.len)) == NULL)
+        return;
+    record(cl, "invoke", "list", key, "-", "");
+    do
+        code = list_page(cl, key, limit, cont, sizeof cont, &l);
+    while (code == 0 && cont[0] != '\0');
+    fclose(l.f);
+    if (code == 0 && l.rv[0] == '\0')
+        code = -C8S_EMALFORMED;
+    if (code == 0) {
+        record_listing(cl, key, &l);
+    } else { /* a read: any failure is a fail */
+        count_code(cl->sh, code);
+        record(cl, "fail", "list", key, "-", "");
+        atomic_fetch_add(&cl->sh->fail, 1);
+    }
+    free(l.text);
+}
+
+static void list_step(struct client *cl)
+{
+    if (rnd(cl) % 2 == 0)
+        list_add(cl);
+    else
+        list_read(cl);
+}
+
+/* monotonic: the revision of a LIST of the namespace (limit 1), kept
+ * under the key "list". */
+static void op_list_revision(struct client *cl)
+{
+    struct c8s_response r = {0};
+    char path[256], rv[32] = "";
+    int code;
+
+    path_of(cl->sh, NULL, path, sizeof path);
+    strcat(path, "?limit=1");
+    record(cl, "invoke", "list", "list", "-", "");
+    code = c8s_request(cl->c, "GET", path, NULL, NULL, 0, &r, NULL);
+    if (code == 0)
+        body_rv(&r, rv, sizeof rv);
+    c8s_response_clear(&r);
+    if (code == 0 && rv[0] == '\0')
+        code = -C8S_EMALFORMED;
+    completed(cl, code == 0 ? 0 : -EIO, "list", "list", "-", rv);
+}
+
+/* monotonic: registers and lists, each operation through a member picked
+ * at random, so what one client sees comes from all of them. */
+static void monotonic_step(struct client *cl)
+{
+    char key[64];
+
+    cl->c = cl->per_server[rnd(cl) % cl->sh->o->n_servers];
+    if (rnd(cl) % 4 == 0) {
+        op_list_revision(cl);
+        return;
+    }
+    pick_key(cl, key, sizeof key);
+    switch (rnd(cl) % 3) {
+    case 0: op_read(cl, key); break;
+    case 1: op_write(cl, key); break;
+    default: op_cas(cl, key);
+    }
+}
+
 static void *client_main(void *arg)
 {
     struct client *cl = arg;
@@ -291,13 +507,13 @@ static void *client_main(void *arg)
     return NULL;
 }
 
-static int client_open(struct client *cl, const struct jep_workload_opts *o,
-                       struct err *e)
+/* A client of server @server (of o->servers; any if there are none). */
+static int open_client(const struct jep_workload_opts *o, size_t server,
+                       struct c8s_client **ret, struct err *e)
 {
     struct c8s_kubeconfig_opts ko = {
         .kubeconfig = o->kubeconfig,
-        .server = o->n_servers ? o->servers[cl->index % o->n_servers]
-                               : NULL};
+        .server = o->n_servers ? o->servers[server % o->n_servers] : NULL};
     struct c8s_client_opts co = {.timeout_ms = (int)o->timeout_ms,
                                  .connect_timeout_ms = 1000};
     struct c8s_kubeconfig *kc = NULL;
@@ -306,10 +522,38 @@ static int client_open(struct client *cl, const struct jep_workload_opts *o,
 
     rv = c8s_kubeconfig_load(&ko, &kc, &ce);
     if (rv == 0)
-        rv = c8s_client_new(kc, &co, &cl->c, &ce);
+        rv = c8s_client_new(kc, &co, ret, &ce);
     c8s_kubeconfig_free(kc);
-    return rv != 0 ? err_setf(e, rv, "client %u: %s", cl->index, ce.message)
+    return rv != 0 ? err_setf(e, rv, "client of %s: %s",
+                              ko.server ? ko.server : "the cluster",
+                              ce.message)
                    : 0;
+}
+
+/* @cl's client, bound to one server; with @spread, one per server too
+ * (the step picks one for each operation). */
+static int client_open(struct client *cl, const struct jep_workload_opts *o,
+                       bool spread, struct err *e)
+{
+    int rv = open_client(o, cl->index, &cl->own, e);
+
+    cl->c = cl->own;
+    if (rv != 0 || !spread || o->n_servers == 0)
+        return rv;
+    cl->per_server = mem_calloc(o->n_servers, sizeof *cl->per_server);
+    if (cl->per_server == NULL)
+        return err_setf(e, -ENOMEM, "out of memory");
+    for (size_t i = 0; i < o->n_servers && rv == 0; i++)
+        rv = open_client(o, i, &cl->per_server[i], e);
+    return rv;
+}
+
+static void client_close(struct client *cl, size_t n_servers)
+{
+    for (size_t i = 0; cl->per_server != NULL && i < n_servers; i++)
+        c8s_client_free(cl->per_server[i]);
+    mem_free(cl->per_server);
+    c8s_client_free(cl->own);
 }
 
 /* The namespace, made by the first client (retried while the cluster
@@ -340,23 +584,203 @@ static int make_namespace(struct client *cl, struct err *e)
                           ce.message);
 }
 
+/* watch: a watcher on one server, from its first LIST's revision on,
+ * every event logged; after an error it resumes from the last revision
+ * it was given (same process: its sequence must go on without a gap);
+ * when the history it needs is compacted, it lists again as a new
+ * process. After the writes end it drains until it has seen the highest
+ * acknowledged revision. */
+struct watcher {
+    struct shared *sh;
+    struct client cl; /* process, client and history lines */
+    long long last;   /* revision of the last event */
+    char error[256];
+};
+
+#define WATCH_DRAIN_NS (30 * 1000000000LL)
+
+static void pause_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+
+    nanosleep(&ts, NULL);
+}
+
+/* Open @w's watch from @rv, or from a fresh LIST's revision if @rv is
+ * NULL, retrying until the drain deadline. */
+static struct c8s_watch *watch_open(struct watcher *w, const char *rv)
+{
+    char path[256], list_rv[32] = "";
+    struct c8s_watch *cw = NULL;
+
+    path_of(w->sh, NULL, path, sizeof path);
+    while (now_ns() < w->sh->end_ns + WATCH_DRAIN_NS) {
+        if (rv == NULL) {
+            struct c8s_response r = {0};
+            char lpath[300];
+
+            (void)snprintf(lpath, sizeof lpath, "%s?limit=1", path);
+            if (c8s_request(w->cl.c, "GET", lpath, NULL, NULL, 0, &r,
+                            NULL) == 0)
+                body_rv(&r, list_rv, sizeof list_rv);
+            c8s_response_clear(&r);
+            if (list_rv[0] == '\0') {
+                pause_ms(200);
+                continue;
+            }
+        }
+        if (c8s_watch_open(w->cl.c, path, rv != NULL ? rv : list_rv, &cw,
+                           NULL) == 0)
+            return cw;
+        pause_ms(200);
+    }
+    return NULL;
+}
+
+static bool watcher_done(struct watcher *w)
+{
+    return atomic_load(&w->sh->writers_done) &&
+           w->last >= atomic_load(&w->sh->max_rev);
+}
+
+static void watch_event(struct watcher *w, struct c8s_event *ev)
+{
+    const char *name = c8s_obj_str(c8s_obj_path(ev->object, "metadata.name"),
+                                   "?");
+    char rev[40];
+
+    w->last = strtoll(ev->resource_version, NULL, 10);
+    (void)snprintf(rev, sizeof rev, "%lld", w->last);
+    record(&w->cl, "ok", "event", name, rev, "");
+    c8s_obj_free(ev->object);
+}
+
+static void *watcher_main(void *arg)
+{
+    struct watcher *w = arg;
+    struct c8s_watch *cw = watch_open(w, NULL);
+
+    while (cw != NULL && !watcher_done(w)) {
+        struct c8s_event ev = {0};
+        char resume[32];
+        int code = c8s_watch_next(cw, 500, &ev, NULL);
+
+        if (code == 0) {
+            watch_event(w, &ev);
+            continue;
+        }
+        if (now_ns() >= w->sh->end_ns + WATCH_DRAIN_NS)
+            break;
+        if (code == -ETIMEDOUT)
+            continue;
+        (void)snprintf(resume, sizeof resume, "%s",
+                       c8s_watch_resource_version(cw));
+        c8s_watch_close(cw);
+        if (code == -C8S_ECOMPACTED) { /* a new watcher, from a new list */
+            w->cl.process = atomic_fetch_add(&w->sh->next_process, 1);
+            cw = watch_open(w, NULL);
+        } else {
+            pause_ms(200);
+            cw = watch_open(w, resume);
+        }
+    }
+    if (cw == NULL || !watcher_done(w))
+        (void)snprintf(w->error, sizeof w->error,
+                       "watcher %d (%s) saw revision %lld, not %lld, within "
+                       "%lld s after the writes ended", w->cl.process,
+                       w->sh->o->n_servers
+                           ? w->sh->o->servers[w->cl.index % w->sh->o->n_servers]
+                           : "the cluster",
+                       w->last, (long long)atomic_load(&w->sh->max_rev),
+                       WATCH_DRAIN_NS / 1000000000);
+    c8s_watch_close(cw);
+    return NULL;
+}
+
+/* Run @n watchers (one per server in turn) beside the clients; an error
+ * when one did not catch up. */
+static int run_watchers(struct shared *sh, unsigned n, pthread_t *writers,
+                        unsigned n_writers, struct err *e)
+{
+    struct watcher *ws = mem_calloc(n, sizeof *ws);
+    unsigned started = 0;
+    int rv = 0;
+
+    if (ws == NULL)
+        return err_setf(e, -ENOMEM, "out of memory");
+    for (unsigned i = 0; i < n && rv == 0; i++) {
+        ws[i] = (struct watcher){.sh = sh};
+        ws[i].cl = (struct client){.sh = sh, .index = i,
+                                   .process = 2000000 + (int)i};
+        rv = open_client(sh->o, i, &ws[i].cl.own, e);
+        ws[i].cl.c = ws[i].cl.own;
+    }
+    for (unsigned i = 0; i < n && rv == 0; i++, started++)
+        if (pthread_create(&ws[i].cl.t, NULL, watcher_main, &ws[i]) != 0)
+            rv = err_setf(e, -EAGAIN, "cannot start watcher %u", i);
+    for (unsigned i = 0; i < n_writers; i++)
+        pthread_join(writers[i], NULL);
+    atomic_store(&sh->writers_done, true);
+    for (unsigned i = 0; i < started; i++) {
+        pthread_join(ws[i].cl.t, NULL);
+        if (rv == 0 && ws[i].error[0] != '\0')
+            rv = err_setf(e, -ETIMEDOUT, "%s", ws[i].error);
+    }
+    for (unsigned i = 0; i < n; i++)
+        client_close(&ws[i].cl, 0);
+    mem_free(ws);
+    return rv;
+}
+
+static void wall_clock_header(FILE *out)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    fprintf(out, "# start %lld\n",
+            (long long)ts.tv_sec * 1000000000 + ts.tv_nsec);
+}
+
+static void collect_stats(struct shared *sh, struct jep_workload_stats *st)
+{
+    st->ok = atomic_load(&sh->ok);
+    st->fail = atomic_load(&sh->fail);
+    st->info = atomic_load(&sh->info);
+    st->why[0] = '\0';
+    for (size_t i = 0; i < 16 && sh->why[i].code != 0; i++) {
+        size_t l = strlen(st->why);
+
+        (void)snprintf(st->why + l, sizeof st->why - l, "%s%s %lu",
+                       l ? ", " : "", err_name(sh->why[i].code),
+                       sh->why[i].n);
+    }
+}
+
+/* Clients running @step (with @spread: each operation through a server at
+ * random) and @watchers watchers, for the time limit. */
 static int run_clients(const struct jep_workload_opts *o, FILE *out,
-                       void (*step)(struct client *cl),
-                       struct jep_workload_stats *stats, struct err *e)
+                       void (*step)(struct client *cl), bool spread,
+                       unsigned watchers, struct jep_workload_stats *stats,
+                       struct err *e)
 {
     struct shared sh = {.o = o, .out = out, .step = step};
     struct client *cls;
+    pthread_t *threads;
     unsigned started = 0;
     int rv = 0;
 
     if (o->clients == 0 || o->keys == 0 || o->ops_per_key == 0 ||
-        o->values == 0)
-        return err_setf(e, -EINVAL, "clients, keys, ops per key and values "
-                        "must be positive");
+        o->values == 0 || o->gen_size == 0)
+        return err_setf(e, -EINVAL, "clients, keys, ops per key, values and "
+                        "generation size must be positive");
+    if (spread && o->n_servers == 0)
+        return err_setf(e, -EINVAL, "this workload needs the servers listed");
     cls = mem_calloc(o->clients, sizeof *cls);
+    threads = mem_calloc(o->clients, sizeof *threads);
     sh.key_gen = mem_calloc(o->keys, sizeof *sh.key_gen);
     sh.key_ops = mem_calloc(o->keys, sizeof *sh.key_ops);
-    if (cls == NULL || sh.key_gen == NULL || sh.key_ops == NULL) {
+    if (cls == NULL || threads == NULL || sh.key_gen == NULL ||
+        sh.key_ops == NULL) {
         rv = err_setf(e, -ENOMEM, "out of memory");
         goto out;
     }
@@ -365,35 +789,32 @@ static int run_clients(const struct jep_workload_opts *o, FILE *out,
     for (unsigned i = 0; i < o->clients && rv == 0; i++) {
         cls[i] = (struct client){.sh = &sh, .index = i, .process = (int)i,
                                  .rng = 0x9e3779b97f4a7c15ULL * (i + 1)};
-        rv = client_open(&cls[i], o, e);
+        rv = client_open(&cls[i], o, spread, e);
     }
     if (rv == 0)
         rv = make_namespace(&cls[0], e);
     sh.start_ns = now_ns();
     sh.end_ns = sh.start_ns + (int64_t)o->time_limit_ms * 1000000;
+    wall_clock_header(out);
     for (unsigned i = 0; i < o->clients && rv == 0; i++, started++)
-        if (pthread_create(&cls[i].t, NULL, client_main, &cls[i]) != 0)
+        if (pthread_create(&threads[i], NULL, client_main, &cls[i]) != 0)
             rv = err_setf(e, -EAGAIN, "cannot start client %u", i);
-    for (unsigned i = 0; i < started; i++)
-        pthread_join(cls[i].t, NULL);
-    pthread_mutex_destroy(&sh.mu);
-    if (stats != NULL) {
-        stats->ok = atomic_load(&sh.ok);
-        stats->fail = atomic_load(&sh.fail);
-        stats->info = atomic_load(&sh.info);
-        stats->why[0] = '\0';
-        for (size_t i = 0; i < 16 && sh.why[i].code != 0; i++) {
-            size_t l = strlen(stats->why);
+    if (watchers > 0) {
+        int wrv = run_watchers(&sh, watchers, threads, started, e);
 
-            (void)snprintf(stats->why + l, sizeof stats->why - l, "%s%s %lu",
-                           l ? ", " : "", err_name(sh.why[i].code),
-                           sh.why[i].n);
-        }
+        rv = rv != 0 ? rv : wrv;
+    } else {
+        for (unsigned i = 0; i < started; i++)
+            pthread_join(threads[i], NULL);
     }
+    pthread_mutex_destroy(&sh.mu);
+    if (stats != NULL)
+        collect_stats(&sh, stats);
 out:
     for (unsigned i = 0; cls != NULL && i < o->clients; i++)
-        c8s_client_free(cls[i].c);
+        client_close(&cls[i], o->n_servers);
     mem_free(cls);
+    mem_free(threads);
     mem_free(sh.key_gen);
     mem_free(sh.key_ops);
     return rv;
@@ -402,13 +823,35 @@ out:
 int jep_register_run(const struct jep_workload_opts *o, FILE *out,
                      struct jep_workload_stats *stats, struct err *e)
 {
-    return run_clients(o, out, register_step, stats, e);
+    return run_clients(o, out, register_step, false, 0, stats, e);
 }
 
 int jep_set_run(const struct jep_workload_opts *o, FILE *out,
                 struct jep_workload_stats *stats, struct err *e)
 {
-    return run_clients(o, out, set_step, stats, e);
+    return run_clients(o, out, set_step, false, 0, stats, e);
+}
+
+int jep_workload_run(const char *name, const struct jep_workload_opts *o,
+                     FILE *out, struct jep_workload_stats *stats,
+                     struct err *e)
+{
+    if (strcmp(name, "register") == 0)
+        return run_clients(o, out, register_step, false, 0, stats, e);
+    if (strcmp(name, "set") == 0)
+        return run_clients(o, out, set_step, false, 0, stats, e);
+    if (strcmp(name, "watch") == 0)
+        return run_clients(o, out, register_step, false,
+                           o->watchers ? o->watchers
+                                       : (unsigned)(o->n_servers ? o->n_servers
+                                                                 : 1),
+                           stats, e);
+    if (strcmp(name, "list") == 0)
+        return run_clients(o, out, list_step, false, 0, stats, e);
+    if (strcmp(name, "monotonic") == 0)
+        return run_clients(o, out, monotonic_step, true, 0, stats, e);
+    return err_setf(e, -EINVAL, "no workload '%s' (register, set, watch, "
+                    "list or monotonic)", name);
 }
 
 /* One LIST page of the set into @out as seen lines of @cl; the next
@@ -464,7 +907,7 @@ int jep_set_final_read(const struct jep_workload_opts *o, FILE *out,
         size_t len = 0;
         FILE *page_out = NULL;
 
-        if ((rv = client_open(&cl, o, e)) != 0)
+        if ((rv = client_open(&cl, o, false, e)) != 0)
             break;
         /* A whole read is kept only once it succeeded: retried from the
          * start (a fresh snapshot) until the deadline. */
@@ -498,7 +941,7 @@ int jep_set_final_read(const struct jep_workload_opts *o, FILE *out,
             nanosleep(&ts, NULL);
         }
         free(buf);
-        c8s_client_free(cl.c);
+        client_close(&cl, 0);
     }
     pthread_mutex_destroy(&sh.mu);
     return rv;

@@ -1,4 +1,4 @@
-/* Workloads. The register: clients read, write and compare-and-set small
+/* Workloads (jep_workload_run lists them). The register: clients read, write and compare-and-set small
  * integers in ConfigMaps through libc8s, each client bound to one master,
  * and log every operation's invocation and completion as a history
  * (history.h) for the checkers.
@@ -32,6 +32,8 @@ struct jep_workload_opts {
     unsigned values;            /* values drawn from 0..values-1 */
     unsigned time_limit_ms;
     unsigned timeout_ms;        /* per request, retries included */
+    unsigned gen_size;          /* list: adds per generation */
+    unsigned watchers;          /* watch: watchers (0: one per server) */
 };
 
 /* Counts of what happened, for the run's summary. */
@@ -49,6 +51,25 @@ int jep_register_run(const struct jep_workload_opts *o, FILE *out,
  * operations with the same outcomes. */
 int jep_set_run(const struct jep_workload_opts *o, FILE *out,
                 struct jep_workload_stats *stats, struct err *e);
+
+/* Run workload @name: register, set (as above), or
+ *   watch: the register's clients, and watchers, one per server in turn,
+ *     each logging every change of the namespace as an event line; a
+ *     watcher resumes from its last revision after an error, lists again
+ *     as a new process when that history is compacted, and after the
+ *     writes end drains until it has seen the highest acknowledged
+ *     revision (an error if it cannot within 30 s);
+ *   list: clients add values (ConfigMaps s-VALUE labelled with their
+ *     generation, gen_size adds each) and page through the current or the
+ *     previous generation 1-10 items at a time, logging each list's
+ *     revision and items;
+ *   monotonic: the register's operations and LISTs of the namespace
+ *     (limit 1, for the store's revision), each through a server picked
+ *     at random, so one client's revisions come from every member.
+ * The history starts with "# start UNIX_NS". */
+int jep_workload_run(const char *name, const struct jep_workload_opts *o,
+                     FILE *out, struct jep_workload_stats *stats,
+                     struct err *e);
 
 /* The set's final read, after the faults are healed: every server's paged
  * LIST of the namespace, as seen lines of reader 1000000 + its index. A
