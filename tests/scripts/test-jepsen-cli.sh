@@ -2,10 +2,11 @@
 # The Jepsen tools refuse bad input by name, with their documented exit
 # status: jepsen/check (usage, a missing or malformed history), jepsen/
 # workload (flags), jepsen/hosts (run numbers, hosts, partition specs,
-# usage that shows only its help). Needs no root: nothing is set up.
+# usage that shows only its help), jepsen/run (workloads, member counts)
+# and jepsen/matrix (modes; --list). Needs no root: nothing is set up.
 . "${top_srcdir:-.}/tests/lib/tap.sh"
 [ -x "$top_builddir/jepsen/check" ] || skip_all "jepsen/check is not built"
-plan 11
+plan 15
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 check_bin="$top_builddir/jepsen/check"
@@ -35,7 +36,7 @@ check "check exits 1 on an anomaly and names it" refuses 1 \
 check "workload refuses a flag that is not a number" refuses 2 \
     "--clients wants a number from 1 to 1000, not 'x'" \
     "$workload" --clients x --kubeconfig k --out "$tmp/h"
-check "workload refuses an unknown workload" refuses 2 "'nope' is not register or set" \
+check "workload refuses an unknown workload" refuses 2 "'nope' is not register, set, watch, list or monotonic" \
     "$workload" --workload nope --kubeconfig k --out "$tmp/h"
 check "workload names a kubeconfig it cannot read" refuses 1 "/nonexistent" \
     "$workload" --kubeconfig /nonexistent --out "$tmp/h" --time-limit 1
@@ -49,4 +50,14 @@ check "hosts usage is its help, not its code" sh -c \
 check "run usage is its help, not its code" sh -c \
     "'$top_srcdir/jepsen/run' --bogus 2>&1 | grep -q 'Exit status: 0 valid' &&
      ! '$top_srcdir/jepsen/run' --bogus 2>&1 | grep -q 'set -eu'"
+check "run refuses an unknown workload by name" refuses 1 \
+    "workload 'bank' is not register, set, watch, list or monotonic" \
+    "$top_srcdir/jepsen/run" --workload bank
+check "run takes 3 or 5 members only" refuses 1 "--members must be 3 or 5" \
+    "$top_srcdir/jepsen/run" --members 4
+check "matrix without a mode is bad usage" refuses 2 "--quick|--full" \
+    "$top_srcdir/jepsen/matrix"
+check "matrix --list names every workload under every nemesis" sh -c \
+    "test \$('$top_srcdir/jepsen/matrix' --full --list | wc -l) -eq 50 &&
+     test \$('$top_srcdir/jepsen/matrix' --full --list --only watch/ | wc -l) -eq 10"
 tap_done

@@ -1,6 +1,7 @@
 #!/bin/sh
 # jepsen/hosts: namespaces on a bridge that reach each other, partitions
-# that cut them apart both ways and heal, idempotent up and down that
+# that cut them apart both ways (as groups, or pair by pair: a bridge) and
+# heal, idempotent up and down that
 # leave nothing behind; then a real 3-member c8s cluster on those hosts,
 # whose leader is partitioned away: the majority elects another and takes
 # writes, and after the heal all three agree again. Clients run in a 4th
@@ -12,7 +13,7 @@ for t in ip nft ping; do
 done
 ip netns add c8sj-probe-$$ 2>/dev/null || skip_all "cannot make network namespaces here"
 ip netns del c8sj-probe-$$
-plan 15
+plan 18
 hosts="$top_srcdir/jepsen/hosts"
 master="$top_builddir/c8s-master"
 ctl="$top_builddir/c8sctl"
@@ -34,6 +35,15 @@ else ok "a partition cuts both ways"; fi
 check "...and not within a group" reach 2 3
 h heal $run
 check "heal restores the link" reach 1 2
+h cut $run "1-3"
+if reach 1 3 || reach 3 1; then not_ok "cut 1-3 cuts 1 and 3 both ways"
+else ok "cut 1-3 cuts 1 and 3 both ways"; fi
+check "...and leaves the bridge 2 reaching both" sh -c \
+    "'$hosts' exec $run 2 ping -c 1 -W 1 $(h addr $run 1) >/dev/null &&
+     '$hosts' exec $run 2 ping -c 1 -W 1 $(h addr $run 3) >/dev/null"
+"$hosts" cut $run "1-x" 2>"$tmp/err"
+check "a bad pair is refused by name" sh -c "test $? -eq 1 && grep -q \"not '1-x'\" '$tmp/err'"
+h heal $run
 
 # A cluster on hosts 1-3: peers and API on their bridge addresses.
 spec="" i=1

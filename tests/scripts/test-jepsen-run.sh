@@ -1,8 +1,9 @@
 #!/bin/sh
 # jepsen/run end to end: a 14-second register test of a 3-member cluster in
-# network namespaces under partitions, kill -9 and SIGSTOP, whose history checks
-# valid; its run directory has the history, the nemesis log, the verdict
-# and each member's log; and nothing is left behind. A set run under
+# network namespaces under partitions, kill -9 and SIGSTOP at once, whose history checks
+# valid; its run directory has the history, the nemesis log, the verdict,
+# plots and each member's log; and nothing is left behind. A seed repeats
+# the nemesis's choices. A set run under
 # partitions finds every acknowledged add. A deliberately broken master
 # (reads from local state, tests/jepsen/c8s-master-broken) is caught. Bad
 # arguments are refused by name.
@@ -13,16 +14,16 @@ for t in ip nft; do
 done
 ip netns add c8sj-probe-$$ 2>/dev/null || skip_all "cannot make network namespaces here"
 ip netns del c8sj-probe-$$
-plan 11
+plan 14
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 runner="$top_srcdir/jepsen/run"
 
 "$runner" --bin "$top_builddir" --time-limit 14 --concurrency 6 \
-    --nemesis partition,kill,pause --dir "$tmp" >"$tmp/out" 2>&1
+    --nemesis partition,kill,pause --together --dir "$tmp" >"$tmp/out" 2>&1
 status=$?
 [ $status -eq 0 ] || sed 's/^/# /' "$tmp/out"
-check "a run under partitions, kills and pauses ends valid" test $status -eq 0
+check "a run under partitions, kills and pauses at once ends valid" test $status -eq 0
 rundir=$(ls -d "$tmp"/register-* 2>/dev/null | head -n 1)
 check "the verdict: linearizable and monotonic" sh -c \
     "grep -q 'register: .* valid' '$rundir/verdict.txt' && grep -q 'monotonic: .* valid' '$rundir/verdict.txt'"
@@ -34,6 +35,13 @@ check "the nemesis partitioned, killed and paused" sh -c \
 check "and the faults were felt (failed or unknown operations)" sh -c \
     "grep -qE ' (fail|info) ' '$rundir/history'"
 check "each member's log is kept" test -s "$rundir/m1.log" -a -s "$rundir/m2.log" -a -s "$rundir/m3.log"
+if command -v gnuplot >/dev/null; then
+    check "latency and rate plots are drawn, faults shaded" sh -c \
+        "head -c 4 '$rundir/latency.png' | grep -q PNG && head -c 4 '$rundir/rate.png' | grep -q PNG &&
+         '$top_srcdir/jepsen/plot' --keep-data '$rundir' | grep -q ' [1-9][0-9]* fault windows'"
+else
+    ok "# SKIP gnuplot is not installed: no plots"
+fi
 runid=${rundir##*-}
 nothing_left() {
     ! ip netns list | grep -q "^c8sj-$runid-" &&
@@ -54,6 +62,18 @@ status=$?
 check "a master with unconfirmed local reads is caught: not linearizable" sh -c \
     "test $status -eq 1 && grep -q 'register: .* NOT VALID' $tmp/broken/register-*/verdict.txt &&
      grep -q 'not linearizable' $tmp/broken/register-*/verdict.txt"
+# The same seed makes the same choices of faults.
+first_fault() { # first_fault DIR: the first fault, without its time
+    grep -h ' fault ' "$1"/*/nemesis.log 2>/dev/null | head -n 1 | cut -d' ' -f2-
+}
+for k in 1 2; do
+    "$runner" --bin "$top_builddir" --time-limit 12 --concurrency 2 --seed 7 \
+        --members 5 --nemesis ring,bridge --dir "$tmp/seed$k" >"$tmp/out$k" 2>&1
+done
+check "the seed is in the nemesis log" sh -c "grep -q 'seed 7\$' $tmp/seed1/*/nemesis.log"
+f1=$(first_fault "$tmp/seed1") f2=$(first_fault "$tmp/seed2")
+echo "# first faults: '$f1' and '$f2'"
+check "and the same seed makes the same faults" test -n "$f1" -a "$f1" = "$f2"
 "$runner" --nemesis flood --bin "$top_builddir" >/dev/null 2>"$tmp/err"
 check "an unknown nemesis is refused by name" sh -c \
     "test $? -eq 1 && grep -q \"nemesis 'flood'\" '$tmp/err'"

@@ -1,0 +1,45 @@
+#!/bin/sh
+# The quick Jepsen matrix (make jepsen-quick): the register under each
+# nemesis alone (partitions of every shape, kill -9, pause, clock jumps
+# and strobes, a member removed and added back) and the set, watch, list
+# and monotonic workloads under several, each test one TAP point that
+# passes only if its history checks valid; then its summary table, and
+# nothing left behind.
+. "${top_srcdir:-.}/tests/lib/tap.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces)"
+for t in ip nft; do
+    command -v $t >/dev/null || skip_all "$t is not installed"
+done
+ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 ||
+    skip_all "libfaketime is not installed (the clock nemesis needs it)"
+ip netns add c8sj-probe-$$ 2>/dev/null || skip_all "cannot make network namespaces here"
+ip netns del c8sj-probe-$$
+matrix="$top_srcdir/jepsen/matrix"
+cells=$("$matrix" --quick --list | wc -l)
+plan $((cells + 3))
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+"$matrix" --quick --bin "$top_builddir" --dir "$tmp" >"$tmp/out" 2>&1
+status=$?
+while read -r line; do
+    case "$line" in
+    *": valid ("*) ok "$line" ;;
+    *": NOT VALID"*)
+        not_ok "$line"
+        dir=${line##*(}; dir=${dir%)}
+        for f in verdict.txt nemesis.log workload.log; do
+            sed "s|^|# $f: |" "$dir/$f" 2>/dev/null | head -n 40
+        done ;;
+    esac
+done <"$tmp/out"
+check "every test ran and the matrix says valid" sh -c \
+    "test $status -eq 0 && test \$(grep -c ': valid (' '$tmp/out') -eq $cells"
+check "the summary has a row for each test" test \
+    "$(grep -c '| valid |$' "$tmp/summary.md" 2>/dev/null || echo 0)" -eq "$cells"
+nothing_left() {
+    ! ip netns list | grep -q '^c8sj-\(1[0-9][0-9]\|2[0-5][0-9]\)-' &&
+        ! pgrep -f -- "--data-dir $tmp/" >/dev/null
+}
+check "nothing is left: no namespace, no member" nothing_left
+tap_done
