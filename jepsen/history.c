@@ -67,7 +67,7 @@ static int parse_line(char *line, const char *name, size_t no,
 {
     static const char *const types[] = {"invoke", "ok", "fail", "info"};
     static const char *const fs[] = {"read", "write", "cas", "event", "add",
-                                     "seen", "list", "item"};
+                                     "seen", "list", "item", "watch"};
     char *p = line, *f[9];
     size_t n = 0;
     int64_t proc, rev = 0;
@@ -96,9 +96,10 @@ static int parse_line(char *line, const char *name, size_t no,
     if ((t = parse_enum(f[2], types, 4)) < 0)
         return err_setf(e, -EINVAL, "%s:%zu: type \"%s\" is not invoke, ok, "
                         "fail or info", name, no, f[2]);
-    if ((fn = parse_enum(f[3], fs, 8)) < 0)
+    if ((fn = parse_enum(f[3], fs, 9)) < 0)
         return err_setf(e, -EINVAL, "%s:%zu: f \"%s\" is not read, write, "
-                        "cas, event, add, seen, list or item", name, no, f[3]);
+                        "cas, event, add, seen, list, item or watch", name, no,
+                        f[3]);
     ev->type = (enum jep_type)t;
     ev->f = (enum jep_f)fn;
     ev->rev = rev;
@@ -116,6 +117,9 @@ static int parse_line(char *line, const char *name, size_t no,
     if (n == 7 && !parse_value(f[6], &ev->new_value))
         return err_setf(e, -EINVAL, "%s:%zu: new value \"%s\" is not an "
                         "integer or -", name, no, f[6]);
+    if (ev->f == JEP_WATCH && (ev->type != JEP_OK || ev->value < 0))
+        return err_setf(e, -EINVAL, "%s:%zu: a watch starts as \"ok watch "
+                        "KEY REVISION\"", name, no);
     if (ev->f == JEP_EVENT && (ev->type != JEP_OK || ev->value <= 0))
         return err_setf(e, -EINVAL, "%s:%zu: an event is \"ok event KEY "
                         "REVISION\" with a positive revision", name, no);

@@ -15,6 +15,8 @@
  *
  * "TIME PROCESS ok event KEY REV" is a watch event delivered to watcher
  * PROCESS: a change of KEY at revision REV. It stands alone (no invoke).
+ * "TIME PROCESS ok watch KEY REV" says watcher PROCESS started watching
+ * collection KEY after revision REV: every change after it is due.
  *
  * The set workload: "add SET V" is an operation like a write (invoke,
  * then ok, fail or info); "TIME PROCESS ok seen SET V" stands alone and
@@ -48,7 +50,7 @@
 enum jep_type { JEP_INVOKE, JEP_OK, JEP_FAIL, JEP_INFO };
 enum jep_f {
     JEP_READ, JEP_WRITE, JEP_CAS, JEP_EVENT, JEP_ADD, JEP_SEEN, JEP_LIST,
-    JEP_ITEM
+    JEP_ITEM, JEP_WATCH
 };
 
 struct jep_event {

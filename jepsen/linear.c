@@ -162,7 +162,7 @@ static int pair(const struct jep_history *h, struct op **ret, size_t *ret_n,
     for (size_t i = 0; i < h->len && rv == 0; i++)
         rv = h->ev[i].f == JEP_EVENT || h->ev[i].f == JEP_ADD ||
                      h->ev[i].f == JEP_SEEN || h->ev[i].f == JEP_LIST ||
-                     h->ev[i].f == JEP_ITEM
+                     h->ev[i].f == JEP_ITEM || h->ev[i].f == JEP_WATCH
                  ? 0 /* watches: order.c; sets: set.c; lists: list.c */
              : h->ev[i].type == JEP_INVOKE
                  ? invoke(&h->ev[i], &p, &ops, &n, &cap, e)

@@ -13,6 +13,7 @@ struct seen {
     int process;
     const char *key;
     size_t line;
+    enum jep_f f;
 };
 
 static int by_rev(const void *a, const void *b)
@@ -69,12 +70,14 @@ static int known_revisions(const struct jep_history *h, struct jep_verdict *v,
         const struct jep_event *ev = &h->ev[i];
 
         if (is_event(ev))
-            all[n++] = (struct seen){ev->value, ev->process, ev->key, ev->line};
-        /* A read's revision is the object's last change, known already;
-         * a list's is the store's, which may be a change of any key. */
-        else if (has_rev(ev) && ev->f != JEP_READ && ev->f != JEP_LIST &&
-                 ev->f != JEP_ITEM)
-            all[n++] = (struct seen){ev->rev, ev->process, ev->key, ev->line};
+            all[n++] = (struct seen){ev->value, ev->process, ev->key,
+                                     ev->line, ev->f};
+        /* A read's revision is its key's last change (the only proof of a
+         * write whose outcome was unknown); a list's is the store's, which
+         * may be a change of any key. */
+        else if (has_rev(ev) && ev->f != JEP_LIST && ev->f != JEP_ITEM)
+            all[n++] = (struct seen){ev->rev, ev->process, ev->key, ev->line,
+                                     ev->f};
     }
     qsort(all, n, sizeof *all, by_rev);
     for (size_t i = 0; i < n; i++) {
@@ -93,17 +96,29 @@ static int known_revisions(const struct jep_history *h, struct jep_verdict *v,
     return 0;
 }
 
-/* One watcher's events (@w, @n, in the order delivered) against every
- * known revision (@k, @nk, sorted). */
+/* One watcher's events (@w, @n, in the order delivered; a watch line first
+ * if it logged where it started) against every known revision (@k, @nk,
+ * sorted). Before the first event or watch line nothing is due. */
 static void check_watcher(const struct seen *w, size_t n, const struct seen *k,
                           size_t nk, struct jep_verdict *v)
 {
     char who[JEP_KEY_MAX];
     int64_t top = 0;
     size_t top_line = 0, j = 0;
+    bool due = false; /* revisions after top must all come */
 
     (void)snprintf(who, sizeof who, "watcher %d", w[0].process);
     for (size_t i = 0; i < n; i++) {
+        if (w[i].f == JEP_WATCH) {
+            if (due)
+                jep_verdict_add(v, who, "a second start (line %zu): a "
+                                "watcher that lists again takes a new "
+                                "process", w[i].line);
+            top = w[i].rev;
+            top_line = w[i].line;
+            due = true;
+            continue;
+        }
         if (w[i].rev == top) {
             jep_verdict_add(v, who, "duplicate: revision %lld delivered at lines %zu "
                     "and %zu", (long long)top, top_line, w[i].line);
@@ -118,13 +133,14 @@ static void check_watcher(const struct seen *w, size_t n, const struct seen *k,
         /* Every known revision between the last one and this one. */
         while (j < nk && k[j].rev <= top)
             j++;
-        for (; i > 0 && j < nk && k[j].rev < w[i].rev; j++)
+        for (; due && j < nk && k[j].rev < w[i].rev; j++)
             jep_verdict_add(v, who, "gap: revision %lld (%s, line %zu) never "
                     "delivered between revision %lld (line %zu) and %lld "
                     "(line %zu)", (long long)k[j].rev, k[j].key, k[j].line,
                     (long long)top, top_line, (long long)w[i].rev, w[i].line);
         top = w[i].rev;
         top_line = w[i].line;
+        due = true;
     }
 }
 
@@ -143,11 +159,12 @@ int jep_check_watch(const struct jep_history *h, struct jep_verdict *v,
         return err_setf(e, -ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < h->len; i++)
-        if (is_event(&h->ev[i]))
+        if (is_event(&h->ev[i]) || h->ev[i].f == JEP_WATCH) {
             w[n++] = (struct seen){h->ev[i].value, h->ev[i].process,
-                                   h->ev[i].key, h->ev[i].line};
+                                   h->ev[i].key, h->ev[i].line, h->ev[i].f};
+            v->ops += is_event(&h->ev[i]);
+        }
     qsort(w, n, sizeof *w, by_process_then_line);
-    v->ops = n;
     for (size_t i = 0, j; i < n; i = j) {
         for (j = i + 1; j < n && w[j].process == w[i].process; j++)
             ;
@@ -157,6 +174,35 @@ int jep_check_watch(const struct jep_history *h, struct jep_verdict *v,
     mem_free(w);
     mem_free(known);
     return 0;
+}
+
+/* A list's revision is the store's: it must be at least every revision the
+ * process saw before, of any key (a write's or a read's revision is its
+ * key's last change, at most the store's then). @s is sorted by process,
+ * then line. */
+static void check_lists_against_all(const struct seen *s, size_t n,
+                                    struct jep_verdict *v)
+{
+    int64_t top = 0;
+    size_t top_line = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        char who[JEP_KEY_MAX];
+
+        if (i == 0 || s[i].process != s[i - 1].process)
+            top = 0;
+        if (s[i].f == JEP_LIST && s[i].rev < top) {
+            (void)snprintf(who, sizeof who, "process %d", s[i].process);
+            jep_verdict_add(v, who, "a list at revision %lld (line %zu) after "
+                            "revision %lld was seen (line %zu): the store "
+                            "went back", (long long)s[i].rev, s[i].line,
+                            (long long)top, top_line);
+        }
+        if (s[i].rev > top) {
+            top = s[i].rev;
+            top_line = s[i].line;
+        }
+    }
 }
 
 int jep_check_monotonic(const struct jep_history *h, struct jep_verdict *v,
@@ -173,7 +219,7 @@ int jep_check_monotonic(const struct jep_history *h, struct jep_verdict *v,
         if (has_rev(&h->ev[i]) && !is_event(&h->ev[i]) &&
             h->ev[i].f != JEP_ITEM) /* items: what a list saw, in name order */
             s[n++] = (struct seen){h->ev[i].rev, h->ev[i].process,
-                                   h->ev[i].key, h->ev[i].line};
+                                   h->ev[i].key, h->ev[i].line, h->ev[i].f};
     qsort(s, n, sizeof *s, by_process_key_line);
     v->ops = n;
     for (size_t i = 0; i < n; i++) {
@@ -190,6 +236,8 @@ int jep_check_monotonic(const struct jep_history *h, struct jep_verdict *v,
                 "after %lld at line %zu", s[i].key, (long long)s[i].rev,
                 s[i].line, (long long)s[i - 1].rev, s[i - 1].line);
     }
+    qsort(s, n, sizeof *s, by_process_then_line);
+    check_lists_against_all(s, n, v);
     mem_free(s);
     return 0;
 }

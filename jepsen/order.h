@@ -8,11 +8,14 @@
  * have reached it (a gap). A revision must name one key everywhere.
  * Watchers are taken to watch every key of the history.
  *
+ * "ok watch KEY REV" lines say where a watcher started: every known
+ * revision after REV is due to it, not only those after its first event.
+ *
  * monotonic: the revisions one process sees of one key on its ok
  * completions (rev=N) never go backwards, whichever member answered. (An
  * object's resourceVersion is its last change, so revisions of different
- * keys are not ordered; a list's revision is the store's, and a workload
- * that lists records it under the collection's name as its key.) */
+ * keys are not ordered.) A list's revision is the store's: it must be at
+ * least every revision the process saw before, of any key. */
 #ifndef C8S_JEPSEN_ORDER_H
 #define C8S_JEPSEN_ORDER_H
 

@@ -630,8 +630,16 @@ static struct c8s_watch *watch_open(struct watcher *w, const char *rv)
             }
         }
         if (c8s_watch_open(w->cl.c, path, rv != NULL ? rv : list_rv, &cw,
-                           NULL) == 0)
+                           NULL) == 0) {
+            if (rv == NULL) { /* a new start: everything after it is due */
+                long long from = strtoll(list_rv, NULL, 10);
+
+                record(&w->cl, "ok", "watch", w->sh->o->ns, list_rv, "");
+                if (from > w->last)
+                    w->last = from;
+            }
             return cw;
+        }
         pause_ms(200);
     }
     return NULL;
@@ -715,9 +723,12 @@ static int run_watchers(struct shared *sh, unsigned n, pthread_t *writers,
         rv = open_client(sh->o, i, &ws[i].cl.own, e);
         ws[i].cl.c = ws[i].cl.own;
     }
-    for (unsigned i = 0; i < n && rv == 0; i++, started++)
+    for (unsigned i = 0; i < n && rv == 0; i++) {
         if (pthread_create(&ws[i].cl.t, NULL, watcher_main, &ws[i]) != 0)
             rv = err_setf(e, -EAGAIN, "cannot start watcher %u", i);
+        else
+            started++;
+    }
     for (unsigned i = 0; i < n_writers; i++)
         pthread_join(writers[i], NULL);
     atomic_store(&sh->writers_done, true);
@@ -796,9 +807,12 @@ static int run_clients(const struct jep_workload_opts *o, FILE *out,
     sh.start_ns = now_ns();
     sh.end_ns = sh.start_ns + (int64_t)o->time_limit_ms * 1000000;
     wall_clock_header(out);
-    for (unsigned i = 0; i < o->clients && rv == 0; i++, started++)
+    for (unsigned i = 0; i < o->clients && rv == 0; i++) {
         if (pthread_create(&threads[i], NULL, client_main, &cls[i]) != 0)
             rv = err_setf(e, -EAGAIN, "cannot start client %u", i);
+        else
+            started++;
+    }
     if (watchers > 0) {
         int wrv = run_watchers(&sh, watchers, threads, started, e);
 

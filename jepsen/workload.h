@@ -54,7 +54,8 @@ int jep_set_run(const struct jep_workload_opts *o, FILE *out,
 
 /* Run workload @name: register, set (as above), or
  *   watch: the register's clients, and watchers, one per server in turn,
- *     each logging every change of the namespace as an event line; a
+ *     each logging where it starts (a watch line) and every change of
+ *     the namespace as an event line; a
  *     watcher resumes from its last revision after an error, lists again
  *     as a new process when that history is compacted, and after the
  *     writes end drains until it has seen the highest acknowledged

@@ -69,6 +69,21 @@ TEST(order, a_gap_is_flagged)
     bad(jep_check_watch, "1 7 ok event a 10\n2 7 ok event a 12\n"
         "3 7 ok event a 14\n4 8 ok event a 10\n5 8 ok event a 14\n",
         "watcher 8", "gap: revision 12");
+    /* Known from a read only: the write's own outcome was unknown. */
+    bad(jep_check_watch, "0 1 invoke write a 1\n1 1 info write a 1\n"
+        "2 2 invoke read a -\n3 2 ok read a 1 rev=101\n"
+        "4 7 ok event b 100\n5 7 ok event b 102\n", "watcher 7",
+        "gap: revision 101 (a, line 4)");
+    /* Missed right after the start the watcher logged. */
+    bad(jep_check_watch, WRITES "4 7 ok watch ns 9\n5 7 ok event b 12\n",
+        "watcher 7", "gap: revision 10 (a, line 2) never delivered between "
+        "revision 9 (line 5) and 12");
+    good(jep_check_watch, WRITES "4 7 ok watch ns 10\n5 7 ok event b 12\n");
+    bad(jep_check_watch, WRITES "4 7 ok watch ns 10\n5 7 ok event a 10\n",
+        "watcher 7", "duplicate: revision 10");
+    bad(jep_check_watch, WRITES "4 7 ok watch ns 9\n5 7 ok event a 10\n"
+        "6 7 ok watch ns 11\n7 7 ok event b 12\n", "watcher 7",
+        "a second start (line 7)");
 }
 
 TEST(order, duplicates_and_reordering_are_flagged)
@@ -104,6 +119,14 @@ TEST(order, revisions_seen_by_one_client_never_go_backwards)
     /* Different keys: an object's revision is its own last change. */
     good(jep_check_monotonic, "0 1 invoke write a 1\n1 1 ok write a 1 rev=9\n"
          "2 1 invoke read b -\n3 1 ok read b 1 rev=4\n");
+    /* A list's revision is the store's: never below anything seen. */
+    bad(jep_check_monotonic, "0 1 invoke write a 1\n1 1 ok write a 1 rev=102\n"
+        "2 1 invoke list list -\n3 1 ok list list - rev=90\n", "process 1",
+        "a list at revision 90 (line 4) after revision 102 was seen (line 2)");
+    good(jep_check_monotonic, "0 1 invoke write a 1\n1 1 ok write a 1 rev=102\n"
+         "2 1 invoke list list -\n3 1 ok list list - rev=102\n"
+         "4 1 invoke read b -\n5 1 ok read b 1 rev=4\n"
+         "6 2 invoke list list -\n7 2 ok list list - rev=90\n");
     /* Only ok completions count: a failed one has no revision to keep. */
     good(jep_check_monotonic, "0 1 invoke write a 1\n1 1 ok write a 1 rev=9\n"
          "2 1 invoke read a -\n3 1 fail read a - rev=7\n");
