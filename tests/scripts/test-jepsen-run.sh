@@ -4,8 +4,9 @@
 # valid; its run directory has the history, the nemesis log, the verdict,
 # plots and each member's log; and nothing is left behind. A seed repeats
 # the nemesis's choices. A set run under
-# partitions finds every acknowledged add. A deliberately broken master
-# (reads from local state, tests/jepsen/c8s-master-broken) is caught. Bad
+# partitions finds every acknowledged add. Deliberately broken masters
+# (reads from local state, tests/jepsen/c8s-master-broken; later pages of
+# a list at the newest revision, c8s-master-broken-lists) are caught. Bad
 # arguments are refused by name.
 . "${top_srcdir:-.}/tests/lib/tap.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces)"
@@ -14,7 +15,7 @@ for t in ip nft; do
 done
 ip netns add c8sj-probe-$$ 2>/dev/null || skip_all "cannot make network namespaces here"
 ip netns del c8sj-probe-$$
-plan 14
+plan 15
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 runner="$top_srcdir/jepsen/run"
@@ -62,6 +63,14 @@ status=$?
 check "a master with unconfirmed local reads is caught: not linearizable" sh -c \
     "test $status -eq 1 && grep -q 'register: .* NOT VALID' $tmp/broken/register-*/verdict.txt &&
      grep -q 'not linearizable' $tmp/broken/register-*/verdict.txt"
+# A master whose later pages of a list come from the newest revision.
+"$runner" --bin "$top_builddir" --master "$top_builddir/tests/jepsen/c8s-master-broken-lists" \
+    --workload list --time-limit 8 --concurrency 6 --nemesis none --dir "$tmp/broken-lists" \
+    >"$tmp/out" 2>&1
+status=$?
+check "a master with paged lists across revisions is caught: not one snapshot" sh -c \
+    "test $status -eq 1 && grep -q 'list: .* NOT VALID' $tmp/broken-lists/list-*/verdict.txt &&
+     grep -q 'not one snapshot' $tmp/broken-lists/list-*/verdict.txt"
 # The same seed makes the same choices of faults.
 first_fault() { # first_fault DIR: the first fault, without its time
     grep -h ' fault ' "$1"/*/nemesis.log 2>/dev/null | head -n 1 | cut -d' ' -f2-
