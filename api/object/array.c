@@ -1,5 +1,6 @@
-/* Arrays: append, get, set. */
+/* Arrays: append, insert, remove, get, set. */
 #include <errno.h>
+#include <string.h>
 
 #include "api/object/internal.h"
 #include "lib/mem.h"
@@ -76,4 +77,36 @@ struct obj *obj_array_get_mut(struct obj *a, size_t i)
         i >= a->u.arr.len || obj_unshare(&a->u.arr.items[i]) != 0)
         return NULL;
     return a->u.arr.items[i];
+}
+
+int obj_array_insert(struct obj *a, size_t i, struct obj *v)
+{
+    int r = check_mutable(a, v);
+
+    if (r != 0)
+        return r;
+    if (i > a->u.arr.len)
+        return -ERANGE;
+    if ((r = obj__array_reserve(a, 1)) != 0)
+        return r;
+    memmove(&a->u.arr.items[i + 1], &a->u.arr.items[i],
+            (a->u.arr.len - i) * sizeof *a->u.arr.items);
+    a->u.arr.items[i] = v;
+    a->u.arr.len++;
+    return 0;
+}
+
+int obj_array_remove(struct obj *a, size_t i)
+{
+    if (a->type != OBJ_ARRAY)
+        return -EINVAL;
+    if (obj_is_shared(a))
+        return -EBUSY;
+    if (i >= a->u.arr.len)
+        return -ERANGE;
+    obj_unref(a->u.arr.items[i]);
+    memmove(&a->u.arr.items[i], &a->u.arr.items[i + 1],
+            (a->u.arr.len - i - 1) * sizeof *a->u.arr.items);
+    a->u.arr.len--;
+    return 0;
 }

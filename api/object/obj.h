@@ -117,6 +117,12 @@ int obj_array_set(struct obj *a, size_t i, struct obj *v);
  * NULL when out of range, out of memory, or @a is shared. */
 struct obj *obj_array_get_mut(struct obj *a, size_t i);
 
+/* Insert @v (taking its reference) before element @i (@i == length:
+ * append), or remove element @i. 0, -ERANGE, -EBUSY when @a is shared,
+ * -EINVAL when not an array, -ENOMEM; on failure the caller keeps @v. */
+int obj_array_insert(struct obj *a, size_t i, struct obj *v);
+int obj_array_remove(struct obj *a, size_t i);
+
 /* ---- maps ---------------------------------------------------------------- */
 
 /* Entries in @m; 0 when @m is not a map (or NULL). */

@@ -118,6 +118,7 @@ struct lister {
     bool exact;                     /* resourceVersionMatch=Exact. */
     struct obj_buf out;             /* The items' JSON, comma-separated. */
     size_t n_items;                 /* Items in out. */
+    struct srv_table table;         /* Rows of a Table, if asked for. */
     bool more;                      /* More matching keys may follow. */
     size_t remaining;               /* Keys after the page (unfiltered). */
 };
@@ -152,6 +153,16 @@ static int reserve_page(struct lister *l, const struct store_list *page)
     return obj_buf_reserve(&l->out, n + n / 4 + page->len * 64);
 }
 
+/* A Table's row of @kv (it needs the object as a tree). */
+static int add_row(struct lister *l, const struct store_kv *kv)
+{
+    struct obj *o = srv__obj_load(l->c->res, kv, kv->mod_rev);
+    int rv = o == NULL ? -ENOMEM : srv__table_row(&l->table, o, &l->out);
+
+    obj_unref(o);
+    return rv;
+}
+
 /* Items go straight from the stored bytes to JSON (no trees). */
 static int add_page(struct lister *l, const struct store_list *page)
 {
@@ -169,7 +180,9 @@ static int add_page(struct lister *l, const struct store_list *page)
             continue;
         if (l->n_items > 0 && obj_buf_append(&l->out, ",", 1) != 0)
             return -ENOMEM;
-        if ((rv = srv__obj_json(l->c->res, kv, kv->mod_rev, &l->out)) != 0)
+        rv = l->table.on ? add_row(l, kv)
+                         : srv__obj_json(l->c->res, kv, kv->mod_rev, &l->out);
+        if (rv != 0)
             return rv;
         l->n_items++;
         if (l->limit != 0 && l->n_items == l->limit) {
@@ -216,13 +229,21 @@ static int collect(struct lister *l)
 static int list_head(struct lister *l, struct obj_buf *b)
 {
     char apiv[300], rv[24], tok[2048];
-    struct obj *list = obj_map_new(), *meta = obj_map_new();
+    struct obj *list, *meta;
     int err = 0;
 
-    srv__api_version(l->c->res, apiv, sizeof apiv);
     (void)snprintf(rv, sizeof rv, "%llu", (unsigned long long)l->rev);
-    err |= srv__set_str(list, "kind", l->c->res->list_kind);
-    err |= srv__set_str(list, "apiVersion", apiv);
+    if (l->table.on) {
+        list = srv__table_new(&l->table, NULL, true);
+        meta = obj_map_new();
+        err |= list == NULL;
+    } else {
+        list = obj_map_new();
+        meta = obj_map_new();
+        srv__api_version(l->c->res, apiv, sizeof apiv);
+        err |= srv__set_str(list, "kind", l->c->res->list_kind);
+        err |= srv__set_str(list, "apiVersion", apiv);
+    }
     err |= srv__set_str(meta, "resourceVersion", rv);
     if (l->more &&
         token_encode(l->rev, l->after_ns, l->after_name, tok, sizeof tok) == 0) {
@@ -240,7 +261,8 @@ static int list_head(struct lister *l, struct obj_buf *b)
     if (err != 0)
         return -ENOMEM;
     b->len--; /* reopen the object: drop its closing brace */
-    return obj_buf_append(b, ",\"items\":[", 10);
+    return l->table.on ? obj_buf_append(b, ",\"rows\":[", 9)
+                       : obj_buf_append(b, ",\"items\":[", 10);
 }
 
 static int answer(struct lister *l)
@@ -347,6 +369,7 @@ int srv__list(struct srv_call *c)
     }
     l->c = c;
     obj_buf_init(&l->out);
+    (void)srv__table_wanted(c, &l->table);
     if (srv__filter_parse(c, &l->f) != 0) {
         lister_free(l);
         return -EINVAL;

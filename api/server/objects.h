@@ -6,6 +6,7 @@
 #include "api/object/codec.h"
 #include "api/object/obj.h"
 #include "api/object/registry.h"
+#include "api/object/table.h"
 #include "api/server/internal.h"
 #include "api/server/route.h"
 
@@ -162,6 +163,34 @@ void srv__filter_done(struct srv_filter *f);
 /* A read point first (resourceVersion "") or local state at once. */
 void srv__read(struct srv_call *c, repl_cb cb);
 bool srv__wants_consistent(const struct srv_req *req);
+
+/* A Table answer (api/server/table.c): what the client asked for. */
+enum srv_include { SRV_INCLUDE_NONE, SRV_INCLUDE_METADATA, SRV_INCLUDE_OBJECT };
+struct srv_table {
+    bool on;                      /* the Accept header asked for a Table */
+    const char *api_version;      /* "meta.k8s.io/v1" (or v1beta1) */
+    const struct obj_table *table;
+    enum srv_include include;     /* includeObject */
+    int64_t now;                  /* for ages, seconds since the epoch */
+};
+
+/* Whether @c's client wants a Table (Accept with as=Table;g=meta.k8s.io,
+ * preferred to plain JSON), filling @t. */
+bool srv__table_wanted(const struct srv_call *c, struct srv_table *t);
+
+/* A Table without rows: kind, apiVersion, metadata (resourceVersion @rv if
+ * not NULL) and the column definitions (none unless @columns). NULL when
+ * out of memory. */
+struct obj *srv__table_new(const struct srv_table *t, const char *rv,
+                           bool columns);
+
+/* Append the JSON of @o's row ({"cells":[..],"object":{..}}) to @out. */
+int srv__table_row(const struct srv_table *t, struct obj *o,
+                   struct obj_buf *out);
+
+/* Append a whole one-row Table of @o (a GET, a watch event) to @out. */
+int srv__table_one(const struct srv_table *t, struct obj *o, bool columns,
+                   struct obj_buf *out);
 
 /* Each takes ownership of @c and answers the request. */
 int srv__list(struct srv_call *c);

@@ -1,7 +1,9 @@
-/* PATCH: JSON merge patch (RFC 7386). Strategic merge patch, JSON patch and
- * server-side apply come with issue 7; they get 415 until then. */
+/* PATCH: JSON merge patch (RFC 7386) and JSON patch (RFC 6902). Strategic
+ * merge patch and server-side apply come with issue 7; they get 415 until
+ * then. */
 #include <string.h>
 
+#include "api/object/jsonpatch.h"
 #include "api/server/objects.h"
 #include "lib/container.h"
 
@@ -57,8 +59,20 @@ static void patch_point(struct repl_req *rr, const struct repl_result *res)
     if (rv == 0 && (cur = srv__obj_load(c->res, kv, kv->mod_rev)) == NULL)
         rv = -ENOMEM;
     store_kv_unref(kv);
-    if (rv == 0)
+    if (rv == 0 && obj_type(c->patch) == OBJ_ARRAY) { /* a JSON patch */
+        struct err e = {0};
+
+        if ((rv = obj_json_patch(cur, c->patch, &e)) != 0 && rv != -ENOMEM) {
+            obj_unref(cur);
+            obj_unref(c->obj);
+            c->obj = NULL;
+            srv__respond_bad(c->req, 422, "Invalid", "%s", e.msg);
+            srv__call_free(c);
+            return;
+        }
+    } else if (rv == 0) {
         rv = merge(cur, c->patch);
+    }
     obj_unref(c->obj); /* a previous attempt's object */
     c->obj = NULL;
     if (rv != 0) {
@@ -74,8 +88,11 @@ static void patch_point(struct repl_req *rr, const struct repl_result *res)
 
 bool srv__patch_again(struct srv_call *c)
 {
+    /* A patch that names the version it applies to is not retried. */
     if (c->patch == NULL ||
-        obj_get_path(c->patch, "metadata.resourceVersion") != NULL)
+        (obj_type(c->patch) == OBJ_ARRAY
+             ? obj_json_patch_touches(c->patch, "/metadata/resourceVersion")
+             : obj_get_path(c->patch, "metadata.resourceVersion") != NULL))
         return false;
     srv__read(c, patch_point);
     return true;
@@ -87,19 +104,26 @@ void srv__patch(struct srv_call *c)
     struct obj *patch = NULL;
     struct err e = {0};
 
-    if (ct == NULL || strncmp(ct, "application/merge-patch+json", 28) != 0) {
+    bool json_patch = ct != NULL &&
+                      strncmp(ct, "application/json-patch+json", 27) == 0;
+
+    if (!json_patch &&
+        (ct == NULL || strncmp(ct, "application/merge-patch+json", 28) != 0)) {
         srv__respond_bad(c->req, 415, "UnsupportedMediaType",
                          "the body of the request was in an unknown format - "
                          "accepted media types include: "
+                         "application/json-patch+json, "
                          "application/merge-patch+json");
         srv__call_free(c);
         return;
     }
     if (obj_json_decode(c->req->body, c->req->body_len, NULL, &patch, &e) !=
             0 ||
-        obj_type(patch) != OBJ_MAP) {
+        obj_type(patch) != (json_patch ? OBJ_ARRAY : OBJ_MAP)) {
         srv__respond_bad(c->req, 400, "BadRequest", "%s",
-                         e.msg[0] ? e.msg : "the patch is not a JSON object");
+                         e.msg[0]     ? e.msg
+                         : json_patch ? "a JSON patch is an array of operations"
+                                      : "the patch is not a JSON object");
         obj_unref(patch);
         srv__call_free(c);
         return;

@@ -195,7 +195,16 @@ static void got_read_point(struct repl_req *rr, const struct repl_result *res)
         rv = store_get(repl_store(c->api->repl), c->res->store_prefix,
                        c->route.ns, c->route.name, 0, &kv);
     if (rv == 0) {
-        rv = srv__obj_json(c->res, kv, kv->mod_rev, &b);
+        struct srv_table t;
+
+        if (srv__table_wanted(c, &t)) { /* kubectl get NAME */
+            struct obj *o = srv__obj_load(c->res, kv, kv->mod_rev);
+
+            rv = o == NULL ? -ENOMEM : srv__table_one(&t, o, true, &b);
+            obj_unref(o);
+        } else {
+            rv = srv__obj_json(c->res, kv, kv->mod_rev, &b);
+        }
         if (rv == 0)
             rv = obj_buf_append(&b, "\n", 1);
     }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/object/selector.h"
 #include "api/server/metrics.h"
@@ -32,6 +33,8 @@ struct srv_watch {
     struct srv_filter f;        /* Selectors. */
     struct store_watch *sw;     /* Store watcher, or NULL. */
     bool bookmarks;             /* allowWatchBookmarks=true. */
+    struct srv_table table;     /* Events carry one-row Tables. */
+    bool columns_sent;          /* The first Table event had the columns. */
     bool ready;                 /* On api->ready. */
     bool paused;                /* Output backed up; drained later. */
     bool ended;                 /* Stream ended; waiting to be freed. */
@@ -113,7 +116,16 @@ static bool send_event(struct srv_watch *w, const char *type,
     rv = obj_buf_append(&b, "{\"type\":\"", 9);
     rv |= obj_buf_append(&b, type, strlen(type));
     rv |= obj_buf_append(&b, "\",\"object\":", 11);
-    rv |= obj_json_encode(o, 0, &b, NULL);
+    if (w->table.on && strcmp(type, "ERROR") != 0 &&
+        strcmp(type, "BOOKMARK") != 0) {
+        /* kubectl keeps the columns of the first event (or the list). */
+        w->table.now = (int64_t)time(NULL);
+        rv |= srv__table_one(&w->table, (struct obj *)o, !w->columns_sent,
+                             &b);
+        w->columns_sent = true;
+    } else {
+        rv |= obj_json_encode(o, 0, &b, NULL);
+    }
     rv |= obj_buf_append(&b, "}\n", 2);
     if (rv == 0)
         rv = srv_stream_write(w->c->req, b.data, b.len);
@@ -440,6 +452,7 @@ int srv__watch(struct srv_call *c)
     w->bookmarks = srv_query_get(c->req->query, "allowWatchBookmarks", v,
                                  sizeof v, NULL) &&
                    strcmp(v, "true") == 0;
+    (void)srv__table_wanted(c, &w->table);
     ensure_hooks(c->api);
     srv_metrics_watchers(c->api->metrics, 1);
     w->next = c->api->watches;
