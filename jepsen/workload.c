@@ -352,25 +352,48 @@ struct listing {
     FILE *f;
 };
 
-/* One page of generation @key into @l; the next continue token to @cont
- * ("" at the end). */
-static int list_page(struct client *cl, const char *key, unsigned limit,
-                     char *cont, size_t size, struct listing *l)
+/* GET one page of the namespace's ConfigMaps: @query ("limit=N...") and
+ * continue token @cont ("" for the first page); the decoded list to
+ * *@ret (the caller frees it) and the next token to @cont ("" at the
+ * end). */
+static int get_page(struct client *cl, const char *query, char *cont,
+                    size_t size, struct c8s_obj **ret)
 {
     struct c8s_response r = {0};
     struct c8s_obj *o = NULL;
     char path[2600], esc[2100];
     int code;
 
+    *ret = NULL;
     if (c8s_url_escape(cont, esc, sizeof esc) < 0)
         return -ENAMETOOLONG;
     path_of(cl->sh, NULL, path, sizeof path);
     (void)snprintf(path + strlen(path), sizeof path - strlen(path),
-                   "?labelSelector=jepsen-gen%%3D%s&limit=%u%s%s", key, limit,
-                   cont[0] != '\0' ? "&continue=" : "", esc);
+                   "?%s%s%s", query, cont[0] != '\0' ? "&continue=" : "", esc);
     code = c8s_request(cl->c, "GET", path, NULL, NULL, 0, &r, NULL);
     if (code == 0 && c8s_obj_from_json(r.body, r.body_len, &o, NULL) != 0)
         code = -C8S_EMALFORMED;
+    c8s_response_clear(&r);
+    if (code == 0) {
+        (void)snprintf(cont, size, "%s",
+                       c8s_obj_str(c8s_obj_path(o, "metadata.continue"), ""));
+        *ret = o;
+    }
+    return code;
+}
+
+/* One page of generation @key into @l; the next continue token to @cont
+ * ("" at the end). */
+static int list_page(struct client *cl, const char *key, unsigned limit,
+                     char *cont, size_t size, struct listing *l)
+{
+    struct c8s_obj *o = NULL;
+    char query[128];
+    int code;
+
+    (void)snprintf(query, sizeof query,
+                   "labelSelector=jepsen-gen%%3D%s&limit=%u", key, limit);
+    code = get_page(cl, query, cont, size, &o);
     if (code == 0) {
         const struct c8s_obj *items = c8s_obj_path(o, "items");
 
@@ -390,11 +413,8 @@ static int list_page(struct client *cl, const char *key, unsigned limit,
                                 "0"));
             l->n++;
         }
-        (void)snprintf(cont, size, "%s",
-                       c8s_obj_str(c8s_obj_path(o, "metadata.continue"), ""));
     }
     c8s_obj_free(o);
-    c8s_response_clear(&r);
     return code;
 }
 
@@ -872,20 +892,9 @@ int jep_workload_run(const char *name, const struct jep_workload_opts *o,
  * continue token goes to @cont ("" at the end). */
 static int read_page(struct client *cl, char *cont, size_t size)
 {
-    struct c8s_response r = {0};
     struct c8s_obj *o = NULL;
-    char path[2600], esc[2100];
-    int code;
+    int code = get_page(cl, "limit=500", cont, size, &o);
 
-    if (c8s_url_escape(cont, esc, sizeof esc) < 0)
-        return -ENAMETOOLONG;
-    path_of(cl->sh, NULL, path, sizeof path);
-    (void)snprintf(path + strlen(path), sizeof path - strlen(path),
-                   "?limit=500%s%s", cont[0] != '\0' ? "&continue=" : "",
-                   esc);
-    code = c8s_request(cl->c, "GET", path, NULL, NULL, 0, &r, NULL);
-    if (code == 0 && c8s_obj_from_json(r.body, r.body_len, &o, NULL) != 0)
-        code = -C8S_EMALFORMED;
     if (code == 0) {
         const struct c8s_obj *items = c8s_obj_path(o, "items");
 
@@ -896,11 +905,8 @@ static int read_page(struct client *cl, char *cont, size_t size)
             if (strncmp(name, "s-", 2) == 0)
                 record(cl, "ok", "seen", "set", name + 2, "");
         }
-        (void)snprintf(cont, size, "%s",
-                       c8s_obj_str(c8s_obj_path(o, "metadata.continue"), ""));
     }
     c8s_obj_free(o);
-    c8s_response_clear(&r);
     return code;
 }
 

@@ -152,6 +152,26 @@ static void age_at(const struct obj *o, const char *path, int64_t now,
         obj_table_age(now - t, c->s, sizeof c->s);
 }
 
+/* Cells that are one field. */
+#define INT_CELL(fn, path)                                                   \
+    static void fn(const struct obj *o, int64_t now, struct cell *c)        \
+    {                                                                        \
+        (void)now;                                                           \
+        set_int(c, int_at(o, path));                                         \
+    }
+#define STR_CELL(fn, path)                                                   \
+    static void fn(const struct obj *o, int64_t now, struct cell *c)        \
+    {                                                                        \
+        (void)now;                                                           \
+        set_str(c, str_at(o, path));                                         \
+    }
+#define LEN_CELL(fn, path1, path2)                                           \
+    static void fn(const struct obj *o, int64_t now, struct cell *c)        \
+    {                                                                        \
+        (void)now;                                                           \
+        set_int(c, (int64_t)(len_at(o, path1) + len_at(o, path2)));         \
+    }
+
 /* ---- cells shared by kinds -------------------------------------------*/
 
 static void c_name(const struct obj *o, int64_t now, struct cell *c)
@@ -426,23 +446,11 @@ static void c_pod_restarts(const struct obj *o, int64_t now, struct cell *c)
                    ago);
 }
 
-static void c_pod_ip(const struct obj *o, int64_t now, struct cell *c)
-{
-    (void)now;
-    set_str(c, str_at(o, "status.podIP"));
-}
+STR_CELL(c_pod_ip, "status.podIP")
 
-static void c_pod_node(const struct obj *o, int64_t now, struct cell *c)
-{
-    (void)now;
-    set_str(c, str_at(o, "spec.nodeName"));
-}
+STR_CELL(c_pod_node, "spec.nodeName")
 
-static void c_pod_nominated(const struct obj *o, int64_t now, struct cell *c)
-{
-    (void)now;
-    set_str(c, str_at(o, "status.nominatedNodeName"));
-}
+STR_CELL(c_pod_nominated, "status.nominatedNodeName")
 
 static void c_pod_gates(const struct obj *o, int64_t now, struct cell *c)
 {
@@ -468,25 +476,6 @@ static void c_ready_of_spec(const struct obj *o, int64_t now, struct cell *c)
     (void)now;
     ratio(c, int_at(o, "status.readyReplicas"), int_at(o, "spec.replicas"));
 }
-
-#define INT_CELL(fn, path)                                                   \
-    static void fn(const struct obj *o, int64_t now, struct cell *c)        \
-    {                                                                        \
-        (void)now;                                                           \
-        set_int(c, int_at(o, path));                                         \
-    }
-#define STR_CELL(fn, path)                                                   \
-    static void fn(const struct obj *o, int64_t now, struct cell *c)        \
-    {                                                                        \
-        (void)now;                                                           \
-        set_str(c, str_at(o, path));                                         \
-    }
-#define LEN_CELL(fn, path1, path2)                                           \
-    static void fn(const struct obj *o, int64_t now, struct cell *c)        \
-    {                                                                        \
-        (void)now;                                                           \
-        set_int(c, (int64_t)(len_at(o, path1) + len_at(o, path2)));         \
-    }
 
 INT_CELL(c_updated, "status.updatedReplicas")
 INT_CELL(c_available, "status.availableReplicas")
@@ -638,11 +627,7 @@ static void c_svc_type(const struct obj *o, int64_t now, struct cell *c)
     set_str(c, str_at(o, "spec.type") ? str_at(o, "spec.type") : "ClusterIP");
 }
 
-static void c_svc_cluster_ip(const struct obj *o, int64_t now, struct cell *c)
-{
-    (void)now;
-    set_str(c, str_at(o, "spec.clusterIP"));
-}
+STR_CELL(c_svc_cluster_ip, "spec.clusterIP")
 
 static void c_svc_external_ip(const struct obj *o, int64_t now,
                               struct cell *c)
@@ -971,6 +956,12 @@ static void c_slice_endpoints(const struct obj *o, int64_t now,
 #define S(n, p, d, f) {n, "string", false, p, d, f}
 #define I(n, p, d, f) {n, "integer", false, p, d, f}
 
+/* -o wide columns of kinds with a pod template. */
+#define TEMPLATE_COLS                                                        \
+    S("Containers", 1, "The template's container names.", c_tmpl_containers), \
+    S("Images", 1, "The template's container images.", c_tmpl_images)
+#define SELECTOR_COL S("Selector", 1, "The label selector of its pods.", c_selector)
+
 static const struct column generic[] = {NAME_COL, AGE_COL};
 
 static const struct column pods[] = {
@@ -994,9 +985,8 @@ static const struct column deployments[] = {
     I("Up-to-date", 0, "Replicas running the current template.", c_updated),
     I("Available", 0, "Replicas available to serve.", c_available),
     AGE_COL,
-    S("Containers", 1, "The template's container names.", c_tmpl_containers),
-    S("Images", 1, "The template's container images.", c_tmpl_images),
-    S("Selector", 1, "The label selector of its pods.", c_selector),
+    TEMPLATE_COLS,
+    SELECTOR_COL,
 };
 
 static const struct column replicasets[] = {
@@ -1005,17 +995,15 @@ static const struct column replicasets[] = {
     I("Current", 0, "Replicas that exist.", c_current),
     I("Ready", 0, "Replicas ready.", c_ready_replicas),
     AGE_COL,
-    S("Containers", 1, "The template's container names.", c_tmpl_containers),
-    S("Images", 1, "The template's container images.", c_tmpl_images),
-    S("Selector", 1, "The label selector of its pods.", c_selector),
+    TEMPLATE_COLS,
+    SELECTOR_COL,
 };
 
 static const struct column statefulsets[] = {
     NAME_COL,
     S("Ready", 0, "Ready replicas of those wanted.", c_ready_of_spec),
     AGE_COL,
-    S("Containers", 1, "The template's container names.", c_tmpl_containers),
-    S("Images", 1, "The template's container images.", c_tmpl_images),
+    TEMPLATE_COLS,
 };
 
 static const struct column daemonsets[] = {
@@ -1027,9 +1015,8 @@ static const struct column daemonsets[] = {
     I("Available", 0, "Nodes whose pod is available.", c_ds_available),
     S("Node Selector", 0, "The template's node selector.", c_ds_node_selector),
     AGE_COL,
-    S("Containers", 1, "The template's container names.", c_tmpl_containers),
-    S("Images", 1, "The template's container images.", c_tmpl_images),
-    S("Selector", 1, "The label selector of its pods.", c_selector),
+    TEMPLATE_COLS,
+    SELECTOR_COL,
 };
 
 static const struct column controllerrevisions[] = {
@@ -1047,9 +1034,8 @@ static const struct column jobs[] = {
     S("Duration", 0, "How long the job ran, or has been running.",
       c_job_duration),
     AGE_COL,
-    S("Containers", 1, "The template's container names.", c_tmpl_containers),
-    S("Images", 1, "The template's container images.", c_tmpl_images),
-    S("Selector", 1, "The label selector of its pods.", c_selector),
+    TEMPLATE_COLS,
+    SELECTOR_COL,
 };
 
 static const struct column cronjobs[] = {
