@@ -239,6 +239,36 @@ static void lease_written(struct repl_req *req, const struct repl_result *res)
         reconcile(api);
 }
 
+/* A lease keeps the uid and creation time it was created with (a new one
+ * gets them now), as every object does. */
+static int keep_identity(struct obj *lease, const struct store_kv *kv)
+{
+    struct obj *meta = obj_map_get_mut(lease, "metadata"), *old = NULL;
+    char uid[37], ts[32];
+    int rv = meta == NULL;
+
+    if (kv != NULL && kv->value != NULL &&
+        obj_msgpack_decode(kv->value->data, kv->value->len, NULL, &old,
+                           NULL) == 0) {
+        (void)snprintf(uid, sizeof uid, "%s",
+                       obj_str_or(obj_get_path(old, "metadata.uid"), ""));
+        (void)snprintf(ts, sizeof ts, "%s",
+                       obj_str_or(obj_get_path(old,
+                                               "metadata.creationTimestamp"),
+                                  ""));
+        obj_unref(old);
+    } else {
+        uid[0] = ts[0] = '\0';
+    }
+    if (uid[0] == '\0')
+        srv__uuid(uid);
+    if (ts[0] == '\0')
+        srv__timestamp(ts);
+    rv = rv || srv__set_str(meta, "uid", uid) ||
+         srv__set_str(meta, "creationTimestamp", ts);
+    return rv;
+}
+
 /* At a read point: renew (or create) this member's lease. */
 static void renew(struct repl_req *req, const struct repl_result *res)
 {
@@ -258,6 +288,8 @@ static void renew(struct repl_req *req, const struct repl_result *res)
     op.name = name;
     (void)store_get(repl_store(api->repl), LEASES, "kube-system", name, 0, &kv);
     lease = lease_object(api, name);
+    if (lease != NULL && keep_identity(lease, kv) != 0)
+        lease = obj_unref(lease);
     obj_buf_init(&b);
     if (lease != NULL && obj_msgpack_encode(lease, &b, NULL) == 0) {
         op.type = kv != NULL ? STORE_OP_UPDATE : STORE_OP_CREATE;

@@ -356,6 +356,12 @@ TEST_T(apiserver, kubectl_get_prints_server_side_tables, 180)
     kubectl_ok(2, labels, "tier=x");
     const char *one[] = {"get", "deploy", "web", "-o", "wide", NULL};
     kubectl_ok(0, one, "nginx:1.25   app=web");
+    /* The members' own leases have a creation time like any object. */
+    const char *leases[] = {"get", "leases", "-n", "kube-system", NULL};
+    ASSERT_EQ(run_kubectl(0, leases, &out), 0);
+    ASSERT_STR_CONTAINS(out, "HOLDER");
+    ASSERT(strstr(out, "<unknown>") == NULL);
+    free(out);
     snprintf(kubeconfig, sizeof kubeconfig, "%.1000s/admin.kubeconfig",
              ms[2].dir);
     snprintf(cache, sizeof cache, "%.1000s/kcache-t", unit_tmpdir());
