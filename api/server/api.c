@@ -101,6 +101,7 @@ int srv_api_start(uv_loop_t *loop, struct repl *repl,
         err_setf(e, rv, "out of memory");
     if (rv != 0) {
         srv_discovery_free(api->disc);
+        obj_openapi_free(api->openapi);
         obj_registry_free(api->reg);
         srv_metrics_free(api->metrics);
         mem_free(api->token);
@@ -204,6 +205,7 @@ static void api_free(struct srv_api *api)
     if (api->tls != NULL)
         SSL_CTX_free(api->tls);
     srv_discovery_free(api->disc);
+    obj_openapi_free(api->openapi);
     obj_registry_free(api->reg);
     srv_metrics_free(api->metrics);
     srv_pki_member_done(&api->member);

@@ -4,6 +4,7 @@
 
 #include <openssl/types.h>
 
+#include "api/object/openapi.h"
 #include "api/server/api.h"
 #include "api/server/http.h"
 #include "api/server/pki.h"
@@ -62,6 +63,8 @@ struct srv_api {
     struct srv_http *http;      /* The HTTPS server, once serving. */
     struct obj_registry *reg;   /* Resources served. */
     struct srv_discovery *disc; /* Discovery documents of reg. */
+    struct obj_openapi *openapi; /* OpenAPI v3 of reg, built when first
+                                  * asked for (serve.c). */
     uv_check_t watch_drain;     /* Delivers queued watch events. */
     bool watch_drain_open;      /* watch_drain was initialised. */
     struct srv_watch *watches;  /* Open watch streams. */

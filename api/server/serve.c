@@ -114,6 +114,42 @@ static void on_done(struct srv_req *req, int status, double seconds)
     srv_metrics_request(api->metrics, verb, resource, status, seconds);
 }
 
+/* GET /openapi/v3 (the index) and /openapi/v3/api/v1, /openapi/v3/apis/
+ * GROUP/VERSION (one document, its hash as ETag: 304 when unchanged). The
+ * documents are built from the schemas on first use. */
+static void serve_openapi(struct srv_api *api, struct srv_req *req)
+{
+    const char *gv = req->path + strlen("/openapi/v3");
+    const char *inm = srv_req_header(req, "If-None-Match");
+    const struct obj_openapi_doc *d;
+    char headers[64];
+    struct err e = {0};
+
+    if (api->openapi == NULL) {
+        const struct obj_schemas *s = obj_schemas_builtin(&e);
+
+        if (s == NULL || obj_openapi_build(api->reg, s, &api->openapi, &e)) {
+            (void)srv_respond_status(req, 500, "InternalError", e.msg, 0);
+            return;
+        }
+    }
+    d = *gv == '\0' ? obj_openapi_index(api->openapi)
+        : *gv == '/' ? obj_openapi_find(api->openapi, gv + 1)
+                     : NULL;
+    if (d == NULL) {
+        (void)srv_respond_status(req, 404, "NotFound",
+                                 "the server could not find the requested "
+                                 "resource", 0);
+        return;
+    }
+    (void)snprintf(headers, sizeof headers, "ETag: \"%s\"\r\n", d->hash);
+    if (*gv != '\0' && inm != NULL && strstr(inm, d->hash) != NULL)
+        (void)srv_respond(req, 304, NULL, headers, NULL, 0);
+    else
+        (void)srv_respond(req, 200, "application/json",
+                          *gv != '\0' ? headers : NULL, d->json, d->len);
+}
+
 /* Exact paths served by this file; NULL if @path is not one of them. */
 static bool serve_fixed(struct srv_api *api, struct srv_req *req)
 {
@@ -133,6 +169,10 @@ static bool serve_fixed(struct srv_api *api, struct srv_req *req)
     }
     if (strcmp(p, "/metrics") == 0) {
         serve_metrics(api, req);
+        return true;
+    }
+    if (strncmp(p, "/openapi/v3", 11) == 0 && (p[11] == '\0' || p[11] == '/')) {
+        serve_openapi(api, req);
         return true;
     }
     return srv__serve_snapshot(api, req);

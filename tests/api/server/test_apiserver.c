@@ -419,6 +419,42 @@ TEST_T(apiserver, kubectl_json_patches_apply_or_fail_clearly, 120)
     kubectl_ok(0, get, "3 front nginx:1.26"); /* nothing of the failures */
 }
 
+/* OpenAPI v3 (/openapi/v3 and one document per group-version) is what
+ * kubectl >= 1.29 needs for apply and create with default validation and
+ * for explain: apply creates and then finds nothing to change, validation
+ * is left to the server (an unknown field is refused), and explain
+ * renders a kind's fields. */
+TEST_T(apiserver, kubectl_apply_validates_with_openapi_v3, 120)
+{
+    char dep[2200], bad[2200];
+    char *out;
+
+    if (kubectl() == NULL)
+        SKIP("no kubectl binary installed");
+    start_cluster();
+    write_file("app.yaml", "apiVersion: apps/v1\nkind: Deployment\n"
+                           "metadata: {name: app}\nspec:\n  replicas: 1\n"
+                           "  selector: {matchLabels: {app: a}}\n"
+                           "  template:\n    metadata: {labels: {app: a}}\n"
+                           "    spec: {containers: [{name: c, image: x}]}\n",
+               dep, sizeof dep);
+    const char *apply[] = {"apply", "-f", dep, NULL};
+    kubectl_ok(1, apply, "deployment.apps/app created");
+    kubectl_ok(2, apply, "deployment.apps/app unchanged");
+    write_file("bad.yaml", "apiVersion: v1\nkind: ConfigMap\n"
+                           "metadata: {name: bad}\ndata: {a: b}\nbogus: 1\n",
+               bad, sizeof bad);
+    const char *create_bad[] = {"create", "-f", bad, NULL};
+    ASSERT_NE(run_kubectl(0, create_bad, &out), 0);
+    ASSERT_STR_CONTAINS(out, "unknown field \"bogus\"");
+    free(out);
+    const char *explain[] = {"explain", "deployment.spec.strategy", NULL};
+    kubectl_ok(1, explain, "rollingUpdate");
+    const char *explain_pod[] = {"explain", "pod.spec.containers.image",
+                                 NULL};
+    kubectl_ok(2, explain_pod, "FIELD: image <string>");
+}
+
 /* The official Python client drives a follower. */
 TEST_T(apiserver, the_python_client_lists_creates_replaces_deletes_watches,
        120)
