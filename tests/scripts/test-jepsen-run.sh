@@ -3,7 +3,8 @@
 # network namespaces under partitions, kill -9 and SIGSTOP at once, whose history checks
 # valid; its run directory has the history, the nemesis log, the verdict,
 # plots and each member's log; and nothing is left behind. A seed repeats
-# the nemesis's choices. A set run under
+# the nemesis's choices, and a member that crashes is restarted and
+# reported. A set run under
 # partitions finds every acknowledged add. Deliberately broken masters
 # (reads from local state, tests/jepsen/c8s-master-broken; later pages of
 # a list at the newest revision, c8s-master-broken-lists) are caught. Bad
@@ -15,7 +16,7 @@ for t in ip nft; do
 done
 ip netns add c8sj-probe-$$ 2>/dev/null || skip_all "cannot make network namespaces here"
 ip netns del c8sj-probe-$$
-plan 15
+plan 16
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 runner="$top_srcdir/jepsen/run"
@@ -71,6 +72,24 @@ status=$?
 check "a master with paged lists across revisions is caught: not one snapshot" sh -c \
     "test $status -eq 1 && grep -q 'list: .* NOT VALID' $tmp/broken-lists/list-*/verdict.txt &&
      grep -q 'not one snapshot' $tmp/broken-lists/list-*/verdict.txt"
+# A member that dies with no fault killing it is a crash: restarted (the
+# set's final read goes through it) and listed in the verdict.
+"$runner" --bin "$top_builddir" --workload set --time-limit 10 --concurrency 4 \
+    --nemesis none --dir "$tmp/crash" >"$tmp/out" 2>&1 &
+runner_pid=$!
+n=0
+until pid=$(pgrep -f -- "--data-dir $tmp/crash/.*/m2( |\$)" | head -n 1) && [ -n "$pid" ] &&
+    grep -q "workload started" "$tmp"/crash/*/nemesis.log 2>/dev/null; do
+    n=$((n + 1)); [ $n -lt 300 ] || break; sleep 0.1
+done
+sleep 2
+kill -SEGV "$pid" 2>/dev/null
+wait $runner_pid
+status=$?
+check "a member that crashes is restarted and the crash is in the verdict" sh -c \
+    "test $status -eq 0 && grep -q 'set: 3 final readers, valid' $tmp/crash/set-*/verdict.txt &&
+     grep -q 'member crashes: 1' $tmp/crash/set-*/verdict.txt &&
+     grep -q 'm2 exited with status' $tmp/crash/set-*/crashes.txt"
 # The same seed makes the same choices of faults.
 first_fault() { # first_fault DIR: the first fault, without its time
     grep -h ' fault ' "$1"/*/nemesis.log 2>/dev/null | head -n 1 | cut -d' ' -f2-
