@@ -39,8 +39,9 @@ struct srv_call {
     size_t n_allocs;                /* Entries in allocs. */
     char owner[600];                /* "ns/name": value of alloc keys. */
     bool scale;                     /* Answer with the Scale of c->obj. */
-    struct obj *patch;              /* PATCH: the merge patch, kept to
-                                     * apply again after a conflict. */
+    struct obj *patch;              /* PATCH: the patch, kept to apply
+                                     * again after a conflict. */
+    bool strategic;                 /* patch is a strategic merge patch */
     struct obj *put_body;           /* PUT without resourceVersion: the
                                      * body as sent, to try again on a
                                      * conflict (an unconditional update). */

@@ -1,9 +1,10 @@
-/* PATCH: JSON merge patch (RFC 7386) and JSON patch (RFC 6902). Strategic
- * merge patch and server-side apply come with issue 7; they get 415 until
- * then. */
+/* PATCH: JSON merge patch (RFC 7386), JSON patch (RFC 6902) and strategic
+ * merge patch (api/object/smp.h, with the kind's schema). Server-side
+ * apply comes with issue 7; it gets 415 until then. */
 #include <string.h>
 
 #include "api/object/jsonpatch.h"
+#include "api/object/smp.h"
 #include "api/server/objects.h"
 #include "lib/container.h"
 
@@ -59,10 +60,13 @@ static void patch_point(struct repl_req *rr, const struct repl_result *res)
     if (rv == 0 && (cur = srv__obj_load(c->res, kv, kv->mod_rev)) == NULL)
         rv = -ENOMEM;
     store_kv_unref(kv);
-    if (rv == 0 && obj_type(c->patch) == OBJ_ARRAY) { /* a JSON patch */
+    if (rv == 0 && (obj_type(c->patch) == OBJ_ARRAY || c->strategic)) {
         struct err e = {0};
 
-        if ((rv = obj_json_patch(cur, c->patch, &e)) != 0 && rv != -ENOMEM) {
+        rv = c->strategic ? obj_smp_apply(cur, c->patch,
+                                          srv__schema_of(c->res), &e)
+                          : obj_json_patch(cur, c->patch, &e);
+        if (rv != 0 && rv != -ENOMEM) {
             obj_unref(cur);
             obj_unref(c->obj);
             c->obj = NULL;
@@ -107,13 +111,17 @@ void srv__patch(struct srv_call *c)
     bool json_patch = ct != NULL &&
                       strncmp(ct, "application/json-patch+json", 27) == 0;
 
-    if (!json_patch &&
+    c->strategic = ct != NULL &&
+                   strncmp(ct, "application/strategic-merge-patch+json",
+                           38) == 0;
+    if (!json_patch && !c->strategic &&
         (ct == NULL || strncmp(ct, "application/merge-patch+json", 28) != 0)) {
         srv__respond_bad(c->req, 415, "UnsupportedMediaType",
                          "the body of the request was in an unknown format - "
                          "accepted media types include: "
                          "application/json-patch+json, "
-                         "application/merge-patch+json");
+                         "application/merge-patch+json, "
+                         "application/strategic-merge-patch+json");
         srv__call_free(c);
         return;
     }

@@ -421,9 +421,10 @@ TEST_T(apiserver, kubectl_json_patches_apply_or_fail_clearly, 120)
 
 /* OpenAPI v3 (/openapi/v3 and one document per group-version) is what
  * kubectl >= 1.29 needs for apply and create with default validation and
- * for explain: apply creates and then finds nothing to change, validation
- * is left to the server (an unknown field is refused), and explain
- * renders a kind's fields. */
+ * for explain; strategic merge patch is what apply sends for a change.
+ * apply: created, unchanged, configured, unchanged; kubectl patch of one
+ * container keeps its ports; validation is left to the server (an
+ * unknown field is refused); explain renders a kind's fields. */
 TEST_T(apiserver, kubectl_apply_validates_with_openapi_v3, 120)
 {
     char dep[2200], bad[2200];
@@ -441,6 +442,26 @@ TEST_T(apiserver, kubectl_apply_validates_with_openapi_v3, 120)
     const char *apply[] = {"apply", "-f", dep, NULL};
     kubectl_ok(1, apply, "deployment.apps/app created");
     kubectl_ok(2, apply, "deployment.apps/app unchanged");
+    /* A change is a strategic merge patch: configured, then unchanged. */
+    write_file("app.yaml", "apiVersion: apps/v1\nkind: Deployment\n"
+                           "metadata: {name: app}\nspec:\n  replicas: 2\n"
+                           "  selector: {matchLabels: {app: a}}\n"
+                           "  template:\n    metadata: {labels: {app: a}}\n"
+                           "    spec: {containers: [{name: c, image: x, "
+                           "ports: [{containerPort: 80}]}]}\n",
+               dep, sizeof dep);
+    kubectl_ok(0, apply, "deployment.apps/app configured");
+    kubectl_ok(1, apply, "deployment.apps/app unchanged");
+    /* kubectl patch's default: one container's image, its ports kept. */
+    const char *smp[] = {"patch", "deploy", "app", "-p",
+                         "{\"spec\":{\"template\":{\"spec\":{\"containers\":"
+                         "[{\"name\":\"c\",\"image\":\"y\"}]}}}}", NULL};
+    kubectl_ok(2, smp, "deployment.apps/app patched");
+    const char *get[] = {"get", "deploy", "app", "-o",
+                         "jsonpath={.spec.replicas} {.spec.template.spec."
+                         "containers[0].image} {.spec.template.spec."
+                         "containers[0].ports[0].containerPort}", NULL};
+    kubectl_ok(0, get, "2 y 80");
     write_file("bad.yaml", "apiVersion: v1\nkind: ConfigMap\n"
                            "metadata: {name: bad}\ndata: {a: b}\nbogus: 1\n",
                bad, sizeof bad);
