@@ -7,7 +7,7 @@
 #include "lib/mem.h"
 
 #define TOKENS_MAX 64
-#define TOKEN_MAX 256
+#define TOKEN_MAX 512 /* a label or annotation key is at most 317 */
 
 /* A pointer split into unescaped tokens. */
 struct pointer {

@@ -59,7 +59,22 @@ static long find(const struct obj *list, const struct obj *pe,
     return -1;
 }
 
-/* A merge list of maps: element by element on the merge key. */
+/* An element {"$patch": "replace"} anywhere in a merge list: the list
+ * becomes the patch's other elements. */
+static bool replaces_list(const struct obj *plist)
+{
+    for (size_t i = 0; i < obj_array_len(plist); i++) {
+        const char *pd = obj_str_or(obj_map_get(obj_array_get(plist, i),
+                                                "$patch"), NULL);
+
+        if (pd != NULL && strcmp(pd, "replace") == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A merge list of maps: element by element on the merge key; an element
+ * {"KEY": V, "$patch": "delete"} removes every element with that key. */
 static int merge_elements(struct obj *list, const struct obj *plist,
                           const struct obj_sfield *f, struct err *e)
 {
@@ -69,20 +84,19 @@ static int merge_elements(struct obj *list, const struct obj *plist,
         long at;
         int rv;
 
+        if (pd != NULL && strcmp(pd, "delete") != 0)
+            return err_setf(e, -EINVAL, "$patch \"%s\" is not allowed on "
+                            "an element of %s", pd, f->name);
         if (obj_type(pe) != OBJ_MAP || obj_map_get(pe, f->merge_key) == NULL)
             return err_setf(e, -EINVAL, "an element of %s has no %s, its "
                             "merge key", f->name, f->merge_key);
         at = find(list, pe, f->merge_key);
-        if (pd != NULL && strcmp(pd, "delete") == 0) {
-            if (at >= 0)
+        if (pd != NULL) { /* delete */
+            for (; at >= 0; at = find(list, pe, f->merge_key))
                 (void)obj_array_remove(list, (size_t)at);
             continue;
         }
-        if (pd != NULL && strcmp(pd, "replace") != 0 &&
-            strcmp(pd, "merge") != 0)
-            return err_setf(e, -EINVAL, "unknown $patch \"%s\" in %s", pd,
-                            f->name);
-        if (at >= 0 && (pd == NULL || strcmp(pd, "merge") == 0)) {
+        if (at >= 0) {
             struct obj *child = obj_array_get_mut(list, (size_t)at);
 
             if (child == NULL)
@@ -96,8 +110,7 @@ static int merge_elements(struct obj *list, const struct obj *plist,
         if (fresh == NULL)
             return -ENOMEM;
         if ((rv = merge_map(fresh, pe, struct_of(f), e)) != 0 ||
-            (rv = at >= 0 ? obj_array_set(list, (size_t)at, fresh)
-                          : obj_array_append(list, fresh)) != 0) {
+            (rv = obj_array_append(list, fresh)) != 0) {
             obj_unref(fresh);
             return rv == -EINVAL ? rv : -ENOMEM;
         }
@@ -113,6 +126,24 @@ static int merge_list(struct obj *doc, const char *key,
 
     if (obj_type(plist) != OBJ_ARRAY)
         return err_setf(e, -EINVAL, "%s must be a list", key);
+    if (replaces_list(plist)) {
+        struct obj *fresh = obj_array_new();
+
+        if (put(doc, key, fresh) != 0 || (list = obj_map_get_mut(doc, key)) == NULL)
+            return -ENOMEM;
+        for (size_t i = 0; i < obj_array_len(plist); i++) {
+            const struct obj *pe = obj_array_get(plist, i);
+            struct obj *c;
+
+            if (obj_map_get(pe, "$patch") != NULL)
+                continue;
+            if ((c = obj_copy(pe)) == NULL || obj_array_append(list, c) != 0) {
+                obj_unref(c);
+                return -ENOMEM;
+            }
+        }
+        return 0;
+    }
     if (list == NULL || obj_type(list) != OBJ_ARRAY) {
         if (put(doc, key, obj_array_new()) != 0 ||
             (list = obj_map_get_mut(doc, key)) == NULL)
@@ -120,50 +151,54 @@ static int merge_list(struct obj *doc, const char *key,
     }
     if (f->merge_key != NULL && struct_of(f) != NULL)
         return merge_elements(list, plist, f, e);
-    for (size_t i = 0; i < obj_array_len(plist); i++) /* scalars: union */
-        if (find(list, obj_array_get(plist, i), NULL) < 0 &&
-            obj_array_append(list, obj_ref(obj_array_get(plist, i))) != 0)
+    for (size_t i = 0; i < obj_array_len(plist); i++) { /* scalars: union */
+        struct obj *v = obj_array_get(plist, i);
+
+        if (find(list, v, NULL) < 0 && obj_array_append(list, obj_ref(v)) != 0) {
+            obj_unref(v);
             return -ENOMEM;
+        }
+    }
     return 0;
 }
 
-/* $setElementOrder/FIELD: the listed elements first, in that order, then
- * the rest as they were. */
+/* $setElementOrder/FIELD: the elements it lists take the places such
+ * elements hold in the list, in its order; the others (added on the
+ * server) stay where they are. */
 static int set_order(struct obj *doc, const char *key, const struct obj *order,
                      const struct obj_sfield *f)
 {
-    const struct obj *list = obj_map_get(doc, key);
+    struct obj *list = obj_map_get_mut(doc, key);
     const char *mk = f != NULL ? f->merge_key : NULL;
-    struct obj *out;
-    bool *used;
+    struct obj *sorted;
+    size_t slot = 0;
 
     if (list == NULL || obj_type(list) != OBJ_ARRAY ||
         obj_type(order) != OBJ_ARRAY)
         return 0; /* nothing to order */
-    out = obj_array_new();
-    used = mem_calloc(obj_array_len(list) + 1, sizeof *used);
-    if (out == NULL || used == NULL) {
-        obj_unref(out);
-        mem_free(used);
+    if ((sorted = obj_copy(list)) == NULL) /* the elements as they were */
         return -ENOMEM;
-    }
     for (size_t i = 0; i < obj_array_len(order); i++) {
-        long at = find(list, obj_array_get(order, i), mk);
+        long at = find(sorted, obj_array_get(order, i), mk);
+        struct obj *el;
 
-        if (at >= 0 && !used[at]) {
-            used[at] = true;
-            (void)obj_array_append(out, obj_ref(obj_array_get(list, (size_t)at)));
+        if (at < 0)
+            continue;
+        /* The next place held by an element the order lists. */
+        while (slot < obj_array_len(list) &&
+               find(order, obj_array_get(sorted, slot), mk) < 0)
+            slot++;
+        if (slot == obj_array_len(list))
+            break;
+        el = obj_ref(obj_array_get(sorted, (size_t)at));
+        if (obj_array_set(list, slot++, el) != 0) {
+            obj_unref(el);
+            obj_unref(sorted);
+            return -ENOMEM;
         }
     }
-    for (size_t i = 0; i < obj_array_len(list); i++)
-        if (!used[i])
-            (void)obj_array_append(out, obj_ref(obj_array_get(list, i)));
-    mem_free(used);
-    if (obj_array_len(out) != obj_array_len(list)) {
-        obj_unref(out);
-        return -ENOMEM;
-    }
-    return put(doc, key, out);
+    obj_unref(sorted);
+    return 0;
 }
 
 static int delete_from(struct obj *doc, const char *key,
@@ -177,9 +212,23 @@ static int delete_from(struct obj *doc, const char *key,
     return 0;
 }
 
-/* $retainKeys: keys of @doc not listed go (directives do not count). */
-static void retain(struct obj *doc, const struct obj *keys)
+/* $retainKeys: keys of @doc not listed go (directives do not count). A
+ * key the patch sets must be listed. */
+static int retain(struct obj *doc, const struct obj *patch,
+                  const struct obj *keys, struct err *e)
 {
+    for (size_t i = 0; i < obj_map_len(patch); i++) {
+        const char *k = obj_map_key(patch, i, NULL);
+        struct obj *ks = obj_str_new_c(k);
+        bool listed = ks != NULL && find(keys, ks, NULL) >= 0;
+
+        obj_unref(ks);
+        if (ks == NULL)
+            return -ENOMEM;
+        if (k[0] != '$' && !listed)
+            return err_setf(e, -EINVAL, "$retainKeys does not list %s, "
+                            "which the patch sets", k);
+    }
     for (size_t i = obj_map_len(doc); i-- > 0;) {
         const char *k = obj_map_key(doc, i, NULL);
         struct obj *ks = obj_str_new_c(k);
@@ -189,6 +238,7 @@ static void retain(struct obj *doc, const struct obj *keys)
         if (ks != NULL && !keep)
             (void)obj_map_del(doc, k);
     }
+    return 0;
 }
 
 /* The directives that apply once the fields are merged. */
@@ -207,7 +257,7 @@ static int after_fields(struct obj *doc, const struct obj *patch,
         else if (prefixed(k, DELETE_FROM))
             rv = delete_from(doc, k + strlen(DELETE_FROM), v);
         else if (strcmp(k, "$retainKeys") == 0 && obj_type(v) == OBJ_ARRAY)
-            retain(doc, v);
+            rv = retain(doc, patch, v, e);
         else if (strcmp(k, "$retainKeys") == 0)
             rv = err_setf(e, -EINVAL, "$retainKeys must be a list");
         if (rv != 0)

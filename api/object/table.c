@@ -70,7 +70,7 @@ static void add_item(struct cell *c, const char *s)
     size_t l = strlen(c->s);
 
     if (l + strlen(s) + 5 >= sizeof c->s) {
-        if (l + 4 < sizeof c->s && strcmp(c->s + l - 3, "...") != 0)
+        if (l + 4 < sizeof c->s && (l < 3 || strcmp(c->s + l - 3, "...") != 0))
             strcat(c->s, "...");
         return;
     }
@@ -435,8 +435,8 @@ static void c_pod_restarts(const struct obj *o, int64_t now, struct cell *c)
         if (t > last)
             last = t;
     }
-    if (last < 0 || p.restarts == 0) {
-        set_int(c, p.restarts);
+    if (last < 0 || p.restarts == 0) { /* a string, as Kubernetes sends */
+        (void)snprintf(c->s, sizeof c->s, "%lld", (long long)p.restarts);
         return;
     }
     char ago[32];
@@ -819,7 +819,13 @@ static void c_event_last(const struct obj *o, int64_t now, struct cell *c)
 
 STR_CELL(c_event_type, "type")
 STR_CELL(c_event_reason, "reason")
-STR_CELL(c_event_message, "message")
+/* core/v1 Events say it in message, events.k8s.io/v1 ones in note. */
+static void c_event_message(const struct obj *o, int64_t now, struct cell *c)
+{
+    (void)now;
+    set_str(c, str_at(o, "message") ? str_at(o, "message")
+                                    : str_at(o, "note"));
+}
 
 static void c_event_object(const struct obj *o, int64_t now, struct cell *c)
 {
@@ -1199,6 +1205,16 @@ const struct obj_table *obj_table_for(const char *group, const char *kind)
     return &generic_table;
 }
 
+/* obj_map_set that drops @v when it cannot take it. */
+static int set_new(struct obj *m, const char *key, struct obj *v)
+{
+    if (obj_map_set(m, key, v) != 0) {
+        obj_unref(v);
+        return -1;
+    }
+    return 0;
+}
+
 struct obj *obj_table_columns(const struct obj_table *t)
 {
     struct obj *cols = obj_array_new();
@@ -1209,13 +1225,12 @@ struct obj *obj_table_columns(const struct obj_table *t)
         struct obj *d = obj_map_new();
 
         rv = d == NULL;
-        rv = rv || obj_map_set(d, "name", obj_str_new_c(col->name));
-        rv = rv || obj_map_set(d, "type", obj_str_new_c(col->type));
-        rv = rv || obj_map_set(d, "format",
-                               obj_str_new_c(col->is_name ? "name" : ""));
-        rv = rv || obj_map_set(d, "description",
-                               obj_str_new_c(col->description));
-        rv = rv || obj_map_set(d, "priority", obj_int_new(col->priority));
+        rv = rv || set_new(d, "name", obj_str_new_c(col->name));
+        rv = rv || set_new(d, "type", obj_str_new_c(col->type));
+        rv = rv || set_new(d, "format",
+                           obj_str_new_c(col->is_name ? "name" : ""));
+        rv = rv || set_new(d, "description", obj_str_new_c(col->description));
+        rv = rv || set_new(d, "priority", obj_int_new(col->priority));
         rv = rv || obj_array_append(cols, d);
         if (rv != 0)
             obj_unref(d);
@@ -1234,8 +1249,12 @@ struct obj *obj_table_cells(const struct obj_table *t, const struct obj *o,
     for (size_t i = 0; i < t->n && rv == 0; i++) {
         struct cell c = {.s = ""};
         struct obj *v;
+        size_t bad;
 
         t->cols[i].cell(o, now, &c);
+        /* A value cut to fit may end inside a character: cut before it. */
+        if (!obj_utf8_check(c.s, strlen(c.s), &bad))
+            c.s[bad] = '\0';
         v = c.is_int && c.s[0] == '\0' ? obj_int_new(c.i) : obj_str_new_c(c.s);
         if (v == NULL || obj_array_append(cells, v) != 0) {
             obj_unref(v);

@@ -233,13 +233,14 @@ static int list_head(struct lister *l, struct obj_buf *b)
     int err = 0;
 
     (void)snprintf(rv, sizeof rv, "%llu", (unsigned long long)l->rev);
-    if (l->table.on) {
-        list = srv__table_new(&l->table, NULL, true);
-        meta = obj_map_new();
-        err |= list == NULL;
-    } else {
-        list = obj_map_new();
-        meta = obj_map_new();
+    list = l->table.on ? srv__table_new(&l->table, NULL, true) : obj_map_new();
+    meta = obj_map_new();
+    if (list == NULL || meta == NULL) {
+        obj_unref(list);
+        obj_unref(meta);
+        return -ENOMEM;
+    }
+    if (!l->table.on) {
         srv__api_version(l->c->res, apiv, sizeof apiv);
         err |= srv__set_str(list, "kind", l->c->res->list_kind);
         err |= srv__set_str(list, "apiVersion", apiv);
@@ -252,8 +253,10 @@ static int list_head(struct lister *l, struct obj_buf *b)
             err |= obj_map_set(meta, "remainingItemCount",
                                obj_int_new((int64_t)l->remaining));
     }
-    err |= obj_map_set(list, "metadata", meta);
-    meta = NULL;
+    if (obj_map_set(list, "metadata", meta) != 0)
+        err = 1; /* meta is still ours: dropped below */
+    else
+        meta = NULL;
     if (err == 0)
         err = obj_json_encode(list, 0, b, NULL);
     obj_unref(meta);

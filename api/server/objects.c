@@ -1,4 +1,5 @@
 /* Helpers shared by the resource handlers. */
+#include <errno.h>
 #include "api/server/objects.h"
 
 #include <stdarg.h>
@@ -25,7 +26,12 @@ const char *srv__str(const struct obj *o, const char *path)
 
 int srv__set_str(struct obj *m, const char *key, const char *value)
 {
-    return obj_map_set(m, key, obj_str_new_c(value));
+    struct obj *v = obj_str_new_c(value);
+    int rv = m != NULL ? obj_map_set(m, key, v) : -ENOMEM;
+
+    if (rv != 0)
+        obj_unref(v);
+    return rv;
 }
 
 struct obj *srv__meta(struct obj *o)

@@ -48,11 +48,13 @@ static struct obj *row_object(const struct srv_table *t, struct obj *o)
     if ((p = obj_map_new()) == NULL)
         return NULL;
     meta = obj_map_get(o, "metadata");
+    meta = meta != NULL ? obj_ref(meta) : obj_map_new();
     if (srv__set_str(p, "kind", "PartialObjectMetadata") != 0 ||
         srv__set_str(p, "apiVersion", t->api_version) != 0 ||
-        obj_map_set(p, "metadata", meta != NULL ? obj_ref(meta)
-                                                : obj_map_new()) != 0)
+        obj_map_set(p, "metadata", meta) != 0) {
+        obj_unref(meta);
         return obj_unref(p);
+    }
     return p;
 }
 

@@ -82,12 +82,26 @@ TEST(smp, containers_merge_by_name)
        "{\"spec\":{\"replicas\":1,\"template\":{\"spec\":{\"containers\":["
        "{\"name\":\"c\",\"image\":\"z\"},{\"name\":\"a\",\"image\":\"x:1\","
        "\"ports\":[{\"containerPort\":80}]},{\"name\":\"b\",\"image\":\"y:1\"}]}}}}");
-    /* Delete one by key; replace one by key. */
+    /* Delete one by key. */
     ok("Deployment", DEP, "{\"spec\":{\"template\":{\"spec\":{\"containers\":"
-       "[{\"name\":\"a\",\"$patch\":\"delete\"},{\"name\":\"b\",\"$patch\":"
-       "\"replace\",\"image\":\"y:2\"}]}}}}",
+       "[{\"name\":\"a\",\"$patch\":\"delete\"}]}}}}",
        "{\"spec\":{\"replicas\":1,\"template\":{\"spec\":{\"containers\":["
-       "{\"name\":\"b\",\"image\":\"y:2\"}]}}}}");
+       "{\"name\":\"b\",\"image\":\"y:1\"}]}}}}");
+    /* {"$patch": "replace"} in a list: the list is the other elements. */
+    ok("Deployment", DEP, "{\"spec\":{\"template\":{\"spec\":{\"containers\":"
+       "[{\"$patch\":\"replace\"},{\"name\":\"c\",\"image\":\"z\"}]}}}}",
+       "{\"spec\":{\"replicas\":1,\"template\":{\"spec\":{\"containers\":["
+       "{\"name\":\"c\",\"image\":\"z\"}]}}}}");
+    /* An order that leaves out an element added on the server keeps it
+     * in its place (found by review: it moved to the end). */
+    ok("Deployment", "{\"spec\":{\"template\":{\"spec\":{\"initContainers\":"
+       "[{\"name\":\"a\"},{\"name\":\"s\"},{\"name\":\"b\"}]}}}}",
+       "{\"spec\":{\"template\":{\"spec\":{\"$setElementOrder/"
+       "initContainers\":[{\"name\":\"a\"},{\"name\":\"b\"}],"
+       "\"initContainers\":[{\"name\":\"b\",\"image\":\"i\"}]}}}}",
+       "{\"spec\":{\"template\":{\"spec\":{\"initContainers\":["
+       "{\"name\":\"a\"},{\"name\":\"s\"},{\"name\":\"b\",\"image\":"
+       "\"i\"}]}}}}");
     /* null removes a field; scalars replace. */
     ok("Deployment", DEP, "{\"spec\":{\"replicas\":3,\"template\":null}}",
        "{\"spec\":{\"replicas\":3}}");
@@ -143,6 +157,14 @@ TEST(smp, malformed_patches_are_refused)
                   "\"containers\":[{\"image\":\"q\"}]}}}}", out, sizeof out,
                   &e), -EINVAL);
     ASSERT_STR_CONTAINS(e.msg, "has no name, its merge key");
+    ASSERT_EQ(smp("Deployment", DEP, "{\"spec\":{\"template\":{\"spec\":{"
+                  "\"containers\":[{\"name\":\"a\",\"$patch\":\"merge\"}]}}}}",
+                  out, sizeof out, &e), -EINVAL);
+    ASSERT_STR_CONTAINS(e.msg, "$patch \"merge\" is not allowed");
+    ASSERT_EQ(smp("Deployment", "{\"spec\":{}}", "{\"spec\":{\"strategy\":{"
+                  "\"$retainKeys\":[\"type\"],\"type\":\"Recreate\","
+                  "\"rollingUpdate\":{}}}}", out, sizeof out, &e), -EINVAL);
+    ASSERT_STR_CONTAINS(e.msg, "$retainKeys does not list rollingUpdate");
     ASSERT_EQ(smp("Deployment", DEP, "{\"spec\":{\"$patch\":\"frob\"}}", out,
                   sizeof out, &e), -EINVAL);
     ASSERT_STR_CONTAINS(e.msg, "unknown $patch \"frob\"");

@@ -108,7 +108,7 @@ TEST(table, pods_show_ready_status_restarts)
     /* Not scheduled yet. */
     ASSERT_STR_EQ(row("", "Pod", "{" META ",\"spec\":{\"containers\":"
                       "[{\"name\":\"a\"},{\"name\":\"b\"}]}}"),
-                  "[\"web\",\"0/2\",\"Pending\",0,\"5m\",\"<none>\","
+                  "[\"web\",\"0/2\",\"Pending\",\"0\",\"5m\",\"<none>\","
                   "\"<none>\",\"<none>\",\"<none>\"]");
     /* Running, one restart 2 minutes ago, on a node. */
     ASSERT_STR_EQ(row("", "Pod", "{" META ",\"spec\":{\"nodeName\":\"n1\","
@@ -126,7 +126,7 @@ TEST(table, pods_show_ready_status_restarts)
                             "\"Running\",\"containerStatuses\":[{\"name\":"
                             "\"a\",\"restartCount\":4,\"state\":{\"waiting\":"
                             "{\"reason\":\"CrashLoopBackOff\"}}}]}}"),
-                        "\"0/1\",\"CrashLoopBackOff\",4,");
+                        "\"0/1\",\"CrashLoopBackOff\",\"4\",");
     /* The second of two init containers at work. */
     ASSERT_STR_CONTAINS(row("", "Pod", "{" META ",\"spec\":{\"initContainers\":"
                             "[{\"name\":\"i1\"},{\"name\":\"i2\"}],"
@@ -233,6 +233,34 @@ TEST(table, simple_kinds_count_what_they_hold)
                             "\"2027-01-15T07:59:30Z\"}"),
                         "[\"30s\",\"Warning\",\"BackOff\",\"pod/web-1\","
                         "\"restarting\",\"web\"]");
+}
+
+/* Found by review: a value cut to fit its cell inside a multi-byte
+ * character made the whole row (and the LIST) fail; a first item longer
+ * than the cell read before its buffer. */
+TEST(table, long_values_are_cut_cleanly)
+{
+    char json[2048], *r;
+    size_t n;
+
+    n = (size_t)snprintf(json, sizeof json, "{" META ",\"message\":\"");
+    for (int i = 0; i < 510; i++)
+        json[n++] = 'a';
+    n += (size_t)snprintf(json + n, sizeof json - n, "\u00e9\u00e9\"}");
+    r = row("", "Event", json);
+    ASSERT_STR_CONTAINS(r, "aaaa");
+    ASSERT(strstr(r, "\u00e9") == NULL && strstr(r, "\xc3\xa9") == NULL);
+    n = (size_t)snprintf(json, sizeof json, "{" META ",\"spec\":{\"template\":"
+                         "{\"spec\":{\"containers\":[{\"name\":\"c\","
+                         "\"image\":\"");
+    for (int i = 0; i < 560; i++)
+        json[n++] = 'x';
+    (void)snprintf(json + n, sizeof json - n, "\"}]}}}}");
+    ASSERT_STR_CONTAINS(row("apps", "Deployment", json), "\"...\"");
+    /* events.k8s.io Events carry their text in note. */
+    ASSERT_STR_CONTAINS(row("events.k8s.io", "Event", "{" META ",\"note\":"
+                            "\"pulled\",\"regarding\":{\"kind\":\"Pod\","
+                            "\"name\":\"p\"}}"), "\"pod/p\",\"pulled\"");
 }
 
 UNIT_MAIN()
