@@ -164,9 +164,7 @@ static struct obj *type_schema(const struct obj_stype *t, struct reach *r,
         set(m, "format", str("date-time", bad), bad);
         break;
     case OBJ_ST_INTSTR:
-        set(m, "x-kubernetes-int-or-string", obj_bool_new(true), bad);
-        break;
-    case OBJ_ST_QUANTITY:
+    case OBJ_ST_QUANTITY: /* a quantity may be written as a number too */
         set(m, "x-kubernetes-int-or-string", obj_bool_new(true), bad);
         break;
     case OBJ_ST_ANY:
@@ -355,16 +353,11 @@ static void add_paths(struct obj *paths, const struct obj_resource *res,
     char coll[400], item[420];
     struct obj *c = map(bad), *i = map(bad);
 
-    (void)snprintf(coll, sizeof coll, "%s%s%s%s/%s",
-                   res->group[0] ? "/apis/" : "/api",
-                   res->group[0] ? res->group : "",
-                   res->group[0] ? "/" : "/", res->version, res->resource);
-    if (res->namespaced)
-        (void)snprintf(coll, sizeof coll, "%s%s%s%s/namespaces/{namespace}/%s",
-                       res->group[0] ? "/apis/" : "/api",
-                       res->group[0] ? res->group : "",
-                       res->group[0] ? "/" : "/", res->version,
-                       res->resource);
+    (void)snprintf(coll, sizeof coll, "%s%s/%s%s/%s",
+                   res->group[0] ? "/apis/" : "/api", res->group,
+                   res->version,
+                   res->namespaced ? "/namespaces/{namespace}" : "",
+                   res->resource);
     (void)snprintf(item, sizeof item, "%s/{name}", coll);
     set(c, "get", operation(res, NULL, "get", false, r, bad), bad);
     set(c, "post", operation(res, st, "create", false, r, bad), bad);

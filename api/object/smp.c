@@ -296,7 +296,8 @@ static int merge_field(struct obj *doc, const char *k, const struct obj *pv,
     }
     if ((child = obj_map_get_mut(doc, k)) == NULL)
         return -ENOMEM;
-    /* A map[...] field's values are the element type's. */
+    /* A struct field merges with its struct's patch metadata; a map[...]
+     * field merges as a plain map (no schema has a map of structs). */
     rv = merge_map(child, pv, f != NULL && f->type->kind == OBJ_ST_STRUCT
                                   ? f->type->st : NULL, e);
     return rv;

@@ -46,12 +46,25 @@ static int merge(struct obj *target, const struct obj *patch)
     return 0;
 }
 
+/* Apply c->patch to @cur as its content type says; a patch that cannot
+ * apply says why in @e. */
+static int apply_patch(const struct srv_call *c, struct obj *cur,
+                       struct err *e)
+{
+    if (c->strategic)
+        return obj_smp_apply(cur, c->patch, srv__schema_of(c->res), e);
+    if (obj_type(c->patch) == OBJ_ARRAY)
+        return obj_json_patch(cur, c->patch, e);
+    return merge(cur, c->patch);
+}
+
 /* At a read point: apply the patch to the current version. */
 static void patch_point(struct repl_req *rr, const struct repl_result *res)
 {
     struct srv_call *c = container_of(rr, struct srv_call, rreq);
     const struct store_kv *kv = NULL;
     struct obj *cur = NULL;
+    struct err e = {0};
     int rv = res->code;
 
     if (rv == 0)
@@ -60,28 +73,16 @@ static void patch_point(struct repl_req *rr, const struct repl_result *res)
     if (rv == 0 && (cur = srv__obj_load(c->res, kv, kv->mod_rev)) == NULL)
         rv = -ENOMEM;
     store_kv_unref(kv);
-    if (rv == 0 && (obj_type(c->patch) == OBJ_ARRAY || c->strategic)) {
-        struct err e = {0};
-
-        rv = c->strategic ? obj_smp_apply(cur, c->patch,
-                                          srv__schema_of(c->res), &e)
-                          : obj_json_patch(cur, c->patch, &e);
-        if (rv != 0 && rv != -ENOMEM) {
-            obj_unref(cur);
-            obj_unref(c->obj);
-            c->obj = NULL;
-            srv__respond_bad(c->req, 422, "Invalid", "%s", e.msg);
-            srv__call_free(c);
-            return;
-        }
-    } else if (rv == 0) {
-        rv = merge(cur, c->patch);
-    }
+    if (rv == 0)
+        rv = apply_patch(c, cur, &e);
     obj_unref(c->obj); /* a previous attempt's object */
     c->obj = NULL;
     if (rv != 0) {
         obj_unref(cur);
-        srv__respond_code(c->req, c->res, c->route.name, rv);
+        if (rv != -ENOMEM && e.msg[0] != '\0')
+            srv__respond_bad(c->req, 422, "Invalid", "%s", e.msg);
+        else
+            srv__respond_code(c->req, c->res, c->route.name, rv);
         srv__call_free(c);
         return;
     }

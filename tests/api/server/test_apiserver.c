@@ -627,6 +627,29 @@ static void expect_code(int i, const char *method, const char *path,
 }
 
 /* Each error the API answers, as a Status, over real HTTPS. */
+/* OpenAPI documents are named by their hash: asked again with it as
+ * If-None-Match they are not sent (304); an unknown group-version is 404. */
+TEST_T(apiserver, openapi_documents_revalidate_by_hash, 120)
+{
+    int code;
+    char inm[128], *out;
+    const char *h;
+
+    start_cluster();
+    curl(0, "GET", "/openapi/v3", NULL, NULL, &code, &out);
+    ASSERT_EQ(code, 200);
+    h = strstr(out, "/openapi/v3/api/v1?hash=");
+    ASSERT(h != NULL);
+    snprintf(inm, sizeof inm, "If-None-Match: \"%.16s\"",
+             h + strlen("/openapi/v3/api/v1?hash="));
+    free(out);
+    expect_code(1, "GET", "/openapi/v3/api/v1", NULL, NULL, 200,
+                "x-kubernetes-group-version-kind");
+    expect_code(1, "GET", "/openapi/v3/api/v1", inm, NULL, 304, NULL);
+    expect_code(2, "GET", "/openapi/v3/apis/nope/v1", NULL, NULL, 404,
+                "NotFound");
+}
+
 TEST_T(apiserver, errors_are_status_objects_with_the_right_codes, 120)
 {
     char big[2200], bad_json[2200], bad_name[2200], cm[2200];
