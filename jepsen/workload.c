@@ -854,18 +854,6 @@ out:
     return rv;
 }
 
-int jep_register_run(const struct jep_workload_opts *o, FILE *out,
-                     struct jep_workload_stats *stats, struct err *e)
-{
-    return run_clients(o, out, register_step, false, 0, stats, e);
-}
-
-int jep_set_run(const struct jep_workload_opts *o, FILE *out,
-                struct jep_workload_stats *stats, struct err *e)
-{
-    return run_clients(o, out, set_step, false, 0, stats, e);
-}
-
 int jep_workload_run(const char *name, const struct jep_workload_opts *o,
                      FILE *out, struct jep_workload_stats *stats,
                      struct err *e)

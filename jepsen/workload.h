@@ -42,17 +42,10 @@ struct jep_workload_stats {
     char why[512]; /* what went wrong, by code: "ETIMEDOUT 3, ..." */
 };
 
-/* Run the register workload, writing the history to @out. */
-int jep_register_run(const struct jep_workload_opts *o, FILE *out,
-                     struct jep_workload_stats *stats, struct err *e);
-
-/* The set workload: each client adds values no other adds (ConfigMap
- * s-VALUE created with POST) until the time limit, logged as add
- * operations with the same outcomes. */
-int jep_set_run(const struct jep_workload_opts *o, FILE *out,
-                struct jep_workload_stats *stats, struct err *e);
-
-/* Run workload @name: register, set (as above), or
+/* Run workload @name, writing the history to @out:
+ *   register: as above;
+ *   set: each client adds values no other adds (ConfigMap s-VALUE created
+ *     with POST) until the time limit, logged as add operations;
  *   watch: the register's clients, and watchers, one per server in turn,
  *     each logging where it starts (a watch line) and every change of
  *     the namespace as an event line; a
