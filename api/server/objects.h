@@ -47,6 +47,9 @@ struct srv_call {
                                      * conflict (an unconditional update). */
     bool generated;                 /* The name came from generateName. */
     int name_tries;                 /* Names drawn again after a clash. */
+    bool ns_caught_up;              /* The namespace check already waited
+                                     * for a read point (see
+                                     * namespace_check). */
     size_t n_ops;                   /* Ops of the write in flight. */
     int counted;                    /* 0, or 1 + the api->inflight slot
                                      * this call holds. */

@@ -267,9 +267,39 @@ static bool namespace_terminating(struct srv_api *api, const char *name,
     return terminating;
 }
 
+static void namespace_caught_up(struct repl_req *rr,
+                                const struct repl_result *res)
+{
+    struct srv_call *c = container_of(rr, struct srv_call, rreq);
+
+    if (res->code != 0) {
+        srv__respond_code(c->req, c->res, c->name, res->code);
+        srv__call_free(c);
+        return;
+    }
+    srv__write(c);
+}
+
+/* Wait for a read point, which covers every write committed so far, then
+ * write again. Returns nonzero (and has answered) when that cannot start. */
+static int catch_up_then_write(struct srv_call *c)
+{
+    int rv;
+
+    c->ns_caught_up = true;
+    c->rreq.cb = namespace_caught_up;
+    rv = repl_read_index(c->api->repl, &c->rreq);
+    if (rv != 0)
+        srv__respond_code(c->req, c->res, c->name, rv);
+    return rv;
+}
+
 /* Namespace of a namespaced object: must exist and not be terminating. Its
  * current version goes into the txn as a CHECK, so a namespace deleted
- * meanwhile fails the write instead of leaving an orphan. */
+ * meanwhile fails the write instead of leaving an orphan. A namespace this
+ * member has not applied yet may already be committed (a client that just
+ * created it through another member), so before answering 404 the member
+ * catches up once: returns 1 when that is under way. */
 static int namespace_check(struct srv_call *c, store_rev *ret_rev)
 {
     const struct store_kv *kv = NULL;
@@ -279,6 +309,8 @@ static int namespace_check(struct srv_call *c, store_rev *ret_rev)
     if (!c->res->namespaced || c->op != SRV_OP_CREATE)
         return 0;
     rv = store_get(repl_store(c->api->repl), "namespaces", "", c->ns, 0, &kv);
+    if (rv == -C8S_ENOTFOUND && !c->ns_caught_up)
+        return catch_up_then_write(c) == 0 ? 1 : -1;
     if (rv == -C8S_ENOTFOUND) {
         srv__respond_bad(c->req, 404, "NotFound",
                          "namespaces \"%s\" not found", c->ns);
@@ -333,7 +365,10 @@ void srv__write(struct srv_call *c)
     int rv;
 
     finish_deletion(c);
-    if (namespace_check(c, &ns_rev) != 0) {
+    rv = namespace_check(c, &ns_rev);
+    if (rv == 1)
+        return; /* catching up first */
+    if (rv != 0) {
         srv__call_free(c);
         return;
     }
@@ -436,7 +471,10 @@ static void written(struct repl_req *rr, const struct repl_result *res)
         answer_written(c, res->rev);
     } else if (res->code == -C8S_ECONFLICT && ns_check &&
                res->failed_op == 0 && c->attempts++ < MAX_CONFLICT_RETRIES) {
-        srv__write(c); /* the namespace changed: check it again */
+        /* The namespace changed: check its newer version, which this
+         * member may not have applied yet. */
+        if (catch_up_then_write(c) != 0)
+            srv__call_free(c);
         return;
     } else if (retry_generated_name(c, res)) {
         srv__write(c);

@@ -803,6 +803,40 @@ static void post_json(int i, const char *path, const char *json)
                 NULL);
 }
 
+/* A namespace created through one member is there for a create through
+ * any other at once: a member that has not applied it yet catches up
+ * before it answers 404 (kubectl create namespace, then create configmap
+ * through another member, failed one run in three before). */
+TEST_T(apiserver, a_new_namespace_is_usable_through_every_member_at_once, 120)
+{
+    char path[128], body[256];
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    start_cluster();
+    for (int k = 0; k < 12; k++) {
+        snprintf(body, sizeof body,
+                 "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
+                 "\"metadata\":{\"name\":\"fresh-%d\"}}",
+                 k);
+        post_json(k % N, "/api/v1/namespaces", body);
+        snprintf(path, sizeof path, "/api/v1/namespaces/fresh-%d/configmaps",
+                 k);
+        post_json((k + 1 + k / N) % N, path,
+                  "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+                  "\"metadata\":{\"name\":\"c\"}}");
+    }
+    char file[2200], at[2300];
+    write_file("cm.json",
+               "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+               "\"metadata\":{\"name\":\"c\"}}",
+               file, sizeof file);
+    snprintf(at, sizeof at, "@%s", file);
+    expect_code(1, "POST", "/api/v1/namespaces/never-made/configmaps",
+                "Content-Type: application/json", at, 404,
+                "namespaces \\\"never-made\\\" not found");
+}
+
 /* An object with finalizers is marked, not removed, by DELETE and by a
  * collection DELETE, and goes once an update lifts the last finalizer; a
  * deleted namespace is Terminating and refuses new content. */
