@@ -81,6 +81,10 @@ struct repl {
     struct repl__fwd_server *fwd_server; /* Links from followers. */
     uint64_t known_leader;      /* Leader id last seen (0: none). */
     uint64_t leader_changes;    /* Times known_leader changed. */
+    uint64_t grace_leader;      /* Leader id last seen by the snapshot
+                                 * grace (repl__snapshot_grace). */
+    uint64_t snap_grace_until_ms; /* No own snapshot before this (follower). */
+    uint64_t last_check_ms;     /* Loop time of the last on_check. */
     int last_state;             /* raft_state() last seen. */
     raft_index stall_commit;    /* Liveness: commit index last checked. */
     raft_index stall_applied;   /* Liveness: applied index last checked. */
@@ -98,6 +102,16 @@ struct repl {
 };
 
 /* propose.c */
+
+/* Start the snapshot grace: as a follower, take no snapshot of our own for
+ * a while, because an InstallSnapshot may be on its way (LIBRAFT-NOTES
+ * section 4). @why is logged. */
+void repl__snapshot_grace(struct repl *r, const char *why);
+
+/* Called on every loop turn and before each snapshot: starts the grace when
+ * this member (re)learns a leader other than itself. */
+void repl__note_leader_for_grace(struct repl *r);
+
 int repl__fsm_init(struct repl *r);
 int repl__submit_local(struct repl *r, struct repl_req *req,
                        const struct store_op *ops, size_t n_ops);

@@ -140,6 +140,48 @@ static struct raft_buffer *raft_bufs(const struct store_snapview *v)
     return b;
 }
 
+/* libraft 0.22.1 crashes a follower that receives InstallSnapshot while it
+ * writes a snapshot of its own: the install is parked, and when the own
+ * snapshot completes the parked pointer is cleared before it is read
+ * (LIBRAFT-NOTES section 4). Installs reach a follower right after it
+ * (re)joins a leader that compacted past it: after a restart, a partition,
+ * a pause, or an install that left it behind again. So for a grace period
+ * after those a follower answers RAFT_BUSY to libraft's snapshot call;
+ * libraft simply tries again on a later step. Its log grows meanwhile by
+ * what a few seconds of writes add. */
+#define SNAPSHOT_GRACE_MS 5000
+
+void repl__snapshot_grace(struct repl *r, const char *why)
+{
+    uint64_t until = repl__now_ms(r) + SNAPSHOT_GRACE_MS;
+
+    if (until > r->snap_grace_until_ms) {
+        r->snap_grace_until_ms = until;
+        log_debug("raft", "no snapshot of our own for %d ms: %s",
+                  SNAPSHOT_GRACE_MS, why);
+    }
+}
+
+void repl__note_leader_for_grace(struct repl *r)
+{
+    raft_id id;
+    const char *addr;
+
+    raft_leader(&r->raft, &id, &addr);
+    if (id == r->grace_leader)
+        return;
+    r->grace_leader = id;
+    if (id != 0 && id != r->id)
+        repl__snapshot_grace(r, "a leader was (re)learned");
+}
+
+static bool in_snapshot_grace(struct repl *r)
+{
+    repl__note_leader_for_grace(r);
+    return raft_state(&r->raft) != RAFT_LEADER &&
+           repl__now_ms(r) < r->snap_grace_until_ms;
+}
+
 static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
                         unsigned *n_bufs)
 {
@@ -150,7 +192,7 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 
     /* libraft finalizes a snapshot before it takes the next one. */
     assert(r->snap_view == NULL);
-    if (r->snap_view != NULL)
+    if (r->snap_view != NULL || in_snapshot_grace(r))
         return RAFT_BUSY;
     if (store_snapshot_view(r->store, &v) != 0)
         return RAFT_NOMEM;
@@ -176,6 +218,17 @@ static int fsm_snapshot_finalize(struct raft_fsm *fsm,
 {
     struct repl *r = fsm->data;
 
+    /* The crash above is certain once an install is parked behind this
+     * snapshot: libraft reads the parked pointer right after this returns.
+     * Exit with a reason instead, for the supervised restart that would
+     * follow the crash anyway (the leader sends the install again). */
+    if (r->raft.legacy.snapshot_pending != NULL && !r->raft.legacy.closing &&
+        !r->closing) {
+        log_error("raft", "an InstallSnapshot arrived while our own snapshot "
+                  "was being written, which libraft 0.22.1 cannot handle "
+                  "(LIBRAFT-NOTES section 4); exiting for a clean restart");
+        exit(REPL_EXIT_STALLED);
+    }
     assert(r->snap_view != NULL);
     raft_free(*bufs);
     *bufs = NULL;
@@ -224,6 +277,8 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
         log_error("raft", "%s", r->restore_err);
         return RAFT_CORRUPT;
     }
+    if (r->started)
+        repl__snapshot_grace(r, "a snapshot from the leader was installed");
     log_info("raft", "restored snapshot: revision %llu, %zu keys",
              (unsigned long long)store_current_rev(r->store),
              store_key_count(r->store));

@@ -11,6 +11,7 @@
 #include "raft/internal.h"
 
 #define MONITOR_PERIOD_MS 500
+#define INSTALL_SNAPSHOT_TIMEOUT_MS 10000
 
 /* ---- configuration --------------------------------------------------------*/
 
@@ -216,6 +217,10 @@ static int init_raft(struct repl *r, struct err *e)
     raft_set_snapshot_threshold(&r->raft, r->cfg.snapshot_threshold);
     raft_set_snapshot_trailing(&r->raft, r->cfg.snapshot_trailing);
     raft_set_max_inflight_entries(&r->raft, 256);
+    /* libraft's 30 s default is how long a follower stays behind when an
+     * install goes unanswered, e.g. one queued for a member that was down
+     * and delivered stale after it restarted (seen in the restart test). */
+    raft_set_install_snapshot_timeout(&r->raft, INSTALL_SNAPSHOT_TIMEOUT_MS);
     return 0;
 }
 
@@ -283,6 +288,14 @@ static void on_check(uv_check_t *h)
 
     if (r->closing)
         return;
+    uint64_t now = repl__now_ms(r);
+    /* A loop that stood still longer than an election timeout (SIGSTOP, a
+     * stalled disk) finds a leader that may have compacted past it. */
+    if (r->last_check_ms != 0 &&
+        now - r->last_check_ms > r->cfg.election_timeout_ms)
+        repl__snapshot_grace(r, "the loop stood still");
+    r->last_check_ms = now;
+    repl__note_leader_for_grace(r);
     log_role_change(r);
     repl__release_rev_waits(r, false);
 }

@@ -386,6 +386,46 @@ TEST_T(cluster, a_member_with_a_wiped_data_dir_catches_up_by_snapshot, 120)
     assert_value_everywhere(&cl, name, value);
 }
 
+/* A follower restarted while writes go on applies its log and may start a
+ * snapshot of its own just as the leader's InstallSnapshot arrives, which
+ * crashes libraft 0.22.1 (LIBRAFT-NOTES section 4). Members must ride
+ * through many such restarts with tiny snapshot thresholds without dying:
+ * supervise() counts any exit. */
+TEST_T(cluster, followers_restarted_under_writes_survive_snapshot_installs, 240)
+{
+    static struct cluster cl = {.extra = {"--snapshot-threshold", "32",
+                                          "--snapshot-trailing", "64"}};
+    char name[32], value[64];
+    int key = 0;
+
+    cluster_start(&cl, 3);
+    int leader = wait_leader(&cl, 10000);
+    for (int round = 0; round < 8; round++) {
+        int victim = (leader + 1 + round % 2) % 3;
+        tproc_signal(cl.m[victim].p, SIGKILL);
+        (void)tproc_stop(cl.m[victim].p, 5000);
+        cl.m[victim].down = true;
+        for (int i = 0; i < 200; i++, key++) {
+            name_of(name, sizeof name, key);
+            value_of(value, sizeof value, key, round);
+            put_acked(&cl, leader, name, value);
+        }
+        cl.m[victim].down = false;
+        member_start(&cl, victim);
+        for (int i = 0; i < 200; i++, key++) {
+            supervise(&cl);
+            name_of(name, sizeof name, key);
+            value_of(value, sizeof value, key, round);
+            put_acked(&cl, leader, name, value);
+        }
+        wait_converged(&cl, 30000);
+        leader = wait_leader(&cl, 10000);
+    }
+    for (int i = 0; i < cl.n; i++)
+        ASSERT_MSG(cl.m[i].restarts == 0, "%s died %d times (status 0x%x)",
+                   cl.m[i].name, cl.m[i].restarts, cl.m[i].p->status);
+}
+
 TEST_T(cluster, sigterm_hands_over_leadership_and_exits_0, 60)
 {
     static struct cluster cl; /* outlives the test body: cleanups use it */
