@@ -9,6 +9,7 @@
 #include "lib/mem.h"
 
 #define REF_PREFIX "#/components/schemas/"
+#define REF_PREFIX_V2 "#/definitions/"
 
 struct gv_doc {
     char gv[160]; /* "api/v1", "apis/apps/v1" */
@@ -19,12 +20,16 @@ struct obj_openapi {
     struct obj_openapi_doc index;
     struct gv_doc *docs;
     size_t n;
+    struct obj_openapi_doc v2_json;  /* Swagger 2.0, every group */
+    struct obj_openapi_doc v2_proto; /* the same as gnostic protobuf */
 };
 
-/* Structs a document needs, found by walking from its kinds. */
+/* Structs a document needs, found by walking from its kinds; and which
+ * OpenAPI the document is written in. */
 struct reach {
     const struct obj_sstruct **st;
     size_t n, cap;
+    bool v2; /* Swagger 2.0: #/definitions/ refs, no allOf, no content */
 };
 
 /* ---- names -----------------------------------------------------------*/
@@ -98,13 +103,15 @@ static struct obj *map(bool *bad)
     return m;
 }
 
-static struct obj *ref_to(const struct obj_sstruct *st, bool *bad)
+static struct obj *ref_to(const struct obj_sstruct *st,
+                          const struct reach *r, bool *bad)
 {
     char name[256], ref[300];
     struct obj *m = map(bad);
 
     schema_name(st, name, sizeof name);
-    (void)snprintf(ref, sizeof ref, REF_PREFIX "%s", name);
+    (void)snprintf(ref, sizeof ref, "%s%s",
+                   r->v2 ? REF_PREFIX_V2 : REF_PREFIX, name);
     set(m, "$ref", str(ref, bad), bad);
     return m;
 }
@@ -137,7 +144,7 @@ static struct obj *type_schema(const struct obj_stype *t, struct reach *r,
 
     if (t->kind == OBJ_ST_STRUCT) {
         reach_add(r, t->st, bad);
-        return ref_to(t->st, bad);
+        return ref_to(t->st, r, bad);
     }
     m = map(bad);
     switch (t->kind) {
@@ -165,7 +172,12 @@ static struct obj *type_schema(const struct obj_stype *t, struct reach *r,
         break;
     case OBJ_ST_INTSTR:
     case OBJ_ST_QUANTITY: /* a quantity may be written as a number too */
-        set(m, "x-kubernetes-int-or-string", obj_bool_new(true), bad);
+        if (r->v2) { /* as Kubernetes writes it in Swagger 2.0 */
+            set(m, "type", str("string", bad), bad);
+            set(m, "format", str("int-or-string", bad), bad);
+        } else {
+            set(m, "x-kubernetes-int-or-string", obj_bool_new(true), bad);
+        }
         break;
     case OBJ_ST_ANY:
         set(m, "type", str("object", bad), bad);
@@ -189,13 +201,13 @@ static struct obj *type_schema(const struct obj_stype *t, struct reach *r,
 
 /* One property: its type, with description, enum and patch metadata. A
  * struct reference goes under allOf so it can carry a description, as
- * Kubernetes does. */
+ * Kubernetes does in v3 (in v2 the description sits beside the $ref). */
 static struct obj *field_schema(const struct obj_sfield *f, struct reach *r,
                                 bool *bad)
 {
     struct obj *m, *t = type_schema(f->type, r, bad);
 
-    if (f->type->kind == OBJ_ST_STRUCT) {
+    if (f->type->kind == OBJ_ST_STRUCT && !r->v2) {
         struct obj *all = obj_array_new();
 
         m = map(bad);
@@ -280,16 +292,40 @@ static struct obj *struct_schema(const struct obj_sstruct *st,
 /* ---- paths -----------------------------------------------------------*/
 
 static struct obj *param(const char *name, const char *in, const char *desc,
-                         bool *bad)
+                         const struct reach *r, bool *bad)
 {
-    struct obj *p = map(bad), *s = map(bad);
+    struct obj *p = map(bad), *s;
 
     set(p, "name", str(name, bad), bad);
     set(p, "in", str(in, bad), bad);
     if (strcmp(in, "path") == 0)
         set(p, "required", obj_bool_new(true), bad);
     set(p, "description", str(desc, bad), bad);
+    if (r->v2) {
+        set(p, "type", str("string", bad), bad);
+        return p;
+    }
+    s = map(bad);
     set(s, "type", str("string", bad), bad);
+    set(p, "schema", s, bad);
+    return p;
+}
+
+/* Swagger 2.0: the request body of a write. */
+static struct obj *body_param(const struct obj_sstruct *st, bool patch,
+                              struct reach *r, bool *bad)
+{
+    struct obj *p = map(bad), *s;
+
+    set(p, "name", str("body", bad), bad);
+    set(p, "in", str("body", bad), bad);
+    set(p, "required", obj_bool_new(true), bad);
+    if (patch || st == NULL) {
+        s = map(bad);
+        set(s, "type", str("object", bad), bad);
+    } else {
+        s = ref_to(st, r, bad);
+    }
     set(p, "schema", s, bad);
     return p;
 }
@@ -311,25 +347,32 @@ static struct obj *operation(const struct obj_resource *res,
     set(op, "operationId", str(id, bad), bad);
     if (res->namespaced)
         push(params, param("namespace", "path", "The object's namespace.",
-                           bad), bad);
+                           r, bad), bad);
     if (item)
-        push(params, param("name", "path", "The object's name.", bad), bad);
+        push(params, param("name", "path", "The object's name.", r, bad),
+             bad);
     if (write) {
         push(params, param("dryRun", "query",
-                           "All: check and answer, but store nothing.", bad),
-             bad);
+                           "All: check and answer, but store nothing.", r,
+                           bad), bad);
         push(params, param("fieldManager", "query",
-                           "Who is making the change.", bad), bad);
+                           "Who is making the change.", r, bad), bad);
         push(params, param("fieldValidation", "query",
                            "Ignore, Warn or Strict: what to do with fields "
-                           "the schema does not know.", bad), bad);
+                           "the schema does not know.", r, bad), bad);
+        if (r->v2)
+            push(params, body_param(st, strcmp(action, "patch") == 0, r, bad),
+                 bad);
     }
     set(op, "parameters", params, bad);
     set(ok, "description", str("OK", bad), bad);
-    if (st != NULL) {
+    if (st != NULL && r->v2) {
+        set(ok, "schema", ref_to(st, r, bad), bad);
+        reach_add(r, st, bad);
+    } else if (st != NULL) {
         struct obj *content = map(bad), *json = map(bad);
 
-        set(json, "schema", ref_to(st, bad), bad);
+        set(json, "schema", ref_to(st, r, bad), bad);
         set(content, "application/json", json, bad);
         set(ok, "content", content, bad);
         reach_add(r, st, bad);
@@ -438,6 +481,57 @@ static int gv_document(const struct obj_api_group *g,
     return finish(doc, d, bad);
 }
 
+/* The Swagger 2.0 document of every group (GET /openapi/v2), as JSON and
+ * as the gnostic protobuf kubectl 1.27 and 1.28 ask for. */
+static int v2_documents(const struct obj_registry *reg,
+                        const struct obj_schemas *s, struct obj_openapi *o)
+{
+    bool bad = false;
+    struct reach r = {.v2 = true};
+    struct obj *doc = map(&bad), *info = map(&bad), *paths = map(&bad);
+    struct obj *defs = map(&bad);
+    struct obj_buf pb;
+    int rv;
+
+    set(doc, "swagger", str("2.0", &bad), &bad);
+    set(info, "title", str("Kubernetes", &bad), &bad);
+    set(info, "version", str("v1.33.0", &bad), &bad);
+    set(doc, "info", info, &bad);
+    for (size_t i = 0; i < obj_registry_n_groups(reg); i++) {
+        const struct obj_api_group *g = obj_registry_group(reg, i);
+
+        for (size_t k = 0; k < g->n_versions; k++) {
+            const struct obj_api_version *v = &g->versions[k];
+
+            for (size_t j = 0; j < v->n_resources; j++)
+                add_paths(paths, v->resources[j],
+                          obj_schemas_find_kind(s, g->name, v->version,
+                                                v->resources[j]->kind),
+                          &r, &bad);
+        }
+    }
+    set(doc, "paths", paths, &bad);
+    for (size_t i = 0; i < r.n; i++) {
+        char name[256];
+
+        schema_name(r.st[i], name, sizeof name);
+        set(defs, name, struct_schema(r.st[i], &r, &bad), &bad);
+    }
+    set(doc, "definitions", defs, &bad);
+    mem_free(r.st);
+    obj_buf_init(&pb);
+    rv = bad ? -ENOMEM : obj_openapi_v2_encode_proto(doc, &pb);
+    if (rv != 0) {
+        obj_buf_done(&pb);
+        obj_unref(doc);
+        return rv;
+    }
+    o->v2_proto.json = pb.data;
+    o->v2_proto.len = pb.len;
+    hash_of(pb.data, pb.len, o->v2_proto.hash);
+    return finish(doc, &o->v2_json, bad);
+}
+
 void obj_openapi_free(struct obj_openapi *o)
 {
     if (o == NULL)
@@ -446,6 +540,8 @@ void obj_openapi_free(struct obj_openapi *o)
         mem_free(o->docs[i].doc.json);
     mem_free(o->docs);
     mem_free(o->index.json);
+    mem_free(o->v2_json.json);
+    mem_free(o->v2_proto.json);
     mem_free(o);
 }
 
@@ -489,7 +585,7 @@ int obj_openapi_build(const struct obj_registry *r, const struct obj_schemas *s,
         }
     }
     set(index, "paths", paths, &bad);
-    if (finish(index, &o->index, bad) != 0) {
+    if (finish(index, &o->index, bad) != 0 || v2_documents(r, s, o) != 0) {
         obj_openapi_free(o);
         return err_setf(e, -ENOMEM, "out of memory building OpenAPI");
     }
@@ -500,6 +596,12 @@ int obj_openapi_build(const struct obj_registry *r, const struct obj_schemas *s,
 const struct obj_openapi_doc *obj_openapi_index(const struct obj_openapi *o)
 {
     return &o->index;
+}
+
+const struct obj_openapi_doc *obj_openapi_v2(const struct obj_openapi *o,
+                                             bool proto)
+{
+    return proto ? &o->v2_proto : &o->v2_json;
 }
 
 const struct obj_openapi_doc *obj_openapi_find(const struct obj_openapi *o,

@@ -15,6 +15,7 @@
 #ifndef C8S_API_OBJECT_OPENAPI_H
 #define C8S_API_OBJECT_OPENAPI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "api/object/registry.h"
@@ -38,6 +39,21 @@ void obj_openapi_free(struct obj_openapi *o);
 
 /* The index (GET /openapi/v3). */
 const struct obj_openapi_doc *obj_openapi_index(const struct obj_openapi *o);
+
+/* The Swagger 2.0 document of every group (GET /openapi/v2): its JSON, or
+ * with @proto its gnostic protobuf encoding (openapi_v2.Document, what
+ * kubectl 1.27 and 1.28 download for validation, apply and explain). The
+ * doc's json field then holds protobuf bytes. */
+const struct obj_openapi_doc *obj_openapi_v2(const struct obj_openapi *o,
+                                             bool proto);
+
+/* Encode a Swagger 2.0 document tree (as built for /openapi/v2: paths with
+ * operations, parameters and responses; definitions; x- extensions) as a
+ * gnostic openapi_v2.Document into @out. Fields the encoder does not know
+ * are left out. -ENOMEM, or -EINVAL for a tree that is not a document. */
+struct obj;
+struct obj_buf;
+int obj_openapi_v2_encode_proto(const struct obj *doc, struct obj_buf *out);
 
 /* The document of @gv ("api/v1", "apis/apps/v1"), or NULL. */
 const struct obj_openapi_doc *obj_openapi_find(const struct obj_openapi *o,

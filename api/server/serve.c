@@ -114,15 +114,11 @@ static void on_done(struct srv_req *req, int status, double seconds)
     srv_metrics_request(api->metrics, verb, resource, status, seconds);
 }
 
-/* GET /openapi/v3 (the index) and /openapi/v3/api/v1, /openapi/v3/apis/
- * GROUP/VERSION (one document, its hash as ETag: 304 when unchanged). The
- * documents are built from the schemas on first use. */
-static void serve_openapi(struct srv_api *api, struct srv_req *req)
+/* The OpenAPI documents, built from the schemas on first use. NULL (and
+ * answered 500) if that fails. */
+static const struct obj_openapi *openapi_docs(struct srv_api *api,
+                                              struct srv_req *req)
 {
-    const char *gv = req->path + strlen("/openapi/v3");
-    const char *inm = srv_req_header(req, "If-None-Match");
-    const struct obj_openapi_doc *d;
-    char headers[64];
     struct err e = {0};
 
     if (api->openapi == NULL) {
@@ -130,12 +126,20 @@ static void serve_openapi(struct srv_api *api, struct srv_req *req)
 
         if (s == NULL || obj_openapi_build(api->reg, s, &api->openapi, &e)) {
             (void)srv_respond_status(req, 500, "InternalError", e.msg, 0);
-            return;
+            return NULL;
         }
     }
-    d = *gv == '\0' ? obj_openapi_index(api->openapi)
-        : *gv == '/' ? obj_openapi_find(api->openapi, gv + 1)
-                     : NULL;
+    return api->openapi;
+}
+
+/* Answer @d (NULL: 404) as @type, its hash as ETag when @etag: 304 when the
+ * client has it already. */
+static void serve_doc(struct srv_req *req, const struct obj_openapi_doc *d,
+                      const char *type, bool etag)
+{
+    const char *inm = srv_req_header(req, "If-None-Match");
+    char headers[64];
+
     if (d == NULL) {
         (void)srv_respond_status(req, 404, "NotFound",
                                  "the server could not find the requested "
@@ -143,11 +147,49 @@ static void serve_openapi(struct srv_api *api, struct srv_req *req)
         return;
     }
     (void)snprintf(headers, sizeof headers, "ETag: \"%s\"\r\n", d->hash);
-    if (*gv != '\0' && inm != NULL && strstr(inm, d->hash) != NULL)
+    if (etag && inm != NULL && strstr(inm, d->hash) != NULL)
         (void)srv_respond(req, 304, NULL, headers, NULL, 0);
     else
-        (void)srv_respond(req, 200, "application/json",
-                          *gv != '\0' ? headers : NULL, d->json, d->len);
+        (void)srv_respond(req, 200, type, etag ? headers : NULL, d->json,
+                          d->len);
+}
+
+/* GET /openapi/v3 (the index) and /openapi/v3/api/v1, /openapi/v3/apis/
+ * GROUP/VERSION (one document, its hash as ETag: 304 when unchanged). */
+static void serve_openapi(struct srv_api *api, struct srv_req *req)
+{
+    const char *gv = req->path + strlen("/openapi/v3");
+    const struct obj_openapi *o = openapi_docs(api, req);
+
+    if (o == NULL)
+        return;
+    serve_doc(req,
+              *gv == '\0'   ? obj_openapi_index(o)
+              : *gv == '/' ? obj_openapi_find(o, gv + 1)
+                           : NULL,
+              "application/json", *gv != '\0');
+}
+
+/* GET /openapi/v2 (and /swagger-2.0.0.pb-v1, where kubectl 1.27 looks
+ * too): Swagger 2.0, as gnostic protobuf when the client asks for it
+ * (kubectl 1.27 and 1.28 ask for nothing else), JSON otherwise. */
+#define OPENAPI_V2_PROTO "application/com.github.proto-openapi.spec.v2"
+
+static void serve_openapi_v2(struct srv_api *api, struct srv_req *req,
+                             bool proto_path)
+{
+    const char *accept = srv_req_header(req, "Accept");
+    bool proto = proto_path ||
+                 (accept != NULL && strstr(accept, OPENAPI_V2_PROTO) != NULL);
+    const struct obj_openapi *o = openapi_docs(api, req);
+
+    if (o == NULL)
+        return;
+    serve_doc(req, obj_openapi_v2(o, proto),
+              /* '@' (as kubectl asks) is no media-type character: Go's
+               * parser would reject the answer */
+              proto ? OPENAPI_V2_PROTO ".v1.0+protobuf" : "application/json",
+              true);
 }
 
 /* Exact paths served by this file; NULL if @path is not one of them. */
@@ -173,6 +215,10 @@ static bool serve_fixed(struct srv_api *api, struct srv_req *req)
     }
     if (strncmp(p, "/openapi/v3", 11) == 0 && (p[11] == '\0' || p[11] == '/')) {
         serve_openapi(api, req);
+        return true;
+    }
+    if (strcmp(p, "/openapi/v2") == 0 || strcmp(p, "/swagger-2.0.0.pb-v1") == 0) {
+        serve_openapi_v2(api, req, p[1] == 's');
         return true;
     }
     return srv__serve_snapshot(api, req);

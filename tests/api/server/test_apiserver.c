@@ -22,13 +22,27 @@ struct member {
 static struct member ms[N];
 static char spec[256];
 
+/* The kubectl version tests run ("1.27"), or NULL for the newest. */
+static const char *kubectl_version;
+
 /* A kubectl binary, or NULL (tests that need it skip). */
 static const char *kubectl(void)
 {
     static const char *const candidates[] = {
         "/usr/lib/google-cloud-sdk/bin/kubectl.1.33", "/usr/bin/kubectl.1.33",
         "/usr/bin/kubectl", "/usr/local/bin/kubectl", NULL};
+    static char versioned[2][128];
 
+    if (kubectl_version != NULL) {
+        snprintf(versioned[0], sizeof versioned[0],
+                 "/usr/lib/google-cloud-sdk/bin/kubectl.%s", kubectl_version);
+        snprintf(versioned[1], sizeof versioned[1], "/usr/bin/kubectl.%s",
+                 kubectl_version);
+        for (int i = 0; i < 2; i++)
+            if (access(versioned[i], X_OK) == 0)
+                return versioned[i];
+        return NULL;
+    }
     for (int i = 0; candidates[i] != NULL; i++)
         if (access(candidates[i], X_OK) == 0)
             return candidates[i];
@@ -425,13 +439,17 @@ TEST_T(apiserver, kubectl_json_patches_apply_or_fail_clearly, 120)
  * apply: created, unchanged, configured, unchanged; kubectl patch of one
  * container keeps its ports; validation is left to the server (an
  * unknown field is refused); explain renders a kind's fields. */
-TEST_T(apiserver, kubectl_apply_validates_with_openapi_v3, 120)
+/* apply created -> unchanged -> configured -> unchanged with default
+ * validation, a strategic patch, an unknown field refused, explain: what
+ * every kubectl needs from OpenAPI (v3 from 1.29 on, v2 protobuf before). */
+static void apply_validate_explain(void)
 {
     char dep[2200], bad[2200];
     char *out;
 
     if (kubectl() == NULL)
-        SKIP("no kubectl binary installed");
+        SKIP("no kubectl.%s binary installed",
+             kubectl_version ? kubectl_version : "");
     start_cluster();
     write_file("app.yaml", "apiVersion: apps/v1\nkind: Deployment\n"
                            "metadata: {name: app}\nspec:\n  replicas: 1\n"
@@ -474,6 +492,18 @@ TEST_T(apiserver, kubectl_apply_validates_with_openapi_v3, 120)
     const char *explain_pod[] = {"explain", "pod.spec.containers.image",
                                  NULL};
     kubectl_ok(2, explain_pod, "FIELD: image <string>");
+}
+
+TEST_T(apiserver, kubectl_apply_validates_with_openapi_v3, 120)
+{
+    apply_validate_explain();
+}
+
+/* kubectl 1.27 and 1.28 know only /openapi/v2, as gnostic protobuf. */
+TEST_T(apiserver, kubectl_1_27_applies_and_explains_with_openapi_v2, 120)
+{
+    kubectl_version = "1.27";
+    apply_validate_explain();
 }
 
 /* The official Python client drives a follower. */
