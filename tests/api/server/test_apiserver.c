@@ -678,6 +678,22 @@ TEST_T(apiserver, openapi_documents_revalidate_by_hash, 120)
     expect_code(1, "GET", "/openapi/v3/api/v1", inm, NULL, 304, NULL);
     expect_code(2, "GET", "/openapi/v3/apis/nope/v1", NULL, NULL, 404,
                 "NotFound");
+    /* v2: JSON unless protobuf is asked for; revalidated by its ETag. */
+    curl(2, "GET", "/openapi/v2", NULL, NULL, &code, &out);
+    ASSERT_EQ(code, 200);
+    ASSERT_STR_CONTAINS(out, "Content-Type: application/json");
+    ASSERT_STR_CONTAINS(out, "{\"swagger\":\"2.0\"");
+    h = strstr(out, "ETag: \"");
+    ASSERT(h != NULL);
+    snprintf(inm, sizeof inm, "If-None-Match: \"%.16s\"", h + 7);
+    free(out);
+    expect_code(0, "GET", "/openapi/v2", inm, NULL, 304, NULL);
+    expect_code(1, "GET", "/openapi/v2",
+                "Accept: application/com.github.proto-openapi.spec.v2"
+                "@v1.0+protobuf",
+                NULL, 200,
+                "Content-Type: application/com.github.proto-openapi.spec.v2"
+                ".v1.0+protobuf");
 }
 
 TEST_T(apiserver, errors_are_status_objects_with_the_right_codes, 120)
