@@ -630,4 +630,26 @@ TEST(schema_builtin, every_kind_of_the_api_test_loses_nothing)
     ASSERT_UEQ(docs, 22);
 }
 
+/* kubectl explain shows a description for every type and field. */
+TEST(schema, every_type_and_field_is_described)
+{
+    struct err e = {0};
+    const struct obj_schemas *s = obj_schemas_builtin(&e);
+    size_t fields = 0;
+
+    ASSERT_MSG(s != NULL, "%s", e.msg);
+    for (size_t i = 0; i < obj_schemas_len(s); i++) {
+        const struct obj_sstruct *st = obj_schemas_at(s, i);
+
+        ASSERT_MSG(st->desc != NULL && st->desc[0] != '\0',
+                   "%s.%s has no description", st->pkg, st->name);
+        for (size_t k = 0; k < st->n_fields; k++, fields++)
+            ASSERT_MSG(st->fields[k].desc != NULL &&
+                           st->fields[k].desc[0] != '\0',
+                       "%s.%s.%s has no description", st->pkg, st->name,
+                       st->fields[k].name);
+    }
+    ASSERT(fields > 1000);
+}
+
 UNIT_MAIN()

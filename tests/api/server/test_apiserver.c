@@ -489,6 +489,8 @@ static void apply_validate_explain(void)
     free(out);
     const char *explain[] = {"explain", "deployment.spec.strategy", NULL};
     kubectl_ok(1, explain, "rollingUpdate");
+    /* Descriptions (our own words, from the schemas) are rendered. */
+    kubectl_ok(1, explain, "Limits for a rolling update.");
     const char *explain_pod[] = {"explain", "pod.spec.containers.image",
                                  NULL};
     kubectl_ok(2, explain_pod, "FIELD: image <string>");
