@@ -556,6 +556,11 @@ int obj_meta_carry_over(struct obj *meta, const struct obj *old_meta)
         r = copy_field(meta, old_meta, "deletionGracePeriodSeconds");
     if (r == 0)
         r = copy_field(meta, old_meta, "generation");
+    /* An update that leaves managedFields out keeps them (server-side
+     * apply's bookkeeping; an empty list clears them). */
+    if (r == 0 && obj_map_get(meta, "managedFields") == NULL &&
+        obj_map_get(old_meta, "managedFields") != NULL)
+        r = copy_field(meta, old_meta, "managedFields");
     return r;
 }
 

@@ -53,6 +53,9 @@ struct srv_call {
     size_t n_ops;                   /* Ops of the write in flight. */
     int counted;                    /* 0, or 1 + the api->inflight slot
                                      * this call holds. */
+    bool apply;                     /* server-side apply: c->patch is
+                                     * the configuration */
+    bool force;                     /* apply with force=true */
     char *warnings;                 /* Warning header lines for the
                                      * answer (unknown fields), or NULL. */
 };
@@ -127,6 +130,21 @@ const struct obj_sstruct *srv__schema_of(const struct obj_resource *res);
  * c->warnings. Answers (400, or 500 on -ENOMEM) and returns non-zero on
  * failure. */
 int srv__schema_decode(struct srv_call *c, struct obj **o);
+
+/* The same without defaults: a server-side apply configuration, whose
+ * fields are what its manager sets (defaults belong to no one). */
+int srv__schema_prune(struct srv_call *c, struct obj **o);
+
+/* Server-side apply (patch.c): c->patch is the configuration. */
+/* managedFields (api/object/apply.h) of a create or update by this call's
+ * manager (fieldManager, else the User-Agent's product), replacing @old
+ * (NULL for a create). 0 or -ENOMEM (answered). */
+int srv__record_managed(struct srv_call *c, struct obj *obj,
+                        const struct obj *old);
+
+/* Create c->obj (the request's body, or an applied configuration),
+ * answering the request. */
+void srv__create_obj(struct srv_call *c);
 /* Append the schema's validation errors for @o to @l. 0 or -ENOMEM. */
 int srv__schema_check(const struct srv_call *c, const struct obj *o,
                       struct obj_ferrs *l);

@@ -1,8 +1,12 @@
-/* PATCH: JSON merge patch (RFC 7386), JSON patch (RFC 6902) and strategic
- * merge patch (api/object/smp.h, with the kind's schema). Server-side
- * apply comes with issue 7; it gets 415 until then. */
+/* PATCH: JSON merge patch (RFC 7386), JSON patch (RFC 6902), strategic
+ * merge patch (api/object/smp.h, with the kind's schema) and server-side
+ * apply (api/object/apply.h: application/apply-patch+yaml, fieldManager,
+ * force; an absent object is created). */
+#include <stdio.h>
 #include <string.h>
 
+#include "api/object/apply.h"
+#include "api/object/codec.h"
 #include "api/object/jsonpatch.h"
 #include "api/object/smp.h"
 #include "api/server/objects.h"
@@ -46,16 +50,61 @@ static int merge(struct obj *target, const struct obj *patch)
     return 0;
 }
 
+/* Server-side apply of the configuration c->patch to @cur. */
+static int apply_config(const struct srv_call *c, struct obj *cur,
+                        struct err *e)
+{
+    char manager[129], api[96], now[32];
+    struct obj_apply_opts o = {
+        .manager = manager, .api_version = api, .now = now,
+        .force = c->force,
+        .skip_status = obj_resource_subresource(c->res, "status") != NULL};
+
+    (void)srv_query_get(c->req->query, "fieldManager", manager,
+                        sizeof manager, NULL);
+    srv__api_version(c->res, api, sizeof api);
+    srv__timestamp(now);
+    return obj_apply(srv__schema_of(c->res), cur, c->patch, &o, e);
+}
+
 /* Apply c->patch to @cur as its content type says; a patch that cannot
  * apply says why in @e. */
 static int apply_patch(const struct srv_call *c, struct obj *cur,
                        struct err *e)
 {
+    if (c->apply)
+        return apply_config(c, cur, e);
     if (c->strategic)
         return obj_smp_apply(cur, c->patch, srv__schema_of(c->res), e);
     if (obj_type(c->patch) == OBJ_ARRAY)
         return obj_json_patch(cur, c->patch, e);
     return merge(cur, c->patch);
+}
+
+/* Server-side apply of an object that does not exist: create it from
+ * the configuration, which its manager then owns entirely. */
+static void apply_create(struct srv_call *c)
+{
+    char manager[129], api[96], now[32];
+    struct obj_apply_opts o = {
+        .manager = manager, .api_version = api, .now = now,
+        .skip_status = obj_resource_subresource(c->res, "status") != NULL};
+    int rv;
+
+    (void)srv_query_get(c->req->query, "fieldManager", manager,
+                        sizeof manager, NULL);
+    srv__api_version(c->res, api, sizeof api);
+    srv__timestamp(now);
+    c->obj = obj_copy(c->patch);
+    rv = c->obj == NULL ? -ENOMEM
+                        : obj_apply_record_create(srv__schema_of(c->res),
+                                                  c->obj, &o);
+    if (rv != 0) {
+        srv__respond_code(c->req, c->res, c->route.name, rv);
+        srv__call_free(c);
+        return;
+    }
+    srv__create_obj(c);
 }
 
 /* At a read point: apply the patch to the current version. */
@@ -73,10 +122,20 @@ static void patch_point(struct repl_req *rr, const struct repl_result *res)
     if (rv == 0 && (cur = srv__obj_load(c->res, kv, kv->mod_rev)) == NULL)
         rv = -ENOMEM;
     store_kv_unref(kv);
-    if (rv == 0)
-        rv = apply_patch(c, cur, &e);
     obj_unref(c->obj); /* a previous attempt's object */
     c->obj = NULL;
+    if (rv == -C8S_ENOTFOUND && c->apply) {
+        apply_create(c);
+        return;
+    }
+    if (rv == 0)
+        rv = apply_patch(c, cur, &e);
+    if (rv == -C8S_ECONFLICT && c->apply) {
+        obj_unref(cur);
+        srv__respond_bad(c->req, 409, "Conflict", "%s", e.msg);
+        srv__call_free(c);
+        return;
+    }
     if (rv != 0) {
         obj_unref(cur);
         if (rv != -ENOMEM && e.msg[0] != '\0')
@@ -103,6 +162,70 @@ bool srv__patch_again(struct srv_call *c)
     return true;
 }
 
+/* The checks kube-apiserver makes of an apply request before reading the
+ * object: a manager, a configuration of this kind with this name. */
+static bool apply_request_ok(struct srv_call *c, const struct obj *cfg)
+{
+    char manager[129], force[16], api[96];
+
+    if (!srv_query_get(c->req->query, "fieldManager", manager,
+                       sizeof manager, NULL) ||
+        manager[0] == '\0') {
+        srv__respond_bad(c->req, 422, "Invalid",
+                         "PatchOptions.meta.k8s.io \"\" is invalid: "
+                         "fieldManager: Required value: is required for "
+                         "apply patch");
+        return false;
+    }
+    c->force = srv_query_get(c->req->query, "force", force, sizeof force,
+                             NULL) &&
+               strcmp(force, "true") == 0;
+    srv__api_version(c->res, api, sizeof api);
+    if (strcmp(srv__str(cfg, "apiVersion"), api) != 0 ||
+        strcmp(srv__str(cfg, "kind"), c->res->kind) != 0) {
+        srv__respond_bad(c->req, 400, "BadRequest",
+                         "the configuration must say apiVersion: %s and "
+                         "kind: %s (it says \"%s\" and \"%s\")",
+                         api, c->res->kind, srv__str(cfg, "apiVersion"),
+                         srv__str(cfg, "kind"));
+        return false;
+    }
+    if (strcmp(srv__str(cfg, "metadata.name"), c->route.name) != 0) {
+        srv__respond_bad(c->req, 400, "BadRequest",
+                         "the name of the object (%s) does not match the "
+                         "name on the URL (%s)",
+                         srv__str(cfg, "metadata.name"), c->route.name);
+        return false;
+    }
+    return true;
+}
+
+/* PATCH with application/apply-patch+yaml: the body is the manager's
+ * whole configuration, YAML or JSON. */
+static void start_apply(struct srv_call *c)
+{
+    struct obj *cfg = NULL;
+    struct err e = {0};
+
+    if (obj_yaml_decode(c->req->body, c->req->body_len, NULL, &cfg, &e) != 0 ||
+        obj_type(cfg) != OBJ_MAP) {
+        srv__respond_bad(c->req, 400, "BadRequest", "%s",
+                         e.msg[0] ? e.msg
+                                  : "the configuration is not an object");
+        obj_unref(cfg);
+        srv__call_free(c);
+        return;
+    }
+    if (!apply_request_ok(c, cfg) || srv__schema_prune(c, &cfg) != 0) {
+        obj_unref(cfg);
+        srv__call_free(c);
+        return;
+    }
+    c->apply = true;
+    c->patch = cfg;
+    srv__read(c, patch_point);
+}
+
 void srv__patch(struct srv_call *c)
 {
     const char *ct = srv_req_header(c->req, "Content-Type");
@@ -111,6 +234,11 @@ void srv__patch(struct srv_call *c)
 
     bool json_patch = ct != NULL &&
                       strncmp(ct, "application/json-patch+json", 27) == 0;
+
+    if (ct != NULL && strncmp(ct, "application/apply-patch+yaml", 28) == 0) {
+        start_apply(c);
+        return;
+    }
 
     c->strategic = ct != NULL &&
                    strncmp(ct, "application/strategic-merge-patch+json",
@@ -122,7 +250,8 @@ void srv__patch(struct srv_call *c)
                          "accepted media types include: "
                          "application/json-patch+json, "
                          "application/merge-patch+json, "
-                         "application/strategic-merge-patch+json");
+                         "application/strategic-merge-patch+json, "
+                         "application/apply-patch+yaml");
         srv__call_free(c);
         return;
     }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "api/object/apply.h"
 #include "api/object/status.h"
 #include "api/object/protobuf.h"
 #include "api/object/validate.h"
@@ -569,11 +570,57 @@ static int fill_create_meta(struct srv_call *c, struct obj *meta)
 
 static void do_create(struct srv_call *c)
 {
+    if (decode_body(c, &c->obj) != 0) {
+        srv__call_free(c);
+        return;
+    }
+    srv__create_obj(c);
+}
+
+static bool has_status(const struct obj_resource *res);
+
+/* The manager a write is recorded under: fieldManager, else the product
+ * of the User-Agent ("kubectl/v1.33.1 (linux/amd64)" -> "kubectl"). */
+static void manager_of(const struct srv_call *c, char *out, size_t size)
+{
+    const char *ua = srv_req_header(c->req, "User-Agent");
+
+    if (srv_query_get(c->req->query, "fieldManager", out, size, NULL) &&
+        out[0] != '\0')
+        return;
+    (void)snprintf(out, size, "%.*s",
+                   ua != NULL ? (int)strcspn(ua, "/ ") : 7,
+                   ua != NULL ? ua : "unknown");
+    if (out[0] == '\0')
+        (void)snprintf(out, size, "unknown");
+}
+
+int srv__record_managed(struct srv_call *c, struct obj *obj,
+                        const struct obj *old)
+{
+    char manager[129], api[96], now[32];
+    struct obj_apply_opts o = {.manager = manager, .api_version = api,
+                               .now = now,
+                               .skip_status = has_status(c->res)};
+    int rv;
+
+    if (c->route.sub[0] != '\0' || c->apply)
+        return 0; /* subresources are not tracked; apply records itself */
+    manager_of(c, manager, sizeof manager);
+    srv__api_version(c->res, api, sizeof api);
+    srv__timestamp(now);
+    rv = obj_apply_record_update(srv__schema_of(c->res), obj, old, &o);
+    if (rv != 0)
+        srv__respond_code(c->req, c->res, c->name, rv);
+    return rv;
+}
+
+void srv__create_obj(struct srv_call *c)
+{
     struct obj *meta;
     int rv;
 
-    if (decode_body(c, &c->obj) != 0 || check_type(c, c->obj) != 0 ||
-        srv__schema_decode(c, &c->obj) != 0)
+    if (check_type(c, c->obj) != 0 || srv__schema_decode(c, &c->obj) != 0)
         goto out;
     if ((rv = srv__secret_prepare(c, c->obj)) != 0 ||
         (rv = srv__status_on_create(c, c->obj)) != 0) {
@@ -605,6 +652,8 @@ static void do_create(struct srv_call *c)
             srv__respond_code(c->req, c->res, c->name, rv);
         goto out;
     }
+    if (srv__record_managed(c, c->obj, NULL) != 0)
+        goto out;
     if (c->dry_run) {
         srv__respond_call_obj(c, 201, c->obj);
         goto out;
@@ -815,6 +864,8 @@ void srv__apply_update(struct srv_call *c, struct obj *body)
         srv__respond_call_obj(c, 200, old);
         goto out;
     }
+    if (srv__record_managed(c, c->obj, old) != 0)
+        goto out;
     if (c->dry_run) {
         srv__respond_call_obj(c, 200, c->obj);
         goto out;

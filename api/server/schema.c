@@ -140,7 +140,19 @@ static int keep_warnings(struct srv_call *c, const struct obj_ferrs *unknown)
     return rv;
 }
 
+static int schema_pass(struct srv_call *c, struct obj **o, bool defaults);
+
 int srv__schema_decode(struct srv_call *c, struct obj **o)
+{
+    return schema_pass(c, o, true);
+}
+
+int srv__schema_prune(struct srv_call *c, struct obj **o)
+{
+    return schema_pass(c, o, false);
+}
+
+static int schema_pass(struct srv_call *c, struct obj **o, bool defaults)
 {
     const struct obj_sstruct *st = srv__schema_of(c->res);
     struct obj_ferrs unknown, bad;
@@ -160,7 +172,7 @@ int srv__schema_decode(struct srv_call *c, struct obj **o)
     } else if (rv == 0 && fv == FV_WARN && unknown.len > 0) {
         rv = keep_warnings(c, &unknown);
     }
-    if (rv == 0)
+    if (rv == 0 && defaults)
         rv = obj_schema_default(st, o);
     if (rv == -ENOMEM)
         srv__respond_code(c->req, c->res, c->name, rv);

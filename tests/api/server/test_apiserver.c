@@ -698,6 +698,57 @@ TEST_T(apiserver, openapi_documents_revalidate_by_hash, 120)
                 ".v1.0+protobuf");
 }
 
+/* Server-side apply through followers: created, applied again, a second
+ * manager with another value conflicts, --force-conflicts takes the field
+ * over; what a manager stops applying goes; managedFields are shown. */
+TEST_T(apiserver, kubectl_server_side_apply_creates_conflicts_and_forces, 120)
+{
+    char cm[2200], at[2300];
+    char *out;
+
+    if (kubectl() == NULL)
+        SKIP("no kubectl binary installed");
+    start_cluster();
+    write_file("cm.yaml", "apiVersion: v1\nkind: ConfigMap\n"
+                          "metadata: {name: ssa}\ndata: {a: '1', b: '2'}\n",
+               cm, sizeof cm);
+    const char *apply[] = {"apply", "--server-side", "-f", cm, NULL};
+    kubectl_ok(1, apply, "configmap/ssa serverside-applied");
+    kubectl_ok(2, apply, "configmap/ssa serverside-applied");
+    write_file("cm.yaml", "apiVersion: v1\nkind: ConfigMap\n"
+                          "metadata: {name: ssa}\ndata: {a: '9'}\n",
+               cm, sizeof cm);
+    const char *other[] = {"apply", "--server-side", "--field-manager=ops",
+                           "-f", cm, NULL};
+    ASSERT_NE(run_kubectl(2, other, &out), 0);
+    ASSERT_STR_CONTAINS(out, "Apply failed with 1 conflict: conflict with "
+                             "\"kubectl\"");
+    ASSERT_STR_CONTAINS(out, ".data.a");
+    free(out);
+    const char *force[] = {"apply", "--server-side", "--field-manager=ops",
+                           "--force-conflicts", "-f", cm, NULL};
+    kubectl_ok(0, force, "configmap/ssa serverside-applied");
+    const char *get[] = {"get", "cm", "ssa", "-o",
+                         "jsonpath={.data.a}/{.data.b}", NULL};
+    kubectl_ok(1, get, "9/2");
+    /* kubectl stops applying b: nobody else owns it, so it goes. */
+    write_file("cm.yaml", "apiVersion: v1\nkind: ConfigMap\n"
+                          "metadata: {name: ssa}\ndata: {}\n",
+               cm, sizeof cm);
+    kubectl_ok(2, apply, "configmap/ssa serverside-applied");
+    const char *mf[] = {"get", "cm", "ssa", "--show-managed-fields", "-o",
+                        "jsonpath={.data}|{.metadata.managedFields[*]."
+                        "manager}",
+                        NULL};
+    /* (kubectl still owns the empty data map it applied.) */
+    kubectl_ok(0, mf, "{\"a\":\"9\"}|kubectl ops");
+    /* An apply needs a manager: kube-apiserver's 422. */
+    snprintf(at, sizeof at, "@%s", cm);
+    expect_code(1, "PATCH", "/api/v1/namespaces/default/configmaps/ssa",
+                "Content-Type: application/apply-patch+yaml", at, 422,
+                "fieldManager: Required value");
+}
+
 TEST_T(apiserver, errors_are_status_objects_with_the_right_codes, 120)
 {
     char big[2200], bad_json[2200], bad_name[2200], cm[2200];
