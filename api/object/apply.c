@@ -751,23 +751,25 @@ static int entries_read(const struct obj *o, struct entries *es,
     return 0;
 }
 
-/* The entry of @manager for @operation, added when missing. */
+/* The entry of @manager for @operation through @sub ("" for the main
+ * resource), added when missing. */
 static struct entry *entry_of(struct entries *es, const char *manager,
-                              const char *operation)
+                              const char *operation, const char *sub)
 {
     struct entry *v;
 
+    sub = sub != NULL ? sub : "";
     for (size_t i = 0; i < es->n; i++)
         if (strcmp(es->v[i].manager, manager) == 0 &&
             strcmp(es->v[i].operation, operation) == 0 &&
-            es->v[i].subresource[0] == '\0')
+            strcmp(es->v[i].subresource, sub) == 0)
             return &es->v[i];
     if ((v = mem_realloc(es->v, (es->n + 1) * sizeof *v)) == NULL)
         return NULL;
     es->v = v;
     v = &es->v[es->n++];
     *v = (struct entry){.manager = manager, .operation = operation,
-                        .subresource = "", .changed = true};
+                        .subresource = sub, .changed = true};
     return v;
 }
 
@@ -982,7 +984,7 @@ int obj_apply(const struct obj_sstruct *st, struct obj *live,
         rv = rv == -E2BIG ? -EINVAL : rv;
         goto out;
     }
-    if ((me = entry_of(&es, o->manager, "Apply")) == NULL) {
+    if ((me = entry_of(&es, o->manager, "Apply", NULL)) == NULL) {
         rv = -ENOMEM;
         goto out;
     }
@@ -1010,7 +1012,7 @@ int obj_apply_record_create(const struct obj_sstruct *st, struct obj *obj,
                             const struct obj_apply_opts *o)
 {
     struct entries es = {0};
-    struct entry *me = entry_of(&es, o->manager, "Apply");
+    struct entry *me = entry_of(&es, o->manager, "Apply", NULL);
     int rv;
 
     if (me == NULL)
@@ -1041,7 +1043,7 @@ int obj_apply_record_update(const struct obj_sstruct *st, struct obj *obj,
         (old != NULL &&
          (rv = obj_fset_of(st, old, o->skip_status, &before)) != 0))
         goto out;
-    if ((me = entry_of(&es, o->manager, "Update")) == NULL) {
+    if ((me = entry_of(&es, o->manager, "Update", o->subresource)) == NULL) {
         rv = -ENOMEM;
         goto out;
     }

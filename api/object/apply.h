@@ -63,6 +63,8 @@ struct obj_apply_opts {
     const char *now;         /* RFC 3339 time recorded in the entry */
     bool force;              /* take conflicting fields over */
     bool skip_status;        /* status belongs to its subresource */
+    const char *subresource; /* "status", "scale" for writes through one
+                                (recorded in the entry); NULL or "" */
 };
 
 /* Apply @config (pruned, not defaulted) to @live (a private map of @st,

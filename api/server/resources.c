@@ -599,13 +599,17 @@ int srv__record_managed(struct srv_call *c, struct obj *obj,
                         const struct obj *old)
 {
     char manager[129], api[96], now[32];
-    struct obj_apply_opts o = {.manager = manager, .api_version = api,
-                               .now = now,
-                               .skip_status = has_status(c->res)};
+    bool status = strcmp(c->route.sub, "status") == 0;
+    struct obj_apply_opts o = {
+        .manager = manager, .api_version = api, .now = now,
+        /* through /status, status is what changes; elsewhere it is not
+         * the main resource's to own */
+        .skip_status = has_status(c->res) && !status,
+        .subresource = c->route.sub};
     int rv;
 
-    if (c->route.sub[0] != '\0' || c->apply)
-        return 0; /* subresources are not tracked; apply records itself */
+    if (c->apply || (c->route.sub[0] != '\0' && !status && !c->scale))
+        return 0; /* apply records itself; finalize is the server's */
     manager_of(c, manager, sizeof manager);
     srv__api_version(c->res, api, sizeof api);
     srv__timestamp(now);

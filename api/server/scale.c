@@ -153,6 +153,8 @@ void srv__scale_write(struct srv_call *c, const struct obj *cur, store_rev rev)
     c->op = SRV_OP_UPDATE;
     c->expect_rev = rev;
     c->scale = true;
+    if (srv__record_managed(c, c->obj, cur) != 0)
+        goto out;
     obj_unref(scale);
     obj_unref(body);
     srv__write(c);

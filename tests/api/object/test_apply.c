@@ -235,6 +235,30 @@ TEST(apply, updates_take_over_what_they_change)
     obj_unref(old);
 }
 
+/* A write through a subresource is recorded as such, beside the main
+ * resource's entry of the same manager. */
+TEST(apply, subresource_writes_get_their_own_entries)
+{
+    const struct obj_sstruct *st = schema("", "ConfigMap");
+    struct obj_apply_opts create = as("ctl", false), sub = as("ctl", false);
+    struct obj *old = cm("{\"a\":\"1\",\"b\":\"2\"}");
+    struct obj *now = cm("{\"a\":\"1\",\"b\":\"3\"}");
+
+    sub.subresource = "scale";
+    ASSERT_EQ(obj_apply_record_update(st, old, NULL, &create), 0);
+    ASSERT_EQ(obj_apply_record_update(st, now, old, &sub), 0);
+    const struct obj *mf = obj_get_path(now, "metadata.managedFields");
+    ASSERT_EQ(obj_array_len(mf), 2);
+    ASSERT(obj_get(obj_array_get(mf, 0), "fieldsV1", "f:data", "f:b",
+                   NULL) == NULL);
+    ASSERT_STR_EQ(obj_str_or(obj_map_get(obj_array_get(mf, 1),
+                  "subresource"), ""), "scale");
+    ASSERT(obj_get(obj_array_get(mf, 1), "fieldsV1", "f:data", "f:b",
+                   NULL) != NULL);
+    obj_unref(now);
+    obj_unref(old);
+}
+
 TEST(apply, malformed_managed_fields_are_refused_clearly)
 {
     struct obj *live = json("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
