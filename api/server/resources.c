@@ -610,6 +610,16 @@ int srv__record_managed(struct srv_call *c, struct obj *obj,
 
     if (c->apply || (c->route.sub[0] != '\0' && !status && !c->scale))
         return 0; /* apply records itself; finalize is the server's */
+    /* Bookkeeping costs about 240 bytes an object (RSS 188 -> 212 MiB at
+     * 100k objects), so it starts only when someone asks for it: a write
+     * that names its fieldManager (kubectl does, except for scale), or
+     * any write to an object that already has managedFields (applied, or
+     * written by such a client). Anonymous writers to untracked objects
+     * (controllers, libc8s) are not recorded. */
+    if (!srv_query_get(c->req->query, "fieldManager", manager, sizeof manager,
+                       NULL) &&
+        obj_get_path(old, "metadata.managedFields") == NULL)
+        return 0;
     manager_of(c, manager, sizeof manager);
     srv__api_version(c->res, api, sizeof api);
     srv__timestamp(now);
