@@ -414,6 +414,40 @@ static void add_paths(struct obj *paths, const struct obj_resource *res,
 
 /* ---- documents -------------------------------------------------------*/
 
+static struct obj *info_of(bool *bad)
+{
+    struct obj *info = map(bad);
+
+    set(info, "title", str("Kubernetes", bad), bad);
+    set(info, "version", str("v1.33.0", bad), bad);
+    return info;
+}
+
+/* The paths of every resource of group @g's version @v. */
+static void add_version_paths(struct obj *paths, const struct obj_api_group *g,
+                              const struct obj_api_version *v,
+                              const struct obj_schemas *s, struct reach *r,
+                              bool *bad)
+{
+    for (size_t i = 0; i < v->n_resources; i++)
+        add_paths(paths, v->resources[i],
+                  obj_schemas_find_kind(s, g->name, v->version,
+                                        v->resources[i]->kind),
+                  r, bad);
+}
+
+/* The schema of every struct reached, into @schemas. Structs reached
+ * while writing reach more: walk until none is new. */
+static void add_schemas(struct obj *schemas, struct reach *r, bool *bad)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        char name[256];
+
+        schema_name(r->st[i], name, sizeof name);
+        set(schemas, name, struct_schema(r->st[i], r, bad), bad);
+    }
+}
+
 static void hash_of(const char *s, size_t n, char out[17])
 {
     uint64_t h = 14695981039346656037ULL;
@@ -453,28 +487,14 @@ static int gv_document(const struct obj_api_group *g,
 {
     bool bad = false;
     struct reach r = {0};
-    struct obj *doc = map(&bad), *info = map(&bad), *paths = map(&bad);
+    struct obj *doc = map(&bad), *info = info_of(&bad), *paths = map(&bad);
     struct obj *comps = map(&bad), *schemas = map(&bad);
 
     set(doc, "openapi", str("3.0.0", &bad), &bad);
-    set(info, "title", str("Kubernetes", &bad), &bad);
-    set(info, "version", str("v1.33.0", &bad), &bad);
     set(doc, "info", info, &bad);
-    for (size_t i = 0; i < v->n_resources; i++) {
-        const struct obj_resource *res = v->resources[i];
-
-        add_paths(paths, res,
-                  obj_schemas_find_kind(s, g->name, v->version, res->kind),
-                  &r, &bad);
-    }
+    add_version_paths(paths, g, v, s, &r, &bad);
     set(doc, "paths", paths, &bad);
-    /* Structs reached while writing reach more: walk until none is new. */
-    for (size_t i = 0; i < r.n; i++) {
-        char name[256];
-
-        schema_name(r.st[i], name, sizeof name);
-        set(schemas, name, struct_schema(r.st[i], &r, &bad), &bad);
-    }
+    add_schemas(schemas, &r, &bad);
     set(comps, "schemas", schemas, &bad);
     set(doc, "components", comps, &bad);
     mem_free(r.st);
@@ -488,35 +508,21 @@ static int v2_documents(const struct obj_registry *reg,
 {
     bool bad = false;
     struct reach r = {.v2 = true};
-    struct obj *doc = map(&bad), *info = map(&bad), *paths = map(&bad);
+    struct obj *doc = map(&bad), *info = info_of(&bad), *paths = map(&bad);
     struct obj *defs = map(&bad);
     struct obj_buf pb;
     int rv;
 
     set(doc, "swagger", str("2.0", &bad), &bad);
-    set(info, "title", str("Kubernetes", &bad), &bad);
-    set(info, "version", str("v1.33.0", &bad), &bad);
     set(doc, "info", info, &bad);
     for (size_t i = 0; i < obj_registry_n_groups(reg); i++) {
         const struct obj_api_group *g = obj_registry_group(reg, i);
 
-        for (size_t k = 0; k < g->n_versions; k++) {
-            const struct obj_api_version *v = &g->versions[k];
-
-            for (size_t j = 0; j < v->n_resources; j++)
-                add_paths(paths, v->resources[j],
-                          obj_schemas_find_kind(s, g->name, v->version,
-                                                v->resources[j]->kind),
-                          &r, &bad);
-        }
+        for (size_t k = 0; k < g->n_versions; k++)
+            add_version_paths(paths, g, &g->versions[k], s, &r, &bad);
     }
     set(doc, "paths", paths, &bad);
-    for (size_t i = 0; i < r.n; i++) {
-        char name[256];
-
-        schema_name(r.st[i], name, sizeof name);
-        set(defs, name, struct_schema(r.st[i], &r, &bad), &bad);
-    }
+    add_schemas(defs, &r, &bad);
     set(doc, "definitions", defs, &bad);
     mem_free(r.st);
     obj_buf_init(&pb);

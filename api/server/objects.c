@@ -257,3 +257,14 @@ void srv__call_free(struct srv_call *c)
     mem_free(c->warnings);
     mem_free(c);
 }
+
+bool srv__name_matches_url(struct srv_call *c, const struct obj *o)
+{
+    if (strcmp(srv__str(o, "metadata.name"), c->route.name) == 0)
+        return true;
+    srv__respond_bad(c->req, 400, "BadRequest",
+                     "the name of the object (%s) does not match the name "
+                     "on the URL (%s)",
+                     srv__str(o, "metadata.name"), c->route.name);
+    return false;
+}

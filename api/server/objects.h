@@ -142,6 +142,9 @@ int srv__schema_prune(struct srv_call *c, struct obj **o);
 int srv__record_managed(struct srv_call *c, struct obj *obj,
                         const struct obj *old);
 
+/* Does @o's metadata.name match the URL's? If not, answered 400. */
+bool srv__name_matches_url(struct srv_call *c, const struct obj *o);
+
 /* Create c->obj (the request's body, or an applied configuration),
  * answering the request. */
 void srv__create_obj(struct srv_call *c);

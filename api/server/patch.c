@@ -190,14 +190,7 @@ static bool apply_request_ok(struct srv_call *c, const struct obj *cfg)
                          srv__str(cfg, "kind"));
         return false;
     }
-    if (strcmp(srv__str(cfg, "metadata.name"), c->route.name) != 0) {
-        srv__respond_bad(c->req, 400, "BadRequest",
-                         "the name of the object (%s) does not match the "
-                         "name on the URL (%s)",
-                         srv__str(cfg, "metadata.name"), c->route.name);
-        return false;
-    }
-    return true;
+    return srv__name_matches_url(c, cfg);
 }
 
 /* PATCH with application/apply-patch+yaml: the body is the manager's

@@ -840,13 +840,8 @@ void srv__apply_update(struct srv_call *c, struct obj *body)
         srv__respond_code(c->req, c->res, c->route.name, rv);
         goto out;
     }
-    if (strcmp(srv__str(body, "metadata.name"), c->route.name) != 0) {
-        srv__respond_bad(c->req, 400, "BadRequest",
-                         "the name of the object (%s) does not match the name "
-                         "on the URL (%s)",
-                         srv__str(body, "metadata.name"), c->route.name);
+    if (!srv__name_matches_url(c, body))
         goto out;
-    }
     if (want < 0) {
         srv__respond_bad(c->req, 400, "BadRequest",
                          "metadata.resourceVersion: Invalid value: must be an "

@@ -192,13 +192,19 @@ static void start_cluster(void)
                    "%s never served the API", ms[i].name);
 }
 
+/* A 3-member cluster for a kubectl test; skips when kubectl is missing. */
+static void start_cluster_for_kubectl(void)
+{
+    if (kubectl() == NULL)
+        SKIP("no kubectl binary installed");
+    start_cluster();
+}
+
 TEST_T(apiserver, kubectl_works_against_every_member, 180)
 {
     char ns[2200], cm[2200], cm2[2200];
 
-    if (kubectl() == NULL)
-        SKIP("no kubectl binary installed");
-    start_cluster();
+    start_cluster_for_kubectl();
     const char *get_ns[] = {"get", "ns", NULL};
     kubectl_ok(1, get_ns, "kube-system");
     write_file("ns.yaml", "apiVersion: v1\nkind: Namespace\n"
@@ -296,9 +302,7 @@ TEST_T(apiserver, kubectl_get_watch_streams_changes_from_a_follower, 180)
 {
     char ns[2200], cm[2200], kubeconfig[2200], cache[2200];
 
-    if (kubectl() == NULL)
-        SKIP("no kubectl binary installed");
-    start_cluster();
+    start_cluster_for_kubectl();
     write_file("ns.yaml", "apiVersion: v1\nkind: Namespace\n"
                           "metadata:\n  name: w\n", ns, sizeof ns);
     const char *create_ns[] = {"create", "-f", ns, "--validate=false", NULL};
@@ -330,9 +334,7 @@ TEST_T(apiserver, kubectl_get_prints_server_side_tables, 180)
     char kubeconfig[2200], cache[2200];
     char *out;
 
-    if (kubectl() == NULL)
-        SKIP("no kubectl binary installed");
-    start_cluster();
+    start_cluster_for_kubectl();
     const char *dep[] = {"create", "deployment", "web", "--image=nginx:1.25",
                          "--replicas=2", NULL};
     kubectl_ok(0, dep, "created");
@@ -398,9 +400,7 @@ TEST_T(apiserver, kubectl_json_patches_apply_or_fail_clearly, 120)
 {
     char *out;
 
-    if (kubectl() == NULL)
-        SKIP("no kubectl binary installed");
-    start_cluster();
+    start_cluster_for_kubectl();
     const char *dep[] = {"create", "deployment", "web", "--image=nginx:1.25",
                          "--replicas=1", NULL};
     kubectl_ok(0, dep, "created");
@@ -706,9 +706,7 @@ TEST_T(apiserver, kubectl_server_side_apply_creates_conflicts_and_forces, 120)
     char cm[2200], at[2300];
     char *out;
 
-    if (kubectl() == NULL)
-        SKIP("no kubectl binary installed");
-    start_cluster();
+    start_cluster_for_kubectl();
     write_file("cm.yaml", "apiVersion: v1\nkind: ConfigMap\n"
                           "metadata: {name: ssa}\ndata: {a: '1', b: '2'}\n",
                cm, sizeof cm);
@@ -891,15 +889,23 @@ TEST_T(apiserver, deletecollection_goes_beyond_one_batch, 180)
     free(out);
 }
 
-/* POST @json (a literal) to @path on member @i, expecting 201. */
-static void post_json(int i, const char *path, const char *json)
+/* @method @json (a literal) to @path on member @i, expecting @want and
+ * @reason (NULL: anything) in the answer. */
+static void expect_json(int i, const char *method, const char *path,
+                        const char *json, int want, const char *reason)
 {
     char file[2200], at[2300];
 
-    write_file("post.json", json, file, sizeof file);
+    write_file("body.json", json, file, sizeof file);
     snprintf(at, sizeof at, "@%s", file);
-    expect_code(i, "POST", path, "Content-Type: application/json", at, 201,
-                NULL);
+    expect_code(i, method, path, "Content-Type: application/json", at, want,
+                reason);
+}
+
+/* POST @json (a literal) to @path on member @i, expecting 201. */
+static void post_json(int i, const char *path, const char *json)
+{
+    expect_json(i, "POST", path, json, 201, NULL);
 }
 
 /* A namespace created through one member is there for a create through
@@ -925,15 +931,10 @@ TEST_T(apiserver, a_new_namespace_is_usable_through_every_member_at_once, 120)
                   "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
                   "\"metadata\":{\"name\":\"c\"}}");
     }
-    char file[2200], at[2300];
-    write_file("cm.json",
-               "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
-               "\"metadata\":{\"name\":\"c\"}}",
-               file, sizeof file);
-    snprintf(at, sizeof at, "@%s", file);
-    expect_code(1, "POST", "/api/v1/namespaces/never-made/configmaps",
-                "Content-Type: application/json", at, 404,
-                "namespaces \\\"never-made\\\" not found");
+    expect_json(1, "POST", "/api/v1/namespaces/never-made/configmaps",
+                "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+                "\"metadata\":{\"name\":\"c\"}}",
+                404, "namespaces \\\"never-made\\\" not found");
 }
 
 /* An object with finalizers is marked, not removed, by DELETE and by a
@@ -1023,9 +1024,7 @@ TEST_T(apiserver, finalizers_hold_deleted_objects_until_lifted, 120)
  * an explicit zero (--replicas=0) must survive defaulting. */
 TEST_T(apiserver, kubectl_create_generators_send_protobuf, 180)
 {
-    if (kubectl() == NULL)
-        SKIP("no kubectl binary installed");
-    start_cluster();
+    start_cluster_for_kubectl();
     const char *ns[] = {"create", "namespace", "gen", NULL};
     kubectl_ok(1, ns, "namespace/gen created");
     const char *cm[] = {"-n", "gen", "create", "configmap", "cfg",
@@ -1246,9 +1245,7 @@ TEST_T(apiserver, kubectl_creates_every_kind, 180)
         NULL};
     char *out;
 
-    if (kubectl() == NULL)
-        SKIP("no kubectl binary installed");
-    start_cluster();
+    start_cluster_for_kubectl();
     snprintf(file, sizeof file, "%.1000s/tests/api/server/every_kind.yaml",
              top != NULL ? top : ".");
     const char *create[] = {"create", "-f", file, "--validate=false", NULL};
@@ -1489,9 +1486,7 @@ TEST_T(apiserver, metrics_pass_promtool, 120)
     char path[2200], cmd[4600];
     char *out;
 
-    if (kubectl() == NULL)
-        SKIP("no kubectl binary installed");
-    start_cluster();
+    start_cluster_for_kubectl();
     const char *get_ns[] = {"get", "ns", NULL};
     kubectl_ok(0, get_ns, "default");
     const char *metrics[] = {"get", "--raw", "/metrics", NULL};
