@@ -251,15 +251,34 @@ int obj_json_patch(struct obj *doc, const struct obj *ops, struct err *e)
     return 0;
 }
 
+/* Does @v hold the value at pointer @rest ("/a/b", names without escapes)
+ * below it? */
+static bool value_holds(const struct obj *v, const char *rest)
+{
+    while (*rest == '/' && v != NULL) {
+        const char *end = strchr(rest + 1, '/');
+        size_t n = end != NULL ? (size_t)(end - rest - 1) : strlen(rest + 1);
+
+        v = obj_map_getn(v, rest + 1, n);
+        rest += 1 + n;
+    }
+    return v != NULL && *rest == '\0';
+}
+
 bool obj_json_patch_touches(const struct obj *ops, const char *path)
 {
     size_t l = strlen(path);
 
     for (size_t i = 0; i < obj_array_len(ops); i++) {
-        const char *p = obj_str_or(obj_map_get(obj_array_get(ops, i), "path"),
-                                   "");
+        const struct obj *op = obj_array_get(ops, i);
+        const char *p = obj_str_or(obj_map_get(op, "path"), "");
+        size_t pl = strlen(p);
 
         if (strncmp(p, path, l) == 0 && (p[l] == '\0' || p[l] == '/'))
+            return true;
+        /* An ancestor replaced (or added) with a value that has it. */
+        if (pl < l && strncmp(path, p, pl) == 0 && path[pl] == '/' &&
+            value_holds(obj_map_get(op, "value"), path + pl))
             return true;
     }
     return false;

@@ -16,7 +16,9 @@
  * left half-patched: the caller drops it. */
 int obj_json_patch(struct obj *doc, const struct obj *ops, struct err *e);
 
-/* Whether an operation of @ops has a path at or under @path (a pointer). */
+/* Whether an operation of @ops has a path at or under @path (a pointer),
+ * or sets an ancestor of @path to a value that has it ("/metadata" with a
+ * resourceVersion inside touches "/metadata/resourceVersion"). */
 bool obj_json_patch_touches(const struct obj *ops, const char *path);
 
 #endif /* C8S_API_OBJECT_JSONPATCH_H */

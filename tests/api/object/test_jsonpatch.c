@@ -142,6 +142,20 @@ TEST(jsonpatch, touched_paths_are_found)
     ASSERT(!obj_json_patch_touches(p, "/meta"));
     ASSERT(!obj_json_patch_touches(p, "/spec"));
     obj_unref(p);
+    /* A whole /metadata replaced: touches resourceVersion only when the
+     * new metadata has one (a stale one must conflict, not be retried). */
+    p = parse("[{\"op\":\"replace\",\"path\":\"/metadata\",\"value\":"
+              "{\"name\":\"x\",\"resourceVersion\":\"3\"}}]");
+    ASSERT(obj_json_patch_touches(p, "/metadata/resourceVersion"));
+    obj_unref(p);
+    p = parse("[{\"op\":\"replace\",\"path\":\"/metadata\",\"value\":"
+              "{\"name\":\"x\"}}]");
+    ASSERT(!obj_json_patch_touches(p, "/metadata/resourceVersion"));
+    obj_unref(p);
+    p = parse("[{\"op\":\"add\",\"path\":\"/metadatax\",\"value\":"
+              "{\"resourceVersion\":\"3\"}}]");
+    ASSERT(!obj_json_patch_touches(p, "/metadata/resourceVersion"));
+    obj_unref(p);
 }
 
 UNIT_MAIN()
