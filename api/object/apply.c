@@ -181,6 +181,10 @@ static struct obj *key_of(const struct obj_sstruct *st, const struct obj *el,
 static bool key_matches(const struct obj_sstruct *st, const struct obj *el,
                         const struct obj *key)
 {
+    /* A crafted "k:5" or "k:{}" (managedFields come from clients) names
+     * no element. */
+    if (obj_type(key) != OBJ_MAP || obj_map_len(key) == 0)
+        return false;
     for (size_t i = 0; i < obj_map_len(key); i++) {
         const struct obj *v = key_value(st, el, obj_map_key(key, i, NULL));
 
@@ -699,6 +703,8 @@ struct entry {
     const char *subresource; /* "" for the main resource */
     struct obj_fset set;
     bool changed;
+    bool mine;               /* the entry of this write's manager: gets
+                                its apiVersion and time */
 };
 
 struct entries {
@@ -762,14 +768,16 @@ static struct entry *entry_of(struct entries *es, const char *manager,
     for (size_t i = 0; i < es->n; i++)
         if (strcmp(es->v[i].manager, manager) == 0 &&
             strcmp(es->v[i].operation, operation) == 0 &&
-            strcmp(es->v[i].subresource, sub) == 0)
+            strcmp(es->v[i].subresource, sub) == 0) {
+            es->v[i].mine = true; /* only ever asked for the writer's */
             return &es->v[i];
+        }
     if ((v = mem_realloc(es->v, (es->n + 1) * sizeof *v)) == NULL)
         return NULL;
     es->v = v;
     v = &es->v[es->n++];
     *v = (struct entry){.manager = manager, .operation = operation,
-                        .subresource = sub, .changed = true};
+                        .subresource = sub, .changed = true, .mine = true};
     return v;
 }
 
@@ -777,18 +785,18 @@ static struct obj *entry_obj(const struct entry *en,
                              const struct obj_apply_opts *o)
 {
     struct obj *m = obj_map_new(), *f = obj_fset_to_fields_v1(&en->set);
-    const char *api = o->api_version;
+    bool keep = !en->mine && en->orig != NULL; /* another's: as it was */
+    const char *api = keep ? obj_str_or(obj_map_get(en->orig, "apiVersion"),
+                                        o->api_version)
+                           : o->api_version;
+    const char *when = keep ? obj_str_or(obj_map_get(en->orig, "time"), o->now)
+                            : o->now;
 
     if (m == NULL || f == NULL ||
         obj_map_set(m, "manager", obj_str_new_c(en->manager)) ||
         obj_map_set(m, "operation", obj_str_new_c(en->operation)) ||
-        obj_map_set(m, "apiVersion",
-                    obj_str_new_c(en->orig != NULL && !en->changed
-                                      ? obj_str_or(obj_map_get(en->orig,
-                                                               "apiVersion"),
-                                                   api)
-                                      : api)) ||
-        obj_map_set(m, "time", obj_str_new_c(o->now)) ||
+        obj_map_set(m, "apiVersion", obj_str_new_c(api)) ||
+        obj_map_set(m, "time", obj_str_new_c(when)) ||
         obj_map_set(m, "fieldsType", obj_str_new_c("FieldsV1")) ||
         obj_map_set(m, "fieldsV1", obj_ref(f))) {
         obj_unref(m);
@@ -1024,6 +1032,56 @@ int obj_apply_record_create(const struct obj_sstruct *st, struct obj *obj,
     return rv == -E2BIG ? 0 : rv; /* too deep to track: left untracked */
 }
 
+static bool is_status(const char *path)
+{
+    return strncmp(path, "f:status", 8) == 0 &&
+           (path[8] == '\0' || path[8] == SEP);
+}
+
+/* Are managedFields @mf, as a client sent them, well formed: entries with
+ * a manager, an operation of Apply or Update, and readable fieldsV1? */
+static bool managed_fields_ok(const struct obj *mf)
+{
+    for (size_t i = 0; i < obj_array_len(mf); i++) {
+        const struct obj *m = obj_array_get(mf, i);
+        const char *op = obj_str_or(obj_map_get(m, "operation"), "");
+        const struct obj *f = obj_map_get(m, "fieldsV1");
+        struct obj_fset set = {0};
+        int rv = f == NULL ? 0 : obj_fset_from_fields_v1(f, &set);
+
+        obj_fset_done(&set);
+        if (obj_type(m) != OBJ_MAP || rv != 0 ||
+            obj_str_or(obj_map_get(m, "manager"), NULL) == NULL ||
+            (strcmp(op, "Apply") != 0 && strcmp(op, "Update") != 0))
+            return false;
+    }
+    return obj_type(mf) == OBJ_ARRAY;
+}
+
+/* managedFields the client sent (@sent, not @had, the stored ones), as
+ * kube-apiserver takes them: [{}] resets them; [] or a malformed list
+ * means the stored ones (then recorded as usual: returns 1); a well-formed
+ * list is kept as sent (0). -ENOMEM. */
+static int take_sent(struct obj *obj, const struct obj *sent,
+                     const struct obj *had)
+{
+    struct obj *meta = obj_map_get_mut(obj, "metadata");
+    const struct obj *first = obj_array_get(sent, 0);
+
+    if (meta == NULL)
+        return -ENOMEM;
+    if (obj_array_len(sent) == 1 && obj_type(first) == OBJ_MAP &&
+        obj_map_len(first) == 0)
+        return obj_map_del(meta, "managedFields") == -ENOMEM ? -ENOMEM : 0;
+    if (obj_array_len(sent) > 0 && managed_fields_ok(sent))
+        return 0;
+    if (had == NULL)
+        return obj_map_del(meta, "managedFields") == -ENOMEM ? -ENOMEM : 1;
+    return obj_map_set(meta, "managedFields", obj_ref((struct obj *)had)) != 0
+               ? -ENOMEM
+               : 1;
+}
+
 int obj_apply_record_update(const struct obj_sstruct *st, struct obj *obj,
                             const struct obj *old,
                             const struct obj_apply_opts *o)
@@ -1035,8 +1093,11 @@ int obj_apply_record_update(const struct obj_sstruct *st, struct obj *obj,
     struct entry *me;
     int rv;
 
-    if (sent != NULL && !obj_equal(sent, had))
-        return 0; /* the client rewrote them: kept as sent */
+    if (sent != NULL && !obj_equal(sent, had)) {
+        rv = take_sent(obj, sent, had);
+        if (rv != 1)
+            return rv; /* kept as sent (0), reset (0), or -ENOMEM */
+    }
     if ((rv = entries_read(old, &es, NULL)) != 0)
         return rv == -EINVAL ? 0 : rv; /* unreadable: start afresh below */
     if ((rv = obj_fset_of(st, obj, o->skip_status, &now)) != 0 ||
@@ -1047,10 +1108,12 @@ int obj_apply_record_update(const struct obj_sstruct *st, struct obj *obj,
         rv = -ENOMEM;
         goto out;
     }
-    /* Gone from the object: gone from every entry. */
+    /* Gone from the object: gone from every entry (status, when this
+     * write does not cover it, is not gone but out of view). */
     for (size_t k = 0; k < es.n; k++)
         for (size_t i = es.v[k].set.n; i-- > 0;)
-            if (!fset_has(&now, es.v[k].set.paths[i])) {
+            if (!fset_has(&now, es.v[k].set.paths[i]) &&
+                !(o->skip_status && is_status(es.v[k].set.paths[i]))) {
                 (void)fset_del(&es.v[k].set, es.v[k].set.paths[i]);
                 es.v[k].changed = true;
             }

@@ -84,9 +84,9 @@ int obj_apply_record_create(const struct obj_sstruct *st, struct obj *obj,
  * (NULL for a create): the fields that are new or changed become that
  * manager's (its Update entry), and no other entry keeps them; fields
  * gone from the object leave every entry. managedFields the client sent
- * in @obj are replaced by that bookkeeping unless they differ from
- * @old's, which means the client rewrote them (kept as sent). 0, -EINVAL
- * for malformed managedFields, or -ENOMEM. */
+ * in @obj that differ from @old's are taken as kube-apiserver does: [{}]
+ * resets them, a well-formed list is kept as sent, [] or a malformed list
+ * means @old's (and the write is recorded). 0 or -ENOMEM. */
 int obj_apply_record_update(const struct obj_sstruct *st, struct obj *obj,
                             const struct obj *old,
                             const struct obj_apply_opts *o);

@@ -328,7 +328,7 @@ static int enc_non_body(struct obj_buf *b, const struct obj *p)
         return put_sub(b, 4, p, enc_path_param);
     if (strcmp(in, "header") == 0)
         return put_sub(b, 1, p, enc_path_param); /* same numbering */
-    return -EINVAL;
+    return 0; /* formData and the like: not written (none are made) */
 }
 
 /* Parameter: body 1, non-body 2. */

@@ -557,7 +557,8 @@ int obj_meta_carry_over(struct obj *meta, const struct obj *old_meta)
     if (r == 0)
         r = copy_field(meta, old_meta, "generation");
     /* An update that leaves managedFields out keeps them (server-side
-     * apply's bookkeeping; an empty list clears them). */
+     * apply's bookkeeping; what a client sends is judged by
+     * obj_apply_record_update). */
     if (r == 0 && obj_map_get(meta, "managedFields") == NULL &&
         obj_map_get(old_meta, "managedFields") != NULL)
         r = copy_field(meta, old_meta, "managedFields");

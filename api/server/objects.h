@@ -142,6 +142,10 @@ int srv__schema_prune(struct srv_call *c, struct obj **o);
 int srv__record_managed(struct srv_call *c, struct obj *obj,
                         const struct obj *old);
 
+/* The fieldManager of this request into @out: 1; 0 when there is none;
+ * -1 when it is too long or not UTF-8 (answered 422). */
+int srv__field_manager(struct srv_call *c, char out[129]);
+
 /* Does @o's metadata.name match the URL's? If not, answered 400. */
 bool srv__name_matches_url(struct srv_call *c, const struct obj *o);
 

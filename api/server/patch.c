@@ -167,14 +167,22 @@ bool srv__patch_again(struct srv_call *c)
 static bool apply_request_ok(struct srv_call *c, const struct obj *cfg)
 {
     char manager[129], force[16], api[96];
+    int has = srv__field_manager(c, manager);
 
-    if (!srv_query_get(c->req->query, "fieldManager", manager,
-                       sizeof manager, NULL) ||
-        manager[0] == '\0') {
+    if (has < 0)
+        return false;
+    if (has == 0) {
         srv__respond_bad(c->req, 422, "Invalid",
                          "PatchOptions.meta.k8s.io \"\" is invalid: "
                          "fieldManager: Required value: is required for "
                          "apply patch");
+        return false;
+    }
+    if (c->route.sub[0] != '\0') {
+        srv__respond_bad(c->req, 415, "UnsupportedMediaType",
+                         "server-side apply through the %s subresource is "
+                         "not supported by c8s yet; apply the object itself",
+                         c->route.sub);
         return false;
     }
     c->force = srv_query_get(c->req->query, "force", force, sizeof force,

@@ -483,6 +483,16 @@ static void written(struct repl_req *rr, const struct repl_result *res)
     } else if (retry_alloc(c, res, ns_check)) {
         srv__write(c);
         return;
+    } else if (res->code == -C8S_EEXISTS && c->apply &&
+               c->op == SRV_OP_CREATE && res->failed_op + 1 == c->n_ops &&
+               c->attempts++ < MAX_CONFLICT_RETRIES) {
+        /* Applied to an absent object that someone created meanwhile:
+         * apply to that one, as kube-apiserver does. */
+        c->n_allocs = 0;
+        if (!srv__patch_again(c))
+            srv__respond_code(c->req, c->res, c->name, res->code);
+        else
+            return;
     } else if (res->code == -C8S_ECONFLICT && c->patch != NULL &&
                c->attempts++ < MAX_CONFLICT_RETRIES && srv__patch_again(c)) {
         return; /* changed meanwhile: patch the newer version */
@@ -587,12 +597,34 @@ static void manager_of(const struct srv_call *c, char *out, size_t size)
 
     if (srv_query_get(c->req->query, "fieldManager", out, size, NULL) &&
         out[0] != '\0')
-        return;
+        return; /* checked by srv__field_manager */
     (void)snprintf(out, size, "%.*s",
                    ua != NULL ? (int)strcspn(ua, "/ ") : 7,
                    ua != NULL ? ua : "unknown");
     if (out[0] == '\0')
         (void)snprintf(out, size, "unknown");
+}
+
+int srv__field_manager(struct srv_call *c, char out[129])
+{
+    bool too_long;
+    size_t bad;
+
+    if (!srv_query_get(c->req->query, "fieldManager", out, 129, &too_long)) {
+        out[0] = '\0';
+        if (!too_long)
+            return 0;
+    } else if (out[0] == '\0') {
+        return 0;
+    }
+    if (too_long || !obj_utf8_check(out, strlen(out), &bad)) {
+        srv__respond_bad(c->req, 422, "Invalid",
+                         "fieldManager: Invalid value: %s",
+                         too_long ? "must be at most 128 bytes"
+                                  : "must be valid UTF-8");
+        return -1;
+    }
+    return 1;
 }
 
 int srv__record_managed(struct srv_call *c, struct obj *obj,
@@ -616,9 +648,10 @@ int srv__record_managed(struct srv_call *c, struct obj *obj,
      * any write to an object that already has managedFields (applied, or
      * written by such a client). Anonymous writers to untracked objects
      * (controllers, libc8s) are not recorded. */
-    if (!srv_query_get(c->req->query, "fieldManager", manager, sizeof manager,
-                       NULL) &&
-        obj_get_path(old, "metadata.managedFields") == NULL)
+    if ((rv = srv__field_manager(c, manager)) < 0)
+        return rv;
+    if (rv == 0 && obj_get_path(old, "metadata.managedFields") == NULL &&
+        obj_get_path(obj, "metadata.managedFields") == NULL)
         return 0;
     manager_of(c, manager, sizeof manager);
     srv__api_version(c->res, api, sizeof api);

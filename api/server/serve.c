@@ -138,7 +138,7 @@ static void serve_doc(struct srv_req *req, const struct obj_openapi_doc *d,
                       const char *type, bool etag)
 {
     const char *inm = srv_req_header(req, "If-None-Match");
-    char headers[64];
+    char headers[96];
 
     if (d == NULL) {
         (void)srv_respond_status(req, 404, "NotFound",
@@ -146,7 +146,9 @@ static void serve_doc(struct srv_req *req, const struct obj_openapi_doc *d,
                                  "resource", 0);
         return;
     }
-    (void)snprintf(headers, sizeof headers, "ETag: \"%s\"\r\n", d->hash);
+    /* /openapi/v2 answers JSON or protobuf by Accept: caches must know */
+    (void)snprintf(headers, sizeof headers, "ETag: \"%s\"\r\nVary: Accept\r\n",
+                   d->hash);
     if (etag && inm != NULL && strstr(inm, d->hash) != NULL)
         (void)srv_respond(req, 304, NULL, headers, NULL, 0);
     else

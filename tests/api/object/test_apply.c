@@ -259,6 +259,138 @@ TEST(apply, subresource_writes_get_their_own_entries)
     obj_unref(old);
 }
 
+/* Review findings, each pinned: another manager's entry keeps its time
+ * and apiVersion when a force takes a field from it; a crafted k: step
+ * names no element; status owned through /status survives a write of the
+ * main resource; what a client sends as managedFields is judged. */
+TEST(apply, others_entries_keep_their_time_and_version)
+{
+    struct obj_apply_opts alice = as("alice", false);
+    struct obj *live = cm("{\"a\":\"1\"}");
+    struct err e = {0};
+
+    alice.now = "2020-01-01T00:00:00Z";
+    alice.api_version = "v1old";
+    ASSERT_EQ(obj_apply_record_create(schema("", "ConfigMap"), live, &alice),
+              0);
+    ASSERT_EQ(apply(live, "{\"a\":\"2\",\"b\":\"3\"}", "bob", true, &e),
+              0);
+    ASSERT_EQ(apply(live, "{\"c\":\"4\"}", "carol", false, &e), 0);
+    const struct obj *mf = obj_get_path(live, "metadata.managedFields");
+    ASSERT_EQ(obj_array_len(mf), 2);
+    ASSERT_STR_EQ(obj_str_or(obj_map_get(obj_array_get(mf, 0), "manager"), ""),
+                  "bob");
+    ASSERT_STR_EQ(obj_str_or(obj_map_get(obj_array_get(mf, 0), "time"), ""),
+                  "2026-11-23T00:00:00Z");
+    obj_unref(live);
+    /* An untouched entry stays byte for byte; a shrunk one keeps its
+     * time and version. */
+    live = cm("{\"a\":\"1\",\"b\":\"2\"}");
+    ASSERT_EQ(obj_apply_record_create(schema("", "ConfigMap"), live, &alice),
+              0);
+    ASSERT_EQ(apply(live, "{\"a\":\"9\"}", "bob", true, &e), 0);
+    mf = obj_get_path(live, "metadata.managedFields");
+    ASSERT_STR_EQ(obj_str_or(obj_map_get(obj_array_get(mf, 0), "manager"), ""),
+                  "alice");
+    ASSERT_STR_EQ(obj_str_or(obj_map_get(obj_array_get(mf, 0), "time"), ""),
+                  "2020-01-01T00:00:00Z");
+    ASSERT_STR_EQ(obj_str_or(obj_map_get(obj_array_get(mf, 0), "apiVersion"),
+                             ""),
+                  "v1old");
+    obj_unref(live);
+}
+
+TEST(apply, crafted_key_steps_name_no_element)
+{
+    const struct obj_sstruct *st = schema("apps", "Deployment");
+    struct obj_apply_opts bob = as("bob", false);
+    struct obj *live = json(
+        DEPLOY_HEAD "\"spec\":{\"template\":{\"spec\":{\"containers\":"
+        "[{\"name\":\"victim\",\"image\":\"x\"}]}}}}");
+    struct obj *cfg = json(DEPLOY_HEAD "\"spec\":{}}");
+    struct obj *meta = obj_map_get_mut(live, "metadata");
+    struct err e = {0};
+
+    ASSERT(meta != NULL);
+    ASSERT_EQ(obj_map_set(meta, "managedFields",
+                          json("[{\"manager\":\"bob\",\"operation\":"
+                               "\"Apply\",\"fieldsV1\":{\"f:spec\":{"
+                               "\"f:template\":{\"f:spec\":{"
+                               "\"f:containers\":{\"k:5\":{\".\":{}},"
+                               "\"k:{}\":{\".\":{}}}}}}}}]")),
+              0);
+    ASSERT_EQ(obj_apply(st, live, cfg, &bob, &e), 0);
+    ASSERT_EQ(obj_array_len(obj_get_path(live,
+                                         "spec.template.spec.containers")),
+              1);
+    obj_unref(cfg);
+    obj_unref(live);
+}
+
+TEST(apply, status_owned_through_its_subresource_survives_main_writes)
+{
+    const struct obj_sstruct *st = schema("apps", "Deployment");
+    struct obj_apply_opts ctl = as("ctl", false), user = as("user", false);
+    struct obj *v1 = json(DEPLOY_HEAD "\"spec\":{\"replicas\":1},"
+                          "\"status\":{\"replicas\":1}}");
+    struct obj *v2 = json(DEPLOY_HEAD "\"spec\":{\"replicas\":1},"
+                          "\"status\":{\"replicas\":2}}");
+    struct obj *v3 = json(DEPLOY_HEAD "\"spec\":{\"replicas\":3},"
+                          "\"status\":{\"replicas\":2}}");
+
+    ctl.subresource = "status";
+    user.skip_status = true;
+    ASSERT_EQ(obj_apply_record_update(st, v2, v1, &ctl), 0);
+    struct obj *mf = obj_get_path(v2, "metadata.managedFields");
+    ASSERT(mf != NULL);
+    struct obj *meta = obj_map_get_mut(v3, "metadata");
+    ASSERT_EQ(obj_map_set(meta, "managedFields", obj_ref(mf)), 0);
+    ASSERT_EQ(obj_apply_record_update(st, v3, v2, &user), 0);
+    mf = obj_get_path(v3, "metadata.managedFields");
+    ASSERT_EQ(obj_array_len(mf), 2); /* ctl's status entry is still there */
+    ASSERT(obj_get(obj_array_get(mf, 0), "fieldsV1", "f:status", NULL) !=
+           NULL);
+    obj_unref(v3);
+    obj_unref(v2);
+    obj_unref(v1);
+}
+
+TEST(apply, managed_fields_sent_by_clients_are_judged)
+{
+    const struct obj_sstruct *st = schema("", "ConfigMap");
+    struct obj_apply_opts ctl = as("ctl", false);
+    struct obj *old = cm("{\"a\":\"1\"}");
+    struct obj *meta;
+
+    ASSERT_EQ(obj_apply_record_update(st, old, NULL, &ctl), 0);
+    const char *sent[] = {
+        "[{}]",                                              /* reset */
+        "[{\"manager\":\"m\",\"operation\":\"Apply\",\"fieldsV1\":"
+        "{\"f:data\":{}}}]",                                  /* kept */
+        "[{\"manager\":\"m\",\"operation\":\"Apply\",\"fieldsV1\":"
+        "{\"bad\":{}}}]",                                   /* stored */
+        "[]",                                                /* stored */
+    };
+    const char *want_manager[] = {NULL, "m", "ctl", "ctl"};
+    for (size_t i = 0; i < 4; i++) {
+        struct obj *now = cm("{\"a\":\"1\"}");
+
+        meta = obj_map_get_mut(now, "metadata");
+        ASSERT_EQ(obj_map_set(meta, "managedFields", json(sent[i])), 0);
+        ASSERT_EQ(obj_apply_record_update(st, now, old, &ctl), 0);
+        const struct obj *mf = obj_get_path(now, "metadata.managedFields");
+        if (want_manager[i] == NULL)
+            ASSERT(mf == NULL);
+        else
+            ASSERT_STR_EQ(obj_str_or(obj_map_get(obj_array_get(mf, 0),
+                                                 "manager"),
+                                     ""),
+                          want_manager[i]);
+        obj_unref(now);
+    }
+    obj_unref(old);
+}
+
 TEST(apply, malformed_managed_fields_are_refused_clearly)
 {
     struct obj *live = json("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
