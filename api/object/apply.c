@@ -19,28 +19,42 @@ void obj_fset_done(struct obj_fset *s)
     for (size_t i = 0; i < s->n; i++)
         mem_free(s->paths[i]);
     mem_free(s->paths);
+    mem_free(s->vals);
     *s = (struct obj_fset){0};
 }
 
-static int fset_add(struct obj_fset *s, const char *path, size_t len)
+/* Add @path (@len bytes) with the value found there (@val, borrowed from
+ * the object walked; NULL for sets read from fieldsV1). */
+static int fset_add_v(struct obj_fset *s, const char *path, size_t len,
+                      const struct obj *val)
 {
     char *copy;
 
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 32;
         char **p = mem_realloc(s->paths, cap * sizeof *p);
+        const struct obj **v;
 
         if (p == NULL)
             return -ENOMEM;
         s->paths = p;
+        if ((v = mem_realloc(s->vals, cap * sizeof *v)) == NULL)
+            return -ENOMEM;
+        s->vals = v;
         s->cap = cap;
     }
     if ((copy = mem_malloc(len + 1)) == NULL)
         return -ENOMEM;
     memcpy(copy, path, len);
     copy[len] = '\0';
+    s->vals[s->n] = val;
     s->paths[s->n++] = copy;
     return 0;
+}
+
+static int fset_add(struct obj_fset *s, const char *path, size_t len)
+{
+    return fset_add_v(s, path, len, NULL);
 }
 
 static int cmp_paths(const void *a, const void *b)
@@ -48,58 +62,119 @@ static int cmp_paths(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Sort and drop duplicates: every set is kept that way. */
-static void fset_normalize(struct obj_fset *s)
+struct pair {
+    char *path;
+    const struct obj *val;
+};
+
+static int cmp_pairs(const void *a, const void *b)
 {
+    return strcmp(((const struct pair *)a)->path,
+                  ((const struct pair *)b)->path);
+}
+
+/* Sort (paths with their values) and drop duplicates: every set is kept
+ * that way. -ENOMEM leaves the set unsorted but whole. */
+static int fset_normalize(struct obj_fset *s)
+{
+    struct pair *v;
     size_t k = 0;
 
-    if (s->n > 1)
-        qsort(s->paths, s->n, sizeof *s->paths, cmp_paths);
+    if (s->n < 2)
+        return 0;
+    if ((v = mem_malloc(s->n * sizeof *v)) == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < s->n; i++)
+        v[i] = (struct pair){s->paths[i], s->vals[i]};
+    qsort(v, s->n, sizeof *v, cmp_pairs);
     for (size_t i = 0; i < s->n; i++) {
-        if (k > 0 && strcmp(s->paths[k - 1], s->paths[i]) == 0) {
-            mem_free(s->paths[i]);
+        if (k > 0 && strcmp(s->paths[k - 1], v[i].path) == 0) {
+            mem_free(v[i].path);
             continue;
         }
-        s->paths[k++] = s->paths[i];
+        s->paths[k] = v[i].path;
+        s->vals[k++] = v[i].val;
     }
     s->n = k;
+    mem_free(v);
+    return 0;
+}
+
+/* Index of @path in the first @n (sorted) paths of @s, or -1. */
+static long fset_find(const struct obj_fset *s, size_t n, const char *path)
+{
+    char **hit = n > 0 ? bsearch(&path, s->paths, n, sizeof *s->paths,
+                                 cmp_paths)
+                       : NULL;
+
+    return hit != NULL ? (long)(hit - s->paths) : -1;
 }
 
 static bool fset_has(const struct obj_fset *s, const char *path)
 {
-    return s->n > 0 && bsearch(&path, s->paths, s->n, sizeof *s->paths,
-                               cmp_paths) != NULL;
+    return fset_find(s, s->n, path) >= 0;
 }
 
-/* Is @path among the first @n (sorted) paths of @s? */
-static bool fset_has_first(const struct obj_fset *s, size_t n,
-                           const char *path)
+/* The value recorded with @path in @s, or NULL when absent. */
+static const struct obj *fset_value(const struct obj_fset *s,
+                                    const char *path)
 {
-    return n > 0 && bsearch(&path, s->paths, n, sizeof *s->paths,
-                            cmp_paths) != NULL;
+    long i = fset_find(s, s->n, path);
+
+    return i >= 0 ? s->vals[i] : NULL;
 }
 
 /* Remove @path from @s; true if it was there. */
 static bool fset_del(struct obj_fset *s, const char *path)
 {
-    char **hit = s->n > 0 ? bsearch(&path, s->paths, s->n, sizeof *s->paths,
-                                    cmp_paths)
-                          : NULL;
+    long i = fset_find(s, s->n, path);
 
-    if (hit == NULL)
+    if (i < 0)
         return false;
-    mem_free(*hit);
-    memmove(hit, hit + 1, (size_t)(s->paths + s->n - hit - 1) * sizeof *hit);
+    mem_free(s->paths[i]);
+    memmove(s->paths + i, s->paths + i + 1,
+            (s->n - (size_t)i - 1) * sizeof *s->paths);
+    memmove(s->vals + i, s->vals + i + 1,
+            (s->n - (size_t)i - 1) * sizeof *s->vals);
     s->n--;
     return true;
 }
 
-/* Does any path of @s start with @prefix followed by a step separator? */
+/* Keep only the paths @keep says yes to, in one pass. True if any went. */
+static bool fset_filter(struct obj_fset *s,
+                        bool (*keep)(const char *path, const void *ctx),
+                        const void *ctx)
+{
+    size_t k = 0, n = s->n;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!keep(s->paths[i], ctx)) {
+            mem_free(s->paths[i]);
+            continue;
+        }
+        s->vals[k] = s->vals[i];
+        s->paths[k++] = s->paths[i];
+    }
+    s->n = k;
+    return k != n;
+}
+
+/* Does any path of @s start with @prefix followed by a step separator?
+ * SEP sorts before every other byte, so such paths follow @prefix at once
+ * in sorted order: a binary search finds the place. */
 static bool fset_has_under(const struct obj_fset *s, const char *prefix)
 {
-    size_t len = strlen(prefix);
+    size_t len = strlen(prefix), lo = 0, hi = s->n;
 
-    for (size_t i = 0; i < s->n; i++)
+    while (lo < hi) { /* first path >= prefix */
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (strcmp(s->paths[mid], prefix) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < s->n && i < lo + 2; i++)
         if (strncmp(s->paths[i], prefix, len) == 0 &&
             s->paths[i][len] == SEP)
             return true;
@@ -229,10 +304,11 @@ static void pop(struct walk *w, size_t old)
     w->path[old] = '\0';
 }
 
-static void leaf(struct walk *w)
+/* The path walked so far is a leaf whose value is @v. */
+static void leaf(struct walk *w, const struct obj *v)
 {
     if (w->rv == 0 && w->len > 0)
-        w->rv = fset_add(w->out, w->path, w->len);
+        w->rv = fset_add_v(w->out, w->path, w->len, v);
 }
 
 /* Fields the server owns, never a manager. */
@@ -264,7 +340,7 @@ static void walk_list(struct walk *w, const struct obj_sfield *f,
     size_t n = obj_array_len(v);
 
     if (n == 0 || (keys == NULL && !is_set_list(f))) {
-        leaf(w); /* atomic */
+        leaf(w, v); /* atomic */
         return;
     }
     for (size_t i = 0; i < n && w->rv == 0; i++) {
@@ -275,7 +351,7 @@ static void walk_list(struct walk *w, const struct obj_sfield *f,
         size_t old;
 
         if (keys != NULL && k == NULL) { /* an element without its key */
-            leaf(w);
+            leaf(w, v);
             return;
         }
         obj_buf_init(&b);
@@ -290,11 +366,11 @@ static void walk_list(struct walk *w, const struct obj_sfield *f,
         obj_unref(k);
         if (keys != NULL) {
             size_t dot = push(w, ".", "", 0);
-            leaf(w);
+            leaf(w, el);
             pop(w, dot);
             walk_map(w, est, el);
         } else {
-            leaf(w);
+            leaf(w, el);
         }
         pop(w, old);
     }
@@ -323,7 +399,7 @@ static void walk_value(struct walk *w, const struct obj_stype *t,
             walk_map(w, struct_of(t), v);
         }
     } else {
-        leaf(w);
+        leaf(w, v);
     }
 }
 
@@ -357,8 +433,7 @@ int obj_fset_of(const struct obj_sstruct *st, const struct obj *o,
     walk_map(w, st, o);
     rv = w->rv;
     mem_free(w);
-    fset_normalize(out);
-    return rv;
+    return rv != 0 ? rv : fset_normalize(out);
 }
 
 /* ---- fieldsV1 ----------------------------------------------------------*/
@@ -368,7 +443,7 @@ static int read_tree(const struct obj *node, struct walk *w)
     if (obj_type(node) != OBJ_MAP)
         return -EINVAL;
     if (obj_map_len(node) == 0) {
-        leaf(w);
+        leaf(w, NULL);
         return w->rv;
     }
     for (size_t i = 0; i < obj_map_len(node) && w->rv == 0; i++) {
@@ -400,8 +475,7 @@ int obj_fset_from_fields_v1(const struct obj *f, struct obj_fset *out)
     w->out = out;
     rv = obj_map_len(f) == 0 && obj_type(f) == OBJ_MAP ? 0 : read_tree(f, w);
     mem_free(w);
-    fset_normalize(out);
-    return rv;
+    return rv != 0 ? rv : fset_normalize(out);
 }
 
 /* Set @path (steps joined by SEP) in tree @root to {}. */
@@ -536,23 +610,6 @@ static struct cursor root_cursor(const struct obj_sstruct *st, struct obj *o)
     return (struct cursor){.v = o, .st = st};
 }
 
-/* The value at @path under @o, or NULL. */
-static const struct obj *value_at(const struct obj_sstruct *st,
-                                  const struct obj *o, const char *path)
-{
-    struct cursor c = root_cursor(st, (struct obj *)o);
-
-    while (*path != '\0') {
-        const char *end = strchr(path, SEP);
-        size_t n = end != NULL ? (size_t)(end - path) : strlen(path);
-
-        if (!step_down(&c, path, n, false))
-            return NULL;
-        path += n + (end != NULL);
-    }
-    return c.v;
-}
-
 /* Remove what @path names from @o (private). A path ending in "." removes
  * the list element itself. Absent: nothing to do. */
 static int remove_at(const struct obj_sstruct *st, struct obj *o,
@@ -597,34 +654,75 @@ static int remove_at(const struct obj_sstruct *st, struct obj *o,
 static int merge_map(const struct obj_sstruct *st, const struct obj_stype *mt,
                      struct obj *live, const struct obj *cfg);
 
+/* The key of element @el as JSON text (mem_free it), or NULL when it has
+ * none (or out of memory). */
+static char *key_text(const struct obj_sstruct *est, const struct obj *el,
+                      const char *keys)
+{
+    struct obj *key = key_of(est, el, keys);
+    struct obj_buf b;
+    char *text = NULL;
+
+    obj_buf_init(&b);
+    if (key != NULL && obj_json_encode(key, 0, &b, NULL) == 0 &&
+        obj_buf_append(&b, "", 1) == 0) {
+        text = b.data; /* the buffer's bytes become the text */
+        b = (struct obj_buf){0};
+    }
+    obj_buf_done(&b);
+    obj_unref(key);
+    return text;
+}
+
+struct keyed {
+    char *key;
+    size_t index;
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    return strcmp(((const struct keyed *)a)->key,
+                  ((const struct keyed *)b)->key);
+}
+
+/* Merge keyed list @cfg into @live element by element: live elements are
+ * indexed by key once (sorted), so big lists stay O(n log n). */
 static int merge_keyed(const struct obj_sfield *f, struct obj *live,
                        const struct obj *cfg)
 {
     const struct obj_sstruct *est = struct_of(f->type->elem);
     const char *keys = list_keys(f);
+    size_t n = obj_array_len(live), m = 0;
+    struct keyed *idx = mem_calloc(n ? n : 1, sizeof *idx);
+    int rv = idx == NULL ? -ENOMEM : 0;
 
-    for (size_t i = 0; i < obj_array_len(cfg); i++) {
+    for (size_t k = 0; k < n && rv == 0; k++) {
+        char *t = key_text(est, obj_array_get(live, k), keys);
+
+        if (t != NULL)
+            idx[m++] = (struct keyed){t, k};
+    }
+    if (m > 1)
+        qsort(idx, m, sizeof *idx, cmp_keyed);
+    for (size_t i = 0; i < obj_array_len(cfg) && rv == 0; i++) {
         const struct obj *el = obj_array_get(cfg, i);
-        struct obj *key = key_of(est, el, keys);
-        long found = -1;
-        int rv;
+        struct keyed want = {key_text(est, el, keys), 0}, *hit = NULL;
 
-        for (size_t k = 0; key != NULL && k < obj_array_len(live) && found < 0;
-             k++)
-            if (key_matches(est, obj_array_get(live, k), key))
-                found = (long)k;
-        obj_unref(key);
-        if (found < 0) {
+        if (want.key != NULL && m > 0)
+            hit = bsearch(&want, idx, m, sizeof *idx, cmp_keyed);
+        mem_free(want.key);
+        if (hit == NULL) {
             rv = obj_array_append(live, obj_ref((struct obj *)el));
         } else {
-            struct obj *mine = obj_array_get_mut(live, (size_t)found);
+            struct obj *mine = obj_array_get_mut(live, hit->index);
 
             rv = mine == NULL ? -ENOMEM : merge_map(est, NULL, mine, el);
         }
-        if (rv != 0)
-            return rv;
     }
-    return 0;
+    for (size_t k = 0; k < m; k++)
+        mem_free(idx[k].key);
+    mem_free(idx);
+    return rv;
 }
 
 static int merge_set(struct obj *live, const struct obj *cfg)
@@ -847,20 +945,20 @@ static int entries_write(struct entries *es, struct obj *obj,
 /* Conflicts of applying @a over @live: another entry owns a field of @a
  * whose value differs. Each is described into @msg; with @force they are
  * taken from their owners instead. Returns how many. */
-static size_t conflicts(const struct obj_sstruct *st, struct entries *es,
-                        const struct entry *me, const struct obj_fset *a,
-                        const struct obj *live, const struct obj *config,
+static bool is_element(const char *p);
+
+static size_t conflicts(struct entries *es, const struct entry *me,
+                        const struct obj_fset *a, const struct obj_fset *live,
                         bool force, char *msg, size_t size)
 {
     size_t n = 0, len = 0;
 
     for (size_t i = 0; i < a->n; i++) {
         const char *p = a->paths[i];
-        size_t plen = strlen(p);
 
-        if (plen >= 1 && p[plen - 1] == '.')
+        if (is_element(p))
             continue; /* owning an element together is no conflict */
-        if (obj_equal(value_at(st, live, p), value_at(st, config, p)))
+        if (obj_equal(fset_value(live, p), a->vals[i]))
             continue;
         for (size_t k = 0; k < es->n; k++) {
             struct entry *other = &es->v[k];
@@ -979,7 +1077,7 @@ int obj_apply(const struct obj_sstruct *st, struct obj *live,
 {
     struct entries es;
     struct entry *me;
-    struct obj_fset a = {0};
+    struct obj_fset a = {0}, live_set = {0};
     char msg[1024] = "";
     size_t n;
     int rv = entries_read(live, &es, e);
@@ -992,11 +1090,12 @@ int obj_apply(const struct obj_sstruct *st, struct obj *live,
         rv = rv == -E2BIG ? -EINVAL : rv;
         goto out;
     }
-    if ((me = entry_of(&es, o->manager, "Apply", NULL)) == NULL) {
+    if ((me = entry_of(&es, o->manager, "Apply", NULL)) == NULL ||
+        (rv = obj_fset_of(st, live, o->skip_status, &live_set)) == -ENOMEM) {
         rv = -ENOMEM;
         goto out;
     }
-    n = conflicts(st, &es, me, &a, live, config, o->force, msg, sizeof msg);
+    n = conflicts(&es, me, &a, &live_set, o->force, msg, sizeof msg);
     if (n > 0) {
         err_setf(e, -C8S_ECONFLICT, "Apply failed with %zu conflict%s: %s",
                  n, n > 1 ? "s" : "", msg);
@@ -1012,6 +1111,7 @@ int obj_apply(const struct obj_sstruct *st, struct obj *live,
     rv = entries_write(&es, live, o);
 out:
     obj_fset_done(&a);
+    obj_fset_done(&live_set);
     entries_done(&es);
     return rv;
 }
@@ -1082,13 +1182,31 @@ static int take_sent(struct obj *obj, const struct obj *sent,
                : 1;
 }
 
+/* fset_filter tests of obj_apply_record_update. */
+struct gone {
+    const struct obj_fset *now;
+    bool skip_status;
+};
+
+static bool still_there(const char *p, const void *ctx)
+{
+    const struct gone *g = ctx;
+
+    return fset_has(g->now, p) || (g->skip_status && is_status(p));
+}
+
+static bool not_in(const char *p, const void *ctx)
+{
+    return !fset_has(ctx, p);
+}
+
 int obj_apply_record_update(const struct obj_sstruct *st, struct obj *obj,
                             const struct obj *old,
                             const struct obj_apply_opts *o)
 {
     const struct obj *sent = obj_get_path(obj, "metadata.managedFields");
     const struct obj *had = obj_get_path(old, "metadata.managedFields");
-    struct obj_fset now = {0}, before = {0};
+    struct obj_fset now = {0}, before = {0}, changed = {0};
     struct entries es;
     struct entry *me;
     int rv;
@@ -1110,36 +1228,36 @@ int obj_apply_record_update(const struct obj_sstruct *st, struct obj *obj,
     }
     /* Gone from the object: gone from every entry (status, when this
      * write does not cover it, is not gone but out of view). */
+    struct gone g = {&now, o->skip_status};
     for (size_t k = 0; k < es.n; k++)
-        for (size_t i = es.v[k].set.n; i-- > 0;)
-            if (!fset_has(&now, es.v[k].set.paths[i]) &&
-                !(o->skip_status && is_status(es.v[k].set.paths[i]))) {
-                (void)fset_del(&es.v[k].set, es.v[k].set.paths[i]);
-                es.v[k].changed = true;
-            }
-    /* New or changed: this manager's alone. New paths are appended after
-     * its first @had_n (sorted) ones and sorted once at the end. */
-    size_t had_n = me->set.n;
+        if (fset_filter(&es.v[k].set, still_there, &g))
+            es.v[k].changed = true;
+    /* New or changed (now is sorted, so changed is too): this manager's
+     * alone. */
     for (size_t i = 0; i < now.n && rv == 0; i++) {
-        const char *p = now.paths[i];
+        long j = fset_find(&before, before.n, now.paths[i]);
 
-        if (fset_has(&before, p) &&
-            obj_equal(value_at(st, old, p), value_at(st, obj, p)))
-            continue;
-        for (size_t k = 0; k < es.n; k++)
-            if (&es.v[k] != me && fset_del(&es.v[k].set, p))
-                es.v[k].changed = true;
-        if (!fset_has_first(&me->set, had_n, p)) {
-            rv = fset_add(&me->set, p, strlen(p)); /* sorted once below */
+        if (j < 0 || !obj_equal(before.vals[j], now.vals[i]))
+            rv = fset_add(&changed, now.paths[i], strlen(now.paths[i]));
+    }
+    for (size_t k = 0; k < es.n && changed.n > 0; k++)
+        if (&es.v[k] != me && fset_filter(&es.v[k].set, not_in, &changed))
+            es.v[k].changed = true;
+    size_t had_n = me->set.n; /* new paths go after, sorted once below */
+    for (size_t i = 0; i < changed.n && rv == 0; i++)
+        if (fset_find(&me->set, had_n, changed.paths[i]) < 0) {
+            rv = fset_add(&me->set, changed.paths[i],
+                          strlen(changed.paths[i]));
             me->changed = true;
         }
-    }
-    fset_normalize(&me->set);
+    if (rv == 0)
+        rv = fset_normalize(&me->set);
     if (rv == 0)
         rv = entries_write(&es, obj, o);
 out:
     obj_fset_done(&now);
     obj_fset_done(&before);
+    obj_fset_done(&changed);
     entries_done(&es);
     return rv == -E2BIG ? 0 : rv;
 }

@@ -35,9 +35,12 @@
 #include "api/object/schema.h"
 #include "lib/err.h"
 
-/* A sorted set of field paths (steps joined by '\x01'). */
+/* A sorted set of field paths (steps joined by '\x01'), each with the
+ * value found there when the set was taken from an object (borrowed from
+ * it; NULL for sets read from fieldsV1). */
 struct obj_fset {
     char **paths;
+    const struct obj **vals;
     size_t n, cap;
 };
 
