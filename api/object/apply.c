@@ -1042,25 +1042,126 @@ static bool still_owned(const struct entries *es, const struct entry *me,
 
 /* Fields @me applied before and not now leave @live, unless another entry
  * owns them (or, for a list element, something inside it). Whole elements
- * go first (children sort after their element's "." and would remove its
- * key before it is found); then the rest, deepest first, key fields of
- * elements that stay left alone. */
+ * go first, list by list (their children sort after the element's "."
+ * and removing them first would lose its key); then the rest, deepest
+ * first, key fields of elements that stay left alone. */
+/* A keyed-list element to remove: the list's path and the element's
+ * key step ("k:{...}", within @path's allocation). */
+struct doomed {
+    char *list;
+    const char *step;
+};
+
+static int cmp_doomed(const void *a, const void *b)
+{
+    const struct doomed *x = a, *y = b;
+    int c = strcmp(x->list, y->list);
+
+    return c != 0 ? c : strcmp(x->step, y->step);
+}
+
+static int cmp_step(const void *key, const void *d)
+{
+    return strcmp(key, ((const struct doomed *)d)->step);
+}
+
+/* Remove from the list at @v[0].list (type in @c after walking there) the
+ * elements whose key steps are @v[0..n) (sorted): one pass over the list,
+ * each element's key looked up by binary search. */
+static int remove_elements(const struct obj_sstruct *st, struct obj *live,
+                           const struct doomed *v, size_t n)
+{
+    struct cursor c = root_cursor(st, live);
+    const char *keys;
+
+    for (const char *p = v[0].list; *p != '\0';) {
+        const char *end = strchr(p, SEP);
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+        if (!step_down(&c, p, len, true))
+            return 0; /* gone already */
+        p += len + (end != NULL);
+    }
+    keys = list_keys(c.f);
+    if (keys == NULL || obj_type(c.v) != OBJ_ARRAY)
+        return 0;
+    for (size_t k = obj_array_len(c.v); k-- > 0;) {
+        char *text = key_text(struct_of(c.t ? c.t->elem : NULL),
+                              obj_array_get(c.v, k), keys);
+        char step[PATH_MAX_LEN];
+        int rv = 0;
+
+        if (text == NULL)
+            continue;
+        (void)snprintf(step, sizeof step, "k:%s", text);
+        mem_free(text);
+        if (bsearch(step, v, n, sizeof *v, cmp_step) != NULL)
+            rv = obj_array_remove(c.v, k);
+        if (rv != 0)
+            return rv;
+    }
+    return 0;
+}
+
+/* Pass one of remove_dropped: whole keyed-list elements, gathered and
+ * removed list by list. */
+static int remove_dropped_elements(const struct obj_sstruct *st,
+                                   struct obj *live, const struct entries *es,
+                                   const struct entry *me,
+                                   const struct obj_fset *a)
+{
+    struct doomed *v = mem_calloc(me->set.n ? me->set.n : 1, sizeof *v);
+    size_t n = 0;
+    int rv = v == NULL ? -ENOMEM : 0;
+
+    for (size_t i = 0; i < me->set.n && rv == 0; i++) {
+        const char *p = me->set.paths[i];
+        char *list, *sep;
+
+        if (!is_element(p) || still_owned(es, me, a, p))
+            continue;
+        if ((list = mem_strndup(p, strlen(p) - 2)) == NULL) {
+            rv = -ENOMEM;
+            break;
+        }
+        sep = strrchr(list, SEP);
+        if (sep == NULL || strncmp(sep + 1, "k:", 2) != 0) {
+            mem_free(list);
+            continue;
+        }
+        *sep = '\0';
+        v[n++] = (struct doomed){list, sep + 1};
+    }
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_doomed);
+    for (size_t i = 0; i < n && rv == 0;) {
+        size_t j = i + 1;
+
+        while (j < n && strcmp(v[j].list, v[i].list) == 0)
+            j++;
+        rv = remove_elements(st, live, v + i, j - i);
+        i = j;
+    }
+    for (size_t i = 0; i < n; i++)
+        mem_free(v[i].list);
+    mem_free(v);
+    return rv;
+}
+
 static int remove_dropped(const struct obj_sstruct *st, struct obj *live,
                           const struct entries *es, const struct entry *me,
                           const struct obj_fset *a)
 {
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = me->set.n; i-- > 0;) {
-            const char *p = me->set.paths[i];
-            int rv;
+    int rv = remove_dropped_elements(st, live, es, me, a);
 
-            if (is_element(p) != (pass == 0) || (pass == 1 && is_key_field(p)) ||
-                still_owned(es, me, a, p))
-                continue;
-            if ((rv = remove_at(st, live, p)) != 0)
-                return rv;
-        }
-    return 0;
+    for (size_t i = me->set.n; i-- > 0 && rv == 0;) {
+        const char *p = me->set.paths[i];
+
+        if (is_element(p) || is_key_field(p) || still_owned(es, me, a, p))
+            continue;
+        rv = remove_at(st, live, p);
+    }
+    return rv;
 }
 
 
