@@ -654,22 +654,16 @@ static int remove_at(const struct obj_sstruct *st, struct obj *o,
 static int merge_map(const struct obj_sstruct *st, const struct obj_stype *mt,
                      struct obj *live, const struct obj *cfg);
 
+static char *json_text(const struct obj *el);
+
 /* The key of element @el as JSON text (mem_free it), or NULL when it has
  * none (or out of memory). */
 static char *key_text(const struct obj_sstruct *est, const struct obj *el,
                       const char *keys)
 {
     struct obj *key = key_of(est, el, keys);
-    struct obj_buf b;
-    char *text = NULL;
+    char *text = key != NULL ? json_text(key) : NULL;
 
-    obj_buf_init(&b);
-    if (key != NULL && obj_json_encode(key, 0, &b, NULL) == 0 &&
-        obj_buf_append(&b, "", 1) == 0) {
-        text = b.data; /* the buffer's bytes become the text */
-        b = (struct obj_buf){0};
-    }
-    obj_buf_done(&b);
     obj_unref(key);
     return text;
 }
@@ -725,18 +719,53 @@ static int merge_keyed(const struct obj_sfield *f, struct obj *live,
     return rv;
 }
 
+/* @el as JSON text (mem_free it), or NULL when out of memory. */
+static char *json_text(const struct obj *el)
+{
+    struct obj_buf b;
+    char *text = NULL;
+
+    obj_buf_init(&b);
+    if (obj_json_encode(el, 0, &b, NULL) == 0 && obj_buf_append(&b, "", 1) == 0) {
+        text = b.data;
+        b = (struct obj_buf){0};
+    }
+    obj_buf_done(&b);
+    return text;
+}
+
+/* A set list: @cfg's values that @live lacks are appended (live values
+ * indexed as JSON text once, so big sets stay O(n log n)). */
 static int merge_set(struct obj *live, const struct obj *cfg)
 {
-    for (size_t i = 0; i < obj_array_len(cfg); i++) {
-        const struct obj *el = obj_array_get(cfg, i);
-        bool have = false;
+    size_t n = obj_array_len(live), m = 0;
+    struct keyed *idx = mem_calloc(n ? n : 1, sizeof *idx);
+    int rv = idx == NULL ? -ENOMEM : 0;
 
-        for (size_t k = 0; k < obj_array_len(live) && !have; k++)
-            have = obj_equal(obj_array_get(live, k), el);
-        if (!have && obj_array_append(live, obj_ref((struct obj *)el)) != 0)
-            return -ENOMEM;
+    for (size_t k = 0; k < n && rv == 0; k++) {
+        char *t = json_text(obj_array_get(live, k));
+
+        if (t == NULL)
+            rv = -ENOMEM;
+        else
+            idx[m++] = (struct keyed){t, k};
     }
-    return 0;
+    if (m > 1)
+        qsort(idx, m, sizeof *idx, cmp_keyed);
+    for (size_t i = 0; i < obj_array_len(cfg) && rv == 0; i++) {
+        const struct obj *el = obj_array_get(cfg, i);
+        struct keyed want = {json_text(el), 0};
+
+        if (want.key == NULL)
+            rv = -ENOMEM;
+        else if (m == 0 || bsearch(&want, idx, m, sizeof *idx, cmp_keyed) == NULL)
+            rv = obj_array_append(live, obj_ref((struct obj *)el));
+        mem_free(want.key);
+    }
+    for (size_t k = 0; k < m; k++)
+        mem_free(idx[k].key);
+    mem_free(idx);
+    return rv;
 }
 
 /* Merge the value @cv of field @f (type @t) into @live's key @k. */

@@ -206,6 +206,19 @@ TEST(apply, keyed_lists_merge_by_key_and_drop_what_the_manager_dropped)
     obj_unref(none);
     obj_unref(cfg);
     obj_unref(live);
+    /* A set list merges as a union. */
+    live = json("{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+                "\"metadata\":{\"name\":\"web\",\"finalizers\":[\"a\","
+                "\"b\"]}}");
+    cfg = json("{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+               "\"metadata\":{\"name\":\"web\",\"finalizers\":[\"b\","
+               "\"c\"]}}");
+    ASSERT_EQ(obj_apply(st, live, cfg, &bob, &e), 0);
+    cs = obj_get_path(live, "metadata.finalizers");
+    ASSERT_EQ(obj_array_len(cs), 3);
+    ASSERT_STR_EQ(obj_str_or(obj_array_get(cs, 2), ""), "c");
+    obj_unref(cfg);
+    obj_unref(live);
 }
 
 TEST(apply, updates_take_over_what_they_change)
