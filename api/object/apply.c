@@ -12,6 +12,12 @@
 #define SEP '\x01'
 #define PATH_MAX_LEN 4096
 
+/* The type of @o, which may be absent (NULL). */
+static enum obj_type type_of(const struct obj *o)
+{
+    return o != NULL ? obj_type(o) : OBJ_NULL;
+}
+
 /* ---- field sets --------------------------------------------------------*/
 
 void obj_fset_done(struct obj_fset *s)
@@ -245,6 +251,8 @@ static struct obj *key_of(const struct obj_sstruct *st, const struct obj *el,
         const struct obj *v = key_value(st, el, names[i]);
 
         if (v == NULL || obj_map_set(k, names[i], obj_ref((struct obj *)v))) {
+            if (v != NULL)
+                obj_unref((struct obj *)v); /* kept only on success */
             obj_unref(k);
             return NULL;
         }
@@ -794,7 +802,11 @@ static int merge_value(struct obj *live, const char *k,
         return list_keys(f) != NULL ? merge_keyed(f, mine, cv)
                                     : merge_set(mine, cv);
     }
-    return obj_map_set(live, k, obj_ref((struct obj *)cv));
+    int rv = obj_map_set(live, k, obj_ref((struct obj *)cv));
+
+    if (rv != 0)
+        obj_unref((struct obj *)cv); /* kept only on success */
+    return rv;
 }
 
 /* Merge map @cfg into map @live: a struct @st's fields, or (with @mt) a
@@ -942,13 +954,15 @@ static struct obj *entry_obj(const struct entry *en,
 static int entries_write(struct entries *es, struct obj *obj,
                          const struct obj_apply_opts *o)
 {
-    struct obj *meta = obj_map_get_mut(obj, "metadata");
-    struct obj *arr = obj_array_new();
+    struct obj *meta, *arr;
+    int rv;
 
-    if (meta == NULL || arr == NULL) {
-        obj_unref(arr);
+    if (type_of(obj) != OBJ_MAP ||
+        type_of(obj_map_get(obj, "metadata")) != OBJ_MAP)
+        return 0; /* no metadata to keep books in: validation refuses it */
+    if ((meta = obj_map_get_mut(obj, "metadata")) == NULL ||
+        (arr = obj_array_new()) == NULL)
         return -ENOMEM;
-    }
     for (size_t i = 0; i < es->n; i++) {
         struct entry *en = &es->v[i];
         struct obj *m;
@@ -966,7 +980,10 @@ static int entries_write(struct entries *es, struct obj *obj,
         obj_unref(arr);
         return obj_map_del(meta, "managedFields") == -ENOMEM ? -ENOMEM : 0;
     }
-    return obj_map_set(meta, "managedFields", arr);
+    /* obj_map_set keeps @arr only when it succeeds */
+    if ((rv = obj_map_set(meta, "managedFields", arr)) != 0)
+        obj_unref(arr);
+    return rv;
 }
 
 /* ---- apply ---------------------------------------------------------------*/
@@ -1295,10 +1312,13 @@ static bool managed_fields_ok(const struct obj *mf)
 static int take_sent(struct obj *obj, const struct obj *sent,
                      const struct obj *had)
 {
-    struct obj *meta = obj_map_get_mut(obj, "metadata");
     const struct obj *first = obj_array_get(sent, 0);
+    struct obj *meta;
+    int rv;
 
-    if (meta == NULL)
+    if (type_of(obj_map_get(obj, "metadata")) != OBJ_MAP)
+        return 0; /* validation refuses it */
+    if ((meta = obj_map_get_mut(obj, "metadata")) == NULL)
         return -ENOMEM;
     if (obj_array_len(sent) == 1 && obj_type(first) == OBJ_MAP &&
         obj_map_len(first) == 0)
@@ -1307,9 +1327,10 @@ static int take_sent(struct obj *obj, const struct obj *sent,
         return 0;
     if (had == NULL)
         return obj_map_del(meta, "managedFields") == -ENOMEM ? -ENOMEM : 1;
-    return obj_map_set(meta, "managedFields", obj_ref((struct obj *)had)) != 0
-               ? -ENOMEM
-               : 1;
+    rv = obj_map_set(meta, "managedFields", obj_ref((struct obj *)had));
+    if (rv != 0)
+        obj_unref((struct obj *)had); /* not kept on failure */
+    return rv != 0 ? rv : 1;
 }
 
 /* fset_filter tests of obj_apply_record_update. */

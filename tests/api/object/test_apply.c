@@ -404,6 +404,29 @@ TEST(apply, managed_fields_sent_by_clients_are_judged)
     obj_unref(old);
 }
 
+/* Found by fuzz_apply: objects without a metadata map (a configuration
+ * that makes metadata a scalar, or none at all) are applied without
+ * bookkeeping, and nothing leaks (LeakSanitizer runs with the tests). */
+TEST(apply, objects_without_a_metadata_map_are_no_trouble)
+{
+    const char *cases[][2] = {{"{\"\":true}", "{\"metadata\":true}"},
+                              {"{}", "{}"}};
+
+    for (size_t i = 0; i < 2; i++) {
+        struct obj_apply_opts o = as("m", false);
+        struct obj *live = json(cases[i][0]), *cfg = json(cases[i][1]);
+        struct err e = {0};
+
+        ASSERT_EQ(obj_apply(schema("apps", "Deployment"), live, cfg, &o, &e),
+                  0);
+        ASSERT_EQ(obj_apply_record_update(schema("apps", "Deployment"), live,
+                                          NULL, &o),
+                  0);
+        obj_unref(cfg);
+        obj_unref(live);
+    }
+}
+
 TEST(apply, malformed_managed_fields_are_refused_clearly)
 {
     struct obj *live = json("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
