@@ -993,11 +993,22 @@ static int entries_write(struct entries *es, struct obj *obj,
  * taken from their owners instead. Returns how many. */
 static bool is_element(const char *p);
 
+/* One conflict: entry @entry of the object's managedFields owns path
+ * @path of the configuration with another value. */
+struct conflict {
+    size_t entry, path;
+};
+
+#define MAX_CONFLICTS_SHOWN 64
+
+/* Conflicts of applying @a over @live: another entry owns a field of @a
+ * whose value differs. The first MAX_CONFLICTS_SHOWN go into @out; with
+ * @force they are taken from their owners instead. Returns how many. */
 static size_t conflicts(struct entries *es, const struct entry *me,
                         const struct obj_fset *a, const struct obj_fset *live,
-                        bool force, char *msg, size_t size)
+                        bool force, struct conflict *out)
 {
-    size_t n = 0, len = 0;
+    size_t n = 0;
 
     for (size_t i = 0; i < a->n; i++) {
         const char *p = a->paths[i];
@@ -1008,7 +1019,6 @@ static size_t conflicts(struct entries *es, const struct entry *me,
             continue;
         for (size_t k = 0; k < es->n; k++) {
             struct entry *other = &es->v[k];
-            char field[512];
 
             if (other == me || !fset_has(&other->set, p))
                 continue;
@@ -1017,24 +1027,58 @@ static size_t conflicts(struct entries *es, const struct entry *me,
                 other->changed = true;
                 continue;
             }
-            obj_fset_path_str(p, field, sizeof field);
-            if (len < size) {
-                int w = snprintf(msg + len, size - len,
-                                 "%sconflict with \"%s\"%s%s: %s",
-                                 n ? "\n" : "", other->manager,
-                                 obj_map_get(other->orig, "apiVersion")
-                                     ? " using "
-                                     : "",
-                                 obj_str_or(obj_map_get(other->orig,
-                                                        "apiVersion"),
-                                            ""),
-                                 field);
-                len += w > 0 ? (size_t)w : 0;
-            }
+            if (n < MAX_CONFLICTS_SHOWN)
+                out[n] = (struct conflict){k, i};
             n++;
         }
     }
     return n;
+}
+
+/* '"kubectl" using apps/v1' for entry @en. */
+static void owner_str(const struct entry *en, char *out, size_t size)
+{
+    const char *api = obj_str_or(obj_map_get(en->orig, "apiVersion"), NULL);
+
+    (void)snprintf(out, size, "\"%s\"%s%s", en->manager,
+                   api != NULL ? " using " : "", api != NULL ? api : "");
+}
+
+/* Kubernetes' wording: one conflict on one line; several grouped by
+ * manager, "conflicts with M:" and then "- .path" lines. */
+static void describe_conflicts(const struct entries *es,
+                               const struct obj_fset *a,
+                               const struct conflict *c, size_t n,
+                               char *msg, size_t size)
+{
+    size_t shown = n < MAX_CONFLICTS_SHOWN ? n : MAX_CONFLICTS_SHOWN;
+    size_t len = 0;
+    char owner[300], field[512];
+
+    msg[0] = '\0';
+    if (n == 1) {
+        owner_str(&es->v[c[0].entry], owner, sizeof owner);
+        obj_fset_path_str(a->paths[c[0].path], field, sizeof field);
+        (void)snprintf(msg, size, "conflict with %s: %s", owner, field);
+        return;
+    }
+    for (size_t i = 0; i < shown && len < size; i++) {
+        bool first = true;
+
+        for (size_t j = 0; j < i && first; j++)
+            first = c[j].entry != c[i].entry;
+        if (!first)
+            continue; /* its group was written with the first one */
+        owner_str(&es->v[c[i].entry], owner, sizeof owner);
+        len += (size_t)snprintf(msg + len, size - len, "%sconflicts with %s:",
+                                len ? "\n" : "", owner);
+        for (size_t j = i; j < shown && len < size; j++) {
+            if (c[j].entry != c[i].entry)
+                continue;
+            obj_fset_path_str(a->paths[c[j].path], field, sizeof field);
+            len += (size_t)snprintf(msg + len, size - len, "\n- %s", field);
+        }
+    }
 }
 
 static bool is_element(const char *p)
@@ -1225,6 +1269,7 @@ int obj_apply(const struct obj_sstruct *st, struct obj *live,
     struct entries es;
     struct entry *me;
     struct obj_fset a = {0}, live_set = {0};
+    struct conflict found[MAX_CONFLICTS_SHOWN];
     char msg[1024] = "";
     size_t n;
     int rv = entries_read(live, &es, e);
@@ -1242,8 +1287,9 @@ int obj_apply(const struct obj_sstruct *st, struct obj *live,
         rv = -ENOMEM;
         goto out;
     }
-    n = conflicts(&es, me, &a, &live_set, o->force, msg, sizeof msg);
+    n = conflicts(&es, me, &a, &live_set, o->force, found);
     if (n > 0) {
+        describe_conflicts(&es, &a, found, n, msg, sizeof msg);
         err_setf(e, -C8S_ECONFLICT, "Apply failed with %zu conflict%s: %s",
                  n, n > 1 ? "s" : "", msg);
         rv = -C8S_ECONFLICT;

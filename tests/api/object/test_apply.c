@@ -163,6 +163,12 @@ TEST(apply, managers_conflict_share_and_force)
     ASSERT_STR_CONTAINS(e.msg, "Apply failed with 1 conflict: conflict with "
                                "\"alice\" using v1: .data.b");
     ASSERT_STR_EQ(data(live, "b"), "2");
+    /* Several: grouped by manager, as Kubernetes words it. */
+    ASSERT_EQ(apply(live, "{\"a\":\"7\",\"b\":\"8\"}", "carol", false, &e),
+              -C8S_ECONFLICT);
+    ASSERT_STR_CONTAINS(e.msg, "Apply failed with 3 conflicts: conflicts with "
+                               "\"alice\" using v1:\n- .data.a\n- .data.b\n"
+                               "conflicts with \"bob\" using v1:\n- .data.a");
     /* Forced: bob takes b, alice keeps a (shared) only. */
     ASSERT_EQ(apply(live, "{\"a\":\"1\",\"b\":\"3\"}", "bob", true, &e), 0);
     ASSERT_STR_EQ(data(live, "b"), "3");
