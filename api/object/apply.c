@@ -284,6 +284,8 @@ struct walk {
     char path[PATH_MAX_LEN];
     size_t len;
     bool skip_status;
+    bool strict;   /* a configuration: keyed lists must have keys, once */
+    char why[256]; /* what strict found wrong (rv -EINVAL) */
     int rv;
 };
 
@@ -341,11 +343,55 @@ static bool server_owned(const struct walk *w, const char *key)
 static void walk_map(struct walk *w, const struct obj_sstruct *st,
                      const struct obj *m);
 
+static char *key_text(const struct obj_sstruct *est, const struct obj *el,
+                      const char *keys);
+static int cmp_strs(const void *a, const void *b);
+
+/* A configuration's keyed list: every element has its key, and no key
+ * comes twice (Kubernetes refuses both). False (w->rv, w->why) if not. */
+static bool keys_ok(struct walk *w, const struct obj_sfield *f,
+                    const struct obj *v, const char *keys)
+{
+    size_t n = obj_array_len(v);
+    char **texts = mem_calloc(n ? n : 1, sizeof *texts), where[512];
+    bool ok = texts != NULL;
+
+    obj_fset_path_str(w->path, where, sizeof where);
+    for (size_t i = 0; ok && i < n; i++) {
+        texts[i] = key_text(struct_of(f->type->elem), obj_array_get(v, i),
+                            keys);
+        if (texts[i] == NULL) {
+            (void)snprintf(w->why, sizeof w->why,
+                           "%.150s[%zu]: the element lacks its key (%.40s)", where,
+                           i, keys);
+            ok = false;
+        }
+    }
+    if (ok && n > 1)
+        qsort(texts, n, sizeof *texts, cmp_strs);
+    for (size_t i = 1; ok && i < n; i++)
+        if (strcmp(texts[i - 1], texts[i]) == 0) {
+            (void)snprintf(w->why, sizeof w->why,
+                           "%.150s: duplicate entries for key %.60s", where,
+                           texts[i]);
+            ok = false;
+        }
+    for (size_t i = 0; texts != NULL && i < n; i++)
+        mem_free(texts[i]);
+    mem_free(texts);
+    if (!ok)
+        w->rv = w->why[0] != '\0' ? -EINVAL : -ENOMEM;
+    return ok;
+}
+
 static void walk_list(struct walk *w, const struct obj_sfield *f,
                       const struct obj *v)
 {
     const char *keys = list_keys(f);
     size_t n = obj_array_len(v);
+
+    if (w->strict && keys != NULL && n > 0 && !keys_ok(w, f, v, keys))
+        return;
 
     if (n == 0 || (keys == NULL && !is_set_list(f))) {
         leaf(w, v); /* atomic */
@@ -428,8 +474,9 @@ static void walk_map(struct walk *w, const struct obj_sstruct *st,
     }
 }
 
-int obj_fset_of(const struct obj_sstruct *st, const struct obj *o,
-                bool skip_status, struct obj_fset *out)
+/* obj_fset_of, and with @e a configuration's: keyed lists checked. */
+static int fset_of(const struct obj_sstruct *st, const struct obj *o,
+                   bool skip_status, struct obj_fset *out, struct err *e)
 {
     struct walk *w = mem_calloc(1, sizeof *w);
     int rv;
@@ -438,10 +485,31 @@ int obj_fset_of(const struct obj_sstruct *st, const struct obj *o,
         return -ENOMEM;
     w->out = out;
     w->skip_status = skip_status;
+    w->strict = e != NULL;
     walk_map(w, st, o);
     rv = w->rv;
+    if (rv == -EINVAL)
+        err_setf(e, rv, "%s", w->why);
+    else if (rv == -E2BIG)
+        rv = err_setf(e, -EINVAL, "the configuration is nested too deeply");
     mem_free(w);
     return rv != 0 ? rv : fset_normalize(out);
+}
+
+int obj_fset_of(const struct obj_sstruct *st, const struct obj *o,
+                bool skip_status, struct obj_fset *out)
+{
+    return fset_of(st, o, skip_status, out, NULL);
+}
+
+int obj_apply_check(const struct obj_sstruct *st, const struct obj *config,
+                    struct err *e)
+{
+    struct obj_fset a = {0};
+    int rv = fset_of(st, config, false, &a, e);
+
+    obj_fset_done(&a);
+    return rv;
 }
 
 /* ---- fieldsV1 ----------------------------------------------------------*/
@@ -674,6 +742,11 @@ static char *key_text(const struct obj_sstruct *est, const struct obj *el,
 
     obj_unref(key);
     return text;
+}
+
+static int cmp_strs(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 struct keyed {
@@ -1276,12 +1349,8 @@ int obj_apply(const struct obj_sstruct *st, struct obj *live,
 
     if (rv != 0)
         return rv;
-    if ((rv = obj_fset_of(st, config, o->skip_status, &a)) != 0) {
-        err_setf(e, rv == -E2BIG ? -EINVAL : rv, "the configuration is "
-                 "nested too deeply");
-        rv = rv == -E2BIG ? -EINVAL : rv;
+    if ((rv = fset_of(st, config, o->skip_status, &a, e)) != 0)
         goto out;
-    }
     if ((me = entry_of(&es, o->manager, "Apply", NULL)) == NULL ||
         (rv = obj_fset_of(st, live, o->skip_status, &live_set)) == -ENOMEM) {
         rv = -ENOMEM;

@@ -78,6 +78,12 @@ int obj_apply(const struct obj_sstruct *st, struct obj *live,
               const struct obj *config, const struct obj_apply_opts *o,
               struct err *e);
 
+/* Is @config fit to apply: every element of a keyed list has its key and
+ * no key comes twice? 0; -EINVAL saying where (@e); -ENOMEM. obj_apply
+ * checks this too. */
+int obj_apply_check(const struct obj_sstruct *st, const struct obj *config,
+                    struct err *e);
+
 /* A new object applied: @obj (private, the configuration as created)
  * gets M's Apply entry. 0 or -ENOMEM. */
 int obj_apply_record_create(const struct obj_sstruct *st, struct obj *obj,

@@ -222,6 +222,15 @@ static void start_apply(struct srv_call *c)
         srv__call_free(c);
         return;
     }
+    if (obj_apply_check(srv__schema_of(c->res), cfg, &e) != 0) {
+        if (e.msg[0] != '\0')
+            srv__respond_bad(c->req, 422, "Invalid", "%s", e.msg);
+        else
+            srv__respond_code(c->req, c->res, c->route.name, -ENOMEM);
+        obj_unref(cfg);
+        srv__call_free(c);
+        return;
+    }
     c->apply = true;
     c->patch = cfg;
     srv__read(c, patch_point);

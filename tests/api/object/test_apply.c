@@ -433,6 +433,30 @@ TEST(apply, objects_without_a_metadata_map_are_no_trouble)
     }
 }
 
+/* Keyed lists in a configuration need their keys, once each. */
+TEST(apply, configurations_with_duplicate_or_missing_keys_are_refused)
+{
+    const struct obj_sstruct *st = schema("apps", "Deployment");
+    struct obj *dup = json(DEPLOY_HEAD "\"spec\":{\"template\":{\"spec\":"
+                           "{\"containers\":[{\"name\":\"a\"},{\"name\":"
+                           "\"a\"}]}}}}");
+    struct obj *nokey = json(DEPLOY_HEAD "\"spec\":{\"template\":{\"spec\":"
+                             "{\"containers\":[{\"image\":\"x\"}]}}}}");
+    struct obj *live = json(DEPLOY_HEAD "\"spec\":{}}");
+    struct obj_apply_opts o = as("m", false);
+    struct err e = {0};
+
+    ASSERT_EQ(obj_apply_check(st, dup, &e), -EINVAL);
+    ASSERT_STR_CONTAINS(e.msg, ".spec.template.spec.containers: duplicate "
+                               "entries for key {\"name\":\"a\"}");
+    ASSERT_EQ(obj_apply_check(st, nokey, &e), -EINVAL);
+    ASSERT_STR_CONTAINS(e.msg, "containers[0]: the element lacks its key");
+    ASSERT_EQ(obj_apply(st, live, dup, &o, &e), -EINVAL);
+    obj_unref(live);
+    obj_unref(nokey);
+    obj_unref(dup);
+}
+
 TEST(apply, malformed_managed_fields_are_refused_clearly)
 {
     struct obj *live = json("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
