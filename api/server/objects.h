@@ -3,6 +3,7 @@
 #ifndef C8S_API_SERVER_OBJECTS_H
 #define C8S_API_SERVER_OBJECTS_H
 
+#include "api/object/apply.h"
 #include "api/object/codec.h"
 #include "api/object/obj.h"
 #include "api/object/registry.h"
@@ -53,6 +54,8 @@ struct srv_call {
     size_t n_ops;                   /* Ops of the write in flight. */
     int counted;                    /* 0, or 1 + the api->inflight slot
                                      * this call holds. */
+    char manager[129];              /* fieldManager (srv__field_manager),
+                                     * else the User-Agent's product */
     bool apply;                     /* server-side apply: c->patch is
                                      * the configuration */
     bool force;                     /* apply with force=true */
@@ -142,9 +145,19 @@ int srv__schema_prune(struct srv_call *c, struct obj **o);
 int srv__record_managed(struct srv_call *c, struct obj *obj,
                         const struct obj *old);
 
-/* The fieldManager of this request into @out: 1; 0 when there is none;
- * -1 when it is too long or not UTF-8 (answered 422). */
-int srv__field_manager(struct srv_call *c, char out[129]);
+/* The fieldManager of this request into c->manager: 1; 0 when there is
+ * none; -1 when it is too long or not UTF-8 (answered 422). */
+int srv__field_manager(struct srv_call *c);
+
+/* Buffers for the version and time obj_apply_opts point at. */
+struct srv_apply_when {
+    char api[96], now[32];
+};
+
+/* obj_apply_opts for this call: manager c->manager, the resource's
+ * apiVersion, now; status skipped where it has its own subresource. */
+struct obj_apply_opts srv__apply_opts(const struct srv_call *c,
+                                      struct srv_apply_when *w);
 
 /* Does @o's metadata.name match the URL's? If not, answered 400. */
 bool srv__name_matches_url(struct srv_call *c, const struct obj *o);

@@ -54,16 +54,9 @@ static int merge(struct obj *target, const struct obj *patch)
 static int apply_config(const struct srv_call *c, struct obj *cur,
                         struct err *e)
 {
-    char manager[129], api[96], now[32];
-    struct obj_apply_opts o = {
-        .manager = manager, .api_version = api, .now = now,
-        .force = c->force,
-        .skip_status = obj_resource_subresource(c->res, "status") != NULL};
+    struct srv_apply_when w;
+    struct obj_apply_opts o = srv__apply_opts(c, &w);
 
-    (void)srv_query_get(c->req->query, "fieldManager", manager,
-                        sizeof manager, NULL);
-    srv__api_version(c->res, api, sizeof api);
-    srv__timestamp(now);
     return obj_apply(srv__schema_of(c->res), cur, c->patch, &o, e);
 }
 
@@ -85,16 +78,10 @@ static int apply_patch(const struct srv_call *c, struct obj *cur,
  * the configuration, which its manager then owns entirely. */
 static void apply_create(struct srv_call *c)
 {
-    char manager[129], api[96], now[32];
-    struct obj_apply_opts o = {
-        .manager = manager, .api_version = api, .now = now,
-        .skip_status = obj_resource_subresource(c->res, "status") != NULL};
+    struct srv_apply_when w;
+    struct obj_apply_opts o = srv__apply_opts(c, &w);
     int rv;
 
-    (void)srv_query_get(c->req->query, "fieldManager", manager,
-                        sizeof manager, NULL);
-    srv__api_version(c->res, api, sizeof api);
-    srv__timestamp(now);
     c->obj = obj_copy(c->patch);
     rv = c->obj == NULL ? -ENOMEM
                         : obj_apply_record_create(srv__schema_of(c->res),
@@ -166,8 +153,8 @@ bool srv__patch_again(struct srv_call *c)
  * object: a manager, a configuration of this kind with this name. */
 static bool apply_request_ok(struct srv_call *c, const struct obj *cfg)
 {
-    char manager[129], force[16], api[96];
-    int has = srv__field_manager(c, manager);
+    char force[16], api[96];
+    int has = srv__field_manager(c);
 
     if (has < 0)
         return false;

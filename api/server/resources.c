@@ -591,26 +591,35 @@ static bool has_status(const struct obj_resource *res);
 
 /* The manager a write is recorded under: fieldManager, else the product
  * of the User-Agent ("kubectl/v1.33.1 (linux/amd64)" -> "kubectl"). */
-static void manager_of(const struct srv_call *c, char *out, size_t size)
+static void manager_from_user_agent(struct srv_call *c)
 {
     const char *ua = srv_req_header(c->req, "User-Agent");
 
-    if (srv_query_get(c->req->query, "fieldManager", out, size, NULL) &&
-        out[0] != '\0')
-        return; /* checked by srv__field_manager */
-    (void)snprintf(out, size, "%.*s",
+    (void)snprintf(c->manager, sizeof c->manager, "%.*s",
                    ua != NULL ? (int)strcspn(ua, "/ ") : 7,
                    ua != NULL ? ua : "unknown");
-    if (out[0] == '\0')
-        (void)snprintf(out, size, "unknown");
+    if (c->manager[0] == '\0')
+        (void)snprintf(c->manager, sizeof c->manager, "unknown");
 }
 
-int srv__field_manager(struct srv_call *c, char out[129])
+struct obj_apply_opts srv__apply_opts(const struct srv_call *c,
+                                      struct srv_apply_when *w)
 {
+    srv__api_version(c->res, w->api, sizeof w->api);
+    srv__timestamp(w->now);
+    return (struct obj_apply_opts){
+        .manager = c->manager, .api_version = w->api, .now = w->now,
+        .force = c->force, .skip_status = has_status(c->res)};
+}
+
+int srv__field_manager(struct srv_call *c)
+{
+    char *out = c->manager;
     bool too_long;
     size_t bad;
 
-    if (!srv_query_get(c->req->query, "fieldManager", out, 129, &too_long)) {
+    if (!srv_query_get(c->req->query, "fieldManager", out,
+                       sizeof c->manager, &too_long)) {
         out[0] = '\0';
         if (!too_long)
             return 0;
@@ -630,14 +639,9 @@ int srv__field_manager(struct srv_call *c, char out[129])
 int srv__record_managed(struct srv_call *c, struct obj *obj,
                         const struct obj *old)
 {
-    char manager[129], api[96], now[32];
+    struct srv_apply_when w;
     bool status = strcmp(c->route.sub, "status") == 0;
-    struct obj_apply_opts o = {
-        .manager = manager, .api_version = api, .now = now,
-        /* through /status, status is what changes; elsewhere it is not
-         * the main resource's to own */
-        .skip_status = has_status(c->res) && !status,
-        .subresource = c->route.sub};
+    struct obj_apply_opts o;
     int rv;
 
     if (c->apply || (c->route.sub[0] != '\0' && !status && !c->scale))
@@ -648,14 +652,18 @@ int srv__record_managed(struct srv_call *c, struct obj *obj,
      * any write to an object that already has managedFields (applied, or
      * written by such a client). Anonymous writers to untracked objects
      * (controllers, libc8s) are not recorded. */
-    if ((rv = srv__field_manager(c, manager)) < 0)
+    if ((rv = srv__field_manager(c)) < 0)
         return rv;
     if (rv == 0 && obj_get_path(old, "metadata.managedFields") == NULL &&
         obj_get_path(obj, "metadata.managedFields") == NULL)
         return 0;
-    manager_of(c, manager, sizeof manager);
-    srv__api_version(c->res, api, sizeof api);
-    srv__timestamp(now);
+    if (rv == 0)
+        manager_from_user_agent(c);
+    o = srv__apply_opts(c, &w);
+    /* through /status, status is what changes; elsewhere it is not the
+     * main resource's to own */
+    o.skip_status = o.skip_status && !status;
+    o.subresource = c->route.sub;
     rv = obj_apply_record_update(srv__schema_of(c->res), obj, old, &o);
     if (rv != 0)
         srv__respond_code(c->req, c->res, c->name, rv);
