@@ -22,6 +22,10 @@ struct obj_openapi {
     size_t n;
     struct obj_openapi_doc v2_json;  /* Swagger 2.0, every group */
     struct obj_openapi_doc v2_proto; /* the same as gnostic protobuf */
+    bool v2_built;                   /* only kubectl <= 1.28 asks for v2:
+                                      * built on its first request */
+    const struct obj_registry *reg;  /* what v2 is built from (borrowed) */
+    const struct obj_schemas *schemas;
 };
 
 /* Structs a document needs, found by walking from its kinds; and which
@@ -591,7 +595,9 @@ int obj_openapi_build(const struct obj_registry *r, const struct obj_schemas *s,
         }
     }
     set(index, "paths", paths, &bad);
-    if (finish(index, &o->index, bad) != 0 || v2_documents(r, s, o) != 0) {
+    o->reg = r;
+    o->schemas = s;
+    if (finish(index, &o->index, bad) != 0) {
         obj_openapi_free(o);
         return err_setf(e, -ENOMEM, "out of memory building OpenAPI");
     }
@@ -604,9 +610,18 @@ const struct obj_openapi_doc *obj_openapi_index(const struct obj_openapi *o)
     return &o->index;
 }
 
-const struct obj_openapi_doc *obj_openapi_v2(const struct obj_openapi *o,
+const struct obj_openapi_doc *obj_openapi_v2(struct obj_openapi *o,
                                              bool proto)
 {
+    if (!o->v2_built) {
+        if (v2_documents(o->reg, o->schemas, o) != 0) {
+            mem_free(o->v2_json.json);
+            mem_free(o->v2_proto.json);
+            o->v2_json = o->v2_proto = (struct obj_openapi_doc){0};
+            return NULL;
+        }
+        o->v2_built = true;
+    }
     return proto ? &o->v2_proto : &o->v2_json;
 }
 

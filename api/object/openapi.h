@@ -43,8 +43,10 @@ const struct obj_openapi_doc *obj_openapi_index(const struct obj_openapi *o);
 /* The Swagger 2.0 document of every group (GET /openapi/v2): its JSON, or
  * with @proto its gnostic protobuf encoding (openapi_v2.Document, what
  * kubectl 1.27 and 1.28 download for validation, apply and explain). The
- * doc's json field then holds protobuf bytes. */
-const struct obj_openapi_doc *obj_openapi_v2(const struct obj_openapi *o,
+ * doc's json field then holds protobuf bytes. Built on the first call
+ * (the registry and schemas given to obj_openapi_build must still live);
+ * NULL when out of memory. */
+const struct obj_openapi_doc *obj_openapi_v2(struct obj_openapi *o,
                                              bool proto);
 
 /* Encode a Swagger 2.0 document tree (as built for /openapi/v2: paths with

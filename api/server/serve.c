@@ -183,11 +183,16 @@ static void serve_openapi_v2(struct srv_api *api, struct srv_req *req,
     const char *accept = srv_req_header(req, "Accept");
     bool proto = proto_path ||
                  (accept != NULL && strstr(accept, OPENAPI_V2_PROTO) != NULL);
-    const struct obj_openapi *o = openapi_docs(api, req);
+    const struct obj_openapi_doc *d;
 
-    if (o == NULL)
+    if (openapi_docs(api, req) == NULL)
         return;
-    serve_doc(req, obj_openapi_v2(o, proto),
+    if ((d = obj_openapi_v2(api->openapi, proto)) == NULL) {
+        (void)srv_respond_status(req, 500, "InternalError",
+                                 "out of memory building OpenAPI v2", 0);
+        return;
+    }
+    serve_doc(req, d,
               /* '@' (as kubectl asks) is no media-type character: Go's
                * parser would reject the answer */
               proto ? OPENAPI_V2_PROTO ".v1.0+protobuf" : "application/json",
