@@ -214,16 +214,27 @@ static int delete_from(struct obj *doc, const char *key,
 
 /* $retainKeys: keys of @doc not listed go (directives do not count). A
  * key the patch sets must be listed. */
+/* Is key @k among the strings of @keys? 0 and *@yes, or -ENOMEM. */
+static int key_listed(const struct obj *keys, const char *k, bool *yes)
+{
+    struct obj *ks = obj_str_new_c(k);
+
+    if (ks == NULL)
+        return -ENOMEM;
+    *yes = find(keys, ks, NULL) >= 0;
+    obj_unref(ks);
+    return 0;
+}
+
 static int retain(struct obj *doc, const struct obj *patch,
                   const struct obj *keys, struct err *e)
 {
+    bool listed;
+
     for (size_t i = 0; i < obj_map_len(patch); i++) {
         const char *k = obj_map_key(patch, i, NULL);
-        struct obj *ks = obj_str_new_c(k);
-        bool listed = ks != NULL && find(keys, ks, NULL) >= 0;
 
-        obj_unref(ks);
-        if (ks == NULL)
+        if (key_listed(keys, k, &listed) != 0)
             return -ENOMEM;
         if (k[0] != '$' && !listed)
             return err_setf(e, -EINVAL, "$retainKeys does not list %s, "
@@ -231,11 +242,10 @@ static int retain(struct obj *doc, const struct obj *patch,
     }
     for (size_t i = obj_map_len(doc); i-- > 0;) {
         const char *k = obj_map_key(doc, i, NULL);
-        struct obj *ks = obj_str_new_c(k);
-        bool keep = ks != NULL && find(keys, ks, NULL) >= 0;
 
-        obj_unref(ks);
-        if (ks != NULL && !keep)
+        if (key_listed(keys, k, &listed) != 0)
+            return -ENOMEM;
+        if (!listed)
             (void)obj_map_del(doc, k);
     }
     return 0;
