@@ -745,6 +745,35 @@ TEST_T(apiserver, kubectl_server_side_apply_creates_conflicts_and_forces, 120)
     expect_code(1, "PATCH", "/api/v1/namespaces/default/configmaps/ssa",
                 "Content-Type: application/apply-patch+yaml", at, 422,
                 "fieldManager: Required value");
+    /* Bad input gets a clear answer: a manager too long or not UTF-8, a
+     * body that is no object, apply through a subresource. */
+    char path[400], many[200];
+    memset(many, 'm', 150);
+    many[150] = '\0';
+    snprintf(path, sizeof path,
+             "/api/v1/namespaces/default/configmaps/ssa?fieldManager=%s",
+             many);
+    expect_code(1, "PATCH", path, "Content-Type: application/apply-patch+yaml",
+                at, 422, "must be at most 128 bytes");
+    expect_code(2, "PATCH",
+                "/api/v1/namespaces/default/configmaps/ssa?fieldManager=%FF",
+                "Content-Type: application/apply-patch+yaml", at, 422,
+                "must be valid UTF-8");
+    write_file("bad.yaml", "- just\n- a list\n", cm, sizeof cm);
+    snprintf(at, sizeof at, "@%s", cm);
+    expect_code(0, "PATCH",
+                "/api/v1/namespaces/default/configmaps/ssa?fieldManager=x",
+                "Content-Type: application/apply-patch+yaml", at, 400,
+                "not an object");
+    write_file("d.yaml", "apiVersion: apps/v1\nkind: Deployment\n"
+                         "metadata: {name: d}\n",
+               cm, sizeof cm);
+    snprintf(at, sizeof at, "@%s", cm);
+    expect_code(0, "PATCH",
+                "/apis/apps/v1/namespaces/default/deployments/d/status"
+                "?fieldManager=x",
+                "Content-Type: application/apply-patch+yaml", at, 415,
+                "through the status subresource is not supported");
 }
 
 TEST_T(apiserver, errors_are_status_objects_with_the_right_codes, 120)
