@@ -43,13 +43,30 @@ struct reach {
  * io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta. */
 static void schema_name(const struct obj_sstruct *st, char *out, size_t size)
 {
-    char group[64];
+    char group[256];
     const char *slash = strchr(st->pkg, '/');
     size_t gl = slash != NULL ? (size_t)(slash - st->pkg) : strlen(st->pkg);
     const char *version = slash != NULL ? slash + 1 : "";
     char *dot;
 
     (void)snprintf(group, sizeof group, "%.*s", (int)gl, st->pkg);
+    if (strchr(group, '.') != NULL && strstr(group, ".k8s.io") == NULL) {
+        /* a custom resource's group, reversed: com.example.stable.v1.X */
+        size_t used = 0;
+        char *end = group + strlen(group), *p = end;
+        out[0] = '\0';
+        while (p > group && used < size) {
+            char *q = p;
+            while (q > group && q[-1] != '.')
+                q--;
+            int n = snprintf(out + used, size - used, "%.*s.", (int)(p - q), q);
+            used += n > 0 ? (size_t)n : 0;
+            p = q > group ? q - 1 : group;
+        }
+        if (used < size)
+            (void)snprintf(out + used, size - used, "%s.%s", version, st->name);
+        return;
+    }
     if ((dot = strstr(group, ".k8s.io")) != NULL)
         *dot = '\0';
     if (strcmp(group, "meta") == 0)
@@ -433,11 +450,15 @@ static void add_version_paths(struct obj *paths, const struct obj_api_group *g,
                               const struct obj_schemas *s, struct reach *r,
                               bool *bad)
 {
-    for (size_t i = 0; i < v->n_resources; i++)
-        add_paths(paths, v->resources[i],
-                  obj_schemas_find_kind(s, g->name, v->version,
-                                        v->resources[i]->kind),
+    for (size_t i = 0; i < v->n_resources; i++) {
+        const struct obj_resource *res = v->resources[i];
+        add_paths(paths, res,
+                  res->schema != NULL
+                      ? res->schema
+                      : obj_schemas_find_kind(s, g->name, v->version,
+                                              res->kind),
                   r, bad);
+    }
 }
 
 /* The schema of every struct reached, into @schemas. Structs reached

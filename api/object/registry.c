@@ -396,6 +396,21 @@ static const struct obj_resource builtins[] = {
                       F("reportingController"),
                       {"source", NULL},
                       F("type"))},
+    /* apiextensions.k8s.io/v1 */
+    {.group = "apiextensions.k8s.io",
+     .version = "v1",
+     .kind = "CustomResourceDefinition",
+     .list_kind = "CustomResourceDefinitionList",
+     .resource = "customresourcedefinitions",
+     .singular = "customresourcedefinition",
+     .namespaced = false,
+     .short_names = NAMES("crd", "crds"),
+     .categories = NAMES("api-extensions"),
+     .verbs = OBJ_VERBS_ALL,
+     .subresources = SUBS(STATUS("apiextensions.k8s.io", "v1",
+                                 "CustomResourceDefinition")),
+     .store_prefix = "apiextensions.k8s.io/customresourcedefinitions",
+     .fields = META_ONLY},
 };
 
 #define N_BUILTINS (sizeof builtins / sizeof builtins[0])

@@ -27,6 +27,9 @@
 
 #include "lib/err.h"
 
+struct obj_sstruct;
+struct obj_table;
+
 /* Verbs as bits; the bit order is the alphabetical order in which
  * Kubernetes lists them in discovery. */
 enum {
@@ -96,6 +99,20 @@ struct obj_resource {
                                              list/watch ("spec.nodeName"), or NULL */
     const struct obj_field_label *fields; /* accepted field-selector
                                              labels; never NULL */
+    /* Custom resources only (NULL for built-ins, which find theirs by
+     * kind): the schema of the objects, the columns of their tables and
+     * the paths their scale subresource reads and writes. */
+    const struct obj_sstruct *schema;
+    const struct obj_table *table;
+    const struct obj_scale_paths *scale;
+};
+
+/* Where a custom resource's scale subresource finds its values: dotted
+ * paths without the leading dot ("spec.replicas"); selector may be NULL. */
+struct obj_scale_paths {
+    const char *spec_replicas;
+    const char *status_replicas;
+    const char *selector;
 };
 
 /* One version of a group in a registry. */

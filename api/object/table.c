@@ -1,11 +1,14 @@
 /* Server-side tables (table.h): column definitions per kind and the cells
  * of each row, worked out as kube-apiserver's printers work them out. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "api/object/codec.h"
 #include "api/object/table.h"
+#include "lib/mem.h"
 
 #define NONE "<none>"
 
@@ -24,13 +27,16 @@ struct column {
     bool is_name;            /* format "name": kind/ prefix when mixed */
     int priority;            /* 0 always, 1 with -o wide */
     const char *description; /* in our own words */
-    cell_fn cell;
+    cell_fn cell;            /* NULL: the value at path (custom columns) */
+    const char *path;        /* a custom column's JSONPath */
+    const char *format;      /* a custom column's format, or NULL */
 };
 
 struct obj_table {
     const char *group, *kind;
     const struct column *cols;
     size_t n;
+    struct column *owned; /* custom tables: cols, freed with the table */
 };
 
 /* ---- small readers ---------------------------------------------------*/
@@ -970,6 +976,15 @@ static void c_slice_endpoints(const struct obj *o, int64_t now,
 
 static const struct column generic[] = {NAME_COL, AGE_COL};
 
+STR_CELL(c_created_at, "metadata.creationTimestamp")
+
+/* kube-apiserver's default columns, which CustomResourceDefinitions get. */
+static const struct column crds[] = {
+    NAME_COL,
+    {"Created At", "date", false, 0, "When the object was created.",
+     c_created_at},
+};
+
 static const struct column pods[] = {
     NAME_COL,
     S("Ready", 0, "Containers ready of all the pod's containers.", c_pod_ready),
@@ -1192,6 +1207,7 @@ static const struct obj_table tables[] = {
     T("discovery.k8s.io", "EndpointSlice", endpointslices),
     T("storage.k8s.io", "StorageClass", storageclasses),
     T("events.k8s.io", "Event", events),
+    T("apiextensions.k8s.io", "CustomResourceDefinition", crds),
 };
 
 static const struct obj_table generic_table = T("", "", generic);
@@ -1215,6 +1231,255 @@ static int set_new(struct obj *m, const char *key, struct obj *v)
     return 0;
 }
 
+/* ---- custom resources: columns from a CRD's additionalPrinterColumns ---*/
+
+/* One step of a printer column's JSONPath: .name, ['name'], [N] or
+ * [?(@.a.b=="v")]. Advances *@p; the node reached (borrowed), or NULL
+ * when it is absent. *@bad is set when the text is not such a step. */
+static const struct obj *path_step(const struct obj *o, const char **p,
+                                   bool *bad);
+
+static size_t ident_len(const char *p)
+{
+    size_t n = 0;
+
+    while (p[n] != '\0' && p[n] != '.' && p[n] != '[')
+        n++;
+    return n;
+}
+
+/* The element of array @o whose value at dotted @key (of @klen bytes)
+ * equals the @vlen bytes at @v, or NULL. */
+static const struct obj *filter_match(const struct obj *o, const char *key,
+                                      size_t klen, const char *v, size_t vlen)
+{
+    char path[256];
+
+    if (klen >= sizeof path)
+        return NULL;
+    memcpy(path, key, klen);
+    path[klen] = '\0';
+    for (size_t i = 0; i < obj_array_len(o); i++) {
+        const struct obj *e = obj_array_get(o, i);
+        size_t len;
+        const char *s = obj_str(obj_get_path(e, path), &len);
+        if (s != NULL && len == vlen && memcmp(s, v, vlen) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* [?(@.key=="value")] with " or ' quotes; *@p is after the '['. */
+static const struct obj *path_filter(const struct obj *o, const char **p,
+                                     bool *bad)
+{
+    const char *s = *p + 4, *eq = strstr(s, "=="), *v, *end;
+    char q;
+
+    if (strncmp(*p, "?(@.", 4) != 0 || eq == NULL || eq == s) {
+        *bad = true;
+        return NULL;
+    }
+    q = eq[2];
+    v = eq + 3;
+    if ((q != '"' && q != '\'') || (end = strchr(v, q)) == NULL ||
+        strncmp(end + 1, ")]", 2) != 0) {
+        *bad = true;
+        return NULL;
+    }
+    *p = end + 3;
+    return filter_match(o, s, (size_t)(eq - s), v, (size_t)(end - v));
+}
+
+static const struct obj *path_bracket(const struct obj *o, const char **p,
+                                      bool *bad)
+{
+    const char *s = *p + 1, *end;
+    char *num_end;
+    long i;
+
+    if (*s == '?') {
+        *p = s;
+        return path_filter(o, p, bad);
+    }
+    if (*s == '\'') {
+        char key[256];
+        if ((end = strchr(s + 1, '\'')) == NULL || end[1] != ']' ||
+            (size_t)(end - s - 1) >= sizeof key) {
+            *bad = true;
+            return NULL;
+        }
+        memcpy(key, s + 1, (size_t)(end - s - 1));
+        key[end - s - 1] = '\0';
+        *p = end + 2;
+        return obj_map_get(o, key);
+    }
+    i = strtol(s, &num_end, 10);
+    if (num_end == s || *num_end != ']' || i < 0) {
+        *bad = true;
+        return NULL;
+    }
+    *p = num_end + 1;
+    return obj_array_get(o, (size_t)i);
+}
+
+static const struct obj *path_step(const struct obj *o, const char **p,
+                                   bool *bad)
+{
+    if (**p == '[')
+        return path_bracket(o, p, bad);
+    if (**p != '.' || ident_len(*p + 1) == 0) {
+        *bad = true;
+        return NULL;
+    }
+    size_t n = ident_len(*p + 1);
+    const struct obj *v = obj_map_getn(o, *p + 1, n);
+    *p += 1 + n;
+    return v;
+}
+
+/* Walk @path from @o: the node (borrowed) or NULL; *@bad when the path is
+ * not one c8s understands. */
+static const struct obj *path_eval(const struct obj *o, const char *path,
+                                   bool *bad)
+{
+    const char *p = path;
+
+    *bad = false;
+    if (*p == '\0' || strlen(p) > 512) {
+        *bad = true;
+        return NULL;
+    }
+    while (*p != '\0' && !*bad) {
+        const struct obj *next = path_step(o, &p, bad);
+        if (next == NULL && !*bad) {
+            /* Check the rest of the text even past a missing value. */
+            while (*p != '\0' && !*bad)
+                (void)path_step(NULL, &p, bad);
+            return NULL;
+        }
+        o = next;
+    }
+    return *bad ? NULL : o;
+}
+
+bool obj_table_path_ok(const char *path)
+{
+    bool bad;
+
+    (void)path_eval(NULL, path, &bad);
+    return !bad;
+}
+
+/* A custom column's cell: the value at its path shown as its type says;
+ * lists and maps as JSON, dates as an age. */
+static void path_cell(const struct column *col, const struct obj *o,
+                      int64_t now, struct cell *c)
+{
+    bool bad;
+    const struct obj *v = path_eval(o, col->path, &bad);
+    struct obj_buf b;
+
+    if (v == NULL || obj_is_null(v)) {
+        set_str(c, NONE);
+        return;
+    }
+    if (strcmp(col->type, "date") == 0 && obj_type(v) == OBJ_STRING) {
+        int64_t t = obj_table_parse_time(obj_str_or(v, ""));
+        if (t < 0)
+            set_str(c, "<invalid>");
+        else
+            obj_table_age(now - t, c->s, sizeof c->s);
+        return;
+    }
+    if (obj_type(v) == OBJ_STRING) {
+        set_str(c, obj_str_or(v, ""));
+        return;
+    }
+    if (obj_type(v) == OBJ_INT && strcmp(col->type, "integer") == 0) {
+        set_int(c, obj_int_or(v, 0));
+        return;
+    }
+    obj_buf_init(&b);
+    if (obj_json_encode(v, 0, &b, NULL) == 0 && obj_buf_append(&b, "", 1) == 0)
+        set_str(c, b.data);
+    obj_buf_done(&b);
+}
+
+static char *dup_or_empty(const char *s)
+{
+    return mem_strdup(s != NULL ? s : "");
+}
+
+static void free_column(struct column *c)
+{
+    mem_free((char *)c->name);
+    mem_free((char *)c->type);
+    mem_free((char *)c->description);
+    mem_free((char *)c->path);
+    mem_free((char *)c->format);
+}
+
+void obj_table_custom_free(struct obj_table *t)
+{
+    if (t == NULL)
+        return;
+    for (size_t i = 0; i < t->n; i++)
+        free_column(&t->owned[i]);
+    mem_free(t->owned);
+    mem_free(t);
+}
+
+static int custom_column(struct column *d, const char *name, const char *type,
+                         const char *format, const char *desc, int priority,
+                         const char *path)
+{
+    d->name = dup_or_empty(name);
+    d->type = dup_or_empty(type);
+    d->format = dup_or_empty(format);
+    d->description = dup_or_empty(desc);
+    d->path = dup_or_empty(path);
+    d->priority = priority;
+    d->is_name = strcmp(d->format, "name") == 0;
+    return d->name && d->type && d->format && d->description && d->path
+               ? 0
+               : -ENOMEM;
+}
+
+int obj_table_custom_new(const struct obj_table_column *cols, size_t n,
+                         struct obj_table **ret)
+{
+    struct obj_table *t = mem_calloc(1, sizeof *t);
+    size_t want = 1 + (n > 0 ? n : 1);
+    int rv = 0;
+
+    *ret = NULL;
+    if (t == NULL || (t->owned = mem_calloc(want, sizeof *t->owned)) == NULL) {
+        mem_free(t);
+        return -ENOMEM;
+    }
+    t->group = t->kind = "";
+    t->cols = t->owned;
+    t->n = want;
+    rv = custom_column(&t->owned[0], "Name", "string", "name",
+                       "The object's name, unique in its namespace.", 0,
+                       ".metadata.name");
+    for (size_t i = 0; i < n && rv == 0; i++)
+        rv = custom_column(&t->owned[i + 1], cols[i].name, cols[i].type,
+                           cols[i].format, cols[i].description,
+                           cols[i].priority, cols[i].json_path);
+    if (n == 0 && rv == 0)
+        rv = custom_column(&t->owned[1], "Age", "date", "",
+                           "How long ago the object was created.", 0,
+                           ".metadata.creationTimestamp");
+    if (rv != 0) {
+        obj_table_custom_free(t);
+        return rv;
+    }
+    *ret = t;
+    return 0;
+}
+
 struct obj *obj_table_columns(const struct obj_table *t)
 {
     struct obj *cols = obj_array_new();
@@ -1228,7 +1493,9 @@ struct obj *obj_table_columns(const struct obj_table *t)
         rv = rv || set_new(d, "name", obj_str_new_c(col->name));
         rv = rv || set_new(d, "type", obj_str_new_c(col->type));
         rv = rv || set_new(d, "format",
-                           obj_str_new_c(col->is_name ? "name" : ""));
+                           obj_str_new_c(col->format != NULL ? col->format
+                                         : col->is_name  ? "name"
+                                                         : ""));
         rv = rv || set_new(d, "description", obj_str_new_c(col->description));
         rv = rv || set_new(d, "priority", obj_int_new(col->priority));
         rv = rv || obj_array_append(cols, d);
@@ -1251,7 +1518,10 @@ struct obj *obj_table_cells(const struct obj_table *t, const struct obj *o,
         struct obj *v;
         size_t bad;
 
-        t->cols[i].cell(o, now, &c);
+        if (t->cols[i].cell != NULL)
+            t->cols[i].cell(o, now, &c);
+        else
+            path_cell(&t->cols[i], o, now, &c);
         /* A value cut to fit may end inside a character: cut before it. */
         if (!obj_utf8_check(c.s, strlen(c.s), &bad))
             c.s[bad] = '\0';

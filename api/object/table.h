@@ -11,6 +11,7 @@
 #ifndef C8S_API_OBJECT_TABLE_H
 #define C8S_API_OBJECT_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,24 @@ struct obj *obj_table_columns(const struct obj_table *t);
  * when out of memory. */
 struct obj *obj_table_cells(const struct obj_table *t, const struct obj *o,
                             int64_t now);
+
+/* A column of a custom resource's table (a CRD's additionalPrinterColumns
+ * entry): @json_path is a simple JSONPath (.spec.replicas, .items[0],
+ * ['a.b'], [?(@.type=="Ready")].status); type is integer, number, string,
+ * boolean or date (shown as an age). */
+struct obj_table_column {
+    const char *name, *type, *format, *description, *json_path;
+    int priority;
+};
+
+/* A table of Name then @cols (Name and Age when @n is 0), copied. 0 or
+ * -ENOMEM. Free with obj_table_custom_free(). */
+int obj_table_custom_new(const struct obj_table_column *cols, size_t n,
+                         struct obj_table **ret);
+void obj_table_custom_free(struct obj_table *t);
+
+/* Whether @path is a JSONPath the custom columns understand. */
+bool obj_table_path_ok(const char *path);
 
 /* How long ago, as kubectl shows ages: "45s", "3m20s", "5h", "2d3h",
  * "400d", "3y"; "<invalid>" for a time more than a second ahead. */

@@ -207,6 +207,7 @@ static void api_free(struct srv_api *api)
     srv_discovery_free(api->disc);
     obj_openapi_free(api->openapi);
     obj_registry_free(api->reg);
+    srv__crd_free(api);
     srv_metrics_free(api->metrics);
     srv_pki_member_done(&api->member);
     srv_pki_cred_free(api->ca);
@@ -272,6 +273,7 @@ void srv_api_close(struct srv_api *api, void (*cb)(void *data), void *data)
     close_hook(api, (uv_handle_t *)&api->watch_drain, &api->watch_drain_open);
     close_hook(api, (uv_handle_t *)&api->bookmarks, &api->bookmarks_open);
     close_hook(api, (uv_handle_t *)&api->ep_timer, &api->ep_timer_open);
+    close_hook(api, (uv_handle_t *)&api->crd_timer, &api->crd_timer_open);
     api->close_cb = cb;
     api->close_data = data;
     if (api->retry_open) {

@@ -13,6 +13,9 @@ struct obj_registry;
 struct srv_discovery;
 struct srv_watch;
 struct srv_metrics;
+struct obj_crds;
+struct srv_crd_retired;
+struct store_watch;
 
 /* Steps of the PKI bootstrap, in order. */
 enum srv_boot_step {
@@ -82,6 +85,13 @@ struct srv_api {
     bool ep_timer_open;         /* ep_timer was initialised. */
     bool ep_busy;               /* A round is under way. */
     unsigned ep_listed;         /* Members in the Endpoints being written. */
+    struct obj_crds *crds;      /* Custom resources served (crd.c). */
+    struct srv_crd_retired *crds_retired; /* Replaced sets, kept for calls
+                                 * that resolved into them. */
+    struct store_watch *crd_watch; /* Definitions changing in the store. */
+    uv_timer_t crd_timer;       /* Rebuilds after a change, off the apply. */
+    bool crd_timer_open;        /* crd_timer was initialised. */
+    bool crd_dirty;             /* The served set is out of date. */
     bool closing;               /* srv_api_close was called. */
     void (*close_cb)(void *);   /* From srv_api_close. */
     void *close_data;           /* Its argument. */
@@ -111,6 +121,13 @@ struct obj *srv__builtin_object(const char *kind);
 /* endpoints.c: lease renewal and the kubernetes Endpoints, every third of
  * the lease duration from now on. */
 void srv__endpoints_start(struct srv_api *api);
+
+/* crd.c: follow the stored definitions and serve their resources. */
+int srv__crd_start(struct srv_api *api, struct err *e);
+/* Take pending definition changes and rebuild what is served now. */
+void srv__crd_poke(struct srv_api *api);
+void srv__crd_refresh(struct srv_api *api);
+void srv__crd_free(struct srv_api *api);
 
 /* GET /c8s/v1/snapshot (snapshot.c); false if @req is for another path. */
 bool srv__serve_snapshot(struct srv_api *api, struct srv_req *req);

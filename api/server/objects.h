@@ -61,6 +61,13 @@ struct srv_call {
     bool force;                     /* apply with force=true */
     char *warnings;                 /* Warning header lines for the
                                      * answer (unknown fields), or NULL. */
+    void (*catch_up_cb)(struct srv_call *c); /* srv__crd_catch_up's
+                                     * continuation. */
+    bool caught_up;                 /* An unknown resource was looked up
+                                     * again after a read point. */
+    bool swept;                     /* A definition's objects are deleted
+                                     * (srv__crd_sweep). */
+    int sweep_rounds;               /* Batches of them deleted so far. */
 };
 
 enum srv_op {
@@ -186,6 +193,23 @@ int srv__secret_prepare(const struct srv_call *c, struct obj *o);
  * Pod Pending with its QoS class; a PV or PVC Pending). 0 or -ENOMEM. */
 int srv__status_on_create(const struct srv_call *c, struct obj *o);
 
+/* crd.c: CustomResourceDefinitions. */
+/* Whether @res is customresourcedefinitions. */
+bool srv__is_crd(const struct obj_resource *res);
+/* A definition being written (@o private, @old NULL on create): its
+ * defaults and its status. Anything else passes. 0 or -ENOMEM. */
+int srv__crd_prepare(struct srv_call *c, struct obj *o, const struct obj *old);
+/* A definition's checks beyond its schema, into @l. 0 or -ENOMEM. */
+int srv__crd_check(const struct srv_call *c, const struct obj *o,
+                   struct obj_ferrs *l);
+/* Wait for a read point, serve any definitions applied meanwhile, then
+ * call @then (for a resource this member did not know). */
+void srv__crd_catch_up(struct srv_call *c, void (*then)(struct srv_call *c));
+/* Deleting a definition: delete a batch of its objects first and come
+ * back to srv__write (true: the call is taken care of), or false once
+ * none are left. */
+bool srv__crd_sweep(struct srv_call *c);
+
 /* ---- verbs (resources.c, list.c, watch.c, patch.c) ----------------------*/
 
 struct obj_lsel;
@@ -241,7 +265,8 @@ void srv__patch(struct srv_call *c);
 void srv__write(struct srv_call *c);
 /* scale.c: the autoscaling/v1 Scale of a parent object (or NULL when out
  * of memory), and PUT/PATCH of it given the parent read at @rev. */
-struct obj *srv__scale_of(const struct obj *parent);
+struct obj *srv__scale_of(const struct obj_resource *res,
+                          const struct obj *parent);
 void srv__scale_write(struct srv_call *c, const struct obj *cur,
                       store_rev rev);
 

@@ -240,15 +240,21 @@ void srv__patch(struct srv_call *c)
     c->strategic = ct != NULL &&
                    strncmp(ct, "application/strategic-merge-patch+json",
                            38) == 0;
-    if (!json_patch && !c->strategic &&
-        (ct == NULL || strncmp(ct, "application/merge-patch+json", 28) != 0)) {
+    /* Custom resources have no patch strategies: no strategic patches,
+     * as kube-apiserver says. */
+    if ((!json_patch && !c->strategic &&
+         (ct == NULL ||
+          strncmp(ct, "application/merge-patch+json", 28) != 0)) ||
+        (c->strategic && c->res->schema != NULL)) {
         srv__respond_bad(c->req, 415, "UnsupportedMediaType",
                          "the body of the request was in an unknown format - "
                          "accepted media types include: "
                          "application/json-patch+json, "
-                         "application/merge-patch+json, "
-                         "application/strategic-merge-patch+json, "
-                         "application/apply-patch+yaml");
+                         "application/merge-patch+json, %s"
+                         "application/apply-patch+yaml",
+                         c->res->schema != NULL
+                             ? ""
+                             : "application/strategic-merge-patch+json, ");
         srv__call_free(c);
         return;
     }

@@ -163,6 +163,8 @@ static int validate(struct srv_call *c, const struct obj *old)
         rv = srv__schema_check(c, c->obj, &l);
     if (rv == 0)
         rv = srv__workload_check(c, c->obj, old, &l);
+    if (rv == 0)
+        rv = srv__crd_check(c, c->obj, &l);
     if (rv == 0 && l.len > 0) {
         respond_invalid(c, &l);
         rv = -EINVAL;
@@ -365,6 +367,8 @@ void srv__write(struct srv_call *c)
     size_t n = 0;
     int rv;
 
+    if (srv__crd_sweep(c))
+        return; /* a definition's objects go first */
     finish_deletion(c);
     rv = namespace_check(c, &ns_rev);
     if (rv == 1)
@@ -420,7 +424,7 @@ static void answer_written(struct srv_call *c, store_rev rev)
     if (meta != NULL && c->op != SRV_OP_DELETE)
         (void)srv__set_str(meta, "resourceVersion", rv);
     if (c->scale) {
-        struct obj *sc = srv__scale_of(c->obj);
+        struct obj *sc = srv__scale_of(c->res, c->obj);
         if (sc == NULL)
             srv__respond_code(c->req, c->res, c->name, -ENOMEM);
         else
@@ -678,7 +682,8 @@ void srv__create_obj(struct srv_call *c)
     if (check_type(c, c->obj) != 0 || srv__schema_decode(c, &c->obj) != 0)
         goto out;
     if ((rv = srv__secret_prepare(c, c->obj)) != 0 ||
-        (rv = srv__status_on_create(c, c->obj)) != 0) {
+        (rv = srv__status_on_create(c, c->obj)) != 0 ||
+        (rv = srv__crd_prepare(c, c->obj, NULL)) != 0) {
         srv__respond_code(c->req, c->res, NULL, rv);
         goto out;
     }
@@ -901,6 +906,8 @@ void srv__apply_update(struct srv_call *c, struct obj *body)
     body = NULL; /* merge_update took it */
     if (rv == -EINVAL)
         goto out; /* answered */
+    if (rv == 0)
+        rv = srv__crd_prepare(c, c->obj, old);
     if (rv != 0) {
         srv__respond_code(c->req, c->res, c->name, rv);
         goto out;
@@ -1103,7 +1110,7 @@ static void got_scale_point(struct repl_req *rr, const struct repl_result *res)
             obj_unref(cur);
             return;
         }
-        sc = srv__scale_of(cur);
+        sc = srv__scale_of(c->res, cur);
         if (sc == NULL)
             srv__respond_code(c->req, c->res, c->route.name, -ENOMEM);
         else
@@ -1176,6 +1183,11 @@ static bool resolve(struct srv_api *api, struct srv_call *c)
     const struct srv_route *r = &c->route;
 
     c->res = obj_registry_find(api->reg, r->group, r->version, r->resource);
+    if (c->res == NULL && r->group[0] != '\0' && !c->caught_up) {
+        /* Perhaps a custom resource whose definition is not applied on
+         * this member yet: srv__serve_api catches up and asks again. */
+        return false;
+    }
     if (c->res == NULL ||
         (r->sub[0] != '\0' && obj_resource_subresource(c->res, r->sub) == NULL) ||
         (r->sub[0] != '\0' && r->name[0] == '\0') ||
@@ -1235,6 +1247,28 @@ static bool admit(struct srv_call *c)
     return true;
 }
 
+static void dispatch_admitted(struct srv_call *c)
+{
+    if (!admit(c)) {
+        srv__call_free(c);
+        return;
+    }
+    if (c->route.name[0] != '\0')
+        dispatch_item(c);
+    else
+        dispatch_collection(c);
+}
+
+/* After catching up: resolve once more (404 now if still unknown). */
+static void dispatch_resolved(struct srv_call *c)
+{
+    if (!resolve(c->api, c)) {
+        srv__call_free(c);
+        return;
+    }
+    dispatch_admitted(c);
+}
+
 bool srv__serve_api(struct srv_api *api, struct srv_req *req)
 {
     struct srv_call *c;
@@ -1263,13 +1297,15 @@ bool srv__serve_api(struct srv_api *api, struct srv_req *req)
     c->req = req;
     c->route = r;
     c->dry_run = query_flag(req, "dryRun", "All");
-    if (!resolve(api, c) || !admit(c)) {
+    if (!resolve(api, c)) {
+        if (c->res == NULL && !c->caught_up) {
+            c->caught_up = true;
+            srv__crd_catch_up(c, dispatch_resolved);
+            return true;
+        }
         srv__call_free(c);
         return true;
     }
-    if (r.name[0] != '\0')
-        dispatch_item(c);
-    else
-        dispatch_collection(c);
+    dispatch_admitted(c);
     return true;
 }

@@ -41,8 +41,32 @@ static int copy_meta(struct obj *meta, const struct obj *parent,
     return v == NULL ? 0 : obj_map_set(meta, strrchr(key, '.') + 1, obj_ref(v));
 }
 
-struct obj *srv__scale_of(const struct obj *parent)
+static const struct obj_scale_paths builtin_paths = {
+    "spec.replicas", "status.replicas", NULL};
+
+/* Where @res keeps its replicas: a custom resource says, built-ins use
+ * spec.replicas and status.replicas. */
+static const struct obj_scale_paths *paths_of(const struct obj_resource *res)
 {
+    return res->scale != NULL ? res->scale : &builtin_paths;
+}
+
+/* The selector text: at the custom resource's labelSelectorPath, else
+ * from spec.selector.matchLabels. */
+static struct obj *selector_of(const struct obj_scale_paths *p,
+                               const struct obj *parent)
+{
+    if (p == &builtin_paths)
+        return selector_text(parent);
+    return obj_str_new_c(p->selector != NULL
+                             ? obj_str_or(obj_get_path(parent, p->selector), "")
+                             : "");
+}
+
+struct obj *srv__scale_of(const struct obj_resource *res,
+                          const struct obj *parent)
+{
+    const struct obj_scale_paths *p = paths_of(res);
     struct obj *sc = obj_map_new(), *meta = obj_map_new();
     struct obj *spec = obj_map_new(), *status = obj_map_new();
     int rv = 0;
@@ -55,16 +79,49 @@ struct obj *srv__scale_of(const struct obj *parent)
     rv |= copy_meta(meta, parent, "metadata.resourceVersion");
     rv |= copy_meta(meta, parent, "metadata.creationTimestamp");
     rv |= obj_map_set(sc, "metadata", meta);
-    rv |= obj_map_set(spec, "replicas", obj_int_new(obj_int_or(
-                                            obj_get_path(parent, "spec.replicas"),
-                                            1)));
+    rv |= obj_map_set(spec, "replicas",
+                      obj_int_new(obj_int_or(
+                          obj_get_path(parent, p->spec_replicas),
+                          p == &builtin_paths ? 1 : 0)));
     rv |= obj_map_set(sc, "spec", spec);
     rv |= obj_map_set(status, "replicas",
                       obj_int_new(obj_int_or(
-                          obj_get_path(parent, "status.replicas"), 0)));
-    rv |= obj_map_set(status, "selector", selector_text(parent));
+                          obj_get_path(parent, p->status_replicas), 0)));
+    rv |= obj_map_set(status, "selector", selector_of(p, parent));
     rv |= obj_map_set(sc, "status", status);
     return rv == 0 ? sc : obj_unref(sc);
+}
+
+/* Set the dotted @path of @o to @v (taken), making the maps on the way.
+ * 0, -ENOMEM, or -EINVAL when a step is not a map. */
+static int set_path(struct obj *o, const char *path, struct obj *v)
+{
+    char key[256];
+    const char *dot;
+
+    while ((dot = strchr(path, '.')) != NULL) {
+        size_t n = (size_t)(dot - path);
+        struct obj *next;
+        if (n >= sizeof key)
+            goto bad;
+        memcpy(key, path, n);
+        key[n] = '\0';
+        if ((next = obj_map_get_mut(o, key)) == NULL) {
+            struct obj *m = obj_map_new();
+            if (obj_map_get(o, key) != NULL || obj_map_set(o, key, m) != 0) {
+                obj_unref(m);
+                goto bad;
+            }
+            next = m;
+        }
+        o = next;
+        path = dot + 1;
+    }
+    if (obj_map_set(o, path, v) == 0)
+        return 0;
+bad:
+    obj_unref(v);
+    return -ENOMEM;
 }
 
 /* The new spec.replicas from a Scale body: a non-negative integer. */
@@ -105,7 +162,7 @@ static int patched_replicas(struct srv_call *c, const struct obj *cur_scale,
 
 void srv__scale_write(struct srv_call *c, const struct obj *cur, store_rev rev)
 {
-    struct obj *scale = srv__scale_of(cur), *body = NULL, *spec;
+    struct obj *scale = srv__scale_of(c->res, cur), *body = NULL;
     int64_t replicas;
     int rv;
 
@@ -134,9 +191,9 @@ void srv__scale_write(struct srv_call *c, const struct obj *cur, store_rev rev)
             goto out;
     }
     c->obj = obj_copy(cur);
-    spec = c->obj != NULL ? obj_map_get_mut(c->obj, "spec") : NULL;
-    if (spec == NULL ||
-        (rv = obj_map_set(spec, "replicas", obj_int_new(replicas))) != 0) {
+    if (c->obj == NULL ||
+        (rv = set_path(c->obj, paths_of(c->res)->spec_replicas,
+                       obj_int_new(replicas))) != 0) {
         srv__respond_code(c->req, c->res, c->route.name, -ENOMEM);
         goto out;
     }

@@ -44,6 +44,8 @@ const struct obj_sstruct *srv__schema_of(const struct obj_resource *res)
 {
     const struct obj_schemas *s = obj_schemas_builtin(NULL);
 
+    if (res->schema != NULL)
+        return res->schema; /* a custom resource's */
     return s == NULL
                ? NULL
                : obj_schemas_find_kind(s, res->group, res->version, res->kind);

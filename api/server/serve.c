@@ -257,7 +257,7 @@ int srv__serve_start(struct srv_api *api, struct err *e)
     int rv = srv_pki_server_ctx(api->member.ca, api->member.serving,
                                 &api->tls, e);
 
-    if (rv != 0)
+    if (rv != 0 || (rv = srv__crd_start(api, e)) != 0)
         return rv;
     cfg.tls = api->tls;
     rv = srv_http_start(api->loop, &cfg, &api->http, e);

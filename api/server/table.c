@@ -26,7 +26,9 @@ bool srv__table_wanted(const struct srv_call *c, struct srv_table *t)
         return false; /* plain JSON, and JSON for what we cannot offer */
     t->on = true;
     t->api_version = pick == 1 ? "meta.k8s.io/v1" : "meta.k8s.io/v1beta1";
-    t->table = obj_table_for(c->res->group, c->res->kind);
+    t->table = c->res->table != NULL ? c->res->table
+                                     : obj_table_for(c->res->group,
+                                                     c->res->kind);
     t->include = SRV_INCLUDE_METADATA;
     (void)srv_query_get(c->req->query, "includeObject", inc, sizeof inc,
                         NULL);

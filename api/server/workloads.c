@@ -215,6 +215,11 @@ int srv__status_on_create(const struct srv_call *c, struct obj *o)
         strcmp(r, "namespaces") == 0 || strcmp(r, "nodes") == 0 ||
         obj_type(o) != OBJ_MAP)
         return 0;
+    if (c->res->schema != NULL) {
+        /* A custom resource's status is written through /status only. */
+        (void)obj_map_del(o, "status");
+        return 0;
+    }
     if ((st = obj_map_new()) == NULL)
         return -ENOMEM;
     if (strcmp(r, "pods") == 0 &&

@@ -5,7 +5,8 @@
 # configured, unchanged; server-side), get in every output form with
 # selectors, sorting, labels and several kinds, get -w, scale, the three
 # patch types, label, annotate, the create generators, describe, explain,
-# api-resources, api-versions, delete with its wait, wait --for=delete.
+# api-resources, api-versions, delete with its wait, wait --for=delete; a
+# CustomResourceDefinition and custom resources of it.
 . "${top_srcdir:-.}/tests/lib/tap.sh"
 master="$top_builddir/c8s-master"
 [ -x "$master" ] || skip_all "c8s-master is not built"
@@ -115,6 +116,61 @@ Y
     want "delete (waits)" "deleted" $K -n $ns delete deploy d2
     want "delete --wait=false" "deleted" $K -n $ns delete cm c2 --wait=false
     want "wait --for=delete" "" $K -n $ns wait --for=delete cm/c2 --timeout=10s
+    # A CustomResourceDefinition, one per version (its own group), then a
+    # custom resource of it: served at once, on this follower too.
+    g=v${v/./-}.walk.example.com
+    crd=$tmp/crd-$v.yaml
+    cat > "$crd" <<Y
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.$g}
+spec:
+  group: $g
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wg]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources: {status: {}, scale: {specReplicasPath: .spec.size, statusReplicasPath: .status.size}}
+    additionalPrinterColumns:
+    - {name: Color, type: string, jsonPath: .spec.color}
+    - {name: Size, type: integer, jsonPath: .spec.size}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            description: What the widget looks like.
+            properties:
+              color: {type: string, enum: [red, blue], description: The widget's color.}
+              size: {type: integer, minimum: 0, default: 1}
+          status:
+            type: object
+            properties:
+              size: {type: integer}
+Y
+    w=$tmp/widget-$v.yaml
+    printf 'apiVersion: %s/v1\nkind: Widget\nmetadata: {name: w1, namespace: %s}\nspec: {color: red}\n' \
+        "$g" "$ns" > "$w"
+    want "apply a CRD" "created" $K apply -f "$crd"
+    want "wait for the CRD to be established" "condition met" \
+        $K wait --for condition=established "crd/widgets.$g" --timeout=10s
+    want "apply a custom resource" "widget.$g/w1 created" $K apply -f "$w"
+    want "apply it again (unchanged)" "unchanged" $K apply -f "$w"
+    sed -i 's/red/blue/' "$w"
+    want "apply a change (configured)" "configured" $K apply -f "$w"
+    want "get by short name (printer columns)" "^w1 *blue *1 *$" $K -n $ns get wg
+    want "get -o jsonpath (default applied)" "^1$" $K -n $ns get widget w1 \
+        -o jsonpath='{.spec.size}'
+    want "a bad value is refused" "Unsupported value" sh -c \
+        "$K -n $ns patch wg w1 --type=merge -p '{\"spec\":{\"color\":\"green\"}}' 2>&1; true"
+    want "scale a custom resource" "scaled" $K -n $ns scale wg w1 --replicas=3
+    want "get -w on a custom resource" "^w1 *blue *3 *$" \
+        sh -c "timeout 3 $K -n $ns get wg -w; true"
+    want "explain a custom resource" "widget's color" $K explain widget.spec.color
+    want "delete the CRD (and its objects)" "deleted" $K delete crd "widgets.$g"
 done
 echo "1..$tap_n"
 tap_done

@@ -62,6 +62,8 @@ static const struct {
     {"discovery.k8s.io", "endpointslices", "EndpointSlice", true, NULL, false},
     {"storage.k8s.io", "storageclasses", "StorageClass", false, "sc", false},
     {"events.k8s.io", "events", "Event", true, "ev", false},
+    {"apiextensions.k8s.io", "customresourcedefinitions",
+     "CustomResourceDefinition", false, "crd", false},
 };
 #define N_EXPECTED (sizeof expected / sizeof expected[0])
 
@@ -82,7 +84,11 @@ TEST(registry, table_matches_kubernetes)
         ASSERT_EQ(res->namespaced, expected[i].namespaced);
         if (expected[i].short_name != NULL) {
             ASSERT_STR_EQ(res->short_names[0], expected[i].short_name);
-            ASSERT(res->short_names[1] == NULL);
+            /* Only definitions have two: crd and crds. */
+            if (strcmp(res->resource, "customresourcedefinitions") == 0)
+                ASSERT_STR_EQ(res->short_names[1], "crds");
+            else
+                ASSERT(res->short_names[1] == NULL);
         } else {
             ASSERT(res->short_names[0] == NULL);
         }
@@ -205,6 +211,7 @@ static bool has_status(const char *resource)
         "statefulsets",
         "jobs",
         "cronjobs",
+        "customresourcedefinitions",
         NULL,
     };
 
@@ -344,6 +351,7 @@ TEST(registry, group_order)
         "events.k8s.io",
         "batch",
         "storage.k8s.io",
+        "apiextensions.k8s.io",
         "coordination.k8s.io",
         "discovery.k8s.io",
     };
@@ -474,8 +482,8 @@ TEST(registry, extra_resources)
     ASSERT_EQ(obj_registry_new(crds, 3, &r, &e), 0);
     unit_defer(free_registry, r);
     /* After every built-in group; versions by priority. */
-    ASSERT_EQ(obj_registry_n_groups(r), 8);
-    g = obj_registry_group(r, 7);
+    ASSERT_EQ(obj_registry_n_groups(r), 9);
+    g = obj_registry_group(r, 8);
     ASSERT_STR_EQ(g->name, "stable.example.com");
     ASSERT_EQ(g->priority, OBJ_GROUP_PRIORITY_CRD);
     ASSERT_EQ(g->n_versions, 3);

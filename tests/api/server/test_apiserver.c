@@ -966,6 +966,98 @@ TEST_T(apiserver, a_new_namespace_is_usable_through_every_member_at_once, 120)
                 404, "namespaces \\\"never-made\\\" not found");
 }
 
+#define GADGETS "/apis/c8s.example.com/v1/namespaces/default/gadgets"
+#define GADGET_CRD                                                           \
+    "{\"apiVersion\":\"apiextensions.k8s.io/v1\","                           \
+    "\"kind\":\"CustomResourceDefinition\","                                 \
+    "\"metadata\":{\"name\":\"gadgets.c8s.example.com\"},"                   \
+    "\"spec\":{\"group\":\"c8s.example.com\",\"scope\":\"Namespaced\","      \
+    "\"names\":{\"plural\":\"gadgets\",\"kind\":\"Gadget\","                 \
+    "\"shortNames\":[\"gd\"]},\"versions\":[{\"name\":\"v1\","               \
+    "\"served\":true,\"storage\":true,\"subresources\":{\"status\":{},"      \
+    "\"scale\":{\"specReplicasPath\":\".spec.n\","                           \
+    "\"statusReplicasPath\":\".status.n\"}},"                                \
+    "\"additionalPrinterColumns\":[{\"name\":\"Mode\",\"type\":\"string\","  \
+    "\"jsonPath\":\".spec.mode\"}],"                                         \
+    "\"schema\":{\"openAPIV3Schema\":{\"type\":\"object\",\"properties\":{"  \
+    "\"spec\":{\"type\":\"object\",\"properties\":{"                         \
+    "\"mode\":{\"type\":\"string\",\"enum\":[\"on\",\"off\"]},"              \
+    "\"n\":{\"type\":\"integer\",\"maximum\":5,\"default\":1}}},"            \
+    "\"status\":{\"type\":\"object\",\"properties\":{"                       \
+    "\"n\":{\"type\":\"integer\"}}}}}}}]}}"
+
+/* A CustomResourceDefinition written through one member is served by
+ * every member at once (a member that has not applied it catches up);
+ * its objects get the schema's pruning, defaults and validation, its
+ * columns, status and scale subresources, no strategic patches; deleting
+ * the definition deletes its objects. */
+TEST_T(apiserver, custom_resources_are_served_by_every_member, 120)
+{
+    char path[256], body[512];
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    start_cluster();
+    expect_json(0, "POST", "/apis/apiextensions.k8s.io/v1/"
+                "customresourcedefinitions", GADGET_CRD, 201,
+                "\"type\":\"Established\",\"status\":\"True\"");
+    for (int k = 0; k < 6; k++) {
+        snprintf(body, sizeof body,
+                 "{\"apiVersion\":\"c8s.example.com/v1\",\"kind\":\"Gadget\","
+                 "\"metadata\":{\"name\":\"g%d\"},\"spec\":{\"mode\":\"on\","
+                 "\"junk\":1}}", k);
+        expect_json((k + 1) % N, "POST", GADGETS, body, 201,
+                    "\"spec\":{\"mode\":\"on\",\"n\":1}");
+    }
+    expect_json(2, "POST", GADGETS "?fieldValidation=Strict",
+                "{\"apiVersion\":\"c8s.example.com/v1\",\"kind\":\"Gadget\","
+                "\"metadata\":{\"name\":\"strict\"},\"spec\":{\"junk\":1}}",
+                400, "unknown field \\\"spec.junk\\\"");
+    expect_json(1, "POST", GADGETS,
+                "{\"apiVersion\":\"c8s.example.com/v1\",\"kind\":\"Gadget\","
+                "\"metadata\":{\"name\":\"bad\"},\"spec\":{\"mode\":\"up\","
+                "\"n\":9}}",
+                422, "spec.mode: Unsupported value: \\\"up\\\"");
+    expect_code(2, "GET", GADGETS, "Accept: application/json;as=Table;"
+                "v=v1;g=meta.k8s.io", NULL, 200, "\"name\":\"Mode\"");
+    expect_code(1, "GET", GADGETS "/g1/scale", NULL, NULL, 200,
+                "\"spec\":{\"replicas\":1}");
+    snprintf(path, sizeof path, "%s/g1/status", GADGETS);
+    expect_json(0, "PATCH", path, "{}", 415, "UnsupportedMediaType");
+    expect_code(0, "PATCH", GADGETS "/g1",
+                "Content-Type: application/strategic-merge-patch+json",
+                NULL, 415, "application/merge-patch+json, "
+                "application/apply-patch+yaml");
+    expect_code(0, "DELETE", "/apis/apiextensions.k8s.io/v1/"
+                "customresourcedefinitions/gadgets.c8s.example.com",
+                NULL, NULL, 200, NULL);
+    /* Another member stops serving them once it has applied the
+     * deletion: soon, not necessarily at once. */
+    for (int k = 0;; k++) {
+        char *out;
+        int code;
+        curl(1, "GET", GADGETS, NULL, NULL, &code, &out);
+        free(out);
+        if (code == 404)
+            break;
+        ASSERT_MSG(code == 200 && k < 20, "GET %s: %d", GADGETS, code);
+        usleep(100000);
+    }
+    /* Made again, the definition starts with no objects. */
+    expect_json(2, "POST", "/apis/apiextensions.k8s.io/v1/"
+                "customresourcedefinitions", GADGET_CRD, 201, NULL);
+    expect_code(0, "GET", GADGETS, NULL, NULL, 200, "\"items\":[]");
+    expect_json(1, "POST", "/apis/apiextensions.k8s.io/v1/"
+                "customresourcedefinitions",
+                "{\"apiVersion\":\"apiextensions.k8s.io/v1\","
+                "\"kind\":\"CustomResourceDefinition\","
+                "\"metadata\":{\"name\":\"xs.nodot\"},\"spec\":{\"group\":"
+                "\"nodot\",\"scope\":\"Cluster\",\"names\":{\"plural\":\"xs\","
+                "\"kind\":\"X\"},\"versions\":[{\"name\":\"v1\","
+                "\"served\":true,\"storage\":true}]}}",
+                422, "should be a domain with at least one dot");
+}
+
 /* An object with finalizers is marked, not removed, by DELETE and by a
  * collection DELETE, and goes once an update lifts the last finalizer; a
  * deleted namespace is Terminating and refuses new content. */

@@ -1,0 +1,377 @@
+/* CustomResourceDefinitions on one member: what a definition gets when it
+ * is written (defaults, checks, status), and serving its resources.
+ *
+ * Every member follows the definitions in its own store with a store
+ * watch. When one changes, the member builds the custom resources anew
+ * (api/object/crd.h), then a registry, discovery and (on first request)
+ * OpenAPI from them, and swaps them in. Requests already under way keep
+ * pointers to the resources they resolved, so a replaced set is kept until
+ * the server closes: a few kilobytes per definition change.
+ *
+ * A request for a resource this member does not know yet waits for a read
+ * point first (srv__crd_catch_up): a definition created through another
+ * member a moment ago is then applied here, and served. */
+#include <errno.h>
+#include <string.h>
+
+#include "api/object/codec.h"
+#include "api/object/crd.h"
+#include "api/object/openapi.h"
+#include "api/server/discovery.h"
+#include "api/server/objects.h"
+#include "lib/container.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+
+#define CRD_PREFIX "apiextensions.k8s.io/customresourcedefinitions"
+
+/* A replaced set of custom resources, kept for calls that still use it. */
+struct srv_crd_retired {
+    struct srv_crd_retired *next;
+    struct obj_crds *crds;
+};
+
+bool srv__is_crd(const struct obj_resource *res)
+{
+    return strcmp(res->group, "apiextensions.k8s.io") == 0 &&
+           strcmp(res->resource, "customresourcedefinitions") == 0;
+}
+
+/* ---- writing a definition --------------------------------------------*/
+
+/* Whether @old's status still describes @o: same names accepted, the
+ * storage version recorded, established. */
+static bool status_current(const struct obj *o, const struct obj *old)
+{
+    const struct obj *sv = obj_get_path(old, "status.storedVersions");
+    const struct obj *vs = obj_get_path(o, "spec.versions");
+    bool stored = false;
+
+    for (size_t i = 0; i < obj_array_len(vs); i++) {
+        const struct obj *v = obj_array_get(vs, i);
+        if (!obj_bool_or(obj_map_get(v, "storage"), false))
+            continue;
+        for (size_t k = 0; k < obj_array_len(sv); k++)
+            stored |= obj_equal(obj_array_get(sv, k), obj_map_get(v, "name"));
+    }
+    return stored && obj_crd_established(old) &&
+           obj_equal(obj_get_path(old, "status.acceptedNames"),
+                     obj_get_path(o, "spec.names"));
+}
+
+int srv__crd_prepare(struct srv_call *c, struct obj *o, const struct obj *old)
+{
+    char now[32];
+    int rv;
+
+    if (!srv__is_crd(c->res) || strcmp(c->route.sub, "status") == 0)
+        return 0;
+    if ((rv = obj_crd_default(o)) != 0)
+        return rv;
+    if (old != NULL && status_current(o, old))
+        return 0;
+    srv__timestamp(now);
+    return obj_crd_set_status(o, obj_crd_conflict(o, c->api->reg), now);
+}
+
+int srv__crd_check(const struct srv_call *c, const struct obj *o,
+                   struct obj_ferrs *l)
+{
+    if (!srv__is_crd(c->res) || strcmp(c->route.sub, "status") == 0)
+        return 0;
+    return obj_crd_validate(o, l);
+}
+
+/* ---- serving the definitions' resources ---------------------------------*/
+
+/* The definitions in the local store, decoded, in name order. */
+static int load_crds(struct srv_api *api, struct obj ***ret, size_t *ret_n)
+{
+    const struct obj_resource *res =
+        obj_registry_find(api->reg, "apiextensions.k8s.io", "v1",
+                          "customresourcedefinitions");
+    struct store_range q = {.resource = CRD_PREFIX};
+    struct store_list l = {0};
+    struct obj **v = NULL;
+    size_t n = 0;
+    int rv = store_list(repl_store(api->repl), &q, &l);
+
+    if (rv == 0 && l.len > 0 &&
+        (v = mem_calloc(l.len, sizeof *v)) == NULL)
+        rv = -ENOMEM;
+    for (size_t i = 0; rv == 0 && i < l.len; i++)
+        if ((v[n] = srv__obj_load(res, l.items[i], l.items[i]->mod_rev)) !=
+            NULL)
+            n++; /* a value that does not decode is left out */
+    store_list_done(&l);
+    if (rv != 0) {
+        mem_free(v);
+        return rv;
+    }
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+/* Swap in @crds with a registry and discovery built from them. */
+static int swap_in(struct srv_api *api, struct obj_crds *crds, struct err *e)
+{
+    struct obj_registry *reg = NULL;
+    struct srv_discovery *disc = NULL;
+    struct srv_crd_retired *old = NULL;
+    size_t n;
+    const struct obj_resource *res = obj_crds_resources(crds, &n);
+    int rv = obj_registry_new(res, n, &reg, e);
+
+    if (rv == 0)
+        rv = srv_discovery_new(reg, api->listen, &disc, e);
+    if (rv == 0 && api->crds != NULL &&
+        (old = mem_calloc(1, sizeof *old)) == NULL)
+        rv = err_setf(e, -ENOMEM, "out of memory");
+    if (rv != 0) {
+        srv_discovery_free(disc);
+        obj_registry_free(reg);
+        return rv;
+    }
+    if (api->crds != NULL) {
+        old->crds = api->crds;
+        old->next = api->crds_retired;
+        api->crds_retired = old;
+    }
+    /* Answers copy what they send: the old documents can go now. */
+    srv_discovery_free(api->disc);
+    obj_registry_free(api->reg);
+    obj_openapi_free(api->openapi);
+    api->openapi = NULL;
+    api->reg = reg;
+    api->disc = disc;
+    api->crds = crds;
+    return 0;
+}
+
+void srv__crd_refresh(struct srv_api *api)
+{
+    struct obj **v = NULL;
+    size_t n = 0;
+    struct obj_crds *crds = NULL;
+    struct err e = {0};
+    int rv;
+
+    if (!api->crd_dirty)
+        return;
+    api->crd_dirty = false;
+    rv = load_crds(api, &v, &n);
+    if (rv == 0)
+        rv = obj_crds_build(v, n, &crds, &e);
+    if (rv == 0 && e.msg[0] != '\0')
+        log_warn("api", "%s", e.msg);
+    if (rv == 0 && (rv = swap_in(api, crds, &e)) != 0)
+        obj_crds_free(crds);
+    for (size_t i = 0; i < n; i++)
+        obj_unref(v[i]);
+    mem_free(v);
+    if (rv != 0) {
+        log_warn("api", "serving custom resources: %s; trying again at the "
+                 "next change", e.msg[0] ? e.msg : err_str(rv));
+        return;
+    }
+    log_info("api", "serving %zu custom resource definition(s)", n);
+}
+
+static void crd_timer_fired(uv_timer_t *t);
+
+static void on_crd_event(struct store_watch *w, void *arg)
+{
+    struct srv_api *api = arg;
+
+    (void)w;
+    /* Inside the store's apply: only note it and come back from the loop. */
+    if (api->crd_timer_open && !uv_is_active((uv_handle_t *)&api->crd_timer))
+        (void)uv_timer_start(&api->crd_timer, crd_timer_fired, 0, 0);
+}
+
+static int open_watch(struct srv_api *api)
+{
+    struct store_watch_opts o = {.resource = CRD_PREFIX,
+                                 .from_current = true,
+                                 .cb = on_crd_event,
+                                 .arg = api};
+
+    return store_watch_open(repl_store(api->repl), &o, &api->crd_watch);
+}
+
+/* Take every pending event; a watch the store closed (slow, snapshot
+ * restored) is opened again and the set rebuilt from what is stored. */
+static void drain_watch(struct srv_api *api)
+{
+    struct store_event ev;
+    int rv;
+
+    while ((rv = store_watch_next(api->crd_watch, &ev)) == 0) {
+        api->crd_dirty = true;
+        store_event_done(&ev);
+    }
+    if (rv != -EAGAIN) {
+        store_watch_close(api->crd_watch);
+        api->crd_watch = NULL;
+        api->crd_dirty = true;
+        if ((rv = open_watch(api)) != 0)
+            log_warn("api", "watching custom resource definitions: %s",
+                     err_str(rv));
+    }
+}
+
+static void crd_timer_fired(uv_timer_t *t)
+{
+    struct srv_api *api = container_of(t, struct srv_api, crd_timer);
+
+    if (api->crd_watch == NULL) {
+        api->crd_dirty = true;
+        if (open_watch(api) != 0) {
+            (void)uv_timer_start(&api->crd_timer, crd_timer_fired, 1000, 0);
+            return;
+        }
+    } else {
+        drain_watch(api);
+    }
+    srv__crd_refresh(api);
+}
+
+int srv__crd_start(struct srv_api *api, struct err *e)
+{
+    int rv = uv_timer_init(api->loop, &api->crd_timer);
+
+    if (rv != 0)
+        return err_setf(e, rv, "crd timer: %s", uv_strerror(rv));
+    api->crd_timer_open = true;
+    if ((rv = open_watch(api)) != 0)
+        return err_setf(e, rv, "watching custom resource definitions: %s",
+                        err_str(rv));
+    api->crd_dirty = true;
+    srv__crd_refresh(api);
+    return 0;
+}
+
+void srv__crd_poke(struct srv_api *api)
+{
+    if (api->crd_watch != NULL)
+        drain_watch(api);
+    srv__crd_refresh(api);
+}
+
+void srv__crd_free(struct srv_api *api)
+{
+    struct srv_crd_retired *r = api->crds_retired;
+
+    if (api->crd_watch != NULL)
+        store_watch_close(api->crd_watch);
+    api->crd_watch = NULL;
+    while (r != NULL) {
+        struct srv_crd_retired *next = r->next;
+        obj_crds_free(r->crds);
+        mem_free(r);
+        r = next;
+    }
+    api->crds_retired = NULL;
+    obj_crds_free(api->crds);
+    api->crds = NULL;
+}
+
+/* ---- catching up on a resource not known here yet ------------------------*/
+
+static void caught_up(struct repl_req *rr, const struct repl_result *res)
+{
+    struct srv_call *c = container_of(rr, struct srv_call, rreq);
+
+    (void)res;
+    srv__crd_poke(c->api);
+    c->catch_up_cb(c);
+}
+
+void srv__crd_catch_up(struct srv_call *c, void (*then)(struct srv_call *c))
+{
+    struct repl_result now = {0};
+
+    c->catch_up_cb = then;
+    c->rreq.cb = caught_up;
+    if (repl_read_index(c->api->repl, &c->rreq) != 0)
+        caught_up(&c->rreq, &now);
+}
+
+/* ---- deleting a definition deletes its objects ----------------------------
+ * Before the definition itself goes, its objects are deleted in batches
+ * (each batch one txn, each delete conditional on the version listed), so
+ * an interrupted deletion leaves the definition in place and deleting it
+ * again finishes the job: no objects are left behind without one. */
+
+#define SWEEP_BATCH 500
+#define SWEEP_ROUNDS 10000
+
+static void swept(struct repl_req *rr, const struct repl_result *res)
+{
+    struct srv_call *c = container_of(rr, struct srv_call, rreq);
+
+    /* A conflict means an object changed since it was listed: list again. */
+    if (res->code != 0 && res->code != -C8S_ECONFLICT) {
+        srv__respond_code(c->req, c->res, c->name, res->code);
+        srv__call_free(c);
+        return;
+    }
+    srv__write(c);
+}
+
+/* The store prefix of the objects of definition @name (plural.group). */
+static bool objects_prefix(const char *name, char *out, size_t size)
+{
+    const char *dot = strchr(name, '.');
+
+    return dot != NULL &&
+           (size_t)snprintf(out, size, "%s/%.*s", dot + 1,
+                            (int)(dot - name), name) < size;
+}
+
+bool srv__crd_sweep(struct srv_call *c)
+{
+    char prefix[600];
+    struct store_range q = {.resource = prefix, .limit = SWEEP_BATCH};
+    struct store_list l = {0};
+    struct store_op *ops;
+    int rv = 0;
+
+    if (c->op != SRV_OP_DELETE || !srv__is_crd(c->res) || c->swept ||
+        !objects_prefix(c->name, prefix, sizeof prefix))
+        return false;
+    if (++c->sweep_rounds > SWEEP_ROUNDS ||
+        (rv = store_list(repl_store(c->api->repl), &q, &l)) != 0) {
+        srv__respond_code(c->req, c->res, c->name,
+                          c->sweep_rounds > SWEEP_ROUNDS ? -EBUSY : rv);
+        srv__call_free(c);
+        return true;
+    }
+    if (l.len == 0) {
+        store_list_done(&l);
+        c->swept = true;
+        return false;
+    }
+    if ((ops = mem_calloc(l.len, sizeof *ops)) == NULL) {
+        store_list_done(&l);
+        srv__respond_code(c->req, c->res, c->name, -ENOMEM);
+        srv__call_free(c);
+        return true;
+    }
+    for (size_t i = 0; i < l.len; i++)
+        ops[i] = (struct store_op){.type = STORE_OP_DELETE,
+                                   .resource = prefix,
+                                   .ns = l.items[i]->ns,
+                                   .name = l.items[i]->name,
+                                   .expect_rev = l.items[i]->mod_rev};
+    c->rreq.cb = swept;
+    rv = repl_submit(c->api->repl, &c->rreq, ops, l.len);
+    mem_free(ops);
+    store_list_done(&l);
+    if (rv != 0) {
+        srv__respond_code(c->req, c->res, c->name, rv);
+        srv__call_free(c);
+    }
+    return true;
+}
