@@ -183,15 +183,27 @@ static void check_columns(const struct obj *cols, const struct obj_fpath *at,
         struct obj_fpath jp = obj_fpath_child(&ip, "jsonPath");
         const struct obj *jv = obj_map_get(c, "jsonPath");
 
-        if (jv != NULL && !obj_table_path_ok(obj_str_or(jv, "")))
-            obj_ferrs_invalid(errs, &jp, jv, "must be a simple json path");
+        /* As kube-apiserver: a path starting with a dot. Paths the
+         * columns cannot follow ([*], unions) show <none>. */
+        const char *path = obj_str_or(jv, "");
+        if (jv != NULL && (path[0] != '.' || strlen(path) > 512))
+            obj_ferrs_invalid(errs, &jp, jv,
+                              "must be a simple json path starting with .");
     }
 }
+
+/* More versions than anyone writes; keeps the checks below cheap. */
+#define MAX_VERSIONS 64
 
 static void check_versions(const struct obj *vs, const struct obj_fpath *at,
                            struct obj_ferrs *errs)
 {
     size_t stored = 0, served = 0;
+
+    if (obj_array_len(vs) > MAX_VERSIONS) {
+        obj_ferrs_too_many(errs, at, obj_array_len(vs), MAX_VERSIONS);
+        return;
+    }
 
     for (size_t i = 0; i < obj_array_len(vs); i++) {
         const struct obj *v = obj_array_get(vs, i);
@@ -221,6 +233,25 @@ static void check_versions(const struct obj *vs, const struct obj_fpath *at,
                                           "marked as storage version");
     if (obj_array_len(vs) > 0 && served == 0)
         obj_ferrs_invalid(errs, at, NULL, "must serve at least one version");
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+
+    return n >= k && strcmp(s + n - k, suffix) == 0 &&
+           (n == k || s[n - k - 1] == '.');
+}
+
+bool obj_crd_group_reserved(const char *group)
+{
+    size_t nb;
+    const struct obj_resource *b = obj_registry_builtins(&nb);
+
+    for (size_t i = 0; i < nb; i++)
+        if (strcmp(b[i].group, group) == 0)
+            return true;
+    return ends_with(group, "k8s.io") || ends_with(group, "kubernetes.io");
 }
 
 int obj_crd_validate(const struct obj *crd, struct obj_ferrs *errs)
@@ -253,6 +284,10 @@ int obj_crd_validate(const struct obj *crd, struct obj_ferrs *errs)
     if (group[0] != '\0' && strchr(group, '.') == NULL)
         obj_ferrs_add_str(errs, OBJ_FERR_INVALID, &gp, group, strlen(group),
                           "should be a domain with at least one dot");
+    else if (obj_crd_group_reserved(group))
+        obj_ferrs_add_str(errs, OBJ_FERR_INVALID, &gp, group, strlen(group),
+                          "groups under k8s.io and kubernetes.io are "
+                          "reserved for Kubernetes' own APIs");
     check_names(obj_map_get(spec, "names"), &np, errs);
     check_versions(obj_map_get(spec, "versions"), &vp, errs);
     if (strcmp(str_at(spec, "conversion.strategy"), "Webhook") == 0)
@@ -318,6 +353,16 @@ static struct obj *condition(const char *type, bool ok, const char *reason,
     return c;
 }
 
+/* obj_array_append that drops @v when the array cannot take it. */
+static int append_new(struct obj *a, struct obj *v)
+{
+    if (obj_array_append(a, v) != 0) {
+        obj_unref(v);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 /* The storage version's name, or "". */
 static const char *storage_version(const struct obj *crd)
 {
@@ -342,11 +387,11 @@ static struct obj *stored_versions(const struct obj *crd)
     for (size_t i = 0; l != NULL && i < obj_array_len(old); i++) {
         struct obj *e = obj_array_get(old, i);
         have |= strcmp(obj_str_or(e, ""), sv) == 0;
-        if (obj_array_append(l, obj_ref(e)) != 0)
+        if (append_new(l, obj_ref(e)) != 0)
             l = obj_unref(l);
     }
     if (l != NULL && !have && sv[0] != '\0' &&
-        obj_array_append(l, obj_str_new_c(sv)) != 0)
+        append_new(l, obj_str_new_c(sv)) != 0)
         l = obj_unref(l);
     return l;
 }
@@ -360,13 +405,13 @@ int obj_crd_set_status(struct obj *crd, const char *conflict, const char *now)
     int rv = st == NULL || conds == NULL || stored == NULL ? -ENOMEM : 0;
 
     if (rv == 0)
-        rv = obj_array_append(conds,
+        rv = append_new(conds,
                               condition("NamesAccepted", ok,
                                         ok ? "NoConflicts" : "NameConflict",
                                         ok ? "no conflicts found" : conflict,
                                         now));
     if (rv == 0)
-        rv = obj_array_append(
+        rv = append_new(
             conds, condition("Established", ok,
                              ok ? "InitialNamesAccepted" : "NotAccepted",
                              ok ? "the initial names have been accepted"
@@ -374,8 +419,9 @@ int obj_crd_set_status(struct obj *crd, const char *conflict, const char *now)
                              now));
     if (rv == 0 && (rv = obj_map_set(st, "conditions", conds)) == 0)
         conds = NULL;
-    if (rv == 0 && ok && names != NULL)
-        rv = obj_map_set(st, "acceptedNames", obj_ref(names));
+    if (rv == 0 && ok && names != NULL &&
+        (rv = obj_map_set(st, "acceptedNames", obj_ref(names))) != 0)
+        obj_unref(names);
     if (rv == 0 && (rv = obj_map_set(st, "storedVersions", stored)) == 0)
         stored = NULL;
     if (rv == 0 && (rv = obj_map_set(crd, "status", st)) == 0)
@@ -406,18 +452,23 @@ const char *obj_crd_conflict(const struct obj *crd,
     const char *kind = str_at(crd, "spec.names.kind");
     const struct obj *vs = obj_get_path(crd, "spec.versions");
 
-    for (size_t i = 0; i < obj_array_len(vs); i++) {
-        const char *v = str_at(obj_array_get(vs, i), "name");
-        const struct obj_resource *r = obj_registry_find(reg, group, v, plural);
-        const struct obj_resource *k =
-            obj_registry_find_kind(reg, group, v, kind);
+    const struct obj_api_group *g = obj_registry_find_group(reg, group);
 
-        /* A custom resource found here is this definition's own, served
-         * from an earlier version of it. */
-        if (r != NULL && r->schema == NULL)
-            return "the plural name is already in use by a built-in resource";
-        if (k != NULL && strcmp(k->resource, plural) != 0)
-            return "the kind is already in use by another resource of the group";
+    (void)vs;
+    /* Any version of the group: a resource found with this plural is this
+     * definition's own (served from an earlier version of it) unless it is
+     * a built-in; another plural with this kind is another definition. */
+    for (size_t i = 0; g != NULL && i < g->n_versions; i++) {
+        const struct obj_api_version *v = &g->versions[i];
+        for (size_t k = 0; k < v->n_resources; k++) {
+            const struct obj_resource *r = v->resources[k];
+            if (strcmp(r->resource, plural) == 0 && r->schema == NULL)
+                return "the plural name is already in use by a built-in "
+                       "resource";
+            if (strcmp(r->kind, kind) == 0 && strcmp(r->resource, plural) != 0)
+                return "the kind is already in use by another resource of "
+                       "the group";
+        }
     }
     return NULL;
 }
@@ -434,6 +485,7 @@ struct obj_crds {
     struct obj_table **tables;
     size_t n_tables, cap_tables;
     const struct obj_sstruct *object_meta;
+    size_t n_names; /* numbered struct names handed out */
 };
 
 static int grow(void **v, size_t *cap, size_t need, size_t elem)
@@ -596,12 +648,38 @@ static int to_type(struct obj_crds *c, const struct obj *node,
     return 0;
 }
 
-static bool in_list(const struct obj *l, const char *s)
+/* A schema node's required names, sorted for lookups (a hostile schema
+ * may list many). */
+struct names {
+    const char **v;
+    size_t n;
+};
+
+static int str_cmp(const void *a, const void *b)
 {
-    for (size_t i = 0; i < obj_array_len(l); i++)
-        if (strcmp(obj_str_or(obj_array_get(l, i), ""), s) == 0)
-            return true;
-    return false;
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int sorted_names(struct obj_crds *c, const struct obj *l,
+                        struct names *ret)
+{
+    size_t n = obj_array_len(l);
+
+    ret->n = 0;
+    if ((ret->v = own(c, (n + 1) * sizeof *ret->v)) == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = obj_str_or(obj_array_get(l, i), NULL);
+        if (s != NULL)
+            ret->v[ret->n++] = s; /* borrowed from the definition */
+    }
+    qsort(ret->v, ret->n, sizeof *ret->v, str_cmp);
+    return 0;
+}
+
+static bool in_names(const struct names *l, const char *s)
+{
+    return bsearch(&s, l->v, l->n, sizeof *l->v, str_cmp) != NULL;
 }
 
 /* "a,b" from ["a","b"], or NULL for none. */
@@ -632,7 +710,7 @@ static bool integral(const struct obj *v, int64_t *ret)
 
 /* One property of a struct from its schema node. */
 static int to_field(struct obj_crds *c, struct obj_sfield *f, const char *key,
-                    const struct obj *node, const struct obj *required,
+                    const struct obj *node, const struct names *required,
                     const char *pkg, const char *parent, int depth)
 {
     const struct obj *def = obj_map_get(node, "default");
@@ -642,11 +720,16 @@ static int to_field(struct obj_crds *c, struct obj_sfield *f, const char *key,
 
     f->proto = -1;
     f->name = own_str(c, key);
-    (void)snprintf(sub, sizeof sub, "%s.%s", parent, key);
+    int len = snprintf(sub, sizeof sub, "%s.%s", parent, key);
+    /* Struct names must be unique (OpenAPI names its schemas by them): a
+     * key with a dot, or a name cut short, gets a number instead. */
+    if (len < 0 || (size_t)len >= sizeof sub || strchr(key, '.') != NULL)
+        (void)snprintf(sub, sizeof sub, "%.200s.~%zu", parent, ++c->n_names);
     if (f->name == NULL ||
         (rv = to_type(c, node, pkg, sub, depth, &f->type)) != 0)
         return -ENOMEM;
-    f->required = in_list(required, key);
+    f->required = in_names(required, key);
+    f->present_only = true;
     if (def != NULL) {
         if (keep_ref(c, (struct obj *)def) != 0)
             return -ENOMEM;
@@ -704,19 +787,22 @@ static const struct obj_sstruct *to_struct(struct obj_crds *c,
                                            int depth)
 {
     const struct obj *props = obj_map_get(node, "properties");
-    const struct obj *required = obj_map_get(node, "required");
+    struct names required;
     size_t n = obj_map_len(props);
     struct obj_sstruct *st = own(c, sizeof *st);
     struct obj_sfield *f = own(c, (n + 1) * sizeof *f);
     const char *d = obj_str_or(obj_map_get(node, "description"), NULL);
 
-    if (st == NULL || f == NULL || (st->pkg = own_str(c, pkg)) == NULL ||
+    if (st == NULL || f == NULL ||
+        sorted_names(c, obj_map_get(node, "required"), &required) != 0 ||
+        (st->pkg = own_str(c, pkg)) == NULL ||
         (st->name = own_str(c, name)) == NULL ||
         (d != NULL && (st->desc = own_str(c, d)) == NULL))
         return NULL;
     for (size_t i = 0; i < n; i++)
         if (to_field(c, &f[i], obj_map_key(props, i, NULL),
-                     obj_map_value(props, i), required, pkg, name, depth) != 0)
+                     obj_map_value(props, i), &required, pkg, name,
+                     depth) != 0)
             return NULL;
     return finish_struct(c, st, f, n) == 0 ? st : NULL;
 }
@@ -728,7 +814,7 @@ static const struct obj_sstruct *to_root(struct obj_crds *c,
                                          const char *pkg, const char *kind)
 {
     const struct obj *props = obj_map_get(node, "properties");
-    const struct obj *required = obj_map_get(node, "required");
+    struct names required;
     size_t n = obj_map_len(props), k = 0;
     struct obj_sstruct *st = own(c, sizeof *st);
     struct obj_sfield *f = own(c, (n + 2) * sizeof *f);
@@ -736,6 +822,7 @@ static const struct obj_sstruct *to_root(struct obj_crds *c,
     struct obj_stype *meta = own(c, sizeof *meta);
 
     if (st == NULL || f == NULL || meta == NULL ||
+        sorted_names(c, obj_map_get(node, "required"), &required) != 0 ||
         (st->pkg = own_str(c, pkg)) == NULL ||
         (st->name = own_str(c, kind)) == NULL ||
         (d != NULL && (st->desc = own_str(c, d)) == NULL))
@@ -751,8 +838,8 @@ static const struct obj_sstruct *to_root(struct obj_crds *c,
         if (strcmp(key, "metadata") == 0 || strcmp(key, "apiVersion") == 0 ||
             strcmp(key, "kind") == 0)
             continue;
-        if (to_field(c, &f[k++], key, obj_map_value(props, i), required, pkg,
-                     kind, 1) != 0)
+        if (to_field(c, &f[k++], key, obj_map_value(props, i), &required,
+                     pkg, kind, 1) != 0)
             return NULL;
     }
     return finish_struct(c, st, f, k) == 0 ? st : NULL;
@@ -804,7 +891,10 @@ static int add_subresources(struct obj_crds *c, struct obj_resource *r,
     if (obj_map_get(subs, "status") != NULL)
         s[k++] = (struct obj_subresource){
             "status", {r->group, r->version, r->kind}, OBJ_VERBS_SUB};
-    if (scale != NULL) {
+    /* Paths were checked when the definition was written; one that is
+     * not even a path (a store written otherwise) serves no scale. */
+    if (scale != NULL && str_at(scale, "specReplicasPath")[0] == '.' &&
+        str_at(scale, "statusReplicasPath")[0] == '.') {
         struct obj_scale_paths *p = own(c, sizeof *p);
         const char *sel = obj_str_or(obj_map_get(scale, "labelSelectorPath"),
                                      NULL);
@@ -872,12 +962,19 @@ static bool clashes(const struct obj_crds *c, const struct obj_resource *r,
     size_t nb;
     const struct obj_resource *b = obj_registry_builtins(&nb);
 
+    if (obj_crd_group_reserved(r->group))
+        return true; /* never over a built-in's keys */
     for (size_t i = 0; i < nb + upto; i++) {
         const struct obj_resource *x = i < nb ? &b[i] : &c->res[i - nb];
+        bool same_v = strcmp(x->version, r->version) == 0;
+        /* Another definition's plural or kind in any version; within
+         * one version, anything the registry would refuse. */
         if (strcmp(x->group, r->group) == 0 &&
-            strcmp(x->version, r->version) == 0 &&
-            (strcmp(x->resource, r->resource) == 0 ||
-             strcmp(x->kind, r->kind) == 0))
+            ((strcmp(x->resource, r->resource) == 0 &&
+              (same_v || strcmp(x->kind, r->kind) != 0 ||
+               strcmp(x->store_prefix, r->store_prefix) != 0)) ||
+             (strcmp(x->kind, r->kind) == 0 &&
+              (same_v || strcmp(x->resource, r->resource) != 0))))
             return true;
     }
     return false;
@@ -900,7 +997,7 @@ static int add_crd(struct obj_crds *c, const struct obj *crd, struct err *e)
             goto skip;
         if ((rv = add_version(c, crd, v)) != 0)
             return rv;
-        if (clashes(c, &c->res[c->n_res - 1], first))
+        if (clashes(c, &c->res[c->n_res - 1], c->n_res - 1))
             goto skip;
     }
     return 0;

@@ -54,6 +54,11 @@ int obj_crd_set_status(struct obj *crd, const char *conflict, const char *now);
 /* Whether @crd's status says it is Established. */
 bool obj_crd_established(const struct obj *crd);
 
+/* Whether definitions may not use @group: a group c8s serves itself, or
+ * one under k8s.io or kubernetes.io (kube-apiserver asks for an approval
+ * annotation there; c8s keeps them for its own APIs). */
+bool obj_crd_group_reserved(const char *group);
+
 /* The resources served for a set of definitions. */
 struct obj_crds;
 

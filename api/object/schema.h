@@ -78,6 +78,9 @@ struct obj_sfield {
                                      Volume's VolumeSource) that holds
                                      this field in protobuf */
     bool required;                /* "Required value" when absent/empty */
+    bool present_only;            /* required means present, as JSON
+                                     Schema has it (custom resources):
+                                     "" and [] are values */
     struct obj *def;              /* default (one reference), or NULL */
     const char *const *enums;     /* allowed strings, NULL-terminated;
                                      NULL when open */

@@ -108,7 +108,7 @@ static int check_field(const struct obj_sfield *f,
                        const struct obj_fpath *at,
                        struct obj_ferrs *errs)
 {
-    if (v == NULL || is_empty(v))
+    if (v == NULL || (is_empty(v) && !f->present_only))
         return f->required ? obj_ferrs_required(errs, at, NULL) : 0;
     if (f->enums != NULL && obj_type(v) == OBJ_STRING &&
         check_enum(f, v, at, errs) != 0)

@@ -1269,26 +1269,43 @@ static const struct obj *filter_match(const struct obj *o, const char *key,
     return NULL;
 }
 
-/* [?(@.key=="value")] with " or ' quotes; *@p is after the '['. */
+/* [?(@.key=="value")] with " or ' quotes, spaces around ==; *@p is
+ * after the '['. */
 static const struct obj *path_filter(const struct obj *o, const char **p,
                                      bool *bad)
 {
-    const char *s = *p + 4, *eq = strstr(s, "=="), *v, *end;
+    const char *s, *close, *eq, *v, *end, *kend;
     char q;
 
-    if (strncmp(*p, "?(@.", 4) != 0 || eq == NULL || eq == s) {
+    if (strncmp(*p, "?(@.", 4) != 0 || (close = strstr(*p, ")]")) == NULL) {
         *bad = true;
         return NULL;
     }
-    q = eq[2];
-    v = eq + 3;
-    if ((q != '"' && q != '\'') || (end = strchr(v, q)) == NULL ||
-        strncmp(end + 1, ")]", 2) != 0) {
+    s = *p + 4;
+    eq = strstr(s, "==");
+    if (eq == NULL || eq > close || eq == s) {
         *bad = true;
         return NULL;
     }
-    *p = end + 3;
-    return filter_match(o, s, (size_t)(eq - s), v, (size_t)(end - v));
+    for (kend = eq; kend > s && kend[-1] == ' '; kend--)
+        ;
+    for (v = eq + 2; *v == ' '; v++)
+        ;
+    q = *v++;
+    if ((q != '"' && q != '\'') || kend == s ||
+        (end = strchr(v, q)) == NULL) {
+        *bad = true;
+        return NULL;
+    }
+    const char *after = end + 1;
+    while (*after == ' ')
+        after++;
+    if (strncmp(after, ")]", 2) != 0) {
+        *bad = true;
+        return NULL;
+    }
+    *p = after + 2;
+    return filter_match(o, s, (size_t)(kend - s), v, (size_t)(end - v));
 }
 
 static const struct obj *path_bracket(const struct obj *o, const char **p,
@@ -1302,9 +1319,9 @@ static const struct obj *path_bracket(const struct obj *o, const char **p,
         *p = s;
         return path_filter(o, p, bad);
     }
-    if (*s == '\'') {
+    if (*s == '\'' || *s == '"') {
         char key[256];
-        if ((end = strchr(s + 1, '\'')) == NULL || end[1] != ']' ||
+        if ((end = strchr(s + 1, *s)) == NULL || end[1] != ']' ||
             (size_t)(end - s - 1) >= sizeof key) {
             *bad = true;
             return NULL;

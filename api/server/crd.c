@@ -5,8 +5,8 @@
  * watch. When one changes, the member builds the custom resources anew
  * (api/object/crd.h), then a registry, discovery and (on first request)
  * OpenAPI from them, and swaps them in. Requests already under way keep
- * pointers to the resources they resolved, so a replaced set is kept until
- * the server closes: a few kilobytes per definition change.
+ * pointers to the resources they resolved: a replaced set lives until the
+ * last of them ends (srv__crd_hold, srv__crd_release).
  *
  * A request for a resource this member does not know yet waits for a read
  * point first (srv__crd_catch_up): a definition created through another
@@ -25,11 +25,35 @@
 
 #define CRD_PREFIX "apiextensions.k8s.io/customresourcedefinitions"
 
-/* A replaced set of custom resources, kept for calls that still use it. */
-struct srv_crd_retired {
-    struct srv_crd_retired *next;
+/* A set of custom resources with the calls that resolved into it: the
+ * server holds one reference to the set it serves, each such call one. */
+struct srv_crd_set {
+    unsigned refs;
     struct obj_crds *crds;
 };
+
+static void set_unref(struct srv_crd_set *s)
+{
+    if (s != NULL && --s->refs == 0) {
+        obj_crds_free(s->crds);
+        mem_free(s);
+    }
+}
+
+void srv__crd_hold(struct srv_call *c)
+{
+    if (c->res != NULL && c->res->schema != NULL && c->crd_set == NULL &&
+        c->api->crd_set != NULL) {
+        c->crd_set = c->api->crd_set;
+        c->crd_set->refs++;
+    }
+}
+
+void srv__crd_release(struct srv_call *c)
+{
+    set_unref(c->crd_set);
+    c->crd_set = NULL;
+}
 
 bool srv__is_crd(const struct obj_resource *res)
 {
@@ -118,34 +142,32 @@ static int swap_in(struct srv_api *api, struct obj_crds *crds, struct err *e)
 {
     struct obj_registry *reg = NULL;
     struct srv_discovery *disc = NULL;
-    struct srv_crd_retired *old = NULL;
+    struct srv_crd_set *set = mem_calloc(1, sizeof *set);
     size_t n;
     const struct obj_resource *res = obj_crds_resources(crds, &n);
-    int rv = obj_registry_new(res, n, &reg, e);
+    int rv = set == NULL ? err_setf(e, -ENOMEM, "out of memory")
+                         : obj_registry_new(res, n, &reg, e);
 
     if (rv == 0)
         rv = srv_discovery_new(reg, api->listen, &disc, e);
-    if (rv == 0 && api->crds != NULL &&
-        (old = mem_calloc(1, sizeof *old)) == NULL)
-        rv = err_setf(e, -ENOMEM, "out of memory");
     if (rv != 0) {
         srv_discovery_free(disc);
         obj_registry_free(reg);
+        mem_free(set);
         return rv;
     }
-    if (api->crds != NULL) {
-        old->crds = api->crds;
-        old->next = api->crds_retired;
-        api->crds_retired = old;
-    }
-    /* Answers copy what they send: the old documents can go now. */
+    /* Answers copy what they send: the old documents can go now; the old
+     * resources when the last call using them ends. */
     srv_discovery_free(api->disc);
     obj_registry_free(api->reg);
     obj_openapi_free(api->openapi);
+    set_unref(api->crd_set);
+    set->refs = 1;
+    set->crds = crds;
     api->openapi = NULL;
     api->reg = reg;
     api->disc = disc;
-    api->crds = crds;
+    api->crd_set = set;
     return 0;
 }
 
@@ -208,16 +230,22 @@ static void drain_watch(struct srv_api *api)
     int rv;
 
     while ((rv = store_watch_next(api->crd_watch, &ev)) == 0) {
-        api->crd_dirty = true;
+        /* Progress events (every watcher gets them) change nothing. */
+        if (ev.type != STORE_EV_PROGRESS)
+            api->crd_dirty = true;
         store_event_done(&ev);
     }
     if (rv != -EAGAIN) {
         store_watch_close(api->crd_watch);
         api->crd_watch = NULL;
         api->crd_dirty = true;
-        if ((rv = open_watch(api)) != 0)
-            log_warn("api", "watching custom resource definitions: %s",
-                     err_str(rv));
+        if ((rv = open_watch(api)) != 0) {
+            log_warn("api", "watching custom resource definitions: %s; "
+                     "trying again in 1 s", err_str(rv));
+            if (api->crd_timer_open)
+                (void)uv_timer_start(&api->crd_timer, crd_timer_fired, 1000,
+                                     0);
+        }
     }
 }
 
@@ -261,20 +289,11 @@ void srv__crd_poke(struct srv_api *api)
 
 void srv__crd_free(struct srv_api *api)
 {
-    struct srv_crd_retired *r = api->crds_retired;
-
     if (api->crd_watch != NULL)
         store_watch_close(api->crd_watch);
     api->crd_watch = NULL;
-    while (r != NULL) {
-        struct srv_crd_retired *next = r->next;
-        obj_crds_free(r->crds);
-        mem_free(r);
-        r = next;
-    }
-    api->crds_retired = NULL;
-    obj_crds_free(api->crds);
-    api->crds = NULL;
+    set_unref(api->crd_set);
+    api->crd_set = NULL;
 }
 
 /* ---- catching up on a resource not known here yet ------------------------*/
@@ -283,7 +302,11 @@ static void caught_up(struct repl_req *rr, const struct repl_result *res)
 {
     struct srv_call *c = container_of(rr, struct srv_call, rreq);
 
-    (void)res;
+    if (res->code != 0) { /* no read point: say why, not 404 */
+        srv__respond_code(c->req, NULL, c->route.name, res->code);
+        srv__call_free(c);
+        return;
+    }
     srv__crd_poke(c->api);
     c->catch_up_cb(c);
 }
@@ -294,7 +317,7 @@ void srv__crd_catch_up(struct srv_call *c, void (*then)(struct srv_call *c))
 
     c->catch_up_cb = then;
     c->rreq.cb = caught_up;
-    if (repl_read_index(c->api->repl, &c->rreq) != 0)
+    if ((now.code = repl_read_index(c->api->repl, &c->rreq)) != 0)
         caught_up(&c->rreq, &now);
 }
 
@@ -311,8 +334,9 @@ static void swept(struct repl_req *rr, const struct repl_result *res)
 {
     struct srv_call *c = container_of(rr, struct srv_call, rreq);
 
-    /* A conflict means an object changed since it was listed: list again. */
-    if (res->code != 0 && res->code != -C8S_ECONFLICT) {
+    /* An object changed or went since it was listed: list again. */
+    if (res->code != 0 && res->code != -C8S_ECONFLICT &&
+        res->code != -C8S_ENOTFOUND) {
         srv__respond_code(c->req, c->res, c->name, res->code);
         srv__call_free(c);
         return;
@@ -341,6 +365,12 @@ bool srv__crd_sweep(struct srv_call *c)
     if (c->op != SRV_OP_DELETE || !srv__is_crd(c->res) || c->swept ||
         !objects_prefix(c->name, prefix, sizeof prefix))
         return false;
+    /* Never a built-in's keys (such a definition is refused when written;
+     * this guards against a store written otherwise). */
+    if (obj_crd_group_reserved(strchr(c->name, '.') + 1)) {
+        c->swept = true;
+        return false;
+    }
     if (++c->sweep_rounds > SWEEP_ROUNDS ||
         (rv = store_list(repl_store(c->api->repl), &q, &l)) != 0) {
         srv__respond_code(c->req, c->res, c->name,

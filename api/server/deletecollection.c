@@ -261,9 +261,19 @@ static void read_and_delete(struct collection *l)
 
 void srv__deletecollection(struct srv_call *c)
 {
-    struct collection *l = mem_calloc(1, sizeof *l);
+    struct collection *l;
     size_t cap = MAX_OBJECTS * (1 + 4); /* an object and its allocations */
 
+    if (srv__is_crd(c->res)) {
+        /* Each definition's objects go before it (srv__crd_sweep), which
+         * one DELETE does and batches of definitions would not. */
+        srv__respond_bad(c->req, 405, "MethodNotAllowed",
+                         "delete customresourcedefinitions one by one, so "
+                         "that each one's objects are deleted with it");
+        srv__call_free(c);
+        return;
+    }
+    l = mem_calloc(1, sizeof *l);
     if (l != NULL) {
         l->ops = mem_calloc(cap, sizeof *l->ops);
         l->bufs = mem_calloc(cap, sizeof *l->bufs);

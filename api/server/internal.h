@@ -13,8 +13,7 @@ struct obj_registry;
 struct srv_discovery;
 struct srv_watch;
 struct srv_metrics;
-struct obj_crds;
-struct srv_crd_retired;
+struct srv_crd_set;
 struct store_watch;
 
 /* Steps of the PKI bootstrap, in order. */
@@ -85,9 +84,7 @@ struct srv_api {
     bool ep_timer_open;         /* ep_timer was initialised. */
     bool ep_busy;               /* A round is under way. */
     unsigned ep_listed;         /* Members in the Endpoints being written. */
-    struct obj_crds *crds;      /* Custom resources served (crd.c). */
-    struct srv_crd_retired *crds_retired; /* Replaced sets, kept for calls
-                                 * that resolved into them. */
+    struct srv_crd_set *crd_set; /* Custom resources served (crd.c). */
     struct store_watch *crd_watch; /* Definitions changing in the store. */
     uv_timer_t crd_timer;       /* Rebuilds after a change, off the apply. */
     bool crd_timer_open;        /* crd_timer was initialised. */

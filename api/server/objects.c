@@ -251,6 +251,7 @@ void srv__call_free(struct srv_call *c)
 {
     if (c->counted)
         c->api->inflight[c->counted - 1]--;
+    srv__crd_release(c);
     obj_unref(c->obj);
     obj_unref(c->patch);
     obj_unref(c->put_body);

@@ -65,6 +65,10 @@ struct srv_call {
                                      * continuation. */
     bool caught_up;                 /* An unknown resource was looked up
                                      * again after a read point. */
+    bool catch_up;                  /* resolve() found nothing and answered
+                                     * nothing: catch up, then look again. */
+    struct srv_crd_set *crd_set;    /* The custom resources c->res is
+                                     * one of, held (srv__crd_hold). */
     bool swept;                     /* A definition's objects are deleted
                                      * (srv__crd_sweep). */
     int sweep_rounds;               /* Batches of them deleted so far. */
@@ -209,6 +213,10 @@ void srv__crd_catch_up(struct srv_call *c, void (*then)(struct srv_call *c));
  * back to srv__write (true: the call is taken care of), or false once
  * none are left. */
 bool srv__crd_sweep(struct srv_call *c);
+/* Keep the set of custom resources c->res belongs to (if it is one) while
+ * the call lives; srv__call_free releases it. */
+void srv__crd_hold(struct srv_call *c);
+void srv__crd_release(struct srv_call *c);
 
 /* ---- verbs (resources.c, list.c, watch.c, patch.c) ----------------------*/
 

@@ -367,9 +367,9 @@ void srv__write(struct srv_call *c)
     size_t n = 0;
     int rv;
 
+    finish_deletion(c);
     if (srv__crd_sweep(c))
         return; /* a definition's objects go first */
-    finish_deletion(c);
     rv = namespace_check(c, &ns_rev);
     if (rv == 1)
         return; /* catching up first */
@@ -1185,7 +1185,9 @@ static bool resolve(struct srv_api *api, struct srv_call *c)
     c->res = obj_registry_find(api->reg, r->group, r->version, r->resource);
     if (c->res == NULL && r->group[0] != '\0' && !c->caught_up) {
         /* Perhaps a custom resource whose definition is not applied on
-         * this member yet: srv__serve_api catches up and asks again. */
+         * this member yet: srv__serve_api catches up and asks again
+         * (nothing is answered yet). */
+        c->catch_up = true;
         return false;
     }
     if (c->res == NULL ||
@@ -1199,6 +1201,7 @@ static bool resolve(struct srv_api *api, struct srv_call *c)
                                  0);
         return false;
     }
+    srv__crd_hold(c);
     return true;
 }
 
@@ -1249,7 +1252,7 @@ static bool admit(struct srv_call *c)
 
 static void dispatch_admitted(struct srv_call *c)
 {
-    if (!admit(c)) {
+    if (!c->counted && !admit(c)) {
         srv__call_free(c);
         return;
     }
@@ -1262,6 +1265,7 @@ static void dispatch_admitted(struct srv_call *c)
 /* After catching up: resolve once more (404 now if still unknown). */
 static void dispatch_resolved(struct srv_call *c)
 {
+    c->catch_up = false;
     if (!resolve(c->api, c)) {
         srv__call_free(c);
         return;
@@ -1298,7 +1302,8 @@ bool srv__serve_api(struct srv_api *api, struct srv_req *req)
     c->route = r;
     c->dry_run = query_flag(req, "dryRun", "All");
     if (!resolve(api, c)) {
-        if (c->res == NULL && !c->caught_up) {
+        /* Counted as in flight while it catches up, like any call. */
+        if (c->catch_up && admit(c)) {
             c->caught_up = true;
             srv__crd_catch_up(c, dispatch_resolved);
             return true;

@@ -2,6 +2,7 @@
  * and StatefulSets: what kubectl scale reads and writes. A Scale is a view
  * of the parent: writing it updates the parent's spec.replicas in the same
  * way an update of the parent would (same preconditions, same txn). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -108,12 +109,17 @@ static int set_path(struct obj *o, const char *path, struct obj *v)
         key[n] = '\0';
         if ((next = obj_map_get_mut(o, key)) == NULL) {
             struct obj *m = obj_map_new();
-            if (obj_map_get(o, key) != NULL || obj_map_set(o, key, m) != 0) {
+            int rv = obj_map_get(o, key) != NULL ? -EINVAL
+                                                 : obj_map_set(o, key, m);
+            if (rv != 0) {
                 obj_unref(m);
-                goto bad;
+                obj_unref(v);
+                return rv == -EINVAL ? rv : -ENOMEM;
             }
             next = m;
         }
+        if (obj_type(next) != OBJ_MAP)
+            goto bad;
         o = next;
         path = dot + 1;
     }
@@ -121,7 +127,7 @@ static int set_path(struct obj *o, const char *path, struct obj *v)
         return 0;
 bad:
     obj_unref(v);
-    return -ENOMEM;
+    return -EINVAL;
 }
 
 /* The new spec.replicas from a Scale body: a non-negative integer. */
@@ -160,6 +166,33 @@ static int patched_replicas(struct srv_call *c, const struct obj *cur_scale,
     return rv;
 }
 
+/* The parent with its new replicas still follows its schema (a custom
+ * resource's maximum, say): 422 with the parent's errors if not. */
+static int scale_check(struct srv_call *c)
+{
+    struct obj_ferrs l;
+    struct obj_buf b;
+    int rv;
+
+    obj_ferrs_init(&l);
+    obj_buf_init(&b);
+    rv = srv__schema_check(c, c->obj, &l);
+    if (rv == 0 && l.len > 0) {
+        rv = obj_ferrs_format(&l, &b);
+        if (rv == 0)
+            srv__respond_bad(c->req, 422, "Invalid",
+                             "Scale.autoscaling \"%s\" is invalid: %.*s",
+                             c->route.name, (int)b.len,
+                             b.data != NULL ? b.data : "");
+        rv = -EINVAL;
+    }
+    if (rv == -ENOMEM)
+        srv__respond_code(c->req, c->res, c->route.name, rv);
+    obj_buf_done(&b);
+    obj_ferrs_done(&l);
+    return rv;
+}
+
 void srv__scale_write(struct srv_call *c, const struct obj *cur, store_rev rev)
 {
     struct obj *scale = srv__scale_of(c->res, cur), *body = NULL;
@@ -191,10 +224,19 @@ void srv__scale_write(struct srv_call *c, const struct obj *cur, store_rev rev)
             goto out;
     }
     c->obj = obj_copy(cur);
-    if (c->obj == NULL ||
-        (rv = set_path(c->obj, paths_of(c->res)->spec_replicas,
-                       obj_int_new(replicas))) != 0) {
-        srv__respond_code(c->req, c->res, c->route.name, -ENOMEM);
+    rv = c->obj == NULL ? -ENOMEM
+                        : set_path(c->obj, paths_of(c->res)->spec_replicas,
+                                   obj_int_new(replicas));
+    if (rv == -EINVAL) {
+        srv__respond_bad(c->req, 422, "Invalid",
+                         "Scale.autoscaling \"%s\" is invalid: %s: the "
+                         "object holds something else than an object on the "
+                         "way", c->route.name,
+                         paths_of(c->res)->spec_replicas);
+        goto out;
+    }
+    if (rv != 0) {
+        srv__respond_code(c->req, c->res, c->route.name, rv);
         goto out;
     }
     snprintf(c->ns, sizeof c->ns, "%s", c->route.ns);
@@ -207,6 +249,8 @@ void srv__scale_write(struct srv_call *c, const struct obj *cur, store_rev rev)
         srv__respond_code(c->req, c->res, c->route.name, -ENOMEM);
         goto out;
     }
+    if (scale_check(c) != 0)
+        goto out;
     c->op = SRV_OP_UPDATE;
     c->expect_rev = rev;
     c->scale = true;

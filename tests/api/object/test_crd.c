@@ -159,7 +159,9 @@ TEST(crd, bad_definitions_are_refused_with_field_paths)
          "version marked as storage version"},
         {"\"jsonPath\":\".spec.replicas\"", "\"jsonPath\":\"spec[\"",
          "spec.versions[0].additionalPrinterColumns[1].jsonPath: Invalid "
-         "value: \"spec[\": must be a simple json path"},
+         "value: \"spec[\": must be a simple json path starting with ."},
+        {"\"group\":\"stable.example.com\"", "\"group\":\"x.k8s.io\"",
+         NULL},
         {"\"specReplicasPath\":\".spec.replicas\"",
          "\"specReplicasPath\":\".metadata.name\"",
          "spec.versions[0].subresources.scale.specReplicasPath: Invalid "
@@ -191,6 +193,19 @@ TEST(crd, bad_definitions_are_refused_with_field_paths)
                             "\"xs\",\"kind\":\"X\"},\"conversion\":{"
                             "\"strategy\":\"Webhook\"},\"versions\":[]}}"),
                   "should be a domain with at least one dot") != NULL);
+    /* Groups c8s serves or keeps for Kubernetes: their keys are built-ins'. */
+    ASSERT(obj_crd_group_reserved("storage.k8s.io"));
+    ASSERT(obj_crd_group_reserved("coordination.k8s.io"));
+    ASSERT(obj_crd_group_reserved("k8s.io"));
+    ASSERT(obj_crd_group_reserved("x.kubernetes.io"));
+    ASSERT(obj_crd_group_reserved("apps"));
+    ASSERT(!obj_crd_group_reserved("notk8s.io"));
+    ASSERT(!obj_crd_group_reserved("stable.example.com"));
+    ASSERT(strstr(errors_of("{\"metadata\":{\"name\":\"leases.coordination."
+                            "k8s.io\"},\"spec\":{\"group\":\"coordination."
+                            "k8s.io\",\"names\":{\"plural\":\"leases\","
+                            "\"kind\":\"Lease\"},\"versions\":[]}}"),
+                  "reserved") != NULL);
     ASSERT(strstr(errors_of("{\"metadata\":{\"name\":\"xs.a.io\"},\"spec\":"
                             "{\"group\":\"a.io\",\"names\":{\"plural\":"
                             "\"xs\",\"kind\":\"X\"},\"conversion\":{"
@@ -337,6 +352,13 @@ TEST(crd, custom_resources_are_pruned_defaulted_and_validated)
         "\"http\",\"labels\":{\"a\":\"b\"},\"raw\":{\"any\":{\"x\":1}},"
         "\"steps\":[{\"name\":\"s\",\"wait\":false}],\"replicas\":1}}|");
     ASSERT_STR_EQ(unknown, "extra spec.bogus spec.steps[0].junk ");
+    /* required means present, as JSON Schema says: "" is a value. */
+    ASSERT_STR_EQ(passes(r->schema,
+                         "{\"metadata\":{\"name\":\"a\"},\"spec\":{"
+                         "\"image\":\"\",\"replicas\":2}}",
+                         unknown, sizeof unknown),
+                  "{\"metadata\":{\"name\":\"a\"},\"spec\":{\"image\":\"\","
+                  "\"replicas\":2}}|");
     ASSERT_STR_EQ(
         passes(r->schema,
                "{\"metadata\":{\"name\":\"a\"},\"spec\":{\"replicas\":11,"
@@ -401,8 +423,17 @@ TEST(crd, json_paths_the_columns_understand)
     ASSERT(!obj_table_path_ok("spec"));
     ASSERT(!obj_table_path_ok(".spec..x"));
     ASSERT(!obj_table_path_ok(".spec[x]"));
+    ASSERT(obj_table_path_ok(".a[?(@.b == \"c\")].d"));
+    ASSERT(obj_table_path_ok(".metadata.labels[\"a.b/c\"]"));
     ASSERT(!obj_table_path_ok(".a[?(@.b=\"c\")]"));
     ASSERT(!obj_table_path_ok(".a['b"));
+    /* Cut short inside a filter: refused without reading past the end. */
+    ASSERT(!obj_table_path_ok(".spec[?"));
+    ASSERT(!obj_table_path_ok(".spec[?("));
+    ASSERT(!obj_table_path_ok(".spec[?(@"));
+    ASSERT(!obj_table_path_ok(".spec[?(@.a=="));
+    ASSERT(!obj_table_path_ok(".spec[?(@.a==\"b"));
+    ASSERT(!obj_table_path_ok(".spec[?(@.a)]==\"b\")]"));
 }
 
 TEST(crd, names_clash_with_a_builtin_or_another_kind)
