@@ -27,6 +27,7 @@ static const char usage_text[] =
     "                  [--initial-cluster NAME=HOST:PORT,...]\n"
     "                  [--api-listen HOST:PORT] [--token TOKEN|--token-file F]\n"
     "                  [--service-cluster-ip-range CIDR]\n"
+    "                  [--encryption-provider-config FILE]\n"
     "                  [--max-requests-inflight N]\n"
     "                  [--max-mutating-requests-inflight N]\n"
     "                  [--endpoint-lease-seconds S]\n"
@@ -54,6 +55,9 @@ static const char usage_text[] =
     "Each member renews a Lease in kube-system; the kubernetes Endpoints\n"
     "list the members whose lease is younger than --endpoint-lease-seconds\n"
     "(default 15).\n"
+    "Secrets are encrypted at rest (AES-GCM) with a key derived from the\n"
+    "token, or with the aesgcm keys of --encryption-provider-config, a\n"
+    "kube-apiserver EncryptionConfiguration for secrets (see docs/API.md).\n"
     "SIGTERM shuts down cleanly (leadership is\n"
     "handed over first); exit status 70 means raft stalled for\n"
     "--stall-timeout (default 10000 ms) and the member must be restarted\n"
@@ -71,6 +75,7 @@ struct options {
     const char *token;          /* Cluster token (protects the CA). */
     const char *token_file;     /* Or read it from this file. */
     const char *service_cidr;   /* --service-cluster-ip-range. */
+    const char *encryption_config; /* --encryption-provider-config. */
     unsigned max_inflight;      /* --max-requests-inflight. */
     unsigned endpoint_lease_s;  /* --endpoint-lease-seconds. */
     unsigned max_mutating;      /* --max-mutating-requests-inflight. */
@@ -121,6 +126,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"token", required_argument, NULL, 'k'},
         {"token-file", required_argument, NULL, 'K'},
         {"service-cluster-ip-range", required_argument, NULL, 'R'},
+        {"encryption-provider-config", required_argument, NULL, 'E'},
         {"max-requests-inflight", required_argument, NULL, 'I'},
         {"endpoint-lease-seconds", required_argument, NULL, 'L'},
         {"max-mutating-requests-inflight", required_argument, NULL, 'U'},
@@ -154,6 +160,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'k': o->token = optarg; break;
         case 'K': o->token_file = optarg; break;
         case 'R': o->service_cidr = optarg; break;
+        case 'E': o->encryption_config = optarg; break;
         case 'L':
             if ((rv = parse_uint("--endpoint-lease-seconds", optarg,
                                  &o->endpoint_lease_s)) != 0)
@@ -366,6 +373,7 @@ static int start_api(struct master *m, const struct options *o)
         .token = token,
         .data_dir = o->cfg.data_dir,
         .service_cidr = o->service_cidr,
+        .encryption_config = o->encryption_config,
         .max_inflight = o->max_inflight,
         .endpoint_lease_s = o->endpoint_lease_s,
         .max_mutating = o->max_mutating,

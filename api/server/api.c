@@ -94,6 +94,10 @@ int srv_api_start(uv_loop_t *loop, struct repl *repl,
                                                        : "10.96.0.0/12",
                                 e);
     if (rv == 0)
+        rv = srv_atrest_init(&api->atrest, api->token, cfg->encryption_config,
+                             e);
+    api->cfg.encryption_config = NULL; /* read now; not kept */
+    if (rv == 0)
         rv = obj_registry_new(NULL, 0, &api->reg, e);
     if (rv == 0)
         rv = srv_discovery_new(api->reg, api->listen, &api->disc, e);
@@ -104,6 +108,7 @@ int srv_api_start(uv_loop_t *loop, struct repl *repl,
         obj_openapi_free(api->openapi);
         obj_registry_free(api->reg);
         srv_metrics_free(api->metrics);
+        srv_atrest_done(&api->atrest);
         mem_free(api->token);
         mem_free(api);
         return rv;
@@ -208,6 +213,7 @@ static void api_free(struct srv_api *api)
     obj_openapi_free(api->openapi);
     obj_registry_free(api->reg);
     srv__crd_free(api);
+    srv_atrest_done(&api->atrest);
     srv_metrics_free(api->metrics);
     srv_pki_member_done(&api->member);
     srv_pki_cred_free(api->ca);

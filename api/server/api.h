@@ -38,6 +38,9 @@ struct srv_api_config {
     const char *service_cidr;   /* --service-cluster-ip-range, IPv4 CIDR;
                                  * NULL: 10.96.0.0/12. The same on every
                                  * member. */
+    const char *encryption_config; /* --encryption-provider-config: an
+                                 * EncryptionConfiguration for Secrets, or
+                                 * NULL (a key derived from the token). */
     void (*on_fatal)(struct srv_api *api, const char *why); /* Bootstrap
                                  * failed for good (e.g. wrong token). */
     void *data;                 /* Caller's. */

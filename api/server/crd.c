@@ -124,7 +124,7 @@ static int load_crds(struct srv_api *api, struct obj ***ret, size_t *ret_n)
         (v = mem_calloc(l.len, sizeof *v)) == NULL)
         rv = -ENOMEM;
     for (size_t i = 0; rv == 0 && i < l.len; i++)
-        if ((v[n] = srv__obj_load(res, l.items[i], l.items[i]->mod_rev)) !=
+        if ((v[n] = srv__obj_load(api, res, l.items[i], l.items[i]->mod_rev)) !=
             NULL)
             n++; /* a value that does not decode is left out */
     store_list_done(&l);

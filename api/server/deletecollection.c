@@ -89,7 +89,8 @@ static int add_mark(struct collection *l, const struct store_kv *kv,
 
     if (op == NULL || srv__mark_deleting(o) != 0)
         return -ENOMEM;
-    if (obj_msgpack_encode(o, &l->bufs[l->n_ops - 1], NULL) != 0)
+    if (srv__obj_encode(l->c->api, l->c->res, kv->ns, kv->name, o,
+                        &l->bufs[l->n_ops - 1]) != 0)
         return -ENOMEM;
     op->type = STORE_OP_UPDATE;
     op->resource = l->c->res->store_prefix;
@@ -127,7 +128,7 @@ static int add_delete(struct collection *l, const struct store_kv *kv,
 
 static int add_one(struct collection *l, const struct store_kv *kv)
 {
-    struct obj *o = srv__obj_load(l->c->res, kv, kv->mod_rev);
+    struct obj *o = srv__obj_load(l->c->api, l->c->res, kv, kv->mod_rev);
     int rv;
 
     if (o == NULL)

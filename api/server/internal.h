@@ -5,6 +5,7 @@
 #include <openssl/types.h>
 
 #include "api/object/openapi.h"
+#include "api/server/atrest.h"
 #include "api/server/api.h"
 #include "api/server/http.h"
 #include "api/server/pki.h"
@@ -41,6 +42,7 @@ struct srv_api {
         store_rev mod_rev;      /* whether that version of it is */
         bool terminating;       /* Terminating: saves decoding it each time. */
     } last_ns;
+    struct srv_atrest atrest;   /* Keys of Secrets at rest. */
     uint32_t svc_net;           /* Service range: network (host order), */
     unsigned svc_bits;          /* and prefix length. */
     char svc_cidr[32];          /* The range as text, for messages. */

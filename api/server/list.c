@@ -132,7 +132,7 @@ static int matches(struct lister *l, const struct store_kv *kv)
 
     if (l->f.labels == NULL && l->f.fields == NULL)
         return 1;
-    if ((o = srv__obj_load(l->c->res, kv, kv->mod_rev)) == NULL)
+    if ((o = srv__obj_load(l->c->api, l->c->res, kv, kv->mod_rev)) == NULL)
         return -ENOMEM;
     yes = srv__filter_match(&l->f, o);
     obj_unref(o);
@@ -156,7 +156,7 @@ static int reserve_page(struct lister *l, const struct store_list *page)
 /* A Table's row of @kv (it needs the object as a tree). */
 static int add_row(struct lister *l, const struct store_kv *kv)
 {
-    struct obj *o = srv__obj_load(l->c->res, kv, kv->mod_rev);
+    struct obj *o = srv__obj_load(l->c->api, l->c->res, kv, kv->mod_rev);
     int rv = o == NULL ? -ENOMEM : srv__table_row(&l->table, o, &l->out);
 
     obj_unref(o);
@@ -181,7 +181,7 @@ static int add_page(struct lister *l, const struct store_list *page)
         if (l->n_items > 0 && obj_buf_append(&l->out, ",", 1) != 0)
             return -ENOMEM;
         rv = l->table.on ? add_row(l, kv)
-                         : srv__obj_json(l->c->res, kv, kv->mod_rev, &l->out);
+                         : srv__obj_json(l->c->api, l->c->res, kv, kv->mod_rev, &l->out);
         if (rv != 0)
             return rv;
         l->n_items++;

@@ -1,12 +1,14 @@
 /* Helpers shared by the resource handlers. */
-#include <errno.h>
 #include "api/server/objects.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+
+#include <openssl/crypto.h>
 
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -45,19 +47,77 @@ struct obj *srv__meta(struct obj *o)
     return obj_map_get_mut(o, "metadata");
 }
 
-int srv__obj_json(const struct obj_resource *res, const struct store_kv *kv,
-                  store_rev rev, struct obj_buf *b)
+static bool is_secrets(const struct obj_resource *res)
+{
+    return res->group[0] == '\0' && strcmp(res->resource, "secrets") == 0;
+}
+
+/* The stored bytes of @kv, opened into @plain when sealed (Secrets at
+ * rest). 0, or an error logged with its reason. */
+static int stored_bytes(const struct srv_api *api,
+                        const struct obj_resource *res,
+                        const struct store_kv *kv, struct obj_buf *plain,
+                        const void **data, size_t *len)
+{
+    struct err e = {0};
+    int rv;
+
+    *data = kv->value->data;
+    *len = kv->value->len;
+    if (!is_secrets(res) || !srv_atrest_sealed(*data, *len))
+        return 0;
+    rv = srv_atrest_open(&api->atrest, kv->ns, kv->name, *data, *len, plain,
+                         &e);
+    if (rv != 0) {
+        log_error("api", "stored %s %s/%s: %s", res->resource, kv->ns,
+                  kv->name, e.msg);
+        return rv == -ENOMEM ? rv : -C8S_ECORRUPT;
+    }
+    *data = plain->data;
+    *len = plain->len;
+    return 0;
+}
+
+int srv__obj_encode(const struct srv_api *api, const struct obj_resource *res,
+                    const char *ns, const char *name, const struct obj *o,
+                    struct obj_buf *b)
+{
+    struct obj_buf plain;
+    int rv;
+
+    if (!is_secrets(res))
+        return obj_msgpack_encode(o, b, NULL);
+    obj_buf_init(&plain);
+    rv = obj_msgpack_encode(o, &plain, NULL);
+    if (rv == 0)
+        rv = srv_atrest_seal(&api->atrest, ns, name, plain.data, plain.len,
+                             b);
+    OPENSSL_cleanse(plain.data, plain.len);
+    obj_buf_done(&plain);
+    return rv;
+}
+
+int srv__obj_json(const struct srv_api *api, const struct obj_resource *res,
+                  const struct store_kv *kv, store_rev rev, struct obj_buf *b)
 {
     char apiv[300], rv[24];
     struct obj_json_overrides ov = {res->kind, apiv, rv};
     struct err e = {0};
+    struct obj_buf plain;
+    const void *data;
+    size_t len;
     int r;
 
     if (kv->value == NULL)
         return -C8S_ECORRUPT;
+    obj_buf_init(&plain);
+    if ((r = stored_bytes(api, res, kv, &plain, &data, &len)) != 0)
+        return r;
     srv__api_version(res, apiv, sizeof apiv);
     (void)snprintf(rv, sizeof rv, "%llu", (unsigned long long)rev);
-    r = obj_msgpack_to_json(kv->value->data, kv->value->len, &ov, b, &e);
+    r = obj_msgpack_to_json(data, len, &ov, b, &e);
+    OPENSSL_cleanse(plain.data, plain.len);
+    obj_buf_done(&plain);
     if (r == -C8S_EMALFORMED) {
         log_error("api", "stored %s %s/%s is unreadable: %s", res->resource,
                   kv->ns, kv->name, e.msg);
@@ -66,17 +126,26 @@ int srv__obj_json(const struct obj_resource *res, const struct store_kv *kv,
     return r;
 }
 
-struct obj *srv__obj_load(const struct obj_resource *res,
+struct obj *srv__obj_load(const struct srv_api *api,
+                          const struct obj_resource *res,
                           const struct store_kv *kv, store_rev rev)
 {
     char apiv[300], rv[24];
     struct obj *o = NULL, *meta;
     struct err e = {0};
+    struct obj_buf plain;
+    const void *data;
+    size_t len;
 
-    if (kv->value == NULL ||
-        obj_msgpack_decode(kv->value->data, kv->value->len, NULL, &o, &e) !=
-            0 ||
-        obj_type(o) != OBJ_MAP) {
+    if (kv->value == NULL)
+        return NULL;
+    obj_buf_init(&plain);
+    if (stored_bytes(api, res, kv, &plain, &data, &len) != 0)
+        return NULL;
+    int r = obj_msgpack_decode(data, len, NULL, &o, &e);
+    OPENSSL_cleanse(plain.data, plain.len);
+    obj_buf_done(&plain);
+    if (r != 0 || obj_type(o) != OBJ_MAP) {
         log_error("api", "stored %s %s/%s is unreadable: %s", res->resource,
                   kv->ns, kv->name, e.msg);
         obj_unref(o);

@@ -86,13 +86,21 @@ void srv__api_version(const struct obj_resource *res, char *out, size_t size);
 /* Decode a stored version into an API object with kind, apiVersion and
  * metadata.resourceVersion (= @rev) filled in. NULL when out of memory or
  * the stored bytes are damaged (logged). */
-struct obj *srv__obj_load(const struct obj_resource *res,
+struct obj *srv__obj_load(const struct srv_api *api,
+                          const struct obj_resource *res,
                           const struct store_kv *kv, store_rev rev);
+
+/* The stored form of @o, of resource @res named @ns/@name, appended to @b:
+ * msgpack, sealed when it is a Secret (atrest.h). 0 or -ENOMEM. */
+int srv__obj_encode(const struct srv_api *api, const struct obj_resource *res,
+                    const char *ns, const char *name, const struct obj *o,
+                    struct obj_buf *b);
 
 /* Append the JSON of a stored version to @b: the same text as encoding
  * srv__obj_load()'s result, written straight from the stored bytes. 0,
  * -ENOMEM, or -C8S_ECORRUPT (logged). */
-int srv__obj_json(const struct obj_resource *res, const struct store_kv *kv,
+int srv__obj_json(const struct srv_api *api, const struct obj_resource *res,
+                  const struct store_kv *kv,
                   store_rev rev, struct obj_buf *b);
 
 /* Answer @status with @o as JSON. */

@@ -106,7 +106,7 @@ static void patch_point(struct repl_req *rr, const struct repl_result *res)
     if (rv == 0)
         rv = store_get(repl_store(c->api->repl), c->res->store_prefix,
                        c->route.ns, c->route.name, 0, &kv);
-    if (rv == 0 && (cur = srv__obj_load(c->res, kv, kv->mod_rev)) == NULL)
+    if (rv == 0 && (cur = srv__obj_load(c->api, c->res, kv, kv->mod_rev)) == NULL)
         rv = -ENOMEM;
     store_kv_unref(kv);
     obj_unref(c->obj); /* a previous attempt's object */

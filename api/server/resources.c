@@ -201,12 +201,12 @@ static void got_read_point(struct repl_req *rr, const struct repl_result *res)
         struct srv_table t;
 
         if (srv__table_wanted(c, &t)) { /* kubectl get NAME */
-            struct obj *o = srv__obj_load(c->res, kv, kv->mod_rev);
+            struct obj *o = srv__obj_load(c->api, c->res, kv, kv->mod_rev);
 
             rv = o == NULL ? -ENOMEM : srv__table_one(&t, o, true, &b);
             obj_unref(o);
         } else {
-            rv = srv__obj_json(c->res, kv, kv->mod_rev, &b);
+            rv = srv__obj_json(c->api, c->res, kv, kv->mod_rev, &b);
         }
         if (rv == 0)
             rv = obj_buf_append(&b, "\n", 1);
@@ -390,7 +390,8 @@ void srv__write(struct srv_call *c)
         };
     obj_buf_init(&b);
     if (c->op != SRV_OP_DELETE &&
-        (rv = obj_msgpack_encode(c->obj, &b, NULL)) != 0) {
+        (rv = srv__obj_encode(c->api, c->res, c->ns, c->name, c->obj, &b)) !=
+            0) {
         srv__respond_code(c->req, c->res, c->name, rv);
         srv__call_free(c);
         return;
@@ -735,7 +736,7 @@ static int load_current(struct srv_call *c, struct obj **ret, store_rev *rev)
                        c->route.ns, c->route.name, 0, &kv);
 
     if (rv == 0) {
-        *ret = srv__obj_load(c->res, kv, kv->mod_rev);
+        *ret = srv__obj_load(c->api, c->res, kv, kv->mod_rev);
         *rev = kv->mod_rev;
         if (*ret == NULL)
             rv = -ENOMEM;

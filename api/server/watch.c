@@ -190,9 +190,9 @@ static bool send_change(struct srv_watch *w, const struct store_event *ev)
     bool now_in, before_in, ok = true;
 
     if (ev->kv->value != NULL)
-        now = srv__obj_load(res, ev->kv, ev->rev);
+        now = srv__obj_load(w->c->api, res, ev->kv, ev->rev);
     if (ev->prev != NULL && ev->prev->value != NULL)
-        before = srv__obj_load(res, ev->prev, ev->rev);
+        before = srv__obj_load(w->c->api, res, ev->prev, ev->rev);
     now_in = now != NULL && srv__filter_match(&w->f, now);
     before_in = before != NULL && srv__filter_match(&w->f, before);
     if (now_in && before_in)
@@ -328,7 +328,7 @@ static int send_initial(struct srv_watch *w, store_rev *ret_rev)
 
     *ret_rev = page.rev;
     for (size_t i = 0; rv == 0 && i < page.len; i++) {
-        struct obj *o = srv__obj_load(w->c->res, page.items[i],
+        struct obj *o = srv__obj_load(w->c->api, w->c->res, page.items[i],
                                       page.items[i]->mod_rev);
         bool ok = o == NULL || !srv__filter_match(&w->f, o) ||
                   send_event(w, "ADDED", o);
