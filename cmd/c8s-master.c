@@ -28,6 +28,7 @@ static const char usage_text[] =
     "                  [--api-listen HOST:PORT] [--token TOKEN|--token-file F]\n"
     "                  [--service-cluster-ip-range CIDR]\n"
     "                  [--encryption-provider-config FILE]\n"
+    "                  [--token-auth-file FILE] [--anonymous-auth=false]\n"
     "                  [--max-requests-inflight N]\n"
     "                  [--max-mutating-requests-inflight N]\n"
     "                  [--endpoint-lease-seconds S]\n"
@@ -58,6 +59,10 @@ static const char usage_text[] =
     "Secrets are encrypted at rest (AES-GCM) with a key derived from the\n"
     "token, or with the aesgcm keys of --encryption-provider-config, a\n"
     "kube-apiserver EncryptionConfiguration for secrets (see docs/API.md).\n"
+    "Clients authenticate with certificates from the cluster CA (CN user,\n"
+    "O groups) or bearer tokens from --token-auth-file (token,user,uid,\n"
+    "\"group1,group2\"); without credentials only /healthz, /livez,\n"
+    "/readyz and /version answer (none with --anonymous-auth=false).\n"
     "SIGTERM shuts down cleanly (leadership is\n"
     "handed over first); exit status 70 means raft stalled for\n"
     "--stall-timeout (default 10000 ms) and the member must be restarted\n"
@@ -76,6 +81,8 @@ struct options {
     const char *token_file;     /* Or read it from this file. */
     const char *service_cidr;   /* --service-cluster-ip-range. */
     const char *encryption_config; /* --encryption-provider-config. */
+    const char *token_auth_file; /* --token-auth-file. */
+    bool no_anonymous;          /* --anonymous-auth=false. */
     unsigned max_inflight;      /* --max-requests-inflight. */
     unsigned endpoint_lease_s;  /* --endpoint-lease-seconds. */
     unsigned max_mutating;      /* --max-mutating-requests-inflight. */
@@ -127,6 +134,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"token-file", required_argument, NULL, 'K'},
         {"service-cluster-ip-range", required_argument, NULL, 'R'},
         {"encryption-provider-config", required_argument, NULL, 'E'},
+        {"token-auth-file", required_argument, NULL, 'A'},
+        {"anonymous-auth", required_argument, NULL, 'N'},
         {"max-requests-inflight", required_argument, NULL, 'I'},
         {"endpoint-lease-seconds", required_argument, NULL, 'L'},
         {"max-mutating-requests-inflight", required_argument, NULL, 'U'},
@@ -161,6 +170,13 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'K': o->token_file = optarg; break;
         case 'R': o->service_cidr = optarg; break;
         case 'E': o->encryption_config = optarg; break;
+        case 'A': o->token_auth_file = optarg; break;
+        case 'N':
+            if (strcmp(optarg, "true") != 0 && strcmp(optarg, "false") != 0)
+                return usage_error("--anonymous-auth must be true or false, "
+                                   "not '%s'", optarg);
+            o->no_anonymous = strcmp(optarg, "false") == 0;
+            break;
         case 'L':
             if ((rv = parse_uint("--endpoint-lease-seconds", optarg,
                                  &o->endpoint_lease_s)) != 0)
@@ -374,6 +390,8 @@ static int start_api(struct master *m, const struct options *o)
         .data_dir = o->cfg.data_dir,
         .service_cidr = o->service_cidr,
         .encryption_config = o->encryption_config,
+        .token_auth_file = o->token_auth_file,
+        .no_anonymous = o->no_anonymous,
         .max_inflight = o->max_inflight,
         .endpoint_lease_s = o->endpoint_lease_s,
         .max_mutating = o->max_mutating,

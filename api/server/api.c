@@ -98,6 +98,10 @@ int srv_api_start(uv_loop_t *loop, struct repl *repl,
                              e);
     api->cfg.encryption_config = NULL; /* read now; not kept */
     if (rv == 0)
+        rv = srv_authn_init(&api->authn, cfg->token_auth_file,
+                            !cfg->no_anonymous, e);
+    api->cfg.token_auth_file = NULL;
+    if (rv == 0)
         rv = obj_registry_new(NULL, 0, &api->reg, e);
     if (rv == 0)
         rv = srv_discovery_new(api->reg, api->listen, &api->disc, e);
@@ -109,6 +113,7 @@ int srv_api_start(uv_loop_t *loop, struct repl *repl,
         obj_registry_free(api->reg);
         srv_metrics_free(api->metrics);
         srv_atrest_done(&api->atrest);
+        srv_authn_done(&api->authn);
         mem_free(api->token);
         mem_free(api);
         return rv;
@@ -214,6 +219,7 @@ static void api_free(struct srv_api *api)
     obj_registry_free(api->reg);
     srv__crd_free(api);
     srv_atrest_done(&api->atrest);
+    srv_authn_done(&api->authn);
     srv_metrics_free(api->metrics);
     srv_pki_member_done(&api->member);
     srv_pki_cred_free(api->ca);

@@ -38,6 +38,10 @@ struct srv_api_config {
     const char *service_cidr;   /* --service-cluster-ip-range, IPv4 CIDR;
                                  * NULL: 10.96.0.0/12. The same on every
                                  * member. */
+    const char *token_auth_file; /* --token-auth-file: bearer tokens, or
+                                 * NULL. */
+    bool no_anonymous;          /* --anonymous-auth=false: not even the
+                                 * health endpoints without credentials. */
     const char *encryption_config; /* --encryption-provider-config: an
                                  * EncryptionConfiguration for Secrets, or
                                  * NULL (a key derived from the token). */

@@ -879,3 +879,13 @@ void srv__conn_free_detached(struct srv_conn *c)
     conn_close(c);
     conn_free(c);
 }
+
+X509 *srv_req_peer_cert(const struct srv_req *req)
+{
+    struct srv_conn *c = req->priv != NULL ? req->priv->conn : NULL;
+
+    if (c == NULL || !c->has_tls || c->tls.ssl == NULL ||
+        SSL_get_verify_result(c->tls.ssl) != X509_V_OK)
+        return NULL;
+    return SSL_get0_peer_certificate(c->tls.ssl);
+}

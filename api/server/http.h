@@ -161,6 +161,12 @@ void srv_http_close(struct srv_http *srv, srv_http_close_cb cb);
 /* First value of header @name (case-insensitive), or NULL. */
 const char *srv_req_header(const struct srv_req *req, const char *name);
 
+/* The client certificate of @req's connection when the TLS handshake
+ * verified it against the server's trust store (borrowed, valid while the
+ * request is), else NULL: plain HTTP, no certificate, or an orphaned
+ * request. */
+X509 *srv_req_peer_cert(const struct srv_req *req);
+
 /* Register @cb for when the connection closes before the request is ended.
  * Runs at most once; not run for requests already ended. */
 void srv_req_on_close(struct srv_req *req, srv_req_close_cb cb);

@@ -6,6 +6,7 @@
 
 #include "api/object/openapi.h"
 #include "api/server/atrest.h"
+#include "api/server/authn.h"
 #include "api/server/api.h"
 #include "api/server/http.h"
 #include "api/server/pki.h"
@@ -43,6 +44,7 @@ struct srv_api {
         bool terminating;       /* Terminating: saves decoding it each time. */
     } last_ns;
     struct srv_atrest atrest;   /* Keys of Secrets at rest. */
+    struct srv_authn authn;     /* Who may call (authn.c). */
     uint32_t svc_net;           /* Service range: network (host order), */
     unsigned svc_bits;          /* and prefix length. */
     char svc_cidr[32];          /* The range as text, for messages. */

@@ -231,11 +231,27 @@ static bool serve_fixed(struct srv_api *api, struct srv_req *req)
     return srv__serve_snapshot(api, req);
 }
 
+/* Who sent @req; false (answered 401, as kube-apiserver) for a bad
+ * credential, or for an anonymous request beyond the public paths. */
+static bool authenticate(struct srv_api *api, struct srv_req *req)
+{
+    struct srv_user u;
+
+    if (srv_authn_user(&api->authn, req, &u) == 0 &&
+        (!u.anonymous ||
+         (api->authn.anonymous && srv_authn_public_path(req->path))))
+        return true;
+    (void)srv_respond_status(req, 401, "Unauthorized", "Unauthorized", 0);
+    return false;
+}
+
 void srv__on_request(struct srv_req *req)
 {
     struct srv_api *api = srv_http_data(req->srv);
 
     srv_metrics_inflight(api->metrics, 1);
+    if (!authenticate(api, req))
+        return;
     if (serve_fixed(api, req))
         return;
     if (srv__serve_api(api, req))

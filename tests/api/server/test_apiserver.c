@@ -1271,6 +1271,124 @@ TEST_T(apiserver, secrets_keys_rotate_with_an_encryption_config, 180)
     extra_flags[0] = extra_flags[1] = NULL;
 }
 
+/* curl @method @path on member @i with the CA but no client certificate,
+ * @header (may be NULL) added: the HTTP code. */
+static int curl_anon(int i, const char *method, const char *path,
+                     const char *header)
+{
+    char url[256], ca[2200];
+    const char *argv[16];
+    int argc = 0, code;
+    char *out;
+
+    snprintf(url, sizeof url, "https://%s%s", ms[i].api, path);
+    snprintf(ca, sizeof ca, "%.1000s/pki/ca.crt", ms[i].dir);
+    argv[argc++] = "/usr/bin/curl";
+    argv[argc++] = "-sS";
+    argv[argc++] = "--max-time";
+    argv[argc++] = "20";
+    argv[argc++] = "--cacert";
+    argv[argc++] = ca;
+    argv[argc++] = "-X";
+    argv[argc++] = method;
+    argv[argc++] = "-w";
+    argv[argc++] = "\nHTTP %{http_code}";
+    if (header != NULL) {
+        argv[argc++] = "-H";
+        argv[argc++] = header;
+    }
+    argv[argc++] = url;
+    argv[argc] = NULL;
+    curl_wait(tproc_start("curl-anon", argv), &code, &out);
+    if (code == 401)
+        ASSERT_STR_CONTAINS(out, "\"reason\":\"Unauthorized\"");
+    free(out);
+    return code;
+}
+
+/* Without credentials only health and version answer (401 elsewhere, as
+ * kube-apiserver); a bearer token from --token-auth-file is a user with
+ * its groups; an unknown token is 401 everywhere; kubectl works with a
+ * token kubeconfig; --anonymous-auth=false closes the public paths too. */
+TEST_T(apiserver, requests_without_credentials_are_401, 120)
+{
+    char tokens[2200];
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    write_file("tokens.csv", "# token,user,uid,groups\n"
+                             "t0ken-alice,alice,1001,\"dev,ops\"\n"
+                             "t0ken-bob,bob,1002\n",
+               tokens, sizeof tokens);
+    extra_flags[0] = "--token-auth-file";
+    extra_flags[1] = tokens;
+    start_cluster();
+    extra_flags[0] = extra_flags[1] = NULL;
+    static const char *const closed[][2] = {
+        {"GET", "/api"},
+        {"GET", "/apis"},
+        {"GET", "/api/v1/namespaces"},
+        {"POST", "/api/v1/namespaces/default/configmaps"},
+        {"DELETE", "/api/v1/namespaces/default/configmaps/x"},
+        {"GET", "/api/v1/namespaces/default/secrets?watch=true"},
+        {"GET", "/openapi/v3"},
+        {"GET", "/openapi/v2"},
+        {"GET", "/metrics"},
+        {"GET", "/c8s/v1/snapshot"},
+        {"GET", "/nothing-here"},
+    };
+    for (size_t k = 0; k < sizeof closed / sizeof *closed; k++)
+        ASSERT_MSG(curl_anon((int)k % N, closed[k][0], closed[k][1], NULL) ==
+                       401,
+                   "%s %s", closed[k][0], closed[k][1]);
+    ASSERT_EQ(curl_anon(0, "GET", "/healthz", NULL), 200);
+    ASSERT_EQ(curl_anon(1, "GET", "/livez", NULL), 200);
+    ASSERT_EQ(curl_anon(2, "GET", "/readyz", NULL), 200);
+    ASSERT_EQ(curl_anon(0, "GET", "/version", NULL), 200);
+    ASSERT_EQ(curl_anon(1, "GET", "/api/v1/namespaces",
+                        "Authorization: Bearer t0ken-alice"), 200);
+    ASSERT_EQ(curl_anon(2, "GET", "/apis", "Authorization: Bearer t0ken-bob"),
+              200);
+    ASSERT_EQ(curl_anon(0, "GET", "/healthz", "Authorization: Bearer nope"),
+              401);
+    ASSERT_EQ(curl_anon(0, "GET", "/api", "Authorization: Bearer "), 401);
+    if (kubectl() != NULL) {
+        char kc[2200], text[4096], cache[2200], *out;
+        snprintf(text, sizeof text,
+                 "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n"
+                 "  cluster:\n    server: https://%s\n"
+                 "    certificate-authority: %s/pki/ca.crt\n"
+                 "users:\n- name: alice\n  user:\n    token: t0ken-alice\n"
+                 "contexts:\n- name: a\n  context: {cluster: c, user: alice}\n"
+                 "current-context: a\n",
+                 ms[1].api, ms[1].dir);
+        write_file("alice.kubeconfig", text, kc, sizeof kc);
+        snprintf(cache, sizeof cache, "%.1000s/kcache-alice", unit_tmpdir());
+        const char *argv[] = {kubectl(), "--kubeconfig", kc, "--cache-dir",
+                              cache, "get", "ns", NULL};
+        struct tproc *p = tproc_start("kubectl-alice", argv);
+        for (int k = 0; k < 3000 && !tproc_exited(p); k++)
+            usleep(10000);
+        ASSERT_EQ(tproc_stop(p, 1000), 0);
+        out = tproc_log(p);
+        ASSERT_STR_CONTAINS(out, "kube-system");
+        free(out);
+    }
+    for (int i = 0; i < N; i++)
+        (void)tproc_stop(ms[i].p, 5000);
+    extra_flags[0] = "--anonymous-auth=false";
+    for (int i = 0; i < N; i++)
+        start_member(i, N, "kubectl-test-token");
+    extra_flags[0] = NULL;
+    for (int i = 0; i < N; i++)
+        ASSERT_EQ(tproc_wait_port(ms[i].p,
+                                  atoi(strrchr(ms[i].api, ':') + 1), 30000),
+                  0);
+    ASSERT_EQ(curl_anon(0, "GET", "/healthz", NULL), 401);
+    ASSERT_EQ(curl_anon(1, "GET", "/version", NULL), 401);
+    expect_code(2, "GET", "/healthz", NULL, NULL, 200, NULL);
+}
+
 /* An object with finalizers is marked, not removed, by DELETE and by a
  * collection DELETE, and goes once an update lifts the last finalizer; a
  * deleted namespace is Terminating and refuses new content. */
