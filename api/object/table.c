@@ -978,6 +978,70 @@ static const struct column generic[] = {NAME_COL, AGE_COL};
 
 STR_CELL(c_created_at, "metadata.creationTimestamp")
 
+STR_CELL(c_role_ref, "roleRef.name")
+
+/* The subjects of @kind of a binding, joined. */
+static void subjects_of(const struct obj *o, const char *kind, struct cell *c)
+{
+    const struct obj *subs = obj_map_get(o, "subjects");
+    size_t used = 0;
+
+    c->s[0] = '\0';
+    for (size_t i = 0; i < obj_array_len(subs); i++) {
+        const struct obj *s = obj_array_get(subs, i);
+        const char *name = str_at(s, "name");
+        if (name == NULL || strcmp(obj_str_or(obj_map_get(s, "kind"), ""),
+                                   kind) != 0)
+            continue;
+        const char *ns = str_at(s, "namespace");
+        int n = snprintf(c->s + used, sizeof c->s - used, "%s%s%s%s",
+                         used ? ", " : "", ns != NULL && *ns ? ns : "",
+                         ns != NULL && *ns ? "/" : "", name);
+        if (n < 0 || (size_t)n >= sizeof c->s - used)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static void c_users(const struct obj *o, int64_t now, struct cell *c)
+{
+    (void)now;
+    subjects_of(o, "User", c);
+}
+
+static void c_groups(const struct obj *o, int64_t now, struct cell *c)
+{
+    (void)now;
+    subjects_of(o, "Group", c);
+}
+
+static void c_sas(const struct obj *o, int64_t now, struct cell *c)
+{
+    (void)now;
+    subjects_of(o, "ServiceAccount", c);
+}
+
+static void c_role(const struct obj *o, int64_t now, struct cell *c)
+{
+    const char *kind = str_at(o, "roleRef.kind");
+
+    c_role_ref(o, now, c);
+    if (kind != NULL) {
+        char name[sizeof c->s];
+        (void)snprintf(name, sizeof name, "%s", c->s);
+        (void)snprintf(c->s, sizeof c->s, "%s/%.400s", kind, name);
+    }
+}
+
+static const struct column bindings[] = {
+    NAME_COL,
+    S("Role", 0, "The role granted, as Kind/name.", c_role),
+    AGE_COL,
+    S("Users", 1, "Users granted the role.", c_users),
+    S("Groups", 1, "Groups granted the role.", c_groups),
+    S("ServiceAccounts", 1, "Service accounts granted the role.", c_sas),
+};
+
 /* kube-apiserver's default columns, which CustomResourceDefinitions get. */
 static const struct column crds[] = {
     NAME_COL,
@@ -1208,6 +1272,10 @@ static const struct obj_table tables[] = {
     T("storage.k8s.io", "StorageClass", storageclasses),
     T("events.k8s.io", "Event", events),
     T("apiextensions.k8s.io", "CustomResourceDefinition", crds),
+    T("rbac.authorization.k8s.io", "Role", crds),
+    T("rbac.authorization.k8s.io", "ClusterRole", crds),
+    T("rbac.authorization.k8s.io", "RoleBinding", bindings),
+    T("rbac.authorization.k8s.io", "ClusterRoleBinding", bindings),
 };
 
 static const struct obj_table generic_table = T("", "", generic);

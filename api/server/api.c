@@ -190,6 +190,7 @@ void srv__boot_done(struct srv_api *api)
     }
     /* Same batch, after the namespaces: "default" exists first. */
     srv__builtin_service(api);
+    srv__authz_defaults(api);
 }
 
 bool srv_api_serving(const struct srv_api *api)
@@ -218,6 +219,7 @@ static void api_free(struct srv_api *api)
     obj_openapi_free(api->openapi);
     obj_registry_free(api->reg);
     srv__crd_free(api);
+    srv__authz_free(api);
     srv_atrest_done(&api->atrest);
     srv_authn_done(&api->authn);
     srv_metrics_free(api->metrics);

@@ -16,6 +16,8 @@ struct srv_discovery;
 struct srv_watch;
 struct srv_metrics;
 struct srv_crd_set;
+struct obj_rbac;
+struct srv_route;
 struct store_watch;
 
 /* Steps of the PKI bootstrap, in order. */
@@ -45,6 +47,11 @@ struct srv_api {
     } last_ns;
     struct srv_atrest atrest;   /* Keys of Secrets at rest. */
     struct srv_authn authn;     /* Who may call (authn.c). */
+    struct obj_rbac *rbac;      /* RBAC decision data (authz.c). */
+    struct store_watch *rbac_watch[4]; /* Roles and bindings changing. */
+    bool rbac_dirty;            /* rbac is out of date. */
+    bool rbac_reopen;           /* a watch was closed: open them again. */
+    struct repl_req rbac_reqs[16]; /* Creating the default roles. */
     uint32_t svc_net;           /* Service range: network (host order), */
     unsigned svc_bits;          /* and prefix length. */
     char svc_cidr[32];          /* The range as text, for messages. */
@@ -129,6 +136,30 @@ int srv__crd_start(struct srv_api *api, struct err *e);
 void srv__crd_poke(struct srv_api *api);
 void srv__crd_refresh(struct srv_api *api);
 void srv__crd_free(struct srv_api *api);
+
+/* authz.c: RBAC. */
+int srv__authz_start(struct srv_api *api, struct err *e);
+void srv__authz_free(struct srv_api *api);
+/* Create the default roles and bindings (AlreadyExists is fine). */
+void srv__authz_defaults(struct srv_api *api);
+/* May @u do what @req asks of the resource at route @r, or of its path?
+ * false: answered 403. */
+bool srv__authz_resource(struct srv_api *api, struct srv_req *req,
+                         const struct srv_user *u, const struct srv_route *r);
+bool srv__authz_path(struct srv_api *api, struct srv_req *req,
+                     const struct srv_user *u);
+/* Act as the user of the Impersonate-User and Impersonate-Group headers
+ * when @u may (verb impersonate on users and groups). false: answered. */
+bool srv__impersonate(struct srv_api *api, struct srv_req *req,
+                      struct srv_user *u);
+/* Same for @verb on the resource of @r (impersonate on users, say). */
+bool srv__authz_verb(struct srv_api *api, struct srv_req *req,
+                     const struct srv_user *u, const struct srv_route *r,
+                     const char *verb);
+struct srv_call;
+/* Answer a SelfSubjectAccessReview or SelfSubjectRulesReview @body (taken)
+ * for the caller; ends @c. */
+void srv__authz_review(struct srv_call *c, struct obj *body);
 
 /* GET /c8s/v1/snapshot (snapshot.c); false if @req is for another path. */
 bool srv__serve_snapshot(struct srv_api *api, struct srv_req *req);

@@ -1158,6 +1158,21 @@ static void dispatch_item(struct srv_call *c)
     }
 }
 
+/* SelfSubjectAccessReview and SelfSubjectRulesReview: answered, not
+ * stored (authz.c). */
+static void review(struct srv_call *c)
+{
+    struct obj *body = NULL;
+
+    if (decode_body(c, &body) != 0 || check_type(c, body) != 0 ||
+        srv__schema_decode(c, &body) != 0) {
+        obj_unref(body);
+        srv__call_free(c);
+        return;
+    }
+    srv__authz_review(c, body);
+}
+
 static void dispatch_collection(struct srv_call *c)
 {
     const char *m = c->req->method;
@@ -1167,6 +1182,9 @@ static void dispatch_collection(struct srv_call *c)
         (void)srv__watch(c);
     else if (strcmp(m, "GET") == 0)
         (void)srv__list(c);
+    else if (strcmp(m, "POST") == 0 &&
+             strcmp(c->res->group, "authorization.k8s.io") == 0)
+        review(c);
     else if (strcmp(m, "POST") == 0 && (!c->res->namespaced ||
                                         c->route.has_ns))
         do_create(c);

@@ -1,6 +1,7 @@
 /* The API server's front door: start serving, dispatch each request. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/server/internal.h"
 #include "api/server/metrics.h"
@@ -231,18 +232,28 @@ static bool serve_fixed(struct srv_api *api, struct srv_req *req)
     return srv__serve_snapshot(api, req);
 }
 
-/* Who sent @req; false (answered 401, as kube-apiserver) for a bad
- * credential, or for an anonymous request beyond the public paths. */
+/* Who sent @req, and may they? false (answered) for a bad credential or
+ * an anonymous request beyond the public paths (401, as kube-apiserver),
+ * and for what RBAC does not allow (403). The public paths need no
+ * permission. */
 static bool authenticate(struct srv_api *api, struct srv_req *req)
 {
     struct srv_user u;
+    struct srv_route r;
+    bool public = srv_authn_public_path(req->path);
 
-    if (srv_authn_user(&api->authn, req, &u) == 0 &&
-        (!u.anonymous ||
-         (api->authn.anonymous && srv_authn_public_path(req->path))))
+    if (srv_authn_user(&api->authn, req, &u) != 0 ||
+        (u.anonymous && !(api->authn.anonymous && public))) {
+        (void)srv_respond_status(req, 401, "Unauthorized", "Unauthorized", 0);
+        return false;
+    }
+    if (!srv__impersonate(api, req, &u))
+        return false;
+    if (public)
         return true;
-    (void)srv_respond_status(req, 401, "Unauthorized", "Unauthorized", 0);
-    return false;
+    if (srv_route_parse(req->path, &r) == 0 && r.kind == SRV_ROUTE_RESOURCE)
+        return srv__authz_resource(api, req, &u, &r);
+    return srv__authz_path(api, req, &u);
 }
 
 void srv__on_request(struct srv_req *req)
@@ -273,7 +284,8 @@ int srv__serve_start(struct srv_api *api, struct err *e)
     int rv = srv_pki_server_ctx(api->member.ca, api->member.serving,
                                 &api->tls, e);
 
-    if (rv != 0 || (rv = srv__crd_start(api, e)) != 0)
+    if (rv != 0 || (rv = srv__crd_start(api, e)) != 0 ||
+        (rv = srv__authz_start(api, e)) != 0)
         return rv;
     cfg.tls = api->tls;
     rv = srv_http_start(api->loop, &cfg, &api->http, e);

@@ -5,7 +5,8 @@
 # configured, unchanged; server-side), get in every output form with
 # selectors, sorting, labels and several kinds, get -w, scale, the three
 # patch types, label, annotate, the create generators, describe, explain,
-# api-resources, api-versions, delete with its wait, wait --for=delete; a
+# api-resources, api-versions, delete with its wait, wait --for=delete;
+# create role/rolebinding, auth can-i (--as, --list); a
 # CustomResourceDefinition and custom resources of it.
 . "${top_srcdir:-.}/tests/lib/tap.sh"
 master="$top_builddir/c8s-master"
@@ -116,6 +117,16 @@ Y
     want "delete (waits)" "deleted" $K -n $ns delete deploy d2
     want "delete --wait=false" "deleted" $K -n $ns delete cm c2 --wait=false
     want "wait --for=delete" "" $K -n $ns wait --for=delete cm/c2 --timeout=10s
+    # RBAC: kubectl's role generators (protobuf from 1.32 on), then can-i
+    # as another user (impersonation) and its --list.
+    want "create role" "created" $K -n $ns create role sr --verb=get,list --resource=secrets
+    want "create rolebinding" "created" $K -n $ns create rolebinding srb --role=sr --user=alice
+    want "auth can-i (allowed)" "^yes$" $K -n $ns auth can-i list secrets --as=alice
+    want "auth can-i (denied)" "^no$" sh -c "$K -n default auth can-i list secrets --as=alice; true"
+    want "auth can-i --list" "^secrets .*\[get list\]" $K -n $ns auth can-i --list --as=alice
+    want "get as a user without the right (Forbidden)" \
+        "cannot list resource \"pods\" in API group \"\" in the namespace" \
+        sh -c "$K -n $ns get pods --as=alice 2>&1; true"
     # A CustomResourceDefinition, one per version (its own group), then a
     # custom resource of it: served at once, on this follower too.
     g=v${v/./-}.walk.example.com

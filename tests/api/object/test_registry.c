@@ -62,6 +62,17 @@ static const struct {
     {"discovery.k8s.io", "endpointslices", "EndpointSlice", true, NULL, false},
     {"storage.k8s.io", "storageclasses", "StorageClass", false, "sc", false},
     {"events.k8s.io", "events", "Event", true, "ev", false},
+    {"authorization.k8s.io", "selfsubjectaccessreviews",
+     "SelfSubjectAccessReview", false, NULL, false},
+    {"authorization.k8s.io", "selfsubjectrulesreviews",
+     "SelfSubjectRulesReview", false, NULL, false},
+    {"rbac.authorization.k8s.io", "clusterrolebindings",
+     "ClusterRoleBinding", false, NULL, false},
+    {"rbac.authorization.k8s.io", "clusterroles", "ClusterRole", false, NULL,
+     false},
+    {"rbac.authorization.k8s.io", "rolebindings", "RoleBinding", true, NULL,
+     false},
+    {"rbac.authorization.k8s.io", "roles", "Role", true, NULL, false},
     {"apiextensions.k8s.io", "customresourcedefinitions",
      "CustomResourceDefinition", false, "crd", false},
 };
@@ -178,6 +189,8 @@ TEST(registry, verbs_complete)
 
         if (strcmp(b[i].resource, "namespaces") == 0)
             want &= ~(unsigned)OBJ_VERB_DELETECOLLECTION;
+        if (strcmp(b[i].group, "authorization.k8s.io") == 0)
+            want = OBJ_VERB_CREATE; /* reviews: asked, never stored */
         ASSERT_MSG(b[i].verbs == want, "%s: verbs %#x", b[i].resource,
                    b[i].verbs);
     }
@@ -349,7 +362,9 @@ TEST(registry, group_order)
         "",
         "apps",
         "events.k8s.io",
+        "authorization.k8s.io",
         "batch",
+        "rbac.authorization.k8s.io",
         "storage.k8s.io",
         "apiextensions.k8s.io",
         "coordination.k8s.io",
@@ -482,8 +497,8 @@ TEST(registry, extra_resources)
     ASSERT_EQ(obj_registry_new(crds, 3, &r, &e), 0);
     unit_defer(free_registry, r);
     /* After every built-in group; versions by priority. */
-    ASSERT_EQ(obj_registry_n_groups(r), 9);
-    g = obj_registry_group(r, 8);
+    ASSERT_EQ(obj_registry_n_groups(r), 11);
+    g = obj_registry_group(r, 10);
     ASSERT_STR_EQ(g->name, "stable.example.com");
     ASSERT_EQ(g->priority, OBJ_GROUP_PRIORITY_CRD);
     ASSERT_EQ(g->n_versions, 3);

@@ -274,7 +274,8 @@ TEST(discovery, aggregated_apis)
     struct obj *list = get(d, "/apis", ACCEPT_1_30_UP, SRV_DISC_CT_V2);
     struct obj *items = obj_map_get(list, "items");
     static const char *const order[] = {
-        "apps",           "events.k8s.io",        "batch",
+        "apps",           "events.k8s.io",        "authorization.k8s.io",
+        "batch",          "rbac.authorization.k8s.io",
         "storage.k8s.io", "apiextensions.k8s.io", "coordination.k8s.io",
         "discovery.k8s.io",
     };
@@ -362,7 +363,7 @@ TEST(discovery, legacy_api_and_apis)
                    "\"0.0.0.0/0\",\"serverAddress\":\"10.0.0.1:6443\"}]}");
     groups = obj_map_get(get(d, "/apis", "application/json", SRV_DISC_CT_JSON),
                          "groups");
-    ASSERT_EQ(obj_array_len(groups), 7);
+    ASSERT_EQ(obj_array_len(groups), 9);
     assert_json_eq(obj_array_get(groups, 0),
                    "{\"name\":\"apps\",\"versions\":[{\"groupVersion\":"
                    "\"apps/v1\",\"version\":\"v1\"}],\"preferredVersion\":"
