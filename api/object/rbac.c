@@ -153,18 +153,13 @@ static bool resource_matches(const struct obj *res,
     if (a->subresource[0] == '\0')
         return list_has(res, a->resource);
     (void)snprintf(both, sizeof both, "%s/%s", a->resource, a->subresource);
-    /* A star alone is every resource and subresource; pods then slash and
-     * star, every subresource of pods; star, slash, status: the status of
-     * every resource. */
+    /* A star alone is every resource and subresource; star, slash,
+     * status: the status of every resource (Kubernetes has no
+     * resource-slash-star). */
     for (size_t i = 0; i < obj_array_len(res); i++) {
         const char *e = obj_str_or(obj_array_get(res, i), "");
-        const char *slash = strchr(e, '/');
         if (strcmp(e, "*") == 0 || strcmp(e, both) == 0 ||
-            (slash != NULL && strcmp(slash + 1, "*") == 0 &&
-             strncmp(e, a->resource, (size_t)(slash - e)) == 0 &&
-             a->resource[slash - e] == '\0') ||
-            (slash != NULL && slash == e + 1 && e[0] == '*' &&
-             strcmp(slash + 1, a->subresource) == 0))
+            (e[0] == '*' && e[1] == '/' && strcmp(e + 2, a->subresource) == 0))
             return true;
     }
     return false;
@@ -234,6 +229,23 @@ static const struct obj *rules_of(const struct obj_rbac *r,
             if (strcmp(str_at(r->roles.v[i], "metadata.name"), name) == 0 &&
                 strcmp(str_at(r->roles.v[i], "metadata.namespace"), ns) == 0)
                 return obj_map_get(r->roles.v[i], "rules");
+    return NULL;
+}
+
+const struct obj *obj_rbac_role_rules(const struct obj_rbac *r,
+                                      const char *kind, const char *ns,
+                                      const char *name)
+{
+    for (size_t i = 0; strcmp(kind, "ClusterRole") == 0 && i < r->croles.n;
+         i++)
+        if (strcmp(str_at(r->croles.v[i], "metadata.name"), name) == 0)
+            return i < r->agg_rules.n && r->agg_rules.v[i] != NULL
+                       ? r->agg_rules.v[i]
+                       : obj_map_get(r->croles.v[i], "rules");
+    for (size_t i = 0; strcmp(kind, "Role") == 0 && i < r->roles.n; i++)
+        if (strcmp(str_at(r->roles.v[i], "metadata.name"), name) == 0 &&
+            strcmp(str_at(r->roles.v[i], "metadata.namespace"), ns) == 0)
+            return obj_map_get(r->roles.v[i], "rules");
     return NULL;
 }
 

@@ -49,6 +49,11 @@ int obj_rbac_finish(struct obj_rbac *r);
 /* Whether @a is allowed. */
 bool obj_rbac_allows(const struct obj_rbac *r, const struct obj_rbac_attrs *a);
 
+/* The rules of Role @ns/@name or ClusterRole @name (@kind), or NULL. */
+const struct obj *obj_rbac_role_rules(const struct obj_rbac *r,
+                                      const char *kind, const char *ns,
+                                      const char *name);
+
 /* Every rule that applies to the user of @a in namespace @a->ns (the
  * verb, resource and path of @a are ignored), appended to @rules as
  * PolicyRule objects: what SelfSubjectRulesReview answers. 0 or -ENOMEM. */

@@ -340,14 +340,18 @@ int srv_atrest_open(const struct srv_atrest *a, const char *ns,
                     struct obj_buf *out, struct err *e)
 {
     const char *p = (const char *)data + PREFIX_LEN, *end = (const char *)data + len;
-    const char *colon = memchr(p, ':', (size_t)(end - p));
+    const char *colon;
     const struct srv_atrest_key *k = NULL;
     char aad[600];
     int aad_len = aad_of(ns, name, aad, sizeof aad);
     size_t n;
     unsigned char tag[TAG_LEN];
 
-    if (!srv_atrest_sealed(data, len) || colon == NULL || aad_len < 0 ||
+    if (!srv_atrest_sealed(data, len))
+        return err_setf(e, -C8S_ECORRUPT, "secret %s/%s: no envelope", ns,
+                        name);
+    colon = memchr(p, ':', (size_t)(end - p));
+    if (colon == NULL || aad_len < 0 ||
         (size_t)(end - colon - 1) < NONCE_LEN + TAG_LEN)
         return err_setf(e, -C8S_ECORRUPT, "secret %s/%s: a damaged "
                         "envelope", ns, name);
@@ -365,10 +369,13 @@ int srv_atrest_open(const struct srv_atrest *a, const char *ns,
         return err_setf(e, -ENOMEM, "out of memory");
     memcpy(tag, nonce + NONCE_LEN + n, TAG_LEN);
     if (gcm(0, k, nonce, aad, aad_len, nonce + NONCE_LEN, n,
-            (unsigned char *)out->data + out->len, tag) != 0)
+            (unsigned char *)out->data + out->len, tag) != 0) {
+        /* Decrypted but not authentic: wipe it. */
+        OPENSSL_cleanse(out->data + out->len, n);
         return err_setf(e, -C8S_ECORRUPT, "secret %s/%s does not open with "
                         "key \"%s\" (damaged, or not this object's)", ns,
                         name, k->name);
+    }
     out->len += n;
     out->data[out->len] = '\0';
     return 0;

@@ -184,29 +184,44 @@ static void set_authenticated(struct srv_user *u)
                        "system:authenticated");
 }
 
+/* Entry @i of @subj as UTF-8 into @out (SRV_USER_NAME_MAX bytes): false
+ * when empty, too long or holding a NUL. */
+static bool entry_text(const X509_NAME *subj, int i, char *out)
+{
+    const ASN1_STRING *d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
+    unsigned char *utf8 = NULL;
+    int n = ASN1_STRING_to_UTF8(&utf8, d);
+    bool ok = n > 0 && n < SRV_USER_NAME_MAX &&
+              memchr(utf8, '\0', (size_t)n) == NULL;
+
+    if (ok) {
+        memcpy(out, utf8, (size_t)n);
+        out[n] = '\0';
+    }
+    OPENSSL_free(utf8);
+    return ok;
+}
+
 /* CN and every O of the certificate's subject. */
 static bool from_cert(X509 *cert, struct srv_user *u)
 {
     const X509_NAME *subj = X509_get_subject_name(cert);
     int i = -1;
 
+    int cn = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+
     memset(u, 0, sizeof *u);
-    if (X509_NAME_get_text_by_NID(subj, NID_commonName, u->name,
-                                  sizeof u->name) <= 0 ||
-        u->name[0] == '\0')
+    /* Exactly one CN; names as UTF-8, refused (never cut) when they hold a
+     * NUL or do not fit: a cut name could be somebody else's. */
+    if (cn < 0 || X509_NAME_get_index_by_NID(subj, NID_commonName, cn) >= 0 ||
+        !entry_text(subj, cn, u->name))
         return false;
     while ((i = X509_NAME_get_index_by_NID(subj, NID_organizationName, i)) >=
-               0 &&
-           u->n_groups + 1 < SRV_USER_GROUPS_MAX) {
-        const ASN1_STRING *d =
-            X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
-        unsigned char *utf8 = NULL;
-        int n = ASN1_STRING_to_UTF8(&utf8, d);
-        if (n > 0 && n < SRV_USER_NAME_MAX) {
-            memcpy(u->groups[u->n_groups], utf8, (size_t)n);
-            u->groups[u->n_groups++][n] = '\0';
-        }
-        OPENSSL_free(utf8);
+           0) {
+        if (u->n_groups + 1 >= SRV_USER_GROUPS_MAX ||
+            !entry_text(subj, i, u->groups[u->n_groups]))
+            return false;
+        u->n_groups++;
     }
     set_authenticated(u);
     return true;

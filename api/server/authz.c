@@ -92,16 +92,19 @@ static const struct obj_rbac *rbac_of(struct srv_api *api)
                  "request until it can");
     if (api->rbac != NULL && !api->rbac_dirty && !api->rbac_reopen)
         return api->rbac;
+    /* From here on the old rules are out of date: a failure denies (all
+     * but system:masters) rather than keep granting what was revoked. */
     if ((r = obj_rbac_new()) == NULL)
-        return api->rbac;
+        return NULL;
     for (size_t k = 0; k < 4 && rv == 0; k++)
         rv = load_kind(api, r, k);
     if (rv == 0)
         rv = obj_rbac_finish(r);
     if (rv != 0) {
         obj_rbac_free(r);
-        log_warn("api", "RBAC: rebuilding the rules: %s", err_str(rv));
-        return api->rbac; /* the last good one */
+        log_warn("api", "RBAC: rebuilding the rules: %s; denying until it "
+                 "works", err_str(rv));
+        return NULL;
     }
     obj_rbac_free(api->rbac);
     api->rbac = r;
@@ -138,19 +141,24 @@ static bool is_master(const struct srv_user *u)
     return false;
 }
 
-/* The Kubernetes verb of a request on a resource. */
+/* The Kubernetes verb of a request on a resource: the one the handlers
+ * serve it as (resources.c dispatches a collection GET with any watch flag
+ * but false or 0 as a watch, and a GET of one object as a get). */
 static const char *resource_verb(const struct srv_req *req,
                                  const struct srv_route *r)
 {
     const char *m = req->method;
-    char w[8] = "";
+    char w[64] = "";
+    bool found;
 
     if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
+        if (r->name[0] != '\0')
+            return "get";
+        found = srv_query_get(req->query, "watch", w, sizeof w, NULL);
         if (r->legacy_watch ||
-            (srv_query_get(req->query, "watch", w, sizeof w, NULL) &&
-             (strcmp(w, "true") == 0 || strcmp(w, "1") == 0)))
+            (found && strcmp(w, "false") != 0 && strcmp(w, "0") != 0))
             return "watch";
-        return r->name[0] != '\0' ? "get" : "list";
+        return "list";
     }
     if (strcmp(m, "POST") == 0)
         return "create";
@@ -236,6 +244,19 @@ bool srv__authz_verb(struct srv_api *api, struct srv_req *req,
     return decide(api, req, u, &a);
 }
 
+bool srv__authz_call(struct srv_call *c, const char *verb)
+{
+    struct srv_user u;
+
+    if (srv_authn_user(&c->api->authn, c->req, &u) != 0) {
+        (void)srv_respond_status(c->req, 401, "Unauthorized", "Unauthorized",
+                                 0);
+        return false;
+    }
+    return srv__impersonate(c->api, c->req, &u) &&
+           srv__authz_verb(c->api, c->req, &u, &c->route, verb);
+}
+
 bool srv__authz_resource(struct srv_api *api, struct srv_req *req,
                          const struct srv_user *u, const struct srv_route *r)
 {
@@ -279,6 +300,15 @@ bool srv__impersonate(struct srv_api *api, struct srv_req *req,
                          "of groups without a user");
         return false;
     }
+    /* What is checked must be what is granted: no name cut to fit. */
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (strncasecmp(req->headers[i].name, "Impersonate-", 12) == 0 &&
+            strlen(req->headers[i].value) >= sizeof r.name) {
+            srv__respond_bad(req, 400, "BadRequest", "%s: longer than %zu "
+                             "bytes", req->headers[i].name,
+                             sizeof r.name - 1);
+            return false;
+        }
     (void)snprintf(r.resource, sizeof r.resource, "users");
     (void)snprintf(r.name, sizeof r.name, "%s", as);
     if (!srv__authz_verb(api, req, u, &r, "impersonate"))
@@ -571,4 +601,132 @@ void srv__authz_review(struct srv_call *c, struct obj *body)
     srv__respond_call_obj(c, 201, body);
     obj_unref(body);
     srv__call_free(c);
+}
+
+/* ---- no escalation through roles and bindings -------------------------------
+ * As kube-apiserver: a Role or ClusterRole may only grant what its writer
+ * holds (or the writer has escalate on it), a binding only a role whose
+ * rules its writer holds (or the writer has bind on it); an aggregated
+ * ClusterRole needs escalate; a binding's roleRef never changes. */
+
+/* Does @u hold every permission of @rules, in @ns ("" cluster-wide)? */
+static bool holds(const struct obj_rbac *r, const struct srv_user *u,
+                  const struct obj *rules, const char *ns)
+{
+    const char *groups[SRV_USER_GROUPS_MAX];
+    struct obj_rbac_attrs a = {.user = u->name, .groups = groups,
+                               .n_groups = u->n_groups};
+
+    for (size_t i = 0; i < u->n_groups; i++)
+        groups[i] = u->groups[i];
+    for (size_t i = 0; i < obj_array_len(rules); i++) {
+        const struct obj *rule = obj_array_get(rules, i);
+        const struct obj *verbs = obj_map_get(rule, "verbs");
+        const struct obj *urls = obj_map_get(rule, "nonResourceURLs");
+        const struct obj *gs = obj_map_get(rule, "apiGroups");
+        const struct obj *rs = obj_map_get(rule, "resources");
+        const struct obj *ns_ = obj_map_get(rule, "resourceNames");
+
+        for (size_t v = 0; v < obj_array_len(verbs); v++) {
+            a.verb = obj_str_or(obj_array_get(verbs, v), "");
+            a.resource_request = false;
+            a.ns = "";
+            for (size_t k = 0; k < obj_array_len(urls); k++) {
+                a.path = obj_str_or(obj_array_get(urls, k), "");
+                if (!obj_rbac_allows(r, &a))
+                    return false;
+            }
+            a.resource_request = true;
+            a.ns = ns;
+            for (size_t g = 0; g < obj_array_len(gs); g++)
+                for (size_t k = 0; k < obj_array_len(rs); k++) {
+                    char res[256];
+                    const char *slash;
+                    (void)snprintf(res, sizeof res, "%s",
+                                   obj_str_or(obj_array_get(rs, k), ""));
+                    slash = strchr(res, '/');
+                    a.subresource = slash != NULL ? slash + 1 : "";
+                    if (slash != NULL)
+                        res[slash - res] = '\0';
+                    a.api_group = obj_str_or(obj_array_get(gs, g), "");
+                    a.resource = res;
+                    size_t nn = obj_array_len(ns_) ? obj_array_len(ns_) : 1;
+                    for (size_t n = 0; n < nn; n++) {
+                        a.name = obj_array_len(ns_)
+                                     ? obj_str_or(obj_array_get(ns_, n), "")
+                                     : "";
+                        if (!obj_rbac_allows(r, &a))
+                            return false;
+                    }
+                }
+        }
+    }
+    return true;
+}
+
+/* Has @u @verb on the RBAC resource of @c named @name? */
+static bool may(struct srv_call *c, const struct srv_user *u, const char *res,
+                const char *name, const char *verb)
+{
+    const char *groups[SRV_USER_GROUPS_MAX];
+    const struct obj_rbac *r = rbac_of(c->api);
+    struct obj_rbac_attrs a = {.user = u->name, .groups = groups,
+                               .n_groups = u->n_groups, .verb = verb,
+                               .resource_request = true,
+                               .api_group = "rbac.authorization.k8s.io",
+                               .resource = res, .subresource = "",
+                               .name = name, .ns = c->route.ns};
+
+    for (size_t i = 0; i < u->n_groups; i++)
+        groups[i] = u->groups[i];
+    return r != NULL && obj_rbac_allows(r, &a);
+}
+
+int srv__authz_escalation(struct srv_call *c, const struct obj *o,
+                          const struct obj *old)
+{
+    const char *res = c->res->resource;
+    bool binding = strcmp(res, "rolebindings") == 0 ||
+                   strcmp(res, "clusterrolebindings") == 0;
+    const char *ns = c->res->namespaced ? c->route.ns : "";
+    const struct obj_rbac *r;
+    struct srv_user u;
+
+    if (strcmp(c->res->group, "rbac.authorization.k8s.io") != 0 ||
+        c->res->schema != NULL)
+        return 0;
+    if (binding && old != NULL &&
+        !obj_equal(obj_map_get(o, "roleRef"), obj_map_get(old, "roleRef"))) {
+        srv__respond_bad(c->req, 422, "Invalid", "%s.rbac.authorization.k8s.io"
+                         " \"%s\" is invalid: roleRef: Invalid value: cannot "
+                         "change roleRef", res, c->name);
+        return -EINVAL;
+    }
+    if (srv_authn_user(&c->api->authn, c->req, &u) != 0 ||
+        !srv__impersonate(c->api, c->req, &u))
+        return -EACCES; /* answered by authenticate() before; cannot be */
+    if (is_master(&u))
+        return 0;
+    if (binding) {
+        const char *kind = obj_str_or(obj_get_path(o, "roleRef.kind"), "");
+        const char *name = obj_str_or(obj_get_path(o, "roleRef.name"), "");
+        const struct obj *rules;
+        if (may(c, &u, strcmp(kind, "Role") == 0 ? "roles" : "clusterroles",
+                name, "bind") ||
+            ((r = rbac_of(c->api)) != NULL &&
+             (rules = obj_rbac_role_rules(r, kind, ns, name)) != NULL &&
+             holds(r, &u, rules, ns)))
+            return 0;
+    } else if (may(c, &u, res, c->name, "escalate") ||
+               (obj_map_get(o, "aggregationRule") == NULL &&
+                (r = rbac_of(c->api)) != NULL &&
+                holds(r, &u, obj_map_get(o, "rules"), ns))) {
+        return 0;
+    }
+    srv__respond_bad(c->req, 403, "Forbidden",
+                     "%s.rbac.authorization.k8s.io \"%s\" is forbidden: user "
+                     "\"%s\" is attempting to grant RBAC permissions not "
+                     "currently held",
+                     res, c->name, u.name);
+    return -EACCES;
 }

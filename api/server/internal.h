@@ -157,6 +157,12 @@ bool srv__authz_verb(struct srv_api *api, struct srv_req *req,
                      const struct srv_user *u, const struct srv_route *r,
                      const char *verb);
 struct srv_call;
+/* Writing a role or binding: no more than the caller holds (escalate and
+ * bind aside), roleRef unchanged. 0, or answered and non-zero. */
+int srv__authz_escalation(struct srv_call *c, const struct obj *o,
+                          const struct obj *old);
+/* May the caller of @c also @verb its route's object? false: answered. */
+bool srv__authz_call(struct srv_call *c, const char *verb);
 /* Answer a SelfSubjectAccessReview or SelfSubjectRulesReview @body (taken)
  * for the caller; ends @c. */
 void srv__authz_review(struct srv_call *c, struct obj *body);

@@ -111,8 +111,10 @@ int srv__obj_json(const struct srv_api *api, const struct obj_resource *res,
     if (kv->value == NULL)
         return -C8S_ECORRUPT;
     obj_buf_init(&plain);
-    if ((r = stored_bytes(api, res, kv, &plain, &data, &len)) != 0)
+    if ((r = stored_bytes(api, res, kv, &plain, &data, &len)) != 0) {
+        obj_buf_done(&plain);
         return r;
+    }
     srv__api_version(res, apiv, sizeof apiv);
     (void)snprintf(rv, sizeof rv, "%llu", (unsigned long long)rev);
     r = obj_msgpack_to_json(data, len, &ov, b, &e);
@@ -140,8 +142,10 @@ struct obj *srv__obj_load(const struct srv_api *api,
     if (kv->value == NULL)
         return NULL;
     obj_buf_init(&plain);
-    if (stored_bytes(api, res, kv, &plain, &data, &len) != 0)
+    if (stored_bytes(api, res, kv, &plain, &data, &len) != 0) {
+        obj_buf_done(&plain);
         return NULL;
+    }
     int r = obj_msgpack_decode(data, len, NULL, &o, &e);
     OPENSSL_cleanse(plain.data, plain.len);
     obj_buf_done(&plain);

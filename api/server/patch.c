@@ -82,6 +82,12 @@ static void apply_create(struct srv_call *c)
     struct obj_apply_opts o = srv__apply_opts(c, &w);
     int rv;
 
+    /* The request was authorized as a patch; creating needs create too,
+     * as kube-apiserver checks it. */
+    if (!srv__authz_call(c, "create")) {
+        srv__call_free(c);
+        return;
+    }
     c->obj = obj_copy(c->patch);
     rv = c->obj == NULL ? -ENOMEM
                         : obj_apply_record_create(srv__schema_of(c->res),

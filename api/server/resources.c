@@ -170,6 +170,8 @@ static int validate(struct srv_call *c, const struct obj *old)
         rv = -EINVAL;
     } else if (rv != 0) {
         srv__respond_code(c->req, c->res, c->name, rv);
+    } else {
+        rv = srv__authz_escalation(c, c->obj, old); /* answers itself */
     }
     obj_ferrs_done(&l);
     return rv;

@@ -1430,6 +1430,109 @@ static void token_wants(int i, const char *method, const char *path,
                want);
 }
 
+/* @method the JSON @json to @path on member @i as bearer @token: the
+ * HTTP code. */
+static int token_json(int i, const char *method, const char *path,
+                      const char *token, const char *json)
+{
+    char url[256], ca[2200], body[2200], at[2300], h[128], *out;
+    int code;
+
+    write_file("token-body.json", json, body, sizeof body);
+    snprintf(at, sizeof at, "@%s", body);
+    snprintf(url, sizeof url, "https://%s%s", ms[i].api, path);
+    snprintf(ca, sizeof ca, "%.1000s/pki/ca.crt", ms[i].dir);
+    snprintf(h, sizeof h, "Authorization: Bearer %s", token);
+    const char *argv[] = {"/usr/bin/curl", "-sS", "--cacert", ca, "-X", method,
+                          "-H", h, "-H", "Content-Type: application/json",
+                          "--data-binary", at, "-w", "\nHTTP %{http_code}",
+                          url, NULL};
+    curl_wait(tproc_start("curl-token", argv), &code, &out);
+    free(out);
+    return code;
+}
+
+#define RBAC_OBJ(kind, name, rest)                                            \
+    "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"" kind     \
+    "\",\"metadata\":{\"name\":\"" name "\"}," rest "}"
+
+/* Writing roles and bindings grants nothing the writer does not hold: a
+ * role only with rules the writer has, a binding only of a role whose
+ * rules the writer has; roleRef never changes. */
+TEST_T(apiserver, rbac_writers_cannot_grant_more_than_they_hold, 180)
+{
+    char tokens[2200];
+    const char *roles = "/apis/rbac.authorization.k8s.io/v1/namespaces/"
+                        "team-a/roles";
+    const char *bindings = "/apis/rbac.authorization.k8s.io/v1/namespaces/"
+                           "team-a/rolebindings";
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    write_file("tokens.csv", "t-alice,alice,1\n", tokens, sizeof tokens);
+    extra_flags[0] = "--token-auth-file";
+    extra_flags[1] = tokens;
+    start_cluster();
+    extra_flags[0] = extra_flags[1] = NULL;
+    post_json(0, "/api/v1/namespaces", "{\"apiVersion\":\"v1\",\"kind\":"
+              "\"Namespace\",\"metadata\":{\"name\":\"team-a\"}}");
+    post_json(0, roles, RBAC_OBJ("Role", "rbac-writer",
+                                 "\"rules\":[{\"apiGroups\":[\"rbac."
+                                 "authorization.k8s.io\"],\"resources\":["
+                                 "\"roles\",\"rolebindings\"],\"verbs\":["
+                                 "\"create\",\"update\",\"get\"]},{"
+                                 "\"apiGroups\":[\"\"],\"resources\":["
+                                 "\"secrets\"],\"verbs\":[\"get\"]}]"));
+    post_json(0, bindings, RBAC_OBJ("RoleBinding", "alice-writes",
+                                    "\"subjects\":[{\"kind\":\"User\","
+                                    "\"name\":\"alice\"}],\"roleRef\":{"
+                                    "\"apiGroup\":\"rbac.authorization.k8s."
+                                    "io\",\"kind\":\"Role\",\"name\":"
+                                    "\"rbac-writer\"}"));
+    token_wants(1, "GET", "/api/v1/namespaces/team-a/secrets/none", "t-alice",
+                404);
+    ASSERT_EQ(token_json(1, "POST", roles, "t-alice",
+                         RBAC_OBJ("Role", "ok", "\"rules\":[{\"apiGroups\":"
+                                  "[\"\"],\"resources\":[\"secrets\"],"
+                                  "\"verbs\":[\"get\"]}]")),
+              201);
+    ASSERT_EQ(token_json(2, "POST", roles, "t-alice",
+                         RBAC_OBJ("Role", "more", "\"rules\":[{\"apiGroups\":"
+                                  "[\"\"],\"resources\":[\"secrets\"],"
+                                  "\"verbs\":[\"get\",\"delete\"]}]")),
+              403);
+    ASSERT_EQ(token_json(0, "POST", roles, "t-alice",
+                         RBAC_OBJ("Role", "star", "\"rules\":[{\"apiGroups\":"
+                                  "[\"*\"],\"resources\":[\"*\"],"
+                                  "\"verbs\":[\"get\"]}]")),
+              403);
+    ASSERT_EQ(token_json(1, "POST", bindings, "t-alice",
+                         RBAC_OBJ("RoleBinding", "to-admin",
+                                  "\"subjects\":[{\"kind\":\"User\","
+                                  "\"name\":\"alice\"}],\"roleRef\":{"
+                                  "\"apiGroup\":\"rbac.authorization.k8s."
+                                  "io\",\"kind\":\"ClusterRole\",\"name\":"
+                                  "\"admin\"}")),
+              403);
+    ASSERT_EQ(token_json(2, "POST", bindings, "t-alice",
+                         RBAC_OBJ("RoleBinding", "share",
+                                  "\"subjects\":[{\"kind\":\"User\","
+                                  "\"name\":\"bob\"}],\"roleRef\":{"
+                                  "\"apiGroup\":\"rbac.authorization.k8s."
+                                  "io\",\"kind\":\"Role\",\"name\":"
+                                  "\"ok\"}")),
+              201);
+    /* roleRef is for good, even for the admin. */
+    expect_json(0, "PUT", "/apis/rbac.authorization.k8s.io/v1/namespaces/"
+                "team-a/rolebindings/share",
+                RBAC_OBJ("RoleBinding", "share",
+                         "\"subjects\":[{\"kind\":\"User\",\"name\":"
+                         "\"bob\"}],\"roleRef\":{\"apiGroup\":\"rbac."
+                         "authorization.k8s.io\",\"kind\":\"ClusterRole\","
+                         "\"name\":\"admin\"}"),
+                422, "cannot change roleRef");
+}
+
 /* RBAC: a namespaced Role lets its user read Secrets in its namespace
  * only, never another's or all of them; view reads but not Secrets; a
  * group binding grants edit; everything else is 403 worded as
@@ -1437,7 +1540,8 @@ static void token_wants(int i, const char *method, const char *path,
  * exist. */
 TEST_T(apiserver, rbac_grants_what_bindings_say_and_nothing_more, 180)
 {
-    char tokens[2200];
+    char tokens[2200], *out;
+    int code;
 
     if (access("/usr/bin/curl", X_OK) != 0)
         SKIP("curl is not installed");
@@ -1515,6 +1619,50 @@ TEST_T(apiserver, rbac_grants_what_bindings_say_and_nothing_more, 180)
                         "Authorization: Bearer t-bob"), 403);
     ASSERT_EQ(curl_anon(1, "DELETE", "/api/v1/namespaces/team-b/configmaps",
                         "Authorization: Bearer t-bob"), 403);
+    /* alice may list team-a's Secrets but not watch them, however the
+     * watch flag is spelt. */
+    ASSERT_EQ(curl_anon(1, "GET", "/api/v1/namespaces/team-a/secrets?"
+                        "watch=yes&timeoutSeconds=1",
+                        "Authorization: Bearer t-alice"), 403);
+    ASSERT_EQ(curl_anon(2, "GET", "/api/v1/namespaces/team-a/secrets?watch&"
+                        "timeoutSeconds=1", "Authorization: Bearer t-alice"),
+              403);
+    ASSERT_EQ(curl_anon(0, "GET", "/api/v1/namespaces/team-a/secrets?"
+                        "watch=false", "Authorization: Bearer t-alice"), 200);
+    /* Server-side apply that would create needs create, not only patch. */
+    post_json(0, "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/roles",
+              "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":"
+              "\"Role\",\"metadata\":{\"name\":\"patcher\"},\"rules\":[{"
+              "\"apiGroups\":[\"\"],\"resources\":[\"configmaps\"],"
+              "\"verbs\":[\"get\",\"patch\"]}]}");
+    post_json(0, "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/"
+              "rolebindings",
+              "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":"
+              "\"RoleBinding\",\"metadata\":{\"name\":\"alice-patches\"},"
+              "\"subjects\":[{\"kind\":\"User\",\"name\":\"alice\"}],"
+              "\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\","
+              "\"kind\":\"Role\",\"name\":\"patcher\"}}");
+    token_wants(0, "GET", "/api/v1/namespaces/team-a/configmaps/none",
+                "t-alice", 404);
+    {
+        char url[256], ca[2200], body[2200], at[2300];
+        write_file("apply.yaml", "apiVersion: v1\nkind: ConfigMap\n"
+                   "metadata: {name: fresh}\ndata: {a: b}\n", body,
+                   sizeof body);
+        snprintf(at, sizeof at, "@%s", body);
+        snprintf(url, sizeof url, "https://%s/api/v1/namespaces/team-a/"
+                 "configmaps/fresh?fieldManager=t", ms[0].api);
+        snprintf(ca, sizeof ca, "%.1000s/pki/ca.crt", ms[0].dir);
+        const char *argv[] = {"/usr/bin/curl", "-sS", "--cacert", ca, "-X",
+                              "PATCH", "-H", "Authorization: Bearer t-alice",
+                              "-H", "Content-Type: application/apply-patch+yaml",
+                              "--data-binary", at, "-w", "\nHTTP %{http_code}",
+                              url, NULL};
+        curl_wait(tproc_start("curl-apply", argv), &code, &out);
+        ASSERT_EQ(code, 403);
+        ASSERT_STR_CONTAINS(out, "cannot create resource \\\"configmaps\\\"");
+        free(out);
+    }
     /* Impersonation needs the impersonate verb: bob has not got it, the
      * admin has (and then is alice, who may not list pods in team-a). */
     ASSERT_EQ(curl_anon2(2, "GET", "/api/v1/namespaces/team-b/pods",
@@ -1531,8 +1679,6 @@ TEST_T(apiserver, rbac_grants_what_bindings_say_and_nothing_more, 180)
      * reach here; and kube-apiserver's words for a denial. */
     token_wants(2, "GET", "/api/v1/namespaces/team-b/secrets/s", "t-alice",
                 200);
-    char *out;
-    int code;
     const char *argv_h = "Authorization: Bearer t-bob";
     {
         char url[256], ca[2200];
