@@ -1,6 +1,7 @@
 /* Allocation through one pluggable point, with fault injection for tests. */
 #include "lib/mem.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,4 +67,24 @@ char *mem_strndup(const char *s, size_t n)
 void mem_free(void *ptr)
 {
     free(ptr);
+}
+
+int mem_grow(void **v, size_t *cap, size_t need, size_t elem)
+{
+    size_t ncap;
+    void *nv;
+
+    if (need <= *cap)
+        return 0;
+    ncap = *cap ? *cap * 2 : 16;
+    while (ncap < need)
+        ncap *= 2;
+    if (elem != 0 && ncap > (size_t)-1 / elem)
+        return -ENOMEM;
+    nv = mem_realloc(*v, ncap * elem);
+    if (nv == NULL)
+        return -ENOMEM;
+    *v = nv;
+    *cap = ncap;
+    return 0;
 }

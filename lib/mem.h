@@ -15,6 +15,10 @@ char *mem_strdup(const char *s);
 char *mem_strndup(const char *s, size_t n);
 void mem_free(void *ptr);
 
+/* Make the array *@v of *@cap elements of @elem bytes hold at least @need
+ * (doubling, from 16). 0, or -ENOMEM with *@v and *@cap unchanged. */
+int mem_grow(void **v, size_t *cap, size_t need, size_t elem);
+
 /* Fail allocations after @delay more successes, @repeat times (-1: forever).
  * mem_fault_arm(-1, 0) disarms. Not thread-safe: for single-threaded tests. */
 void mem_fault_arm(int delay, int repeat);

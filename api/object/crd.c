@@ -488,26 +488,11 @@ struct obj_crds {
     size_t n_names; /* numbered struct names handed out */
 };
 
-static int grow(void **v, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 8;
-    while (ncap < need)
-        ncap *= 2;
-    void *nv = mem_realloc(*v, ncap * elem);
-    if (nv == NULL)
-        return -ENOMEM;
-    *v = nv;
-    *cap = ncap;
-    return 0;
-}
-
 static void *own(struct obj_crds *c, size_t size)
 {
     void *p;
 
-    if (grow((void **)&c->allocs, &c->cap_allocs, c->n_allocs + 1,
+    if (mem_grow((void **)&c->allocs, &c->cap_allocs, c->n_allocs + 1,
              sizeof *c->allocs) != 0 ||
         (p = mem_calloc(1, size > 0 ? size : 1)) == NULL)
         return NULL;
@@ -527,7 +512,7 @@ static const char *own_str(struct obj_crds *c, const char *s)
 
 static int keep_ref(struct obj_crds *c, struct obj *o)
 {
-    if (grow((void **)&c->refs, &c->cap_refs, c->n_refs + 1,
+    if (mem_grow((void **)&c->refs, &c->cap_refs, c->n_refs + 1,
              sizeof *c->refs) != 0)
         return -ENOMEM;
     c->refs[c->n_refs++] = obj_ref(o);
@@ -858,7 +843,7 @@ static int add_table(struct obj_crds *c, const struct obj *cols,
     struct obj_table_column *tc = own(c, (n + 1) * sizeof *tc);
     struct obj_table *t;
 
-    if (tc == NULL || grow((void **)&c->tables, &c->cap_tables,
+    if (tc == NULL || mem_grow((void **)&c->tables, &c->cap_tables,
                            c->n_tables + 1, sizeof *c->tables) != 0)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
@@ -923,7 +908,7 @@ static int add_version(struct obj_crds *c, const struct obj *crd,
     char prefix[600];
     struct obj_resource *r;
 
-    if (grow((void **)&c->res, &c->cap_res, c->n_res + 1, sizeof *c->res) != 0)
+    if (mem_grow((void **)&c->res, &c->cap_res, c->n_res + 1, sizeof *c->res) != 0)
         return -ENOMEM;
     r = &c->res[c->n_res];
     memset(r, 0, sizeof *r);

@@ -61,21 +61,6 @@ static char *arena_strndup(struct obj_schemas *s, const char *p, size_t n)
     return d;
 }
 
-static int grow(void **v, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 16;
-    while (ncap < need)
-        ncap *= 2;
-    void *nv = mem_realloc(*v, ncap * elem);
-    if (nv == NULL)
-        return -ENOMEM;
-    *v = nv;
-    *cap = ncap;
-    return 0;
-}
-
 void obj_schemas_free(struct obj_schemas *s)
 {
     if (s == NULL)
@@ -188,7 +173,7 @@ static int parse_type(struct parser *p,
         if (!is_ident_char(t[i]))
             return fail(p, "bad type \"%.*s\"", (int)len, t);
     ty->kind = OBJ_ST_STRUCT;
-    if (grow((void **)&p->refs, &p->cap_refs, p->n_refs + 1, sizeof *p->refs) !=
+    if (mem_grow((void **)&p->refs, &p->cap_refs, p->n_refs + 1, sizeof *p->refs) !=
         0)
         return -ENOMEM;
     struct pending_ref *r = &p->refs[p->n_refs++];
@@ -270,7 +255,7 @@ static int parse_default(struct parser *p, struct obj_sfield *f, const char *v)
         d = obj_str_new_c(v);
         break;
     }
-    if (d == NULL || grow((void **)&p->s->defaults, &p->s->cap_defaults,
+    if (d == NULL || mem_grow((void **)&p->s->defaults, &p->s->cap_defaults,
                           p->s->n_defaults + 1, sizeof *p->s->defaults) != 0) {
         obj_unref(d);
         return -ENOMEM;
@@ -433,7 +418,7 @@ static int type_line(struct parser *p, char **w, size_t n, const char *desc)
         if (!is_ident_char(*c) || *c == '.' || *c == '/')
             return fail(p, "bad type name \"%s\"", w[1]);
     struct obj_sstruct *st = arena_alloc(p->s, sizeof *st);
-    if (st == NULL || grow((void **)&p->s->structs, &p->s->cap, p->s->n + 1,
+    if (st == NULL || mem_grow((void **)&p->s->structs, &p->s->cap, p->s->n + 1,
                            sizeof *p->s->structs) != 0)
         return -ENOMEM;
     st->pkg = p->pkg;
@@ -477,7 +462,7 @@ static int field_line(struct parser *p, char **w, size_t n, const char *desc)
         if (p->fields[i].proto == f.proto &&
             p->fields[i].proto_in == f.proto_in)
             return fail(p, "protobuf number %d used twice", f.proto);
-    if (grow((void **)&p->fields, &p->cap_fields, p->n_fields + 1,
+    if (mem_grow((void **)&p->fields, &p->cap_fields, p->n_fields + 1,
              sizeof *p->fields) != 0)
         return -ENOMEM;
     p->fields[p->n_fields++] = f;

@@ -260,17 +260,7 @@ bool srv__authz_call(struct srv_call *c, const char *verb)
 bool srv__authz_resource(struct srv_api *api, struct srv_req *req,
                          const struct srv_user *u, const struct srv_route *r)
 {
-    struct obj_rbac_attrs a = {
-        .verb = resource_verb(req, r),
-        .resource_request = true,
-        .api_group = r->group,
-        .resource = r->resource,
-        .subresource = r->sub,
-        .name = r->name,
-        .ns = r->ns,
-    };
-
-    return decide(api, req, u, &a);
+    return srv__authz_verb(api, req, u, r, resource_verb(req, r));
 }
 
 bool srv__authz_path(struct srv_api *api, struct srv_req *req,
