@@ -148,6 +148,7 @@ static int add_provider(struct srv_atrest *a, const struct obj *p,
     const char *kind = obj_map_key(p, 0, NULL);
     if (strcmp(kind, "identity") == 0) {
         a->write_plain |= first;
+        a->read_plain = true;
         return 0;
     }
     if (strcmp(kind, "aesgcm") == 0)
@@ -227,6 +228,7 @@ int srv_atrest_init(struct srv_atrest *a, const char *token,
     int rv;
 
     memset(a, 0, sizeof *a);
+    a->read_plain = config_path == NULL;
     if (config_path != NULL && (rv = load_config(a, config_path, e)) != 0) {
         srv_atrest_done(a);
         return rv;

@@ -13,7 +13,10 @@
  *     key, or plaintext for identity), every key listed can read. The
  *     token's key can always read too, so a cluster can move from the
  *     default to a file.
- * Values written before encryption (no envelope) are read as they are.
+ * Values without an envelope are read as they are without a file (stored
+ * before encryption), and with a file only when it lists identity (as
+ * kube-apiserver): else they are refused, so nobody can downgrade a Secret
+ * by writing it in plaintext to the store.
  *
  * Envelope, as kube-apiserver writes it:
  *   "k8s:enc:aesgcm:v1:" NAME ":" nonce(12) ciphertext tag(16)
@@ -39,6 +42,9 @@ struct srv_atrest_key {
 
 struct srv_atrest {
     bool write_plain;   /* the first provider is identity */
+    bool read_plain;    /* values without an envelope are read: without a
+                           file (Secrets stored before encryption), or
+                           when the file lists identity */
     struct srv_atrest_key keys[SRV_ATREST_MAX_KEYS]; /* [0] writes */
     size_t n;
 };

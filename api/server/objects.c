@@ -64,8 +64,16 @@ static int stored_bytes(const struct srv_api *api,
 
     *data = kv->value->data;
     *len = kv->value->len;
-    if (!is_secrets(res) || !srv_atrest_sealed(*data, *len))
+    if (!is_secrets(res))
         return 0;
+    if (!srv_atrest_sealed(*data, *len)) {
+        if (api->atrest.read_plain)
+            return 0;
+        log_error("api", "stored %s %s/%s is not encrypted and the "
+                  "encryption config lists no identity provider: refused",
+                  res->resource, kv->ns, kv->name);
+        return -C8S_ECORRUPT;
+    }
     rv = srv_atrest_open(&api->atrest, kv->ns, kv->name, *data, *len, plain,
                          &e);
     if (rv != 0) {

@@ -48,6 +48,7 @@ TEST(atrest, the_token_key_seals_and_opens)
     struct err e = {0};
 
     ASSERT_EQ(srv_atrest_init(&a, "token-1", NULL, &e), 0);
+    ASSERT(a.read_plain); /* no file: Secrets stored before are read */
     seal(&a, "default", "s", &b);
     ASSERT(srv_atrest_sealed(b.data, b.len));
     ASSERT(strncmp(b.data, "k8s:enc:aesgcm:v1:c8s-token:", 28) == 0);
@@ -110,6 +111,7 @@ TEST(atrest, a_config_file_rotates_keys)
                "%s", e.msg);
     seal(&one, "ns", "s", &b1);
     ASSERT(strncmp(b1.data, "k8s:enc:aesgcm:v1:one:", 22) == 0);
+    ASSERT(!one.read_plain); /* no identity listed: plaintext is refused */
     ASSERT_MSG(srv_atrest_init(&two_one, "t",
                                config(CONFIG("      - aesgcm:\n"
                                              "          keys:\n"
@@ -144,6 +146,7 @@ TEST(atrest, a_config_file_rotates_keys)
     seal(&plain, "ns", "s", &b1);
     ASSERT_EQ(b1.len, strlen(PLAIN));
     ASSERT(!srv_atrest_sealed(b1.data, b1.len));
+    ASSERT(plain.read_plain);
     obj_buf_done(&p);
     obj_buf_done(&b1);
     obj_buf_done(&b2);
