@@ -7,6 +7,7 @@
 
 #include "api/object/crd.h"
 #include "api/object/schema.h"
+#include "api/object/schema_internal.h"
 #include "api/object/table.h"
 #include "lib/mem.h"
 
@@ -566,14 +567,6 @@ static const struct obj_sstruct *to_struct(struct obj_crds *c,
                                            const char *pkg, const char *name,
                                            int depth);
 
-/* The struct a property's type leads to, for defaults_below. */
-static const struct obj_sstruct *struct_under(const struct obj_stype *t)
-{
-    while (t->kind == OBJ_ST_LIST || t->kind == OBJ_ST_MAP)
-        t = t->elem;
-    return t->kind == OBJ_ST_STRUCT ? t->st : NULL;
-}
-
 static enum obj_stype_kind scalar_kind(const char *type)
 {
     if (strcmp(type, "integer") == 0)
@@ -738,13 +731,6 @@ static int to_field(struct obj_crds *c, struct obj_sfield *f, const char *key,
     return 0;
 }
 
-static int field_cmp(const void *a, const void *b)
-{
-    const struct obj_sfield *x = *(const struct obj_sfield *const *)a;
-    const struct obj_sfield *y = *(const struct obj_sfield *const *)b;
-    return strcmp(x->name, y->name);
-}
-
 /* Fields sorted by name and defaults_below, once the fields are set. */
 static int finish_struct(struct obj_crds *c, struct obj_sstruct *st,
                          struct obj_sfield *f, size_t n)
@@ -754,12 +740,11 @@ static int finish_struct(struct obj_crds *c, struct obj_sstruct *st,
     if (by == NULL)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        const struct obj_sstruct *sub = struct_under(f[i].type);
-        by[i] = &f[i];
+        const struct obj_sstruct *sub = obj__struct_under(f[i].type);
         st->defaults_below |= f[i].def != NULL ||
                               (sub != NULL && sub->defaults_below);
     }
-    qsort(by, n, sizeof *by, field_cmp);
+    obj__sstruct_index(f, n, by);
     st->fields = f;
     st->n_fields = n;
     st->by_name = by;

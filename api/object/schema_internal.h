@@ -1,4 +1,5 @@
-/* Helpers shared by the schema passes (api/object/schema_*.c only). */
+/* Helpers shared by the schema passes (api/object/schema_*.c) and by
+ * crd.c, which builds schemas from CustomResourceDefinitions. */
 #ifndef C8S_API_OBJECT_SCHEMA_INTERNAL_H
 #define C8S_API_OBJECT_SCHEMA_INTERNAL_H
 
@@ -15,6 +16,11 @@ static inline const struct obj_sstruct *obj__struct_under(
         t = t->elem;
     return t->kind == OBJ_ST_STRUCT ? t->st : NULL;
 }
+
+/* Point @by[i] at @fields[i] for @n fields, sorted by name: a struct's
+ * by_name index (schema_parse.c). */
+void obj__sstruct_index(const struct obj_sfield *fields, size_t n,
+                        const struct obj_sfield **by);
 
 /* What a value of @t looks like, for messages: "an integer", "an array of
  * Container", "a map of string". Static or thread-local text. */

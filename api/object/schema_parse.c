@@ -380,6 +380,14 @@ static int field_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+void obj__sstruct_index(const struct obj_sfield *fields, size_t n,
+                        const struct obj_sfield **by)
+{
+    for (size_t i = 0; i < n; i++)
+        by[i] = &fields[i];
+    qsort(by, n, sizeof *by, field_cmp);
+}
+
 /* Copy the fields of the struct being built into the arena. */
 static int finish_struct(struct parser *p)
 {
@@ -395,9 +403,7 @@ static int finish_struct(struct parser *p)
         return -ENOMEM;
     if (p->n_fields > 0)
         memcpy(f, p->fields, p->n_fields * sizeof *f);
-    for (size_t i = 0; i < p->n_fields; i++)
-        by[i] = &f[i];
-    qsort(by, p->n_fields, sizeof *by, field_cmp);
+    obj__sstruct_index(f, p->n_fields, by);
     st->fields = f;
     st->by_name = by;
     st->n_fields = p->n_fields;

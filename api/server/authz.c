@@ -208,6 +208,18 @@ static void forbid(struct srv_req *req, const struct srv_user *u,
                      a->api_group, where);
 }
 
+/* @a as asked by @u: its name, and its groups (pointed to from @groups,
+ * SRV_USER_GROUPS_MAX entries). */
+static void as_user(struct obj_rbac_attrs *a, const struct srv_user *u,
+                    const char **groups)
+{
+    for (size_t i = 0; i < u->n_groups; i++)
+        groups[i] = u->groups[i];
+    a->user = u->name;
+    a->groups = groups;
+    a->n_groups = u->n_groups;
+}
+
 static bool decide(struct srv_api *api, struct srv_req *req,
                    const struct srv_user *u, struct obj_rbac_attrs *a)
 {
@@ -216,11 +228,7 @@ static bool decide(struct srv_api *api, struct srv_req *req,
 
     if (is_master(u))
         return true;
-    for (size_t i = 0; i < u->n_groups; i++)
-        groups[i] = u->groups[i];
-    a->user = u->name;
-    a->groups = groups;
-    a->n_groups = u->n_groups;
+    as_user(a, u, groups);
     if ((r = rbac_of(api)) != NULL && obj_rbac_allows(r, a))
         return true;
     forbid(req, u, a);
@@ -493,14 +501,12 @@ static bool review_allows(struct srv_api *api, const struct srv_user *u,
 {
     const char *groups[SRV_USER_GROUPS_MAX];
     const struct obj *ra = obj_get_path(review, "spec.resourceAttributes");
-    struct obj_rbac_attrs a = {.user = u->name, .groups = groups,
-                               .n_groups = u->n_groups};
+    struct obj_rbac_attrs a = {0};
     const struct obj_rbac *r;
 
     if (is_master(u))
         return true;
-    for (size_t i = 0; i < u->n_groups; i++)
-        groups[i] = u->groups[i];
+    as_user(&a, u, groups);
     if (ra != NULL) {
         a.resource_request = true;
         a.verb = spec_str(ra, "verb");
@@ -522,15 +528,13 @@ static struct obj *rules_status(struct srv_api *api, const struct srv_user *u,
                                 const char *ns)
 {
     const char *groups[SRV_USER_GROUPS_MAX];
-    struct obj_rbac_attrs a = {.user = u->name, .groups = groups,
-                               .n_groups = u->n_groups, .ns = ns};
+    struct obj_rbac_attrs a = {.ns = ns};
     struct obj *all = obj_array_new(), *res = obj_array_new();
     struct obj *paths = obj_array_new(), *st = obj_map_new();
     const struct obj_rbac *r = rbac_of(api);
     int rv = all && res && paths && st ? 0 : -ENOMEM;
 
-    for (size_t i = 0; i < u->n_groups; i++)
-        groups[i] = u->groups[i];
+    as_user(&a, u, groups);
     if (rv == 0 && r != NULL)
         rv = obj_rbac_rules_for(r, &a, all);
     for (size_t i = 0; rv == 0 && i < obj_array_len(all); i++) {
@@ -604,11 +608,9 @@ static bool holds(const struct obj_rbac *r, const struct srv_user *u,
                   const struct obj *rules, const char *ns)
 {
     const char *groups[SRV_USER_GROUPS_MAX];
-    struct obj_rbac_attrs a = {.user = u->name, .groups = groups,
-                               .n_groups = u->n_groups};
+    struct obj_rbac_attrs a = {0};
 
-    for (size_t i = 0; i < u->n_groups; i++)
-        groups[i] = u->groups[i];
+    as_user(&a, u, groups);
     for (size_t i = 0; i < obj_array_len(rules); i++) {
         const struct obj *rule = obj_array_get(rules, i);
         const struct obj *verbs = obj_map_get(rule, "verbs");
@@ -660,15 +662,13 @@ static bool may(struct srv_call *c, const struct srv_user *u, const char *res,
 {
     const char *groups[SRV_USER_GROUPS_MAX];
     const struct obj_rbac *r = rbac_of(c->api);
-    struct obj_rbac_attrs a = {.user = u->name, .groups = groups,
-                               .n_groups = u->n_groups, .verb = verb,
+    struct obj_rbac_attrs a = {.verb = verb,
                                .resource_request = true,
                                .api_group = "rbac.authorization.k8s.io",
                                .resource = res, .subresource = "",
                                .name = name, .ns = c->route.ns};
 
-    for (size_t i = 0; i < u->n_groups; i++)
-        groups[i] = u->groups[i];
+    as_user(&a, u, groups);
     return r != NULL && obj_rbac_allows(r, &a);
 }
 

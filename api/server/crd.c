@@ -171,7 +171,8 @@ static int swap_in(struct srv_api *api, struct obj_crds *crds, struct err *e)
     return 0;
 }
 
-void srv__crd_refresh(struct srv_api *api)
+/* Rebuild what is served from the stored definitions, if they changed. */
+static void refresh(struct srv_api *api)
 {
     struct obj **v = NULL;
     size_t n = 0;
@@ -262,7 +263,7 @@ static void crd_timer_fired(uv_timer_t *t)
     } else {
         drain_watch(api);
     }
-    srv__crd_refresh(api);
+    refresh(api);
 }
 
 int srv__crd_start(struct srv_api *api, struct err *e)
@@ -276,7 +277,7 @@ int srv__crd_start(struct srv_api *api, struct err *e)
         return err_setf(e, rv, "watching custom resource definitions: %s",
                         err_str(rv));
     api->crd_dirty = true;
-    srv__crd_refresh(api);
+    refresh(api);
     return 0;
 }
 
@@ -284,7 +285,7 @@ void srv__crd_poke(struct srv_api *api)
 {
     if (api->crd_watch != NULL)
         drain_watch(api);
-    srv__crd_refresh(api);
+    refresh(api);
 }
 
 void srv__crd_free(struct srv_api *api)

@@ -134,7 +134,6 @@ void srv__endpoints_start(struct srv_api *api);
 int srv__crd_start(struct srv_api *api, struct err *e);
 /* Take pending definition changes and rebuild what is served now. */
 void srv__crd_poke(struct srv_api *api);
-void srv__crd_refresh(struct srv_api *api);
 void srv__crd_free(struct srv_api *api);
 
 /* authz.c: RBAC. */
