@@ -1272,23 +1272,16 @@ TEST_T(apiserver, secrets_keys_rotate_with_an_encryption_config, 180)
 }
 
 /* curl @method @path on member @i with the CA but no client certificate,
- * @header (may be NULL) added: the HTTP code. */
-static int curl_anon2(int i, const char *method, const char *path,
-                      const char *header, const char *header2);
-
-static int curl_anon(int i, const char *method, const char *path,
-                     const char *header)
-{
-    return curl_anon2(i, method, path, header, NULL);
-}
-
-static int curl_anon2(int i, const char *method, const char *path,
-                      const char *header, const char *header2)
+ * headers @h1 and @h2 and the body file @at ("@path") when not NULL: the
+ * HTTP code, and the output in *@out (caller frees). */
+static int curl_nocert(int i, const char *method, const char *path,
+                       const char *h1, const char *h2, const char *at,
+                       char **out)
 {
     char url[256], ca[2200];
-    const char *argv[16];
+    const char *argv[20];
+    const char *const headers[2] = {h1, h2};
     int argc = 0, code;
-    char *out;
 
     snprintf(url, sizeof url, "https://%s%s", ms[i].api, path);
     snprintf(ca, sizeof ca, "%.1000s/pki/ca.crt", ms[i].dir);
@@ -1302,21 +1295,38 @@ static int curl_anon2(int i, const char *method, const char *path,
     argv[argc++] = method;
     argv[argc++] = "-w";
     argv[argc++] = "\nHTTP %{http_code}";
-    if (header != NULL) {
-        argv[argc++] = "-H";
-        argv[argc++] = header;
-    }
-    if (header2 != NULL) {
-        argv[argc++] = "-H";
-        argv[argc++] = header2;
+    for (int k = 0; k < 2; k++)
+        if (headers[k] != NULL) {
+            argv[argc++] = "-H";
+            argv[argc++] = headers[k];
+        }
+    if (at != NULL) {
+        argv[argc++] = "--data-binary";
+        argv[argc++] = at;
     }
     argv[argc++] = url;
     argv[argc] = NULL;
-    curl_wait(tproc_start("curl-anon", argv), &code, &out);
+    curl_wait(tproc_start("curl-nocert", argv), &code, out);
+    return code;
+}
+
+/* The same without a body: the HTTP code (a 401 must be a Status). */
+static int curl_anon2(int i, const char *method, const char *path,
+                      const char *header, const char *header2)
+{
+    char *out;
+    int code = curl_nocert(i, method, path, header, header2, NULL, &out);
+
     if (code == 401)
         ASSERT_STR_CONTAINS(out, "\"reason\":\"Unauthorized\"");
     free(out);
     return code;
+}
+
+static int curl_anon(int i, const char *method, const char *path,
+                     const char *header)
+{
+    return curl_anon2(i, method, path, header, NULL);
 }
 
 /* Without credentials only health and version answer (401 elsewhere, as
@@ -1435,19 +1445,14 @@ static void token_wants(int i, const char *method, const char *path,
 static int token_json(int i, const char *method, const char *path,
                       const char *token, const char *json)
 {
-    char url[256], ca[2200], body[2200], at[2300], h[128], *out;
+    char body[2200], at[2300], h[128], *out;
     int code;
 
     write_file("token-body.json", json, body, sizeof body);
     snprintf(at, sizeof at, "@%s", body);
-    snprintf(url, sizeof url, "https://%s%s", ms[i].api, path);
-    snprintf(ca, sizeof ca, "%.1000s/pki/ca.crt", ms[i].dir);
     snprintf(h, sizeof h, "Authorization: Bearer %s", token);
-    const char *argv[] = {"/usr/bin/curl", "-sS", "--cacert", ca, "-X", method,
-                          "-H", h, "-H", "Content-Type: application/json",
-                          "--data-binary", at, "-w", "\nHTTP %{http_code}",
-                          url, NULL};
-    curl_wait(tproc_start("curl-token", argv), &code, &out);
+    code = curl_nocert(i, method, path, h, "Content-Type: application/json",
+                       at, &out);
     free(out);
     return code;
 }
@@ -1645,20 +1650,16 @@ TEST_T(apiserver, rbac_grants_what_bindings_say_and_nothing_more, 180)
     token_wants(0, "GET", "/api/v1/namespaces/team-a/configmaps/none",
                 "t-alice", 404);
     {
-        char url[256], ca[2200], body[2200], at[2300];
+        char body[2200], at[2300];
         write_file("apply.yaml", "apiVersion: v1\nkind: ConfigMap\n"
                    "metadata: {name: fresh}\ndata: {a: b}\n", body,
                    sizeof body);
         snprintf(at, sizeof at, "@%s", body);
-        snprintf(url, sizeof url, "https://%s/api/v1/namespaces/team-a/"
-                 "configmaps/fresh?fieldManager=t", ms[0].api);
-        snprintf(ca, sizeof ca, "%.1000s/pki/ca.crt", ms[0].dir);
-        const char *argv[] = {"/usr/bin/curl", "-sS", "--cacert", ca, "-X",
-                              "PATCH", "-H", "Authorization: Bearer t-alice",
-                              "-H", "Content-Type: application/apply-patch+yaml",
-                              "--data-binary", at, "-w", "\nHTTP %{http_code}",
-                              url, NULL};
-        curl_wait(tproc_start("curl-apply", argv), &code, &out);
+        code = curl_nocert(0, "PATCH", "/api/v1/namespaces/team-a/configmaps/"
+                           "fresh?fieldManager=t",
+                           "Authorization: Bearer t-alice",
+                           "Content-Type: application/apply-patch+yaml", at,
+                           &out);
         ASSERT_EQ(code, 403);
         ASSERT_STR_CONTAINS(out, "cannot create resource \\\"configmaps\\\"");
         free(out);
@@ -1671,6 +1672,11 @@ TEST_T(apiserver, rbac_grants_what_bindings_say_and_nothing_more, 180)
     expect_code(1, "GET", "/api/v1/namespaces/team-a/pods",
                 "Impersonate-User: alice", NULL, 403,
                 "User \\\"alice\\\" cannot list");
+    /* A name longer than what is checked is refused, not cut. */
+    char long_user[300];
+    snprintf(long_user, sizeof long_user, "Impersonate-User: %0270d", 7);
+    expect_code(1, "GET", "/api/v1/namespaces/team-a/pods", long_user, NULL,
+                400, "Impersonate-User: longer than");
     /* alice's group may edit in team-b: a write gets past RBAC (and then
      * fails on its empty body: 400, not 403). */
     token_wants(1, "POST", "/api/v1/namespaces/team-b/configmaps", "t-alice",
@@ -1679,16 +1685,8 @@ TEST_T(apiserver, rbac_grants_what_bindings_say_and_nothing_more, 180)
      * reach here; and kube-apiserver's words for a denial. */
     token_wants(2, "GET", "/api/v1/namespaces/team-b/secrets/s", "t-alice",
                 200);
-    const char *argv_h = "Authorization: Bearer t-bob";
-    {
-        char url[256], ca[2200];
-        snprintf(url, sizeof url, "https://%s/api/v1/namespaces/team-a/"
-                 "secrets", ms[1].api);
-        snprintf(ca, sizeof ca, "%.1000s/pki/ca.crt", ms[1].dir);
-        const char *argv[] = {"/usr/bin/curl", "-sS", "--cacert", ca, "-H",
-                              argv_h, "-w", "\nHTTP %{http_code}", url, NULL};
-        curl_wait(tproc_start("curl-bob", argv), &code, &out);
-    }
+    code = curl_nocert(1, "GET", "/api/v1/namespaces/team-a/secrets",
+                       "Authorization: Bearer t-bob", NULL, NULL, &out);
     ASSERT_EQ(code, 403);
     ASSERT_STR_CONTAINS(out, "secrets is forbidden: User \\\"bob\\\" cannot "
                              "list resource \\\"secrets\\\" in API group "
