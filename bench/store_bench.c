@@ -65,6 +65,7 @@ struct opts {
     bool leader_only;           /* Workload connections only to the leader. */
     bool markdown;              /* Also print a Markdown block. */
     bool quick;                 /* Smoke run. */
+    const char *token;          /* Cluster token (ours, or --token). */
 };
 
 static struct opts o = {
@@ -79,6 +80,7 @@ static struct opts o = {
     .conns_per_member = 2,
     .fsync_ms = 2000,
     .timeout_s = 900,
+    .token = "store-bench-token",
 };
 
 static const char usage_text[] =
@@ -91,6 +93,8 @@ static const char usage_text[] =
     "                         (default $TMPDIR or /tmp)\n"
     "  --connect A,B,C        use a running cluster (peer addresses); no RSS,\n"
     "                         no failover\n"
+    "  --token TOKEN          that cluster's token (members we start get\n"
+    "                         our own)\n"
     "  --levels N,N,...       concurrent clients per level (1,16,64,256)\n"
     "  --duration-ms MS       measured window per level (5000)\n"
     "  --warmup-ms MS         warm-up per level (1000)\n"
@@ -140,8 +144,8 @@ static void member_start(int i)
     char et[16];
     const char *argv[16] = {o.master, "--name", m->name, "--data-dir", m->dir,
                             "--peer-listen", m->addr, "--initial-cluster",
-                            spec};
-    int argc = 9;
+                            spec, "--token", o.token};
+    int argc = 11;
 
     if (o.election_timeout > 0) {
         snprintf(et, sizeof et, "%u", o.election_timeout);
@@ -961,6 +965,7 @@ static void parse_options(int argc, char **argv)
         {"timeout-s", required_argument, NULL, 't'},
         {"quick", no_argument, NULL, 'q'},
         {"markdown", no_argument, NULL, 'm'},
+        {"token", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1012,6 +1017,7 @@ static void parse_options(int argc, char **argv)
             break;
         case 't': o.timeout_s = parse_uint_opt("--timeout-s", optarg, 86400); break;
         case 'q': o.quick = true; break;
+        case 'k': o.token = optarg; break;
         case 'm': o.markdown = true; break;
         case 'h': fputs(usage_text, stdout); exit(0);
         default:
@@ -1116,6 +1122,12 @@ int main(int argc, char **argv)
     uv_loop_init(&loop);
     if (repl_transport_init(&transport, &loop, NULL) != 0)
         bench_die("transport init failed");
+    {
+        unsigned char key[REPL_TRANSPORT_KEY_LEN];
+        if (repl_transport_key_from_token(o.token, key) != 0)
+            bench_die("--token must not be empty");
+        repl_transport_set_key(&transport, key);
+    }
     uv_timer_init(&loop, &tick);
     uv_timer_start(&tick, on_tick, 5, 5);
     if (o.connect != NULL) {

@@ -1,6 +1,7 @@
 /* c8s-master status | member add|remove|list, over the forward channel. */
 #include "cmd/admin.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +14,16 @@
 const char *admin_prog = "c8s-master";
 
 static const char admin_usage[] =
-    "usage: %1$s status --peer HOST:PORT\n"
-    "       %1$s member list --peer HOST:PORT\n"
-    "       %1$s member add NAME=HOST:PORT --peer HOST:PORT\n"
-    "       %1$s member remove NAME --peer HOST:PORT\n"
+    "usage: %1$s status --peer HOST:PORT TOKEN-FLAG\n"
+    "       %1$s member list --peer HOST:PORT TOKEN-FLAG\n"
+    "       %1$s member add NAME=HOST:PORT --peer HOST:PORT TOKEN-FLAG\n"
+    "       %1$s member remove NAME --peer HOST:PORT TOKEN-FLAG\n"
+    "where TOKEN-FLAG is --token TOKEN or --token-file FILE\n"
     "\n"
-    "--peer is the peer address of any running member. A member being added\n"
+    "--peer is the peer address of any running member; the token is the\n"
+    "cluster's (a one-member cluster started without one keeps it in\n"
+    "DATA-DIR/token): members refuse connections that cannot prove it.\n"
+    "A member being added\n"
     "must be started first with the full new --initial-cluster and\n"
     "--initial-cluster-state existing; `add` returns once it has caught up\n"
     "and votes. After `remove`, stop the removed member's process: it is\n"
@@ -40,8 +45,28 @@ static int report(const char *what, int rv)
 {
     if (rv == 0)
         return 0;
-    fprintf(stderr, "%s: %s: %s\n", admin_prog, what, err_str(rv));
+    if (rv == -EACCES)
+        fprintf(stderr, "%s: %s: the member refused our token: pass the "
+                "cluster's --token or --token-file\n", admin_prog, what);
+    else
+        fprintf(stderr, "%s: %s: %s\n", admin_prog, what, err_str(rv));
     return 1;
+}
+
+const char *admin_read_token_file(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    const char *why = f == NULL ? strerror(errno) : NULL;
+
+    if (f != NULL) {
+        if (fgets(buf, (int)size, f) == NULL)
+            buf[0] = '\0';
+        fclose(f);
+        buf[strcspn(buf, "\r\n")] = '\0';
+        if (buf[0] == '\0')
+            why = "empty";
+    }
+    return why;
 }
 
 static int cmd_status(struct repl_sync *c)
@@ -122,10 +147,13 @@ int admin_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"peer", required_argument, NULL, 'p'},
+        {"token", required_argument, NULL, 'k'},
+        {"token-file", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *peer = NULL;
+    const char *peer = NULL, *token = NULL, *token_file = NULL;
+    char token_buf[256];
     struct repl_sync *c;
     int opt, rv;
 
@@ -135,6 +163,10 @@ int admin_main(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (opt == 'p')
             peer = optarg;
+        else if (opt == 'k')
+            token = optarg;
+        else if (opt == 'K')
+            token_file = optarg;
         else if (opt == 'h') {
             printf(admin_usage, admin_prog);
             return 0;
@@ -150,7 +182,20 @@ int admin_main(int argc, char **argv)
         words[n++] = argv[i];
     if (optind < argc - 3)
         return usage("too many arguments");
-    c = repl_sync_new(peer);
+    if (token_file != NULL) {
+        const char *why = admin_read_token_file(token_file, token_buf,
+                                                sizeof token_buf);
+        if (why != NULL) {
+            fprintf(stderr, "%s: --token-file %s: %s\n", admin_prog,
+                    token_file, why);
+            return 2;
+        }
+        token = token_buf;
+    }
+    if (token == NULL || token[0] == '\0')
+        return usage("--token or --token-file is required");
+    c = repl_sync_new(peer, token);
+    explicit_bzero(token_buf, sizeof token_buf);
     if (c == NULL)
         return report("connecting", -ENOMEM);
     rv = run(c, n, words);

@@ -46,8 +46,10 @@ static const char usage_text[] =
     "--initial-cluster-state existing and is added with `member add`.\n"
     "With --api-listen the member serves the Kubernetes API over HTTPS and\n"
     "writes DATA-DIR/admin.kubeconfig. Every member of a cluster gets the\n"
-    "same --token: it protects the cluster CA kept in the store. A one-member\n"
-    "cluster may omit it (a random one is kept in DATA-DIR/token).\n"
+    "same --token (or --token-file, which keeps it out of ps): members prove\n"
+    "it to each other on the peer port, and it protects the cluster CA kept\n"
+    "in the store. A one-member cluster may omit it (a random one is kept\n"
+    "in DATA-DIR/token).\n"
     "Services get ClusterIPs from --service-cluster-ip-range (default\n"
     "10.96.0.0/12; the same on every member), the kubernetes Service the\n"
     "first address. Past --max-requests-inflight reads (default 400) or\n"
@@ -320,26 +322,9 @@ static void api_fatal(struct srv_api *api, const char *why)
     shut_down(m);
 }
 
-/* The token from --token; for a one-member cluster without one, a random
- * token kept in DATA-DIR/token (0600) so restarts open the same CA. */
-/* First line of @path into @buf; 0, or -EINVAL after logging why. */
-static int read_token_file(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "r");
-    bool ok = f != NULL && fgets(buf, (int)size, f) != NULL;
-
-    if (f != NULL)
-        fclose(f);
-    if (ok)
-        buf[strcspn(buf, "\r\n")] = '\0';
-    if (!ok || buf[0] == '\0') {
-        log_error("master", "--token-file %s: %s", path,
-                  f == NULL ? strerror(errno) : "empty");
-        return -EINVAL;
-    }
-    return 0;
-}
-
+/* The token from --token or --token-file; for a one-member cluster without
+ * one, a random token kept in DATA-DIR/token (0600) so restarts open the
+ * same CA. */
 static int load_token(const struct options *o, char *buf, size_t size)
 {
     char path[4200];
@@ -350,11 +335,16 @@ static int load_token(const struct options *o, char *buf, size_t size)
         (void)snprintf(buf, size, "%s", o->token);
         return 0;
     }
-    if (o->token_file != NULL)
-        return read_token_file(o->token_file, buf, size);
+    if (o->token_file != NULL) {
+        const char *why = admin_read_token_file(o->token_file, buf, size);
+        if (why != NULL)
+            log_error("master", "--token-file %s: %s", o->token_file, why);
+        return why == NULL ? 0 : -EINVAL;
+    }
     if (o->cfg.n_members > 1) {
-        log_error("master", "--token is required with --api-listen in a "
-                  "cluster of several members (every member gets the same)");
+        log_error("master", "--token is required in a cluster of several "
+                  "members (every member gets the same): it authenticates "
+                  "the members to each other");
         return -EINVAL;
     }
     (void)snprintf(path, sizeof path, "%s/token", o->cfg.data_dir);
@@ -381,9 +371,9 @@ static int load_token(const struct options *o, char *buf, size_t size)
     return 0;
 }
 
-static int start_api(struct master *m, const struct options *o)
+static int start_api(struct master *m, const struct options *o,
+                     const char *token)
 {
-    char token[256];
     struct srv_api_config cfg = {
         .listen = o->api_listen,
         .token = token,
@@ -403,10 +393,7 @@ static int start_api(struct master *m, const struct options *o)
 
     if (o->api_listen == NULL)
         return 0;
-    if (load_token(o, token, sizeof token) != 0)
-        return -EINVAL;
     rv = srv_api_start(&m->loop, m->repl, &cfg, &m->api, &e);
-    explicit_bzero(token, sizeof token);
     if (rv != 0)
         log_error("master", "%s", e.msg);
     return rv;
@@ -426,6 +413,7 @@ int main(int argc, char **argv)
     struct options o = {0};
     struct master m = {0};
     struct err e = {0};
+    char token[256];
     int rv;
 
     log_init_from_env();
@@ -437,12 +425,17 @@ int main(int argc, char **argv)
         return rv;
     if (ensure_dir(o.cfg.data_dir) != 0)
         return 1;
+    if (load_token(&o, token, sizeof token) != 0)
+        return 1;
+    o.cfg.token = token;
     uv_loop_init(&m.loop);
     if (repl_new(&m.loop, &o.cfg, &m.repl, &e) != 0) {
+        explicit_bzero(token, sizeof token);
         log_error("master", "%s", e.msg);
         return 1;
     }
     if (repl_start(m.repl, &e) != 0) {
+        explicit_bzero(token, sizeof token);
         log_error("master", "%s", e.msg);
         repl_close(m.repl, on_closed);
         uv_run(&m.loop, UV_RUN_DEFAULT);
@@ -455,10 +448,11 @@ int main(int argc, char **argv)
     m.sigterm.data = m.sigint.data = &m;
     uv_signal_start(&m.sigterm, on_signal, SIGTERM);
     uv_signal_start(&m.sigint, on_signal, SIGINT);
-    if (start_api(&m, &o) != 0) {
+    if (start_api(&m, &o, token) != 0) {
         m.exit_code = 1;
         shut_down(&m);
     }
+    explicit_bzero(token, sizeof token);
     uv_run(&m.loop, UV_RUN_DEFAULT);
     repl_free(m.repl);
     rv = uv_loop_close(&m.loop);

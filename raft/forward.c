@@ -144,6 +144,7 @@ struct repl_client {
     uint64_t next_id;               /* Next req_id. */
     bool connecting;                /* conn in progress. */
     bool closed;                    /* Closing or closed. */
+    bool refused_key;               /* The member refused our peer key. */
     repl_client_close_cb cb;        /* Owner's close callback. */
     void *arg;                      /* Its argument. */
 };
@@ -162,8 +163,10 @@ static void fail_pending(struct repl_client *c)
             c->pending_tail = &c->pending;
         c->n_pending--;
         mem_free(p->frame);
-        repl__complete(p->req, p->kind == REPL_FWD_TXN ? -C8S_EUNKNOWN
-                                                       : -C8S_ENOLEADER,
+        /* Refused at the handshake, nothing was sent: say why. */
+        repl__complete(p->req, c->refused_key             ? -EACCES
+                               : p->kind == REPL_FWD_TXN ? -C8S_EUNKNOWN
+                                                         : -C8S_ENOLEADER,
                        0, 0);
         mem_free(p);
     }
@@ -299,6 +302,7 @@ static void client_connected(struct repl_transport_connect *req,
         return;
     }
     if (status != 0) {
+        c->refused_key = status == -EACCES;
         client_fail(c);
         return;
     }

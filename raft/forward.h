@@ -46,7 +46,8 @@ enum repl_fwd_kind {
 struct repl_client;
 
 /* Called when the connection fails or closes; pending requests have had
- * their callbacks (-C8S_EUNKNOWN for TXN, -C8S_ENOLEADER for READ). */
+ * their callbacks (-C8S_EUNKNOWN for TXN, -C8S_ENOLEADER for READ, -EACCES
+ * for all when the member refused our peer key). */
 typedef void (*repl_client_close_cb)(struct repl_client *c, void *arg);
 
 /* Connect to the member at @address through @t (whose iface.init may not

@@ -61,6 +61,7 @@ struct repl {
     uint64_t next_batch_id;     /* Next batch_id to use. */
     struct store *store;        /* The replicated state. */
     struct repl_transport transport; /* Peer port. */
+    unsigned char peer_key[REPL_TRANSPORT_KEY_LEN]; /* From the token. */
     struct raft_io io;          /* libraft uv backend. */
     struct raft_fsm fsm;        /* Adapter to store_apply_batch. */
     struct store_snapview *snap_view; /* Snapshot libraft is writing (its

@@ -162,8 +162,14 @@ int repl_new(uv_loop_t *loop, const struct repl_config *c, struct repl **ret,
     r = mem_calloc(1, sizeof *r);
     if (r == NULL)
         return err_setf(e, -ENOMEM, "out of memory");
+    if (repl_transport_key_from_token(c->token, r->peer_key) != 0) {
+        mem_free(r);
+        return err_setf(e, -EINVAL, "a cluster token is required: it "
+                        "authenticates the members to each other");
+    }
     r->loop = loop;
     r->cfg = *c;
+    r->cfg.token = NULL; /* the caller's; the derived key is all we keep */
     (void)snprintf(r->data_dir, sizeof r->data_dir, "%s", c->data_dir);
     r->cfg.data_dir = r->data_dir;
     apply_defaults(&r->cfg);
@@ -195,6 +201,7 @@ static int init_raft(struct repl *r, struct err *e)
     rv = repl_transport_init(&r->transport, r->loop, bind);
     if (rv != 0)
         return err_setf(e, rv, "--peer-listen: %s", r->transport.iface.errmsg);
+    repl_transport_set_key(&r->transport, r->peer_key);
     r->transport.data = r;
     rv = raft_uv_init(&r->io, r->loop, r->data_dir, &r->transport.iface);
     if (rv != 0)
@@ -596,5 +603,7 @@ void repl_free(struct repl *r)
     store_free(r->store);
     mem_free(r->fwd_server);
     mem_free(r->fwd_client);
+    explicit_bzero(r->peer_key, sizeof r->peer_key);
+    explicit_bzero(r->transport.key, sizeof r->transport.key);
     mem_free(r);
 }

@@ -36,6 +36,9 @@ struct repl_config {
     const char *name;           /* This member's name. */
     const char *data_dir;       /* Raft log, snapshots, metadata. */
     const char *peer_listen;    /* Bind address "A.B.C.D:PORT". */
+    const char *token;          /* Cluster token (required): the peer key
+                                 * is derived from it in repl_new(), which
+                                 * keeps no pointer to it. */
     struct repl_member members[REPL_MAX_MEMBERS]; /* Initial cluster. */
     unsigned n_members;         /* 0: a single-member cluster of this one. */
     unsigned election_timeout_ms; /* Default 300 (failover ~0.5 s). */

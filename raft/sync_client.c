@@ -34,19 +34,25 @@ static void on_closed(struct repl_client *rc, void *arg)
         c->c = NULL;
 }
 
-struct repl_sync *repl_sync_new(const char *address)
+struct repl_sync *repl_sync_new(const char *address, const char *token)
 {
-    struct repl_sync *c = calloc(1, sizeof *c);
+    unsigned char key[REPL_TRANSPORT_KEY_LEN];
+    struct repl_sync *c;
 
+    if (repl_transport_key_from_token(token, key) != 0)
+        return NULL;
+    c = calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
     signal(SIGPIPE, SIG_IGN); /* a member killed mid-write is expected */
-    uv_loop_init(&c->loop);
-    uv_timer_init(&c->loop, &c->timer);
     if (repl_transport_init(&c->t, &c->loop, NULL) != 0) {
         free(c);
         return NULL;
     }
+    repl_transport_set_key(&c->t, key);
+    explicit_bzero(key, sizeof key);
+    uv_loop_init(&c->loop);
+    uv_timer_init(&c->loop, &c->timer);
     snprintf(c->address, sizeof c->address, "%s", address);
     return c;
 }
@@ -74,6 +80,7 @@ void repl_sync_free(struct repl_sync *c)
     c->t.iface.close(&c->t.iface, transport_closed);
     uv_run(&c->loop, UV_RUN_DEFAULT);
     (void)uv_loop_close(&c->loop);
+    explicit_bzero(c->t.key, sizeof c->t.key);
     free(c);
 }
 

@@ -25,8 +25,11 @@ struct repl_sync_status {
     uint64_t compact_rev;   /* Oldest readable revision. */
 };
 
-/* Connects lazily (and again after a failure) to @address. */
-struct repl_sync *repl_sync_new(const char *address);
+/* Connects lazily (and again after a failure) to @address, proving the
+ * cluster @token (the key derived from it, see raft/transport.h). NULL if
+ * @token is empty or memory is short. A member that refuses the key fails
+ * every call with -EACCES. */
+struct repl_sync *repl_sync_new(const char *address, const char *token);
 void repl_sync_free(struct repl_sync *c);
 
 /* Each waits at most @timeout_ms; -ETIMEDOUT then (outcome unknown for a

@@ -12,20 +12,44 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "lib/log.h"
 #include "lib/mem.h"
 
 #define HS_MAGIC "C8SP"
+#define CH_MAGIC "C8SC"
 #define HS_MAGIC_LEN 4
-#define HS_FORMAT 1
+#define HS_FORMAT 2
+#define NONCE_LEN 16
+#define MAC_LEN 32
+/* The acceptor's challenge: magic, format, nonce. */
+#define CH_LEN (HS_MAGIC_LEN + 1 + NONCE_LEN)
 /* magic, format, channel, reserved u16, sender id u64, address length u16 */
 #define HS_FIXED_LEN (HS_MAGIC_LEN + 1 + 1 + 2 + 8 + 2)
-/* ISSUE 8: add the MAC length here when the handshake gets one. */
-#define HS_MAX_LEN (HS_FIXED_LEN + REPL_TRANSPORT_ADDR_MAX)
+/* After the address: the connector's nonce and its MAC. */
+#define HS_AUTH_LEN (NONCE_LEN + MAC_LEN)
+#define HS_MAX_LEN (HS_FIXED_LEN + REPL_TRANSPORT_ADDR_MAX + HS_AUTH_LEN)
+/* The acceptor's answer: a status byte, then its MAC if the status is 0. */
+#define ANSWER_MAX_LEN (1 + MAC_LEN)
+#define LABEL_CONNECT "c8s-peer-v2 connect"
+#define LABEL_ACCEPT "c8s-peer-v2 accept"
+/* The peer key's derivation from the token (see transport.h). */
+#define KEY_SALT "c8s peer transport v2"
+#define KEY_ITER 100000
+/* Authentication failures are logged at most this often. */
+#define AUTH_LOG_INTERVAL_MS 10000
+#define TOKEN_HINT "is --token the same on every member?"
+#define FORMAT_HINT "is it a c8s member of the same version?"
 #define LISTEN_BACKLOG 128
 
 enum conn_kind {
@@ -43,16 +67,22 @@ struct conn {
     uv_timer_t timer;                 /* handshake deadline */
     uv_connect_t connect;             /* outgoing TCP connect */
     uv_write_t write;                 /* handshake (out) or answer (in) */
+    uv_write_t chal_write;            /* acceptor: the challenge */
     unsigned refs;                    /* open handles + pending requests */
     bool finished;                    /* outcome decided */
     bool written;                     /* connector: handshake sent */
-    bool answered;                    /* connector: answer byte read */
+    bool answered;                    /* connector: answer read, checked */
     int status;                       /* connector's failure, negative */
     uint8_t channel;                  /* requested channel */
     uint8_t answer;                   /* status byte sent or received */
     uint64_t peer_id;                 /* acceptor: the sender's id */
     size_t have;                      /* bytes of buf filled */
     size_t want;                      /* bytes of buf expected so far */
+    size_t chal_have;                 /* connector: bytes of chal read */
+    size_t reply_have;                /* connector: bytes of reply read */
+    size_t reply_want;                /* connector: 1, then 1 + MAC_LEN */
+    char chal[CH_LEN];                /* challenge sent or received */
+    unsigned char reply[ANSWER_MAX_LEN]; /* answer sent or received */
     struct raft_uv_connect *raft_req; /* CONN_RAFT: libraft's request */
     struct repl_transport_connect *fwd_req; /* CONN_FORWARD: the request */
     char buf[HS_MAX_LEN];             /* handshake being read or written */
@@ -150,6 +180,93 @@ int repl_transport_parse_address(const char *address,
     sin.sin_port = htons((uint16_t)port);
     *ret = sin;
     return 0;
+}
+
+/* ---- authentication ------------------------------------------------------ */
+
+int repl_transport_key_from_token(const char *token,
+                                  unsigned char key[REPL_TRANSPORT_KEY_LEN])
+{
+    size_t len = token != NULL ? strlen(token) : 0;
+    int ok;
+
+    if (len == 0 || len > INT_MAX)
+        return -EINVAL;
+    ok = PKCS5_PBKDF2_HMAC(token, (int)len, (const unsigned char *)KEY_SALT,
+                           sizeof KEY_SALT - 1, KEY_ITER, EVP_sha256(),
+                           REPL_TRANSPORT_KEY_LEN, key);
+    ERR_clear_error();
+    return ok == 1 ? 0 : -ENOMEM;
+}
+
+void repl_transport_set_key(struct repl_transport *t,
+                            const unsigned char key[REPL_TRANSPORT_KEY_LEN])
+{
+    memcpy(t->key, key, REPL_TRANSPORT_KEY_LEN);
+    t->has_key = true;
+}
+
+/* HMAC-SHA256 under the peer key of @label || @a || @b. The inputs are
+ * bounded (a challenge and a handshake), so they are joined on the stack. */
+static bool hs_mac(const struct repl_transport *t, const char *label,
+                   const void *a, size_t alen, const void *b, size_t blen,
+                   unsigned char out[MAC_LEN])
+{
+    unsigned char msg[32 + CH_LEN + HS_MAX_LEN];
+    size_t llen = strlen(label);
+    unsigned int outlen = 0;
+
+    if (llen + alen + blen > sizeof msg)
+        return false;
+    memcpy(msg, label, llen);
+    memcpy(msg + llen, a, alen);
+    memcpy(msg + llen + alen, b, blen);
+    if (HMAC(EVP_sha256(), t->key, REPL_TRANSPORT_KEY_LEN, msg,
+             llen + alen + blen, out, &outlen) == NULL ||
+        outlen != MAC_LEN) {
+        ERR_clear_error();
+        return false;
+    }
+    return true;
+}
+
+/* True if @mac is the MAC of @label || @a || @b; constant time. */
+static bool hs_mac_ok(const struct repl_transport *t, const char *label,
+                      const void *a, size_t alen, const void *b, size_t blen,
+                      const unsigned char *mac)
+{
+    unsigned char want[MAC_LEN];
+    bool ok = hs_mac(t, label, a, alen, b, blen, want) &&
+              CRYPTO_memcmp(want, mac, MAC_LEN) == 0;
+
+    OPENSSL_cleanse(want, sizeof want);
+    return ok;
+}
+
+/* Warn about a peer that failed authentication, at most once per
+ * AUTH_LOG_INTERVAL_MS (a stranger could otherwise fill the log), with the
+ * count of failures since the last warning and a @hint for the operator. */
+static void peer_warn(struct conn *c, const char *what, const char *hint)
+{
+    struct repl_transport *t = c->t;
+    struct sockaddr_storage ss = {0};
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+    int len = sizeof ss;
+    char ip[INET_ADDRSTRLEN] = "?";
+    uint64_t now = uv_now(t->loop);
+
+    t->auth_failures++;
+    if (t->auth_warned_ms != 0 && now - t->auth_warned_ms < AUTH_LOG_INTERVAL_MS)
+        return;
+    if (uv_tcp_getpeername(c->tcp, (struct sockaddr *)&ss, &len) == 0 &&
+        ss.ss_family == AF_INET)
+        (void)inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip);
+    log_warn("transport", "peer %s:%u %s (%llu failures since the last "
+             "warning): %s", ip,
+             ss.ss_family == AF_INET ? ntohs(sin->sin_port) : 0u, what,
+             (unsigned long long)t->auth_failures, hint);
+    t->auth_warned_ms = now ? now : 1;
+    t->auth_failures = 0;
 }
 
 /* TCP_NODELAY (raft sends many small messages; Nagle's algorithm would hold
@@ -298,6 +415,8 @@ static int conn_new(struct repl_transport *t,
     c->timer.data = c;
     c->connect.data = c;
     c->write.data = c;
+    c->chal_write.data = c;
+    c->reply_want = 1;
     (void)uv_timer_init(t->loop, &c->timer); /* cannot fail */
     (void)uv_timer_start(&c->timer, timer_cb, t->handshake_timeout_ms, 0);
     c->refs = 2; /* the TCP handle and the timer */
@@ -328,16 +447,24 @@ static int accept_parse_fixed(struct conn *c)
     uint64_t addr_len;
 
     if (memcmp(p, HS_MAGIC, HS_MAGIC_LEN) != 0 || p[4] != HS_FORMAT ||
-        get_le(p + 6, 2) != 0)
+        get_le(p + 6, 2) != 0) {
+        if (memcmp(p, HS_MAGIC, HS_MAGIC_LEN) == 0 && p[4] != HS_FORMAT)
+            peer_warn(c, "speaks another handshake format", FORMAT_HINT);
         return -EPROTO;
+    }
     c->channel = p[5];
     c->peer_id = get_le(p + 8, 8);
     addr_len = get_le(p + 16, 2);
     if (addr_len > REPL_TRANSPORT_ADDR_MAX)
         return -EPROTO;
-    c->want = HS_FIXED_LEN + (size_t)addr_len;
-    /* ISSUE 8: c->want += MAC length; verify it in accept_decide(). */
+    c->want = HS_FIXED_LEN + (size_t)addr_len + HS_AUTH_LEN;
     return 0;
+}
+
+/* Length of the announced address in a complete handshake. */
+static size_t accept_addr_len(const struct conn *c)
+{
+    return c->want - HS_FIXED_LEN - HS_AUTH_LEN;
 }
 
 /* True if the announced address is printable ASCII without spaces: it ends
@@ -350,14 +477,27 @@ static bool address_is_sane(const char *s, size_t n)
     return true;
 }
 
+/* True if the handshake carries the MAC of our challenge and itself: the
+ * sender holds the peer key and is not replaying an old handshake. */
+static bool accept_authentic(struct conn *c)
+{
+    size_t signed_len = c->want - MAC_LEN;
+
+    return hs_mac_ok(c->t, LABEL_CONNECT, c->chal, CH_LEN, c->buf, signed_len,
+                     (const unsigned char *)c->buf + signed_len);
+}
+
 /* The answer for a complete handshake. */
 static uint8_t accept_decide(struct conn *c)
 {
     const char *address = c->buf + HS_FIXED_LEN;
-    size_t addr_len = c->want - HS_FIXED_LEN;
+    size_t addr_len = accept_addr_len(c);
 
-    /* ISSUE 8: verify the HMAC over the handshake with t->key here and
-     * refuse (REPL_HANDSHAKE_BAD_PEER) on mismatch, in constant time. */
+    if (!accept_authentic(c)) {
+        peer_warn(c, "was refused: its handshake does not carry the "
+                     "cluster's key", TOKEN_HINT);
+        return REPL_HANDSHAKE_BAD_AUTH;
+    }
     if (c->t->closing)
         return REPL_HANDSHAKE_CLOSING;
     if (!address_is_sane(address, addr_len))
@@ -382,12 +522,13 @@ static void accept_dispatch(struct conn *c)
     struct repl_transport *t = c->t;
     uint64_t peer_id = c->peer_id;
     uint8_t channel = c->channel;
+    size_t addr_len = accept_addr_len(c);
     char address[REPL_TRANSPORT_ADDR_MAX + 1];
     uv_stream_t *stream;
 
     /* Copy what the callbacks need: @c may be freed while they run. */
-    memcpy(address, c->buf + HS_FIXED_LEN, c->want - HS_FIXED_LEN);
-    address[c->want - HS_FIXED_LEN] = '\0';
+    memcpy(address, c->buf + HS_FIXED_LEN, addr_len);
+    address[addr_len] = '\0';
     stream = conn_detach(c);
     if (channel == REPL_CHANNEL_RAFT)
         t->accept_cb(&t->iface, peer_id, address, stream);
@@ -409,17 +550,29 @@ static void accept_write_cb(uv_write_t *req, int status)
         accept_dispatch(c);
 }
 
-/* The whole handshake is in: stop reading and answer. The stream is handed
- * over only once the answer is written, so our write request is done with
- * before anybody else owns the stream. */
+/* The whole handshake is in: stop reading and answer. An acceptance
+ * carries our MAC of the whole exchange, so the connector knows it reached
+ * a member and not a stranger. The stream is handed over only once the
+ * answer is written, so our write requests are done with before anybody
+ * else owns the stream (writes complete in order: the challenge first). */
 static void accept_answer(struct conn *c)
 {
     uv_buf_t buf;
+    size_t len = 1;
     int rv;
 
     (void)uv_read_stop((uv_stream_t *)c->tcp);
     c->answer = accept_decide(c);
-    buf = uv_buf_init((char *)&c->answer, 1);
+    c->reply[0] = c->answer;
+    if (c->answer == REPL_HANDSHAKE_OK) {
+        if (!hs_mac(c->t, LABEL_ACCEPT, c->chal, CH_LEN, c->buf, c->want,
+                    c->reply + 1)) {
+            conn_fail(c, -ENOMEM);
+            return;
+        }
+        len += MAC_LEN;
+    }
+    buf = uv_buf_init((char *)c->reply, (unsigned)len);
     rv = uv_write(&c->write, (uv_stream_t *)c->tcp, &buf, 1, accept_write_cb);
     if (rv != 0) {
         conn_fail(c, rv);
@@ -452,6 +605,38 @@ static void accept_read_cb(uv_stream_t *stream,
     }
     if (c->have == c->want)
         accept_answer(c);
+}
+
+static void challenge_write_cb(uv_write_t *req, int status)
+{
+    struct conn *c = req->data;
+
+    if (conn_request_done(c))
+        return;
+    if (status != 0)
+        conn_fail(c, status);
+}
+
+/* Send a fresh challenge: the connector must MAC it, so a recorded
+ * handshake is worth nothing on another connection. */
+static int accept_challenge(struct conn *c)
+{
+    unsigned char *p = (unsigned char *)c->chal;
+    uv_buf_t buf;
+    int rv;
+
+    memcpy(p, CH_MAGIC, HS_MAGIC_LEN);
+    p[HS_MAGIC_LEN] = HS_FORMAT;
+    if (RAND_bytes(p + HS_MAGIC_LEN + 1, NONCE_LEN) != 1) {
+        ERR_clear_error();
+        return -EIO;
+    }
+    buf = uv_buf_init(c->chal, CH_LEN);
+    rv = uv_write(&c->chal_write, (uv_stream_t *)c->tcp, &buf, 1,
+                  challenge_write_cb);
+    if (rv == 0)
+        c->refs++;
+    return rv;
 }
 
 /* Accept the pending connection into a throw-away handle and close it, so
@@ -514,6 +699,8 @@ static void listener_connection_cb(uv_stream_t *server, int status)
     if (rv == 0)
         rv = set_socket_options(c->tcp);
     if (rv == 0)
+        rv = accept_challenge(c);
+    if (rv == 0)
         rv = uv_read_start((uv_stream_t *)c->tcp, accept_alloc_cb,
                            accept_read_cb);
     if (rv != 0)
@@ -522,21 +709,31 @@ static void listener_connection_cb(uv_stream_t *server, int status)
 
 /* ---- connector side ---------------------------------------------------- */
 
-/* Encode our handshake for @channel into c->buf; returns its length. */
-static size_t encode_handshake(struct conn *c, uint8_t channel, uint64_t id)
+/* Encode our handshake for c->channel into c->buf, answering the challenge
+ * in c->chal: the fixed part, our address, a nonce of ours (so the
+ * acceptor's MAC is fresh for us too) and the MAC of the challenge and all
+ * of that. Returns its length, or 0 if no randomness or MAC was had. */
+static size_t encode_handshake(struct conn *c)
 {
     unsigned char *p = (unsigned char *)c->buf;
     size_t addr_len = strlen(c->t->address);
+    size_t n = HS_FIXED_LEN + addr_len;
 
     memcpy(p, HS_MAGIC, HS_MAGIC_LEN);
     p[4] = HS_FORMAT;
-    p[5] = channel;
+    p[5] = c->channel;
     put_le(p + 6, 0, 2);
-    put_le(p + 8, id, 8);
+    put_le(p + 8, c->peer_id, 8);
     put_le(p + 16, addr_len, 2);
     memcpy(p + HS_FIXED_LEN, c->t->address, addr_len);
-    /* ISSUE 8: append the MAC over the bytes above, keyed by t->key. */
-    return HS_FIXED_LEN + addr_len;
+    if (RAND_bytes(p + n, NONCE_LEN) != 1) {
+        ERR_clear_error();
+        return 0;
+    }
+    n += NONCE_LEN;
+    if (!hs_mac(c->t, LABEL_CONNECT, c->chal, CH_LEN, p, n, p + n))
+        return 0;
+    return n + MAC_LEN;
 }
 
 /* Both the handshake write and the answer are done: hand the stream to the
@@ -556,38 +753,20 @@ static void connect_maybe_done(struct conn *c)
         fwd_req->cb(fwd_req, stream, 0);
 }
 
-/* Read the acceptor's answer, and exactly one byte: whatever the acceptor's
- * side sends next belongs to the requester. */
+/* Read the challenge, then the answer, and never a byte more: whatever the
+ * acceptor's side sends next belongs to the requester. */
 static void connect_alloc_cb(uv_handle_t *handle, size_t size, uv_buf_t *buf)
 {
     struct conn *c = handle->data;
 
     (void)size;
-    buf->base = (char *)&c->answer;
-    buf->len = 1;
-}
-
-static void connect_read_cb(uv_stream_t *stream,
-                            ssize_t nread,
-                            const uv_buf_t *buf)
-{
-    struct conn *c = stream->data;
-
-    (void)buf;
-    if (nread == 0)
-        return;
-    if (nread < 0) {
-        conn_fail(c, nread == UV_EOF ? -ECONNRESET : (int)nread);
-        return;
+    if (c->chal_have < CH_LEN) {
+        buf->base = c->chal + c->chal_have;
+        buf->len = CH_LEN - c->chal_have;
+    } else {
+        buf->base = (char *)c->reply + c->reply_have;
+        buf->len = c->reply_want - c->reply_have;
     }
-    (void)uv_read_stop(stream);
-    c->answered = true;
-    if (c->answer != REPL_HANDSHAKE_OK) {
-        log_debug("transport", "peer refused the handshake (%u)", c->answer);
-        conn_fail(c, -ECONNREFUSED);
-        return;
-    }
-    connect_maybe_done(c);
 }
 
 static void connect_write_cb(uv_write_t *req, int status)
@@ -604,10 +783,90 @@ static void connect_write_cb(uv_write_t *req, int status)
     connect_maybe_done(c);
 }
 
+/* The challenge is in: answer it with our handshake. */
+static void connect_send_handshake(struct conn *c)
+{
+    const unsigned char *p = (const unsigned char *)c->chal;
+    uv_buf_t buf;
+    int rv;
+
+    if (memcmp(p, CH_MAGIC, HS_MAGIC_LEN) != 0 || p[HS_MAGIC_LEN] != HS_FORMAT) {
+        peer_warn(c, "answered with something other than our challenge",
+                  FORMAT_HINT);
+        conn_fail(c, -EPROTO);
+        return;
+    }
+    c->want = encode_handshake(c);
+    if (c->want == 0) {
+        conn_fail(c, -EIO);
+        return;
+    }
+    buf = uv_buf_init(c->buf, (unsigned)c->want);
+    rv = uv_write(&c->write, (uv_stream_t *)c->tcp, &buf, 1, connect_write_cb);
+    if (rv != 0) {
+        conn_fail(c, rv);
+        return;
+    }
+    c->refs++;
+}
+
+/* The answer is in: a refusal, or an acceptance with the acceptor's MAC. */
+static void connect_check_answer(struct conn *c)
+{
+    c->answer = c->reply[0];
+    if (c->answer != REPL_HANDSHAKE_OK) {
+        if (c->answer == REPL_HANDSHAKE_BAD_AUTH)
+            peer_warn(c, "refused our key", TOKEN_HINT);
+        else
+            log_debug("transport", "peer refused the handshake (%u)",
+                      c->answer);
+        conn_fail(c, c->answer == REPL_HANDSHAKE_BAD_AUTH ? -EACCES
+                                                           : -ECONNREFUSED);
+        return;
+    }
+    if (c->reply_have < ANSWER_MAX_LEN) {
+        c->reply_want = ANSWER_MAX_LEN; /* its MAC follows */
+        return;
+    }
+    if (!hs_mac_ok(c->t, LABEL_ACCEPT, c->chal, CH_LEN, c->buf, c->want,
+                   c->reply + 1)) {
+        peer_warn(c, "accepted us without proving it holds the cluster's "
+                     "key", TOKEN_HINT);
+        conn_fail(c, -EACCES);
+        return;
+    }
+    (void)uv_read_stop((uv_stream_t *)c->tcp);
+    c->answered = true;
+    connect_maybe_done(c);
+}
+
+static void connect_read_cb(uv_stream_t *stream,
+                            ssize_t nread,
+                            const uv_buf_t *buf)
+{
+    struct conn *c = stream->data;
+
+    (void)buf;
+    if (nread == 0)
+        return;
+    if (nread < 0) {
+        conn_fail(c, nread == UV_EOF ? -ECONNRESET : (int)nread);
+        return;
+    }
+    if (c->chal_have < CH_LEN) {
+        c->chal_have += (size_t)nread;
+        if (c->chal_have == CH_LEN)
+            connect_send_handshake(c);
+        return;
+    }
+    c->reply_have += (size_t)nread;
+    if (c->reply_have == c->reply_want)
+        connect_check_answer(c);
+}
+
 static void connect_cb(uv_connect_t *req, int status)
 {
     struct conn *c = req->data;
-    uv_buf_t buf;
     int rv;
 
     if (conn_request_done(c))
@@ -620,17 +879,8 @@ static void connect_cb(uv_connect_t *req, int status)
     if (rv == 0)
         rv = uv_read_start((uv_stream_t *)c->tcp, connect_alloc_cb,
                            connect_read_cb);
-    if (rv != 0) {
+    if (rv != 0)
         conn_fail(c, rv);
-        return;
-    }
-    buf = uv_buf_init(c->buf, (unsigned)c->want);
-    rv = uv_write(&c->write, (uv_stream_t *)c->tcp, &buf, 1, connect_write_cb);
-    if (rv != 0) {
-        conn_fail(c, rv);
-        return;
-    }
-    c->refs++;
 }
 
 /* Start an outgoing connection; on error nothing is left behind and no
@@ -647,10 +897,13 @@ static int connect_start(struct repl_transport *t,
 
     if (t->closing)
         return -ECANCELED;
+    if (!t->has_key)
+        return -EPERM;
     rv = conn_new(t, kind, &c);
     if (rv != 0)
         return rv;
-    c->want = encode_handshake(c, channel, self_id);
+    c->channel = channel;
+    c->peer_id = self_id; /* ours: what the handshake announces */
     rv = uv_tcp_connect(&c->connect, c->tcp, (const struct sockaddr *)sin,
                         connect_cb);
     if (rv != 0) {
@@ -746,6 +999,11 @@ static int iface_listen(struct raft_uv_transport *iface, raft_uv_accept_cb cb)
                  t->closing ? "closing" : "listening");
         return RAFT_INVALID;
     }
+    if (!t->has_key) {
+        snprintf(iface->errmsg, sizeof iface->errmsg,
+                 "no peer key: peers could not be authenticated");
+        return RAFT_INVALID;
+    }
     if (repl_transport_parse_address(where, &sin, iface->errmsg,
                                      sizeof iface->errmsg) != 0)
         return RAFT_INVALID;
@@ -783,7 +1041,7 @@ static int iface_connect(struct raft_uv_transport *iface,
     rv = connect_start(t, CONN_RAFT, &sin, REPL_CHANNEL_RAFT, t->id, &c);
     if (rv != 0) {
         snprintf(iface->errmsg, sizeof iface->errmsg, "connect %.64s: %s",
-                 address, uv_strerror(rv));
+                 address, rv == -EPERM ? "no peer key" : uv_strerror(rv));
         return rv == -ECANCELED ? RAFT_CANCELED
                : rv == -ENOMEM  ? RAFT_NOMEM
                                 : RAFT_NOCONNECTION;

@@ -9,22 +9,38 @@
  *   REPL_CHANNEL_FORWARD  handed to t->forward_cb (followers forwarding
  *                         writes to the leader); closed if none is set.
  *
- * Handshake, connector -> acceptor (integers little-endian):
+ * Every connection is authenticated both ways with the peer key, which
+ * every member derives from the cluster token (repl_transport_key_from_token)
+ * and which never crosses the wire. Integers are little-endian; MAC is
+ * HMAC-SHA256 under the peer key, "||" concatenation:
  *
- *   "C8SP" | u8 format (1) | u8 channel | u16 reserved (0) | u64 sender id |
- *   u16 address length (<= 255) | address bytes (the sender's own address)
+ *   1. acceptor -> connector, the challenge (21 bytes):
+ *        "C8SC" | u8 format (2) | nonce A (16 random bytes)
+ *   2. connector -> acceptor, the handshake:
+ *        "C8SP" | u8 format (2) | u8 channel | u16 reserved (0) |
+ *        u64 sender id | u16 address length (<= 255) | address bytes (the
+ *        sender's own address) | nonce C (16 random bytes) |
+ *        MAC("c8s-peer-v2 connect" || challenge || handshake up to here)
+ *   3. acceptor -> connector, the answer: one status byte (enum
+ *      repl_handshake_status); a 0 is followed by
+ *        MAC("c8s-peer-v2 accept" || challenge || whole handshake)
+ *      and a non-zero status by a close.
  *
- * The acceptor answers with one status byte (enum repl_handshake_status); a
- * non-zero status is followed by a close. The connector hands the stream to
- * its user only after reading a 0, and neither side reads a byte past the
- * handshake, so the user's byte stream starts exactly after it. A connection
- * that does not complete the handshake within handshake_timeout_ms, or that
- * sends a bad magic, format, reserved field or length, is closed. Nothing a
- * peer announces is allocated: the handshake lives in a fixed buffer.
+ * A stranger without the key cannot pass step 2, a recorded handshake is
+ * useless against a new nonce A, and a stranger posing as a member cannot
+ * produce step 3's MAC over the connector's fresh nonce C: the connector
+ * then closes (-EACCES). Failures are logged, at most once per 10 s, with
+ * the peer's address; the token and key never are. The stream after the
+ * handshake is neither encrypted nor integrity-protected: keep the peer
+ * network private (an on-path attacker could still read or alter it).
  *
- * Issue 8 will authenticate the handshake with an HMAC keyed by the cluster
- * token (t->key); the places are marked "ISSUE 8" in transport.c. Until then
- * anybody who can reach the port can join a channel: keep it private.
+ * The connector hands the stream to its user only after a good answer,
+ * and neither side reads a byte past the exchange, so the user's byte
+ * stream starts exactly after it. A connection that does not complete the
+ * exchange within handshake_timeout_ms, or that sends a bad magic, format,
+ * reserved field or length, is closed. Nothing a peer announces is
+ * allocated: the handshake lives in a fixed buffer. Without a key set
+ * (repl_transport_set_key) the transport neither listens nor connects.
  *
  * Every connection gets TCP_NODELAY (raft's small messages otherwise stall
  * for 40 ms behind Nagle's algorithm) and TCP keepalive.
@@ -54,8 +70,8 @@
 /* Idle time before TCP keepalive probes start. */
 #define REPL_TRANSPORT_KEEPALIVE_S 15
 
-/* Size of the (future) handshake authentication key. */
-#define REPL_TRANSPORT_KEY_MAX 64
+/* Size of the peer key. */
+#define REPL_TRANSPORT_KEY_LEN 32
 
 /* Channels a connection can ask for (the handshake's channel byte). */
 enum repl_channel {
@@ -70,6 +86,7 @@ enum repl_handshake_status {
     REPL_HANDSHAKE_NO_HANDLER = 2, /* nobody serves the channel here */
     REPL_HANDSHAKE_BAD_PEER = 3,   /* sender id or address unacceptable */
     REPL_HANDSHAKE_CLOSING = 4,    /* the acceptor is shutting down */
+    REPL_HANDSHAKE_BAD_AUTH = 5,   /* the handshake's MAC is wrong */
 };
 
 struct repl_transport;
@@ -77,7 +94,8 @@ struct repl_transport_connect;
 
 /* An accepted forward-channel stream. Ownership of @stream moves to the
  * callee, which must close it, e.g. with repl_transport_stream_close().
- * @peer_id is the id the peer announced (not authenticated before issue 8).
+ * @peer_id is the id the peer announced (it holds the peer key, but any
+ * member could announce any id).
  * stream->data is free for the callee's use. */
 typedef void (*repl_transport_forward_cb)(struct repl_transport *t,
                                           uv_stream_t *stream,
@@ -88,8 +106,10 @@ typedef void (*repl_transport_forward_cb)(struct repl_transport *t,
  * repl_transport_stream_close()). Otherwise @stream is NULL and @status is
  * a negative code: -ECANCELED (the transport was closed), -ETIMEDOUT
  * (handshake deadline), -ECONNREFUSED (nothing listening, or the peer
- * refused the channel), -ECONNRESET (the peer hung up during the handshake)
- * or another negative errno from the socket. */
+ * refused the channel), -EACCES (the peer refused our key, or did not prove
+ * it holds it), -EPROTO (not a c8s peer of this format), -ECONNRESET (the
+ * peer hung up during the handshake) or another negative errno from the
+ * socket. */
 typedef void (*repl_transport_connect_cb)(struct repl_transport_connect *req,
                                           uv_stream_t *stream,
                                           int status);
@@ -120,9 +140,11 @@ struct repl_transport {
                                        may be changed before connections */
     repl_transport_forward_cb forward_cb; /* forward-channel handler, or
                                              NULL to refuse the channel */
-    unsigned char key[REPL_TRANSPORT_KEY_MAX]; /* ISSUE 8: HMAC key (the
-                                                  cluster token); unused */
-    size_t key_len;                 /* ISSUE 8: bytes of key in use; 0 now */
+    unsigned char key[REPL_TRANSPORT_KEY_LEN]; /* peer key (HMAC) */
+    bool has_key;                   /* key is set; needed to listen or
+                                       connect */
+    uint64_t auth_warned_ms;        /* loop time of the last auth warning */
+    uint64_t auth_failures;         /* failures since that warning */
     raft_uv_accept_cb accept_cb;    /* libraft's, set by iface.listen() */
     uv_tcp_t listener;              /* listening socket, once listening */
     bool listening;                 /* listener initialised, not yet closed */
@@ -137,7 +159,8 @@ struct repl_transport {
 };
 
 /* Initialise @t (memory only: no handle is opened, nothing to undo if it is
- * never used). The whole struct is cleared: set t->data, t->forward_cb and
+ * never used). The whole struct is cleared: set the key with
+ * repl_transport_set_key(), and t->data, t->forward_cb and
  * t->handshake_timeout_ms afterwards. @bind_address, if not NULL, is where listen() binds, e.g.
  * "0.0.0.0:9001"; otherwise it binds on the address libraft passes to
  * iface.init(). Returns 0 or -EINVAL (with a reason in t->iface.errmsg) if
@@ -148,7 +171,8 @@ struct repl_transport {
  * during raft_close). The iface methods follow libraft's contract and return
  * RAFT_* codes:
  *   - init(id, address): validates @address (RAFT_INVALID otherwise);
- *   - listen(cb): binds and listens (RAFT_IOERR on failure); @cb receives
+ *   - listen(cb): binds and listens (RAFT_IOERR on failure, RAFT_INVALID
+ *     without a key); @cb receives
  *     raft-channel streams allocated with raft_malloc(), owned by libraft;
  *   - connect(req, id, address, cb): sets req->cb = cb; cb fires exactly once
  *     with a connected stream (raft_malloc()ed, owned by libraft) and 0, or
@@ -164,11 +188,23 @@ int repl_transport_init(struct repl_transport *t,
                         uv_loop_t *loop,
                         const char *bind_address);
 
+/* Derive the peer key from the cluster token: PBKDF2-HMAC-SHA256, 100,000
+ * iterations, salt "c8s peer transport v2". Slow on purpose (tens of ms):
+ * a recorded exchange lets an eavesdropper test token guesses offline.
+ * Returns 0, or -EINVAL for an empty token. */
+int repl_transport_key_from_token(const char *token,
+                                  unsigned char key[REPL_TRANSPORT_KEY_LEN]);
+
+/* Use @key (copied) to authenticate every connection from now on. */
+void repl_transport_set_key(struct repl_transport *t,
+                            const unsigned char key[REPL_TRANSPORT_KEY_LEN]);
+
 /* Open a forward-channel connection to @address, announcing @self_id and
  * the address given to iface.init() (empty before it). @req->cb fires
  * exactly once, never before this returns 0. Returns 0, -EINVAL (bad
- * address, reason in t->iface.errmsg), -ECANCELED (closing), -ENOMEM or
- * another negative errno from the socket; on error @cb will not fire. */
+ * address, reason in t->iface.errmsg), -ECANCELED (closing), -EPERM (no
+ * key set), -ENOMEM or another negative errno from the socket; on error @cb
+ * will not fire. */
 int repl_transport_connect_forward(struct repl_transport *t,
                                    struct repl_transport_connect *req,
                                    uint64_t self_id,

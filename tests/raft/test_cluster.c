@@ -16,6 +16,7 @@
 
 #define N_MAX 4
 #define CALL_MS 3000
+#define TOKEN "test-cluster-token"
 
 struct member {
     char name[32];          /* "m0-PID", "m1-PID", ...: unique, so two
@@ -27,6 +28,7 @@ struct member {
     bool down;              /* Stopped on purpose: do not restart. */
     int restarts;           /* Crash restarts by supervise(). */
     struct repl_sync *c;      /* Client connected to it. */
+    const char *token;      /* Its --token if not TOKEN. */
 };
 
 struct cluster {
@@ -49,8 +51,9 @@ static void member_start(struct cluster *cl, int i)
     struct member *m = &cl->m[i];
     const char *argv[20] = {tproc_built("c8s-master"), "--name", m->name,
                       "--data-dir", m->dir, "--peer-listen", m->addr,
-                      "--initial-cluster", cl->spec};
-    int argc = 9;
+                      "--initial-cluster", cl->spec, "--token",
+                      m->token ? m->token : TOKEN};
+    int argc = 11;
 
     for (int k = 0; k < 4 && cl->extra[k] != NULL; k++)
         argv[argc++] = cl->extra[k];
@@ -72,7 +75,7 @@ static void cluster_start(struct cluster *cl, int n)
         snprintf(m->dir, sizeof m->dir, "%s/%s", unit_tmpdir(), m->name);
         len += (size_t)snprintf(cl->spec + len, sizeof cl->spec - len, "%s%s=%s",
                                 i > 0 ? "," : "", m->name, m->addr);
-        m->c = repl_sync_new(m->addr);
+        m->c = repl_sync_new(m->addr, m->token ? m->token : TOKEN);
     }
     unit_defer(cluster_free, cl);
     for (int i = 0; i < n; i++)
@@ -585,11 +588,12 @@ TEST_T(cluster, a_member_is_added_and_removed_at_runtime, 120)
     snprintf(m->addr, sizeof m->addr, "127.0.0.1:%d", tproc_free_port());
     snprintf(m->dir, sizeof m->dir, "%s/m3", unit_tmpdir());
     snprintf(spec4, sizeof spec4, "%s,%s=%s", cl.spec, m->name, m->addr);
-    m->c = repl_sync_new(m->addr);
+    m->c = repl_sync_new(m->addr, TOKEN);
     const char *argv[] = {tproc_built("c8s-master"), "--name", m->name,
                           "--data-dir", m->dir, "--peer-listen", m->addr,
                           "--initial-cluster", spec4,
-                          "--initial-cluster-state", "existing", NULL};
+                          "--initial-cluster-state", "existing",
+                          "--token", TOKEN, NULL};
     m->p = tproc_start(m->name, argv);
     cl.n = 4;
     /* Ask a follower: it passes the change on to the leader. */
@@ -620,7 +624,7 @@ TEST_T(cluster, admin_commands_show_status_and_members, 60)
     cluster_start(&cl, 3);
     wait_leader(&cl, 10000);
     const char *st[] = {tproc_built("c8s-master"), "status", "--peer",
-                        cl.m[1].addr, NULL};
+                        cl.m[1].addr, "--token", TOKEN, NULL};
     struct tproc *p = tproc_start("admin-status", st);
     for (int k = 0; k < 500 && !tproc_exited(p); k++)
         usleep(10000);
@@ -631,7 +635,7 @@ TEST_T(cluster, admin_commands_show_status_and_members, 60)
     ASSERT_STR_CONTAINS(out, "revision\t");
     free(out);
     const char *ls[] = {tproc_built("c8s-master"), "member", "list", "--peer",
-                        cl.m[2].addr, NULL};
+                        cl.m[2].addr, "--token", TOKEN, NULL};
     p = tproc_start("admin-list", ls);
     for (int k = 0; k < 500 && !tproc_exited(p); k++)
         usleep(10000);
@@ -642,6 +646,79 @@ TEST_T(cluster, admin_commands_show_status_and_members, 60)
     ASSERT_STR_CONTAINS(out, cl.m[0].addr);
     ASSERT_STR_CONTAINS(out, "\tvoter\tyes");
     free(out);
+}
+
+/* Run an admin command to its end; its exit status, output in *@out. */
+static int run_admin(const char *const argv[], char **out)
+{
+    struct tproc *p = tproc_start("admin", argv);
+
+    for (int k = 0; k < 1000 && !tproc_exited(p); k++)
+        usleep(10000);
+    int status = tproc_stop(p, 5000);
+    *out = tproc_log(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The peer port serves only holders of the cluster token: a member started
+ * with another token never joins (and learns nothing), a client with
+ * another token is refused before it can write or ask anything, and the
+ * refusals say which flag to check. The same member with the right token
+ * then catches up: it was the token, nothing else. */
+TEST_T(cluster, peers_without_the_cluster_token_are_refused, 90)
+{
+    static struct cluster cl = {.m[2].token = "not-the-token"};
+    struct repl_sync_status st;
+    struct repl_sync *stranger;
+    uint64_t rev = 0;
+    char *out;
+
+    cluster_start(&cl, 3);
+    cl.n = 2; /* the two with the token elect a leader between them */
+    int leader = wait_leader(&cl, 15000);
+    cl.n = 3;
+    put_acked(&cl, leader, "secret", "42");
+    usleep(1500 * 1000); /* many heartbeats: none reached the stranger */
+    ASSERT_EQ(repl_sync_status(cl.m[2].c, &st, CALL_MS), 0);
+    ASSERT_EQ(st.leader_id, 0);
+    ASSERT_EQ(st.rev, 0);
+    out = tproc_log(cl.m[leader].p);
+    ASSERT_STR_CONTAINS(out, "is --token the same on every member?");
+    ASSERT(strstr(out, "not-the-token") == NULL);
+    free(out);
+
+    /* A client with the wrong token gets nothing in or out. */
+    stranger = repl_sync_new(cl.m[leader].addr, "not-the-token");
+    ASSERT(stranger != NULL);
+    ASSERT_EQ(repl_sync_put(stranger, "injected", "1", 1, CALL_MS, &rev),
+              -EACCES);
+    ASSERT_EQ(repl_sync_status(stranger, &st, CALL_MS), -EACCES);
+    ASSERT_EQ(repl_sync_member_add(stranger, "rogue", "127.0.0.1:1",
+                                   CALL_MS), -EACCES);
+    repl_sync_free(stranger);
+    ASSERT_EQ(count_voters(&cl, leader), 3);
+    ASSERT(repl_sync_get(cl.m[leader].c, "injected", NULL, 0, &(size_t){0},
+                         &rev, CALL_MS) == -C8S_ENOTFOUND);
+    const char *bad[] = {tproc_built("c8s-master"), "status", "--peer",
+                         cl.m[leader].addr, "--token", "guess", NULL};
+    ASSERT_EQ(run_admin(bad, &out), 1);
+    ASSERT_STR_CONTAINS(out, "the member refused our token");
+    free(out);
+    const char *none[] = {tproc_built("c8s-master"), "status", "--peer",
+                          cl.m[leader].addr, NULL};
+    ASSERT_EQ(run_admin(none, &out), 2);
+    ASSERT_STR_CONTAINS(out, "--token or --token-file is required");
+    free(out);
+
+    /* The same member, restarted with the cluster's token, joins. */
+    (void)tproc_stop(cl.m[2].p, 5000);
+    cl.m[2].token = NULL;
+    cl.m[2].p = NULL; /* a new process, with the new command line */
+    repl_sync_free(cl.m[2].c);
+    cl.m[2].c = repl_sync_new(cl.m[2].addr, TOKEN);
+    member_start(&cl, 2);
+    wait_converged(&cl, 20000);
+    assert_value_everywhere(&cl, "secret", "42");
 }
 
 /* A disk that really fills up: writes fail with ENOSPC (libraft's capacity
@@ -669,7 +746,7 @@ TEST_T(cluster, a_full_disk_fails_writes_cleanly_and_recovers, 90)
              tproc_free_port());
     snprintf(cl.m[0].dir, sizeof cl.m[0].dir, "%.400s/d", disk);
     snprintf(cl.spec, sizeof cl.spec, "%s=%s", cl.m[0].name, cl.m[0].addr);
-    cl.m[0].c = repl_sync_new(cl.m[0].addr);
+    cl.m[0].c = repl_sync_new(cl.m[0].addr, TOKEN);
     unit_defer(cluster_free, &cl);
     member_start(&cl, 0);
     wait_leader(&cl, 10000);
@@ -801,6 +878,14 @@ static void raw_written(uv_write_t *w, int status)
     (void)status;
 }
 
+static void set_token_key(struct repl_transport *t, const char *token)
+{
+    unsigned char key[REPL_TRANSPORT_KEY_LEN];
+
+    ASSERT_EQ(repl_transport_key_from_token(token, key), 0);
+    repl_transport_set_key(t, key);
+}
+
 static void raw_transport_closed(struct raft_uv_transport *t)
 {
     (void)t;
@@ -817,6 +902,7 @@ static bool forward_garbage(const char *addr, const void *bytes, size_t len,
     memset(&r, 0, sizeof r);
     ASSERT_EQ(uv_loop_init(&r.loop), 0);
     ASSERT_EQ(repl_transport_init(&r.t, &r.loop, NULL), 0);
+    set_token_key(&r.t, TOKEN);
     r.req.data = &r;
     ASSERT_EQ(repl_transport_connect_forward(&r.t, &r.req, 0, addr,
                                              raw_connected), 0);

@@ -5,12 +5,25 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <openssl/hmac.h>
+
 #include "lib/mem.h"
 #include "raft/transport.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/unit.h"
 
 #define PAYLOAD_LEN (256 * 1024)
+/* The wire format as transport.h documents it, written out again here so a
+ * change to it shows up as a failing test. */
+#define CH_LEN 21
+#define NONCE_LEN 16
+#define MAC_LEN 32
+
+/* Every node's peer key, and a stranger's. */
+static const unsigned char key_ok[REPL_TRANSPORT_KEY_LEN] = "0123456789abcdef"
+                                                            "0123456789abcde";
+static const unsigned char key_bad[REPL_TRANSPORT_KEY_LEN] = "fedcba9876543210"
+                                                             "fedcba987654321";
 
 static uv_loop_t loop;
 
@@ -83,6 +96,7 @@ struct node {
     uint64_t accepted_id;    /* announced id */
     char accepted_addr[64];  /* announced address (raft channel) */
     int n_accepted;          /* streams handed over */
+    const unsigned char *key; /* its peer key if not key_ok */
 };
 
 static void node_close_cb(struct raft_uv_transport *iface)
@@ -99,6 +113,7 @@ static void node_start(struct node *n, uint64_t id, bool listen,
 
     addr_of(n->address, sizeof n->address, port);
     ASSERT_EQ(repl_transport_init(&n->t, &loop, NULL), 0);
+    repl_transport_set_key(&n->t, n->key ? n->key : key_ok);
     n->t.data = n;
     ASSERT_EQ(n->t.iface.version, 1);
     ASSERT_EQ(n->t.iface.init(&n->t.iface, id, n->address), 0);
@@ -417,12 +432,42 @@ TEST(transport, forward_channel_without_handler_is_refused)
 
 /* ---- hostile or broken peers --------------------------------------------- */
 
-/* A raw TCP client that sends @bytes and records what comes back. */
+/* HMAC-SHA256 under @key of @label || @a || @b, computed independently of
+ * the transport. */
+static void test_mac(const unsigned char *key, const char *label,
+                     const void *a, size_t alen, const void *b, size_t blen,
+                     unsigned char out[MAC_LEN])
+{
+    unsigned char msg[1024];
+    size_t llen = strlen(label);
+    unsigned int n = 0;
+
+    ASSERT(llen + alen + blen <= sizeof msg);
+    memcpy(msg, label, llen);
+    memcpy(msg + llen, a, alen);
+    memcpy(msg + llen + alen, b, blen);
+    ASSERT(HMAC(EVP_sha256(), key, REPL_TRANSPORT_KEY_LEN, msg,
+                llen + alen + blen, out, &n) != NULL);
+    ASSERT_EQ(n, MAC_LEN);
+}
+
+/* A raw TCP client. Blind (key NULL), it sends @bytes as soon as it is
+ * connected. Otherwise it plays the connector: it waits for the challenge
+ * and sends @bytes (a handshake up to the address) with a nonce and the MAC
+ * under @key, then @extra. It records everything that comes back. */
 struct raw {
     uv_tcp_t tcp;         /* the client socket */
     uv_connect_t connect; /* its connect request */
-    const char *bytes;    /* what to send once connected */
+    const char *bytes;    /* what to send */
     size_t len;           /* how many bytes */
+    const unsigned char *key; /* answer the challenge with this key */
+    const char *extra;    /* sent right after the handshake */
+    size_t extra_len;     /* its length */
+    bool sent;            /* the handshake is out */
+    char out[1024];       /* the handshake as sent */
+    size_t out_len;       /* its length */
+    const char *replay;   /* if set: sent instead of a fresh handshake */
+    size_t replay_len;    /* its length */
     struct sink sink;     /* what the server answers */
     bool closed;          /* handle closed */
 };
@@ -432,6 +477,29 @@ static void raw_close_cb(uv_handle_t *h)
     ((struct raw *)h->data)->closed = true;
 }
 
+/* The challenge is in: send the handshake that answers it. */
+static void raw_answer_challenge(struct raw *w, uv_stream_t *stream)
+{
+    char *p = w->out;
+
+    if (w->replay != NULL) {
+        memcpy(p, w->replay, w->replay_len);
+        w->out_len = w->replay_len;
+    } else {
+        memcpy(p, w->bytes, w->len);
+        memset(p + w->len, 0x5a, NONCE_LEN);
+        w->out_len = w->len + NONCE_LEN;
+        test_mac(w->key, "c8s-peer-v2 connect", w->sink.buf, CH_LEN, p,
+                 w->out_len, (unsigned char *)p + w->out_len);
+        w->out_len += MAC_LEN;
+    }
+    ASSERT(w->out_len + w->extra_len <= sizeof w->out);
+    if (w->extra_len > 0)
+        memcpy(p + w->out_len, w->extra, w->extra_len);
+    write_bytes(stream, p, w->out_len + w->extra_len);
+    w->sent = true;
+}
+
 static void raw_read_cb(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 {
     struct raw *w = stream->data;
@@ -439,6 +507,8 @@ static void raw_read_cb(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
     stream->data = &w->sink;
     sink_read_cb(stream, n, buf);
     stream->data = w;
+    if (w->key != NULL && !w->sent && w->sink.len >= CH_LEN)
+        raw_answer_challenge(w, stream);
 }
 
 static void raw_alloc_cb(uv_handle_t *h, size_t size, uv_buf_t *buf)
@@ -455,14 +525,16 @@ static void raw_connect_cb(uv_connect_t *req, int status)
     struct raw *w = req->data;
 
     ASSERT_EQ(status, 0);
-    if (w->len > 0)
+    if (w->key == NULL && w->len > 0)
         write_bytes((uv_stream_t *)&w->tcp, w->bytes, w->len);
     ASSERT_EQ(uv_read_start((uv_stream_t *)&w->tcp, raw_alloc_cb,
                             raw_read_cb), 0);
 }
 
-static void raw_start(struct raw *w, const char *address, const char *bytes,
-                      size_t len)
+/* Connect to @address; see struct raw for @key (NULL: blind). */
+static void raw_start_with(struct raw *w, const char *address,
+                           const char *bytes, size_t len,
+                           const unsigned char *key)
 {
     struct sockaddr_in sin;
 
@@ -470,12 +542,19 @@ static void raw_start(struct raw *w, const char *address, const char *bytes,
     ASSERT_EQ(repl_transport_parse_address(address, &sin, NULL, 0), 0);
     w->bytes = bytes;
     w->len = len;
+    w->key = key;
     uv_tcp_init(&loop, &w->tcp);
     w->tcp.data = w;
     w->connect.data = w;
     ASSERT_EQ(uv_tcp_connect(&w->connect, &w->tcp,
                              (const struct sockaddr *)&sin, raw_connect_cb),
               0);
+}
+
+static void raw_start(struct raw *w, const char *address, const char *bytes,
+                      size_t len)
+{
+    raw_start_with(w, address, bytes, len, NULL);
 }
 
 static void raw_stop(struct raw *w)
@@ -485,7 +564,8 @@ static void raw_stop(struct raw *w)
     sink_free(&w->sink);
 }
 
-/* Encode a handshake by hand, as a peer would. */
+/* Encode the start of a handshake (up to the address) by hand, as a peer
+ * would. */
 static size_t handshake(char *out, const char *magic, unsigned version,
                         unsigned channel, uint64_t id, unsigned addr_len,
                         const char *addr)
@@ -505,20 +585,38 @@ static size_t handshake(char *out, const char *magic, unsigned version,
     return 18 + (addr ? strlen(addr) : 0);
 }
 
-/* Send @bytes, expect the server to close without handing anything over;
- * returns the bytes it answered (0 or the 1-byte status). */
-static size_t expect_closed(struct node *a, const char *bytes, size_t len,
-                            unsigned ms)
+/* The server's bytes after its challenge (which must be well-formed). */
+static size_t answered_after_challenge(const struct raw *w)
+{
+    ASSERT(w->sink.len >= CH_LEN);
+    ASSERT_MEM_EQ(w->sink.buf, "C8SC\x02", 5);
+    return w->sink.len - CH_LEN;
+}
+
+/* Send @bytes (blind, or answering the challenge with @key), expect the
+ * server to close without handing anything over; returns what it answered
+ * after the challenge (nothing, or the 1-byte status in *@status). */
+static size_t expect_closed_with(struct node *a, const char *bytes, size_t len,
+                                 const unsigned char *key, unsigned ms,
+                                 uint8_t *status)
 {
     struct raw w;
     size_t answered;
 
-    raw_start(&w, a->address, bytes, len);
+    raw_start_with(&w, a->address, bytes, len, key);
     run_until(&w.sink.eof, ms);
-    answered = w.sink.len;
+    answered = answered_after_challenge(&w);
+    if (answered > 0 && status != NULL)
+        *status = (uint8_t)w.sink.buf[CH_LEN];
     raw_stop(&w);
     ASSERT_EQ(a->n_accepted, 0);
     return answered;
+}
+
+static size_t expect_closed(struct node *a, const char *bytes, size_t len,
+                            unsigned ms)
+{
+    return expect_closed_with(a, bytes, len, NULL, ms, NULL);
 }
 
 /* A good raft-channel connection still gets through. */
@@ -537,12 +635,14 @@ static void expect_good_connection(struct node *a, struct node *b)
     ASSERT_EQ(a->accepted_id, 2);
     repl_transport_stream_close(r.stream);
     repl_transport_stream_close(a->accepted);
+    a->n_accepted = 0;
 }
 
 TEST(transport, bad_handshakes_are_closed_and_listener_keeps_serving)
 {
     struct node a = {0}, b = {0};
     char hs[512];
+    uint8_t status = 0xff;
     size_t n;
 
     loop_setup();
@@ -551,28 +651,168 @@ TEST(transport, bad_handshakes_are_closed_and_listener_keeps_serving)
     node_start(&b, 2, false, NULL);
     acceptor = &a;
 
-    n = handshake(hs, "XXXX", 1, REPL_CHANNEL_RAFT, 2, 3, "a:1");
+    n = handshake(hs, "XXXX", 2, REPL_CHANNEL_RAFT, 2, 3, "a:1");
     ASSERT_EQ(expect_closed(&a, hs, n, 1000), 0);
-    n = handshake(hs, "C8SP", 2, REPL_CHANNEL_RAFT, 2, 3, "a:1");
+    /* The unauthenticated format 1 of earlier versions. */
+    n = handshake(hs, "C8SP", 1, REPL_CHANNEL_RAFT, 2, 3, "a:1");
     ASSERT_EQ(expect_closed(&a, hs, n, 1000), 0);
     /* An absurd length is refused before anything is read or allocated. */
-    n = handshake(hs, "C8SP", 1, REPL_CHANNEL_RAFT, 2, 0xffff, NULL);
+    n = handshake(hs, "C8SP", 2, REPL_CHANNEL_RAFT, 2, 0xffff, NULL);
     ASSERT_EQ(expect_closed(&a, hs, n, 1000), 0);
-    n = handshake(hs, "C8SP", 1, REPL_CHANNEL_RAFT, 2, 256, NULL);
+    n = handshake(hs, "C8SP", 2, REPL_CHANNEL_RAFT, 2, 256, NULL);
     ASSERT_EQ(expect_closed(&a, hs, n, 1000), 0);
-    /* Well-formed but unknown channel: refused with a status byte. */
-    n = handshake(hs, "C8SP", 1, 9, 2, 3, "a:1");
-    ASSERT_EQ(expect_closed(&a, hs, n, 1000), 1);
+    /* Authentic but unknown channel: refused with a status byte. */
+    n = handshake(hs, "C8SP", 2, 9, 2, 3, "a:1");
+    ASSERT_EQ(expect_closed_with(&a, hs, n, key_ok, 1000, &status), 1);
+    ASSERT_EQ(status, REPL_HANDSHAKE_NO_CHANNEL);
     /* libraft needs an id and an address. */
-    n = handshake(hs, "C8SP", 1, REPL_CHANNEL_RAFT, 0, 3, "a:1");
-    ASSERT_EQ(expect_closed(&a, hs, n, 1000), 1);
-    n = handshake(hs, "C8SP", 1, REPL_CHANNEL_RAFT, 2, 0, NULL);
-    ASSERT_EQ(expect_closed(&a, hs, n, 1000), 1);
+    n = handshake(hs, "C8SP", 2, REPL_CHANNEL_RAFT, 0, 3, "a:1");
+    ASSERT_EQ(expect_closed_with(&a, hs, n, key_ok, 1000, &status), 1);
+    ASSERT_EQ(status, REPL_HANDSHAKE_BAD_PEER);
+    n = handshake(hs, "C8SP", 2, REPL_CHANNEL_RAFT, 2, 0, NULL);
+    ASSERT_EQ(expect_closed_with(&a, hs, n, key_ok, 1000, &status), 1);
+    ASSERT_EQ(status, REPL_HANDSHAKE_BAD_PEER);
+    n = handshake(hs, "C8SP", 2, REPL_CHANNEL_RAFT, 2, 3, "a\n1");
+    ASSERT_EQ(expect_closed_with(&a, hs, n, key_ok, 1000, &status), 1);
+    ASSERT_EQ(status, REPL_HANDSHAKE_BAD_PEER);
 
     expect_good_connection(&a, &b);
     node_stop(&a);
     node_stop(&b);
     loop_teardown();
+}
+
+/* Without the key nothing gets in: a wrong key, a MAC that does not cover
+ * what was sent, a good handshake replayed on a new connection, and a
+ * handshake that does not even wait for the challenge are all refused,
+ * for every channel; members with the key still get through. */
+TEST(transport, only_holders_of_the_key_get_in)
+{
+    struct node a = {0}, b = {0};
+    struct raw w;
+    char hs[512], tampered[1024], recorded[1024];
+    size_t n, rec_len;
+    uint8_t status = 0xff;
+
+    loop_setup();
+    node_start(&a, 1, true, raft_accept_cb);
+    a.t.forward_cb = forward_cb;
+    a.t.handshake_timeout_ms = 300;
+    node_start(&b, 2, false, NULL);
+    acceptor = &a;
+
+    for (unsigned ch = REPL_CHANNEL_RAFT; ch <= REPL_CHANNEL_FORWARD; ch++) {
+        n = handshake(hs, "C8SP", 2, ch, 2, 9, "127.0.0.1");
+        ASSERT_EQ(expect_closed_with(&a, hs, n, key_bad, 1000, &status), 1);
+        ASSERT_EQ(status, REPL_HANDSHAKE_BAD_AUTH);
+        /* Blind: whatever MAC it guessed, it cannot cover the nonce. */
+        memcpy(tampered, hs, n);
+        memset(tampered + n, 0, NONCE_LEN + MAC_LEN);
+        ASSERT_EQ(expect_closed(&a, tampered, n + NONCE_LEN + MAC_LEN, 1000),
+                  1);
+    }
+
+    /* A good exchange, recorded... */
+    n = handshake(hs, "C8SP", 2, REPL_CHANNEL_FORWARD, 7, 9, "127.0.0.1");
+    raw_start_with(&w, a.address, hs, n, key_ok);
+    while (a.n_accepted == 0)
+        run_for(5);
+    ASSERT_EQ(a.accepted_id, 7);
+    rec_len = w.out_len;
+    memcpy(recorded, w.out, rec_len);
+    repl_transport_stream_close(a.accepted);
+    a.n_accepted = 0;
+    raw_stop(&w);
+    /* ...is worth nothing on the next connection (a fresh challenge). */
+    raw_start_with(&w, a.address, hs, n, key_ok);
+    w.replay = recorded;
+    w.replay_len = rec_len;
+    run_until(&w.sink.eof, 1000);
+    ASSERT_EQ(answered_after_challenge(&w), 1);
+    ASSERT_EQ(w.sink.buf[CH_LEN], REPL_HANDSHAKE_BAD_AUTH);
+    raw_stop(&w);
+    /* Nor can a signed handshake be altered: the id changed after signing. */
+    memcpy(tampered, recorded, rec_len);
+    tampered[8] ^= 1;
+    raw_start_with(&w, a.address, hs, n, key_ok);
+    w.replay = tampered;
+    w.replay_len = rec_len;
+    run_until(&w.sink.eof, 1000);
+    ASSERT_EQ(answered_after_challenge(&w), 1);
+    ASSERT_EQ(w.sink.buf[CH_LEN], REPL_HANDSHAKE_BAD_AUTH);
+    raw_stop(&w);
+    ASSERT_EQ(a.n_accepted, 0);
+
+    expect_good_connection(&a, &b);
+    node_stop(&a);
+    node_stop(&b);
+    loop_teardown();
+}
+
+/* A transport with another key: both directions fail with -EACCES (the
+ * acceptor refuses our MAC), and nothing is handed over on either side. */
+TEST(transport, members_with_different_keys_cannot_talk)
+{
+    struct node a = {.key = key_bad}, b = {0};
+    struct raft_uv_connect req;
+    struct repl_transport_connect freq;
+    struct connect_result r = {0}, fr = {0};
+
+    loop_setup();
+    node_start(&a, 1, true, raft_accept_cb);
+    a.t.forward_cb = forward_cb;
+    node_start(&b, 2, false, NULL);
+    acceptor = &a;
+    req.data = &r;
+    freq.data = &fr;
+    ASSERT_EQ(b.t.iface.connect(&b.t.iface, &req, 1, a.address,
+                                raft_connect_cb), 0);
+    ASSERT_EQ(repl_transport_connect_forward(&b.t, &freq, 2, a.address,
+                                             fwd_connect_cb), 0);
+    run_until(&r.done, 2000);
+    run_until(&fr.done, 2000);
+    ASSERT_EQ(r.status, RAFT_NOCONNECTION);
+    ASSERT_EQ(fr.status, -EACCES);
+    ASSERT(fr.stream == NULL);
+    ASSERT_EQ(a.n_accepted, 0);
+    node_stop(&a);
+    node_stop(&b);
+    loop_teardown();
+}
+
+/* Without a key a transport refuses to listen or connect at all. */
+TEST(transport, without_a_key_nothing_listens_or_connects)
+{
+    struct repl_transport t;
+    struct repl_transport_connect freq;
+    char address[64];
+
+    loop_setup();
+    addr_of(address, sizeof address, tproc_free_port());
+    ASSERT_EQ(repl_transport_init(&t, &loop, NULL), 0);
+    ASSERT_EQ(t.iface.init(&t.iface, 1, address), 0);
+    ASSERT_EQ(t.iface.listen(&t.iface, raft_accept_cb), RAFT_INVALID);
+    ASSERT_STR_CONTAINS(t.iface.errmsg, "no peer key");
+    ASSERT_EQ(repl_transport_connect_forward(&t, &freq, 2, address,
+                                             fwd_connect_cb), -EPERM);
+    t.iface.close(&t.iface, NULL);
+    loop_teardown();
+}
+
+/* The key comes from the token: the same token gives the same key on every
+ * member, another token another key, and an empty token none. */
+TEST(transport, the_key_is_derived_from_the_token)
+{
+    unsigned char k1[REPL_TRANSPORT_KEY_LEN], k2[REPL_TRANSPORT_KEY_LEN];
+    unsigned char k3[REPL_TRANSPORT_KEY_LEN];
+
+    ASSERT_EQ(repl_transport_key_from_token("cluster-token", k1), 0);
+    ASSERT_EQ(repl_transport_key_from_token("cluster-token", k2), 0);
+    ASSERT_EQ(repl_transport_key_from_token("cluster-tokeN", k3), 0);
+    ASSERT_MEM_EQ(k1, k2, sizeof k1);
+    ASSERT(memcmp(k1, k3, sizeof k1) != 0);
+    ASSERT_EQ(repl_transport_key_from_token("", k3), -EINVAL);
+    ASSERT_EQ(repl_transport_key_from_token(NULL, k3), -EINVAL);
 }
 
 TEST(transport, silent_or_truncated_handshake_hits_the_deadline)
@@ -588,12 +828,14 @@ TEST(transport, silent_or_truncated_handshake_hits_the_deadline)
     node_start(&b, 2, false, NULL);
     acceptor = &a;
 
-    n = handshake(hs, "C8SP", 1, REPL_CHANNEL_RAFT, 2, 9, "127.0.0.1");
+    n = handshake(hs, "C8SP", 2, REPL_CHANNEL_RAFT, 2, 9, "127.0.0.1");
+    memset(hs + n, 0, NONCE_LEN + MAC_LEN);
+    n += NONCE_LEN + MAC_LEN;
     uv_update_time(&loop);
     start = uv_now(&loop);
     ASSERT_EQ(expect_closed(&a, hs, 10, 2000), 0);  /* in the fixed part */
     ASSERT(uv_now(&loop) - start >= 150);
-    ASSERT_EQ(expect_closed(&a, hs, n - 3, 2000), 0); /* in the address */
+    ASSERT_EQ(expect_closed(&a, hs, n - 3, 2000), 0); /* in the MAC */
     ASSERT_EQ(expect_closed(&a, hs, 0, 2000), 0);     /* nothing at all */
 
     expect_good_connection(&a, &b);
@@ -657,6 +899,7 @@ TEST(transport, bad_addresses_are_rejected_with_a_reason)
     ASSERT_EQ(repl_transport_init(&b.t, &loop, "nope"), -EINVAL);
 
     ASSERT_EQ(repl_transport_init(&b.t, &loop, NULL), 0);
+    repl_transport_set_key(&b.t, key_ok);
     ASSERT_EQ(b.t.iface.init(&b.t.iface, 2, "node2:9000"), RAFT_INVALID);
     ASSERT_STR_CONTAINS(b.t.iface.errmsg, "IPv4");
     ASSERT_EQ(b.t.iface.init(&b.t.iface, 2, "127.0.0.1:9000"), 0);
@@ -738,7 +981,7 @@ TEST(transport, close_cancels_pending_connects)
                                              fwd_connect_cb), 0);
     while (m.n < 2)
         run_for(5);
-    run_for(50); /* both handshakes are out, no answer comes */
+    run_for(50); /* both wait for a challenge that never comes */
     ASSERT(!rs[0].done && !rs[1].done);
 
     order_r = rs;
@@ -793,13 +1036,13 @@ TEST(transport, close_drops_half_done_incoming_handshakes)
     loop_setup();
     node_start(&a, 1, true, raft_accept_cb);
     acceptor = &a;
-    handshake(hs, "C8SP", 1, REPL_CHANNEL_RAFT, 2, 9, "127.0.0.1");
+    handshake(hs, "C8SP", 2, REPL_CHANNEL_RAFT, 2, 9, "127.0.0.1");
     raw_start(&w, a.address, hs, 12);
     run_for(50);
     ASSERT(!w.sink.eof);
     node_stop(&a); /* the close callback waits for the half-done one */
     run_until(&w.sink.eof, 1000);
-    ASSERT_EQ(w.sink.len, 0);
+    ASSERT_EQ(answered_after_challenge(&w), 0);
     raw_stop(&w);
     ASSERT_EQ(a.n_accepted, 0);
     loop_teardown();
@@ -820,6 +1063,7 @@ TEST(transport, bytes_sent_with_the_handshake_reach_the_new_owner)
     struct node a = {0};
     struct raw w;
     struct sink at_a = {0};
+    unsigned char mac[MAC_LEN];
     char hs[512];
     size_t n;
 
@@ -828,9 +1072,10 @@ TEST(transport, bytes_sent_with_the_handshake_reach_the_new_owner)
     acceptor = &a;
     /* A peer that does not wait for the answer: the acceptor must read
      * exactly the handshake and leave the rest in the socket. */
-    n = handshake(hs, "C8SP", 1, REPL_CHANNEL_RAFT, 5, 9, "127.0.0.1");
-    memcpy(hs + n, "hello, raft", 11);
-    raw_start(&w, a.address, hs, n + 11);
+    n = handshake(hs, "C8SP", 2, REPL_CHANNEL_RAFT, 5, 9, "127.0.0.1");
+    raw_start_with(&w, a.address, hs, n, key_ok);
+    w.extra = "hello, raft";
+    w.extra_len = 11;
     while (a.n_accepted == 0)
         run_for(5);
     ASSERT_EQ(a.accepted_id, 5);
@@ -838,14 +1083,97 @@ TEST(transport, bytes_sent_with_the_handshake_reach_the_new_owner)
     sink_start(&at_a, a.accepted);
     run_until_sink(&at_a, 11, 2000);
     ASSERT_MEM_EQ(at_a.buf, "hello, raft", 11);
-    while (w.sink.len == 0)
+    while (w.sink.len < CH_LEN + 1 + MAC_LEN)
         run_for(5);
-    ASSERT_EQ(w.sink.len, 1);
-    ASSERT_EQ(w.sink.buf[0], REPL_HANDSHAKE_OK);
+    /* The acceptance: status 0 and the acceptor's MAC of the exchange. */
+    ASSERT_EQ(answered_after_challenge(&w), 1 + MAC_LEN);
+    ASSERT_EQ(w.sink.buf[CH_LEN], REPL_HANDSHAKE_OK);
+    test_mac(key_ok, "c8s-peer-v2 accept", w.sink.buf, CH_LEN, w.out,
+             w.out_len, mac);
+    ASSERT_MEM_EQ(w.sink.buf + CH_LEN + 1, mac, MAC_LEN);
     repl_transport_stream_close(a.accepted);
     raw_stop(&w);
     node_stop(&a);
     sink_free(&at_a);
+    loop_teardown();
+}
+
+/* A stranger posing as a member: it sends a challenge and "accepts", but
+ * cannot produce the acceptor's MAC. */
+struct impostor {
+    uv_tcp_t listener;     /* listening socket */
+    uv_tcp_t conn;         /* the one connection */
+    bool accepted;         /* conn is in use */
+    bool answered;         /* it "accepted" the handshake */
+    char address[64];      /* where it listens */
+    char buf[512];         /* what it read */
+};
+
+static void impostor_alloc_cb(uv_handle_t *h, size_t size, uv_buf_t *buf)
+{
+    struct impostor *m = h->data;
+
+    (void)size;
+    buf->base = m->buf;
+    buf->len = sizeof m->buf;
+}
+
+static void impostor_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    static const char accept[1 + MAC_LEN] = {REPL_HANDSHAKE_OK};
+    struct impostor *m = s->data;
+
+    (void)buf;
+    if (n > 0 && !m->answered) {
+        m->answered = true;
+        write_bytes(s, accept, sizeof accept);
+    }
+}
+
+static void impostor_connection_cb(uv_stream_t *server, int status)
+{
+    static const char challenge[CH_LEN] = "C8SC\x02 a fresh nonce!";
+    struct impostor *m = server->data;
+
+    ASSERT_EQ(status, 0);
+    ASSERT(!m->accepted);
+    uv_tcp_init(&loop, &m->conn);
+    m->conn.data = m;
+    ASSERT_EQ(uv_accept(server, (uv_stream_t *)&m->conn), 0);
+    m->accepted = true;
+    write_bytes((uv_stream_t *)&m->conn, challenge, CH_LEN);
+    ASSERT_EQ(uv_read_start((uv_stream_t *)&m->conn, impostor_alloc_cb,
+                            impostor_read_cb), 0);
+}
+
+TEST(transport, a_connector_refuses_an_acceptor_without_the_key)
+{
+    struct node b = {0};
+    struct impostor m = {0};
+    struct sockaddr_in sin;
+    struct repl_transport_connect freq;
+    struct connect_result fr = {0};
+
+    loop_setup();
+    addr_of(m.address, sizeof m.address, tproc_free_port());
+    ASSERT_EQ(repl_transport_parse_address(m.address, &sin, NULL, 0), 0);
+    uv_tcp_init(&loop, &m.listener);
+    m.listener.data = &m;
+    ASSERT_EQ(uv_tcp_bind(&m.listener, (const struct sockaddr *)&sin, 0), 0);
+    ASSERT_EQ(uv_listen((uv_stream_t *)&m.listener, 8,
+                        impostor_connection_cb), 0);
+    node_start(&b, 2, false, NULL);
+    freq.data = &fr;
+    ASSERT_EQ(repl_transport_connect_forward(&b.t, &freq, 2, m.address,
+                                             fwd_connect_cb), 0);
+    run_until(&fr.done, 2000);
+    ASSERT(m.answered);
+    ASSERT_EQ(fr.status, -EACCES);
+    ASSERT(fr.stream == NULL);
+    node_stop(&b);
+    if (m.accepted)
+        uv_close((uv_handle_t *)&m.conn, NULL);
+    uv_close((uv_handle_t *)&m.listener, NULL);
     loop_teardown();
 }
 
@@ -861,7 +1189,7 @@ TEST(transport, out_of_memory_drops_connections_but_keeps_listening)
     node_start(&a, 1, true, raft_accept_cb);
     node_start(&b, 2, false, NULL);
     acceptor = &a;
-    n = handshake(hs, "C8SP", 1, REPL_CHANNEL_RAFT, 2, 9, "127.0.0.1");
+    n = handshake(hs, "C8SP", 2, REPL_CHANNEL_RAFT, 2, 9, "127.0.0.1");
     /* Two incoming connections find no memory: both are dropped, the
      * second while the first one's throw-away handle is still closing. */
     mem_fault_arm(0, 2);
@@ -892,6 +1220,7 @@ TEST(transport, bind_address_overrides_the_raft_address)
     loop_setup();
     addr_of(bind, sizeof bind, tproc_free_port());
     ASSERT_EQ(repl_transport_init(&a.t, &loop, bind), 0);
+    repl_transport_set_key(&a.t, key_ok);
     a.t.data = &a;
     /* The advertised address is not where we listen (think NAT). */
     ASSERT_EQ(a.t.iface.init(&a.t.iface, 1, "192.0.2.1:9000"), 0);
@@ -972,6 +1301,7 @@ static void member_start(struct member *m, raft_id id,
     snprintf(m->dir, sizeof m->dir, "%s/m%llu", unit_tmpdir(), id);
     ASSERT_EQ(mkdir(m->dir, 0700), 0);
     ASSERT_EQ(repl_transport_init(&m->t, &loop, NULL), 0);
+    repl_transport_set_key(&m->t, key_ok);
     ASSERT_EQ(raft_uv_init(&m->io, &loop, m->dir, &m->t.iface), 0);
     m->fsm.version = 1;
     m->fsm.data = m;

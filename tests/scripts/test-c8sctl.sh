@@ -77,7 +77,7 @@ check "cluster status lists the 3 masters, all ready" test \
     "$(echo "$out" | grep -c ' yes ')" -eq 3
 check "...and exactly one leader" test "$(echo "$out" | grep -c ' leader ')" -eq 1
 check "member list over the peer port shows 3 members" sh -c \
-    "'$ctl' member list --peer 127.0.0.1:$((base + 1)) | grep -c voter | grep -qx 3"
+    "'$ctl' member list --peer 127.0.0.1:$((base + 1)) --token-file '$tmp/token' | grep -c voter | grep -qx 3"
 
 # Disaster recovery: save from the live cluster, restore into a new member.
 out=$(c snapshot save "$tmp/snap.db" 2>&1)
