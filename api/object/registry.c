@@ -170,7 +170,11 @@ static const struct obj_resource builtins[] = {
      .short_names = NAMES("sa"),
      .categories = NONE,
      .verbs = OBJ_VERBS_ALL,
-     .subresources = NOSUBS,
+     /* TokenRequest: a token is created, never stored. */
+     .subresources = SUBS({.name = "token",
+                           .kind = {"authentication.k8s.io", "v1",
+                                    "TokenRequest"},
+                           .verbs = OBJ_VERB_CREATE}),
      .store_prefix = "serviceaccounts",
      .fields = META_ONLY},
     {.group = "",

@@ -224,6 +224,7 @@ static void api_free(struct srv_api *api)
     srv_authn_done(&api->authn);
     srv_metrics_free(api->metrics);
     srv_pki_member_done(&api->member);
+    srv_satoken_done(&api->satoken);
     srv_pki_cred_free(api->ca);
     mem_free(api->sealed);
     OPENSSL_cleanse(api->token, strlen(api->token));

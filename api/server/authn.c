@@ -202,8 +202,7 @@ static bool entry_text(const X509_NAME *subj, int i, char *out)
     return ok;
 }
 
-/* CN and every O of the certificate's subject. */
-static bool from_cert(X509 *cert, struct srv_user *u)
+bool srv_authn_cert_user(X509 *cert, struct srv_user *u)
 {
     const X509_NAME *subj = X509_get_subject_name(cert);
     int i = -1;
@@ -227,7 +226,7 @@ static bool from_cert(X509 *cert, struct srv_user *u)
     return true;
 }
 
-static const char *bearer_of(const struct srv_req *req)
+const char *srv_authn_bearer(const struct srv_req *req)
 {
     const char *h = srv_req_header(req, "Authorization");
 
@@ -241,7 +240,7 @@ static const char *bearer_of(const struct srv_req *req)
 int srv_authn_user(const struct srv_authn *a, const struct srv_req *req,
                    struct srv_user *u)
 {
-    const char *token = bearer_of(req);
+    const char *token = srv_authn_bearer(req);
     X509 *cert;
 
     if (token != NULL) {
@@ -253,12 +252,12 @@ int srv_authn_user(const struct srv_authn *a, const struct srv_req *req,
             if (CRYPTO_memcmp(d, a->tokens[i].digest, 32) == 0)
                 found = &a->tokens[i];
         if (found == NULL || token[0] == '\0')
-            return -EACCES;
+            return -ENOENT;
         *u = found->user;
         set_authenticated(u);
         return 0;
     }
-    if ((cert = srv_req_peer_cert(req)) != NULL && from_cert(cert, u))
+    if ((cert = srv_req_peer_cert(req)) != NULL && srv_authn_cert_user(cert, u))
         return 0;
     memset(u, 0, sizeof *u);
     (void)snprintf(u->name, sizeof u->name, "system:anonymous");

@@ -5,6 +5,8 @@
  *     kube-apiserver reads them);
  *   bearer tokens (Authorization: Bearer T) from --token-auth-file, in
  *     kube-apiserver's CSV format: token,user,uid[,"group1,group2"];
+ *   ServiceAccount tokens (satoken.h), checked by the caller when a
+ *     bearer token is not in the file;
  *   nobody else: the anonymous user system:anonymous in
  *     system:unauthenticated.
  *
@@ -18,6 +20,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <openssl/types.h>
 
 #include "api/server/http.h"
 #include "lib/err.h"
@@ -46,10 +50,19 @@ int srv_authn_init(struct srv_authn *a, const char *token_file,
                    bool anonymous, struct err *e);
 void srv_authn_done(struct srv_authn *a);
 
-/* Who sent @req, into @u. 0, or -EACCES when the request presents a
- * bearer token that is not known. */
+/* Who sent @req, into @u. 0, or -ENOENT when the request presents a
+ * bearer token that is not in the token file (the caller may know it
+ * otherwise: a ServiceAccount token). */
 int srv_authn_user(const struct srv_authn *a, const struct srv_req *req,
                    struct srv_user *u);
+
+/* The user of a client certificate (already verified against the CA):
+ * CN and every O of its subject, as UTF-8. false when there is not exactly
+ * one CN, or a name is empty, too long or holds a NUL. */
+bool srv_authn_cert_user(X509 *cert, struct srv_user *u);
+
+/* The bearer token of @req (Authorization: Bearer T), or NULL. */
+const char *srv_authn_bearer(const struct srv_req *req);
 
 /* Whether an anonymous request may have @path (health and version). */
 bool srv_authn_public_path(const char *path);

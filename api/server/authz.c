@@ -229,7 +229,8 @@ static bool decide(struct srv_api *api, struct srv_req *req,
     if (is_master(u))
         return true;
     as_user(a, u, groups);
-    if ((r = rbac_of(api)) != NULL && obj_rbac_allows(r, a))
+    if (srv__authz_node(api, u, a) ||
+        ((r = rbac_of(api)) != NULL && obj_rbac_allows(r, a)))
         return true;
     forbid(req, u, a);
     return false;
@@ -256,7 +257,7 @@ bool srv__authz_call(struct srv_call *c, const char *verb)
 {
     struct srv_user u;
 
-    if (srv_authn_user(&c->api->authn, c->req, &u) != 0) {
+    if (srv__user(c->api, c->req, &u) != 0) {
         (void)srv_respond_status(c->req, 401, "Unauthorized", "Unauthorized",
                                  0);
         return false;
@@ -520,7 +521,8 @@ static bool review_allows(struct srv_api *api, const struct srv_user *u,
         a.path = spec_str(review, "spec.nonResourceAttributes.path");
         a.ns = "";
     }
-    return (r = rbac_of(api)) != NULL && obj_rbac_allows(r, &a);
+    return srv__authz_node(api, u, &a) ||
+           ((r = rbac_of(api)) != NULL && obj_rbac_allows(r, &a));
 }
 
 /* The status of a rules review: the user's rules split in two lists. */
@@ -565,7 +567,7 @@ void srv__authz_review(struct srv_call *c, struct obj *body)
     struct srv_user u;
     struct obj *st = NULL;
     bool rules = strcmp(c->res->resource, "selfsubjectrulesreviews") == 0;
-    int rv = srv_authn_user(&c->api->authn, c->req, &u);
+    int rv = srv__user(c->api, c->req, &u);
 
     /* (authenticate() allowed the impersonation already: no answer here) */
     if (rv == 0 && !srv__impersonate(c->api, c->req, &u)) {
@@ -692,7 +694,7 @@ int srv__authz_escalation(struct srv_call *c, const struct obj *o,
                          "change roleRef", res, c->name);
         return -EINVAL;
     }
-    if (srv_authn_user(&c->api->authn, c->req, &u) != 0 ||
+    if (srv__user(c->api, c->req, &u) != 0 ||
         !srv__impersonate(c->api, c->req, &u))
         return -EACCES; /* answered by authenticate() before; cannot be */
     if (is_master(&u))

@@ -103,6 +103,12 @@ static void member_work(uv_work_t *w)
                                   &api->work_err);
     if (api->work_rv != 0)
         return;
+    /* Before serving starts: the loop reads the key only after this job. */
+    srv_satoken_done(&api->satoken);
+    api->work_rv = srv_satoken_init(&api->satoken, api->member.ca->key,
+                                    &api->work_err);
+    if (api->work_rv != 0)
+        return;
     (void)snprintf(path, sizeof path, "%s/admin.kubeconfig", api->data_dir);
     api->work_rv = srv_kubeconfig_write(
         path, api->host, (unsigned)atoi(strrchr(api->listen, ':') + 1),

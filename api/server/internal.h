@@ -10,6 +10,7 @@
 #include "api/server/api.h"
 #include "api/server/http.h"
 #include "api/server/pki.h"
+#include "api/server/satoken.h"
 
 struct obj_registry;
 struct srv_discovery;
@@ -47,6 +48,8 @@ struct srv_api {
     } last_ns;
     struct srv_atrest atrest;   /* Keys of Secrets at rest. */
     struct srv_authn authn;     /* Who may call (authn.c). */
+    struct srv_satoken satoken; /* ServiceAccount token key, from the CA
+                                 * (set with the member's material). */
     struct obj_rbac *rbac;      /* RBAC decision data (authz.c). */
     struct store_watch *rbac_watch[4]; /* Roles and bindings changing. */
     bool rbac_dirty;            /* rbac is out of date. */
@@ -135,6 +138,25 @@ int srv__crd_start(struct srv_api *api, struct err *e);
 /* Take pending definition changes and rebuild what is served now. */
 void srv__crd_poke(struct srv_api *api);
 void srv__crd_free(struct srv_api *api);
+
+/* The user a ServiceAccount token (satoken.h) stands for, if it verifies
+ * and its ServiceAccount (and bound object) still exist with the uids it
+ * names: system:serviceaccount:NS:NAME in system:serviceaccounts,
+ * system:serviceaccounts:NS and system:authenticated. 0 or -EACCES
+ * (tokenrequest.c). */
+int srv__sa_user(struct srv_api *api, const char *token, struct srv_user *u);
+
+/* Does the Node authorizer allow @a for @u (a node agent; authz_node.c)?
+ * false: no opinion, RBAC decides. */
+struct obj_rbac_attrs;
+bool srv__authz_node(struct srv_api *api, const struct srv_user *u,
+                     const struct obj_rbac_attrs *a);
+
+/* Who sent @req (before impersonation): a certificate, a token of the
+ * token file or a ServiceAccount token, else anonymous. 0 or -EACCES /
+ * -ENOENT for a bearer token nobody knows (serve.c). */
+int srv__user(struct srv_api *api, const struct srv_req *req,
+              struct srv_user *u);
 
 /* authz.c: RBAC. */
 int srv__authz_start(struct srv_api *api, struct err *e);

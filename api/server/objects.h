@@ -103,6 +103,14 @@ int srv__obj_json(const struct srv_api *api, const struct obj_resource *res,
                   const struct store_kv *kv,
                   store_rev rev, struct obj_buf *b);
 
+/* Decode the request body (JSON, YAML or protobuf by Content-Type) into a
+ * map; answers 400/415 itself on failure. */
+int srv__decode_body(struct srv_call *c, struct obj **ret);
+
+/* POST .../serviceaccounts/NAME/token: issue a ServiceAccount token
+ * (tokenrequest.c). Frees @c. */
+void srv__token_request(struct srv_call *c);
+
 /* Answer @status with @o as JSON. */
 void srv__respond_obj(struct srv_req *req, int status, const struct obj *o);
 /* Same for the object of a write, with the call's Warning headers. */

@@ -55,7 +55,7 @@ static enum obj_name_rule name_rule(const struct obj_resource *res)
 /* Decode a request body by its Content-Type (missing means JSON: kubectl
  * sends PUT .../scale without one; kubectl >= 1.32 sends protobuf from its
  * create generators). */
-static int decode_body(struct srv_call *c, struct obj **ret)
+int srv__decode_body(struct srv_call *c, struct obj **ret)
 {
     const char *ct = srv_req_header(c->req, "Content-Type");
     struct err e = {0};
@@ -587,7 +587,7 @@ static int fill_create_meta(struct srv_call *c, struct obj *meta)
 
 static void do_create(struct srv_call *c)
 {
-    if (decode_body(c, &c->obj) != 0) {
+    if (srv__decode_body(c, &c->obj) != 0) {
         srv__call_free(c);
         return;
     }
@@ -960,7 +960,7 @@ static void update_point(struct repl_req *rr, const struct repl_result *res)
 
 static void do_update(struct srv_call *c)
 {
-    if (decode_body(c, &c->obj) != 0) {
+    if (srv__decode_body(c, &c->obj) != 0) {
         srv__call_free(c);
         return;
     }
@@ -1082,7 +1082,7 @@ out:
 
 static void do_delete(struct srv_call *c)
 {
-    if (c->req->body_len > 0 && decode_body(c, &c->obj) != 0) {
+    if (c->req->body_len > 0 && srv__decode_body(c, &c->obj) != 0) {
         srv__call_free(c);
         return;
     }
@@ -1143,6 +1143,10 @@ static void dispatch_item(struct srv_call *c)
         dispatch_scale(c);
         return;
     }
+    if (strcmp(c->route.sub, "token") == 0) {
+        srv__token_request(c);
+        return;
+    }
     if (strcmp(c->route.sub, "finalize") == 0 && strcmp(m, "PUT") != 0) {
         method_not_allowed(c);
         return;
@@ -1166,7 +1170,7 @@ static void review(struct srv_call *c)
 {
     struct obj *body = NULL;
 
-    if (decode_body(c, &body) != 0 || check_type(c, body) != 0 ||
+    if (srv__decode_body(c, &body) != 0 || check_type(c, body) != 0 ||
         srv__schema_decode(c, &body) != 0) {
         obj_unref(body);
         srv__call_free(c);

@@ -1,4 +1,5 @@
 /* The API server's front door: start serving, dispatch each request. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -232,6 +233,16 @@ static bool serve_fixed(struct srv_api *api, struct srv_req *req)
     return srv__serve_snapshot(api, req);
 }
 
+int srv__user(struct srv_api *api, const struct srv_req *req,
+              struct srv_user *u)
+{
+    int rv = srv_authn_user(&api->authn, req, u);
+
+    if (rv == -ENOENT) /* a bearer token not in the file */
+        rv = srv__sa_user(api, srv_authn_bearer(req), u);
+    return rv;
+}
+
 /* Who sent @req, and may they? false (answered) for a bad credential or
  * an anonymous request beyond the public paths (401, as kube-apiserver),
  * and for what RBAC does not allow (403). The public paths need no
@@ -241,9 +252,9 @@ static bool authenticate(struct srv_api *api, struct srv_req *req)
     struct srv_user u;
     struct srv_route r;
     bool public = srv_authn_public_path(req->path);
+    int rv = srv__user(api, req, &u);
 
-    if (srv_authn_user(&api->authn, req, &u) != 0 ||
-        (u.anonymous && !(api->authn.anonymous && public))) {
+    if (rv != 0 || (u.anonymous && !(api->authn.anonymous && public))) {
         (void)srv_respond_status(req, 401, "Unauthorized", "Unauthorized", 0);
         return false;
     }

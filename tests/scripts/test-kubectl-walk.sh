@@ -6,7 +6,7 @@
 # selectors, sorting, labels and several kinds, get -w, scale, the three
 # patch types, label, annotate, the create generators, describe, explain,
 # api-resources, api-versions, delete with its wait, wait --for=delete;
-# create role/rolebinding, auth can-i (--as, --list); a
+# create role/rolebinding, auth can-i (--as, --list), create token; a
 # CustomResourceDefinition and custom resources of it.
 . "${top_srcdir:-.}/tests/lib/tap.sh"
 master="$top_builddir/c8s-master"
@@ -127,6 +127,16 @@ Y
     want "get as a user without the right (Forbidden)" \
         "cannot list resource \"pods\" in API group \"\" in the namespace" \
         sh -c "$K -n $ns get pods --as=alice 2>&1; true"
+    # A ServiceAccount token from the TokenRequest API, used as a bearer
+    # token: it is that account, allowed what its bindings say.
+    want "create serviceaccount" "created" $K -n $ns create sa walker
+    tok=$($K -n $ns create token walker --duration 20m 2>&1)
+    want "create token gives a JWT" "^eyJ" echo "$tok"
+    want "the token is its ServiceAccount (Forbidden)" \
+        "User \"system:serviceaccount:$ns:walker\" cannot list" \
+        sh -c "$K --token '$tok' -n $ns get pods 2>&1; true"
+    want "create token --duration below 10m (refused)" "less than 10 minutes" \
+        sh -c "$K -n $ns create token walker --duration 5m 2>&1; true"
     # A CustomResourceDefinition, one per version (its own group), then a
     # custom resource of it: served at once, on this follower too.
     g=v${v/./-}.walk.example.com

@@ -1427,7 +1427,7 @@ TEST_T(apiserver, requests_without_credentials_are_401, 120)
 static void token_wants(int i, const char *method, const char *path,
                         const char *token, int want)
 {
-    char h[256];
+    char h[2048];
     int code = 0;
 
     snprintf(h, sizeof h, "Authorization: Bearer %s", token);
@@ -1457,9 +1457,259 @@ static int token_json(int i, const char *method, const char *path,
     return code;
 }
 
+/* A merge patch @json to @path on member @i as bearer @token: the code. */
+static int token_patch(int i, const char *path, const char *token,
+                       const char *json)
+{
+    char body[2200], at[2300], h[128], *out;
+    int code;
+
+    write_file("token-patch.json", json, body, sizeof body);
+    snprintf(at, sizeof at, "@%s", body);
+    snprintf(h, sizeof h, "Authorization: Bearer %s", token);
+    code = curl_nocert(i, "PATCH", path, h,
+                       "Content-Type: application/merge-patch+json", at, &out);
+    free(out);
+    return code;
+}
+
+/* The Node authorizer: a node agent reads the Secrets and ConfigMaps of
+ * the pods bound to its node, one by one, and nothing of other nodes'
+ * pods; it writes its own Node and Lease and its pods' status only. */
+TEST_T(apiserver, node_agents_reach_only_what_their_pods_need, 180)
+{
+    const char *ns = "/api/v1/namespaces/default";
+    char tokens[2200], path[256];
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    write_file("node-tokens.csv",
+               "tok-n1,system:node:n1,n1,system:nodes\n"
+               "tok-n2,system:node:n2,n2,system:nodes\n"
+               "tok-fake,system:node:n1,x,\n",
+               tokens, sizeof tokens);
+    extra_flags[0] = "--token-auth-file";
+    extra_flags[1] = tokens;
+    start_cluster();
+    extra_flags[0] = extra_flags[1] = NULL;
+    for (int k = 1; k <= 3; k++) {
+        snprintf(path, sizeof path, "%s/secrets", ns);
+        char json[128];
+        snprintf(json, sizeof json,
+                 "{\"metadata\":{\"name\":\"s%d\"},\"stringData\":{\"k\":\"v\"}}",
+                 k);
+        post_json(0, path, json);
+    }
+    snprintf(path, sizeof path, "%s/configmaps", ns);
+    post_json(0, path, "{\"metadata\":{\"name\":\"c1\"}}");
+    post_json(0, "/api/v1/nodes", "{\"metadata\":{\"name\":\"n1\"}}");
+    post_json(0, "/api/v1/nodes", "{\"metadata\":{\"name\":\"n2\"}}");
+    snprintf(path, sizeof path, "%s/pods", ns);
+    post_json(0, path,
+              "{\"metadata\":{\"name\":\"p1\"},\"spec\":{\"nodeName\":\"n1\","
+              "\"volumes\":[{\"name\":\"v\",\"secret\":{\"secretName\":\"s1\"}}],"
+              "\"containers\":[{\"name\":\"c\",\"image\":\"i\",\"env\":[{\"name\":"
+              "\"E\",\"valueFrom\":{\"configMapKeyRef\":{\"name\":\"c1\","
+              "\"key\":\"k\"}}}]}]}}");
+    post_json(0, path,
+              "{\"metadata\":{\"name\":\"p2\"},\"spec\":{\"nodeName\":\"n2\","
+              "\"containers\":[{\"name\":\"c\",\"image\":\"i\",\"envFrom\":"
+              "[{\"secretRef\":{\"name\":\"s2\"}}]}]}}");
+    post_json(0, path,
+              "{\"metadata\":{\"name\":\"p3\"},\"spec\":{\"containers\":"
+              "[{\"name\":\"c\",\"image\":\"i\",\"envFrom\":"
+              "[{\"secretRef\":{\"name\":\"s3\"}}]}]}}");
+
+    /* Secrets: its pods' ones, by name, through any member. */
+    for (int i = 0; i < 3; i++) {
+        token_wants(i, "GET", "/api/v1/namespaces/default/secrets/s1", "tok-n1",
+                    200);
+        token_wants(i, "GET", "/api/v1/namespaces/default/secrets/s2", "tok-n1",
+                    403);
+    }
+    token_wants(1, "GET", "/api/v1/namespaces/default/secrets/s3", "tok-n1", 403);
+    token_wants(1, "GET", "/api/v1/namespaces/default/secrets", "tok-n1", 403);
+    token_wants(1, "GET", "/api/v1/secrets?watch=1", "tok-n1", 403);
+    token_wants(1, "GET", "/api/v1/namespaces/default/configmaps/c1", "tok-n1",
+                200);
+    token_wants(2, "GET", "/api/v1/namespaces/default/secrets/s2", "tok-n2",
+                200);
+    token_wants(2, "GET", "/api/v1/namespaces/default/secrets/s1", "tok-n2",
+                403);
+    /* The name alone is not a node: the group is needed too. */
+    token_wants(1, "GET", "/api/v1/namespaces/default/secrets/s1", "tok-fake",
+                403);
+    /* Reads it needs; writes of its own things only. */
+    token_wants(1, "GET", "/api/v1/namespaces/default/pods", "tok-n1", 200);
+    token_wants(1, "GET", "/api/v1/nodes", "tok-n1", 200);
+    token_wants(1, "GET", "/api/v1/namespaces/default/services", "tok-n1", 200);
+    ASSERT_EQ(token_patch(1, "/api/v1/namespaces/default/pods/p1/status",
+                          "tok-n1", "{\"status\":{\"phase\":\"Running\"}}"),
+              200);
+    ASSERT_EQ(token_patch(1, "/api/v1/namespaces/default/pods/p2/status",
+                          "tok-n1", "{\"status\":{\"phase\":\"Failed\"}}"),
+              403);
+    ASSERT_EQ(token_patch(1, "/api/v1/namespaces/default/pods/p1", "tok-n1",
+                          "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}"),
+              403);
+    ASSERT_EQ(token_patch(1, "/api/v1/nodes/n1/status", "tok-n1",
+                          "{\"status\":{\"phase\":\"Running\"}}"),
+              200);
+    ASSERT_EQ(token_patch(1, "/api/v1/nodes/n2", "tok-n1",
+                          "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}"),
+              403);
+    token_wants(1, "GET", "/apis/coordination.k8s.io/v1/namespaces/"
+                          "kube-node-lease/leases/n2", "tok-n1", 403);
+    token_wants(1, "GET", "/apis/coordination.k8s.io/v1/namespaces/"
+                          "kube-node-lease/leases/n1", "tok-n1", 404);
+    token_wants(1, "DELETE", "/api/v1/namespaces/default/pods/p2", "tok-n1",
+                403);
+    /* A pod gone takes its Secrets' access with it. */
+    expect_code(0, "DELETE", "/api/v1/namespaces/default/pods/p1", NULL, NULL,
+                200, NULL);
+    token_wants(2, "GET", "/api/v1/namespaces/default/secrets/s1", "tok-n1",
+                403);
+}
+
 #define RBAC_OBJ(kind, name, rest)                                            \
     "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"" kind     \
     "\",\"metadata\":{\"name\":\"" name "\"}," rest "}"
+
+/* POST the TokenRequest @json for ServiceAccount @sa of "default" on
+ * member @i (as admin): the token (caller frees) when the answer is 201,
+ * else NULL with the HTTP code in *@code and the answer in *@out. */
+static char *request_token(int i, const char *sa, const char *json, int *code,
+                           char **out)
+{
+    char path[256], file[2200], at[2300];
+    const char *t, *end;
+
+    snprintf(path, sizeof path,
+             "/api/v1/namespaces/default/serviceaccounts/%s/token", sa);
+    write_file("tokenrequest.json", json, file, sizeof file);
+    snprintf(at, sizeof at, "@%s", file);
+    curl(i, "POST", path, "Content-Type: application/json", at, code, out);
+    if (*code != 201 || (t = strstr(*out, "\"token\":\"")) == NULL)
+        return NULL;
+    t += 9;
+    end = strchr(t, '"');
+    ASSERT(end != NULL);
+    return strndup(t, (size_t)(end - t));
+}
+
+static char *must_token(int i, const char *sa, const char *json)
+{
+    char *out, *t;
+    int code;
+
+    t = request_token(i, sa, json, &code, &out);
+    ASSERT_MSG(t != NULL, "TokenRequest: %d\n%s", code, out);
+    ASSERT_STR_CONTAINS(out, "\"kind\":\"TokenRequest\"");
+    ASSERT_STR_CONTAINS(out, "\"expirationTimestamp\":\"");
+    free(out);
+    return t;
+}
+
+/* ServiceAccount tokens from the TokenRequest API authenticate on every
+ * member as system:serviceaccount:NS:NAME, RBAC decides what they may do,
+ * and they stop working when they expire their audience, or when the
+ * ServiceAccount or the object they are bound to is deleted (even if one
+ * of the same name comes back). */
+TEST_T(apiserver, serviceaccount_tokens_authenticate_until_revoked, 180)
+{
+    const char *pods = "/api/v1/namespaces/default/pods";
+    char *t, *t_pod, *t_other, *out;
+    int code;
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    start_cluster();
+    post_json(0, "/api/v1/namespaces/default/serviceaccounts",
+              "{\"metadata\":{\"name\":\"builder\"}}");
+    t = must_token(1, "builder", "{\"spec\":{}}");
+    t_other = must_token(1, "builder",
+                         "{\"apiVersion\":\"authentication.k8s.io/v1\","
+                         "\"kind\":\"TokenRequest\",\"spec\":{\"audiences\":"
+                         "[\"https://vault\"],\"expirationSeconds\":600}}");
+    /* Authenticated everywhere, allowed nothing yet. */
+    for (int i = 0; i < 3; i++)
+        token_wants(i, "GET", pods, t, 403);
+    ASSERT_EQ(curl_nocert(2, "GET", pods, NULL, NULL, NULL, &out), 401);
+    free(out);
+    char h[2048];
+    snprintf(h, sizeof h, "Authorization: Bearer %s", t);
+    ASSERT_EQ(curl_nocert(2, "GET", pods, h, NULL, NULL, &out), 403);
+    ASSERT_STR_CONTAINS(out, "User \\\"system:serviceaccount:default:builder\\\"");
+    free(out);
+    /* Another audience, a forged or garbled token: 401. */
+    token_wants(0, "GET", pods, t_other, 401);
+    token_wants(0, "GET", pods, "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.AAAA", 401);
+    char was = t[strlen(t) - 2];
+    t[strlen(t) - 2] = was == 'A' ? 'B' : 'A';
+    token_wants(0, "GET", pods, t, 401);
+    t[strlen(t) - 2] = was;
+    /* A binding makes it a viewer, through its group too. */
+    post_json(0, "/apis/rbac.authorization.k8s.io/v1/namespaces/default/"
+                 "rolebindings",
+              RBAC_OBJ("RoleBinding", "sa-view",
+                       "\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\","
+                       "\"kind\":\"ClusterRole\",\"name\":\"view\"},"
+                       "\"subjects\":[{\"kind\":\"Group\",\"name\":"
+                       "\"system:serviceaccounts:default\"}]"));
+    for (int i = 0; i < 3; i++)
+        token_wants(i, "GET", pods, t, 200);
+    token_wants(1, "GET", "/api/v1/namespaces/default/secrets", t, 403);
+
+    /* Requests the API refuses: too short, a bound object that is not
+     * there or of a kind that cannot be bound, an unknown account. */
+    ASSERT(request_token(0, "builder", "{\"spec\":{\"expirationSeconds\":599}}",
+                         &code, &out) == NULL);
+    ASSERT_EQ(code, 422);
+    ASSERT_STR_CONTAINS(out, "may not specify a duration less than 10 minutes");
+    free(out);
+    ASSERT(request_token(0, "builder", "{\"spec\":{\"boundObjectRef\":"
+                         "{\"kind\":\"Pod\",\"name\":\"nope\"}}}",
+                         &code, &out) == NULL);
+    ASSERT_EQ(code, 404);
+    free(out);
+    ASSERT(request_token(0, "builder", "{\"spec\":{\"boundObjectRef\":"
+                         "{\"kind\":\"Node\",\"name\":\"n1\"}}}",
+                         &code, &out) == NULL);
+    ASSERT_EQ(code, 422);
+    free(out);
+    ASSERT(request_token(0, "nobody", "{\"spec\":{}}", &code, &out) == NULL);
+    ASSERT_EQ(code, 404);
+    free(out);
+    ASSERT(request_token(0, "builder", "{\"spec\":[1]}", &code, &out) == NULL);
+    ASSERT_EQ(code, 400);
+    free(out);
+
+    /* A token bound to a pod lives as long as the pod. */
+    post_json(0, pods, "{\"metadata\":{\"name\":\"web\"},\"spec\":"
+                       "{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}");
+    t_pod = must_token(2, "builder", "{\"spec\":{\"boundObjectRef\":"
+                                     "{\"kind\":\"Pod\",\"apiVersion\":\"v1\","
+                                     "\"name\":\"web\"}}}");
+    token_wants(1, "GET", pods, t_pod, 200);
+    expect_code(0, "DELETE", "/api/v1/namespaces/default/pods/web", NULL,
+                NULL, 200, NULL);
+    token_wants(1, "GET", pods, t_pod, 401);
+    token_wants(1, "GET", pods, t, 200);
+
+    /* Deleting the account revokes its tokens, and a new account of the
+     * same name does not bring them back. */
+    expect_code(0, "DELETE", "/api/v1/namespaces/default/serviceaccounts/"
+                             "builder", NULL, NULL, 200, NULL);
+    for (int i = 0; i < 3; i++)
+        token_wants(i, "GET", pods, t, 401);
+    post_json(0, "/api/v1/namespaces/default/serviceaccounts",
+              "{\"metadata\":{\"name\":\"builder\"}}");
+    usleep(500 * 1000);
+    token_wants(2, "GET", pods, t, 401);
+    free(t);
+    free(t_pod);
+    free(t_other);
+}
 
 /* Writing roles and bindings grants nothing the writer does not hold: a
  * role only with rules the writer has, a binding only of a role whose
