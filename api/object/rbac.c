@@ -14,10 +14,33 @@ struct objs {
     size_t n, cap;
 };
 
+/* One binding's grant, filed under each subject it names. */
+struct grant {
+    const struct obj *binding; /* the binding (to count it once) */
+    const char *ns;            /* its namespace; "" for a cluster binding */
+    const struct obj *rules;   /* the rules of the role it refers to */
+};
+
+/* A slot of a string-keyed open-addressing table: roles by "C:name" and
+ * "R:ns/name" (@rules), subjects by "U:user" and "G:group" (@grants). */
+struct slot {
+    char *key;                 /* NULL: empty */
+    const struct obj *rules;
+    struct grant *grants;
+    size_t n, cap;
+};
+
+struct table {
+    struct slot *slots;
+    size_t cap, used;          /* cap: a power of two, or 0 */
+};
+
 struct obj_rbac {
     struct objs roles, croles, rbs, crbs;
     struct objs agg_rules; /* per ClusterRole (same index): the rules of an
                               aggregated role, or NULL */
+    struct table role_index;    /* built by obj_rbac_finish() */
+    struct table subject_index; /* built by obj_rbac_finish() */
 };
 
 static int objs_push(struct objs *l, struct obj *o)
@@ -41,6 +64,91 @@ static void objs_done(struct objs *l)
     mem_free(l->v);
 }
 
+/* ---- tables ---------------------------------------------------------------*/
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+    for (; *s != '\0'; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static struct slot *table_probe(const struct table *t, const char *key)
+{
+    size_t i = (size_t)hash_str(key) & (t->cap - 1);
+
+    while (t->slots[i].key != NULL && strcmp(t->slots[i].key, key) != 0)
+        i = (i + 1) & (t->cap - 1);
+    return &t->slots[i];
+}
+
+static const struct slot *table_get(const struct table *t, const char *key)
+{
+    const struct slot *s = t->cap > 0 ? table_probe(t, key) : NULL;
+
+    return s != NULL && s->key != NULL ? s : NULL;
+}
+
+static int table_grow(struct table *t)
+{
+    struct table n = {.cap = t->cap ? t->cap * 2 : 64};
+
+    n.slots = mem_calloc(n.cap, sizeof *n.slots);
+    if (n.slots == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].key != NULL)
+            *table_probe(&n, t->slots[i].key) = t->slots[i];
+    n.used = t->used;
+    mem_free(t->slots);
+    *t = n;
+    return 0;
+}
+
+/* The slot of @key, added if missing; NULL when out of memory. */
+static struct slot *table_put(struct table *t, const char *key)
+{
+    struct slot *s;
+
+    if ((t->used + 1) * 2 > t->cap && table_grow(t) != 0)
+        return NULL;
+    s = table_probe(t, key);
+    if (s->key == NULL) {
+        size_t n = strlen(key) + 1;
+        if ((s->key = mem_malloc(n)) == NULL)
+            return NULL;
+        memcpy(s->key, key, n);
+        t->used++;
+    }
+    return s;
+}
+
+static void table_done(struct table *t)
+{
+    for (size_t i = 0; i < t->cap; i++) {
+        mem_free(t->slots[i].key);
+        mem_free(t->slots[i].grants);
+    }
+    mem_free(t->slots);
+    memset(t, 0, sizeof *t);
+}
+
+static int slot_add_grant(struct slot *s, const struct grant *g)
+{
+    if (s->n == s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 4;
+        struct grant *v = mem_realloc(s->grants, ncap * sizeof *v);
+        if (v == NULL)
+            return -ENOMEM;
+        s->grants = v;
+        s->cap = ncap;
+    }
+    s->grants[s->n++] = *g;
+    return 0;
+}
+
 struct obj_rbac *obj_rbac_new(void)
 {
     return mem_calloc(1, sizeof(struct obj_rbac));
@@ -55,6 +163,8 @@ void obj_rbac_free(struct obj_rbac *r)
     objs_done(&r->rbs);
     objs_done(&r->crbs);
     objs_done(&r->agg_rules);
+    table_done(&r->role_index);
+    table_done(&r->subject_index);
     mem_free(r);
 }
 
@@ -106,6 +216,108 @@ static struct obj *aggregate(const struct obj_rbac *r, const struct obj *role)
     return rules;
 }
 
+/* ---- indexes ----------------------------------------------------------------
+ * Built once per rebuild, so a decision looks at the bindings naming the
+ * user or one of its groups only, and finds roles by name in one probe. */
+
+/* @out: "C:name" for a ClusterRole, "R:ns/name" for a Role. */
+static void role_key(char *out, size_t size, bool cluster, const char *ns,
+                     const char *name)
+{
+    if (cluster)
+        (void)snprintf(out, size, "C:%s", name);
+    else
+        (void)snprintf(out, size, "R:%s/%s", ns, name);
+}
+
+static int index_roles(struct obj_rbac *r)
+{
+    char key[1200];
+    struct slot *s;
+
+    for (size_t i = 0; i < r->croles.n; i++) {
+        role_key(key, sizeof key, true, "",
+                 str_at(r->croles.v[i], "metadata.name"));
+        if ((s = table_put(&r->role_index, key)) == NULL)
+            return -ENOMEM;
+        s->rules = i < r->agg_rules.n && r->agg_rules.v[i] != NULL
+                       ? r->agg_rules.v[i]
+                       : obj_map_get(r->croles.v[i], "rules");
+    }
+    for (size_t i = 0; i < r->roles.n; i++) {
+        role_key(key, sizeof key, false,
+                 str_at(r->roles.v[i], "metadata.namespace"),
+                 str_at(r->roles.v[i], "metadata.name"));
+        if ((s = table_put(&r->role_index, key)) == NULL)
+            return -ENOMEM;
+        s->rules = obj_map_get(r->roles.v[i], "rules");
+    }
+    return 0;
+}
+
+/* The rules of the role @binding (in @ns, "" for cluster) refers to. A
+ * RoleBinding may name a Role of its namespace or a ClusterRole; a
+ * ClusterRoleBinding only a ClusterRole. */
+static const struct obj *binding_rules(const struct obj_rbac *r,
+                                       const struct obj *binding,
+                                       const char *ns)
+{
+    const char *kind = str_at(binding, "roleRef.kind");
+    bool cluster = strcmp(kind, "ClusterRole") == 0;
+    const struct slot *s;
+    char key[1200];
+
+    if (!cluster && (strcmp(kind, "Role") != 0 || ns[0] == '\0'))
+        return NULL;
+    role_key(key, sizeof key, cluster, ns, str_at(binding, "roleRef.name"));
+    s = table_get(&r->role_index, key);
+    return s != NULL ? s->rules : NULL;
+}
+
+/* The subject key of one entry of a binding's subjects: "U:user" (a
+ * ServiceAccount is the user system:serviceaccount:NS:NAME) or "G:group";
+ * false for kinds that name nobody. */
+static bool subject_key(const struct obj *subject, char *out, size_t size)
+{
+    const char *kind = str_at(subject, "kind"), *name = str_at(subject, "name");
+
+    if (strcmp(kind, "User") == 0)
+        (void)snprintf(out, size, "U:%s", name);
+    else if (strcmp(kind, "Group") == 0)
+        (void)snprintf(out, size, "G:%s", name);
+    else if (strcmp(kind, "ServiceAccount") == 0)
+        (void)snprintf(out, size, "U:system:serviceaccount:%s:%s",
+                       str_at(subject, "namespace"), name);
+    else
+        return false;
+    return true;
+}
+
+static int index_bindings(struct obj_rbac *r, const struct objs *bindings,
+                          bool namespaced)
+{
+    char key[1300];
+
+    for (size_t i = 0; i < bindings->n; i++) {
+        const struct obj *b = bindings->v[i];
+        const char *ns = namespaced ? str_at(b, "metadata.namespace") : "";
+        struct grant g = {b, ns, binding_rules(r, b, ns)};
+        const struct obj *subs = obj_map_get(b, "subjects");
+        struct slot *s;
+
+        if (g.rules == NULL || (namespaced && ns[0] == '\0'))
+            continue;
+        for (size_t k = 0; k < obj_array_len(subs); k++) {
+            if (!subject_key(obj_array_get(subs, k), key, sizeof key))
+                continue;
+            if ((s = table_put(&r->subject_index, key)) == NULL ||
+                slot_add_grant(s, &g) != 0)
+                return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
 int obj_rbac_finish(struct obj_rbac *r)
 {
     for (size_t i = 0; i < r->croles.n; i++) {
@@ -118,7 +330,10 @@ int obj_rbac_finish(struct obj_rbac *r)
         if (rv != 0)
             return rv;
     }
-    return 0;
+    return index_roles(r) == 0 && index_bindings(r, &r->crbs, false) == 0 &&
+                   index_bindings(r, &r->rbs, true) == 0
+               ? 0
+               : -ENOMEM;
 }
 
 /* ---- matching ------------------------------------------------------------*/
@@ -183,93 +398,61 @@ static bool rule_matches(const struct obj *rule, const struct obj_rbac_attrs *a)
             strcmp(a->verb, "deletecollection") != 0);
 }
 
-/* Whether a binding's subjects name the user or one of its groups. */
-static bool names_user(const struct obj *binding, const struct obj_rbac_attrs *a)
-{
-    const struct obj *subs = obj_map_get(binding, "subjects");
-
-    for (size_t i = 0; i < obj_array_len(subs); i++) {
-        const struct obj *s = obj_array_get(subs, i);
-        const char *kind = str_at(s, "kind"), *name = str_at(s, "name");
-        char sa[600];
-
-        if (strcmp(kind, "User") == 0 && strcmp(name, a->user) == 0)
-            return true;
-        if (strcmp(kind, "Group") == 0)
-            for (size_t g = 0; g < a->n_groups; g++)
-                if (strcmp(name, a->groups[g]) == 0)
-                    return true;
-        if (strcmp(kind, "ServiceAccount") == 0) {
-            (void)snprintf(sa, sizeof sa, "system:serviceaccount:%s:%s",
-                           str_at(s, "namespace"), name);
-            if (strcmp(sa, a->user) == 0)
-                return true;
-        }
-    }
-    return false;
-}
-
-/* The rules of the role a binding in @ns ("" for cluster) refers to. */
-static const struct obj *rules_of(const struct obj_rbac *r,
-                                  const struct obj *binding, const char *ns)
-{
-    const char *kind = str_at(binding, "roleRef.kind");
-    const char *name = str_at(binding, "roleRef.name");
-
-    if (strcmp(kind, "ClusterRole") == 0) {
-        for (size_t i = 0; i < r->croles.n; i++)
-            if (strcmp(str_at(r->croles.v[i], "metadata.name"), name) == 0)
-                return i < r->agg_rules.n && r->agg_rules.v[i] != NULL
-                           ? r->agg_rules.v[i]
-                           : obj_map_get(r->croles.v[i], "rules");
-        return NULL;
-    }
-    if (strcmp(kind, "Role") == 0 && ns[0] != '\0')
-        for (size_t i = 0; i < r->roles.n; i++)
-            if (strcmp(str_at(r->roles.v[i], "metadata.name"), name) == 0 &&
-                strcmp(str_at(r->roles.v[i], "metadata.namespace"), ns) == 0)
-                return obj_map_get(r->roles.v[i], "rules");
-    return NULL;
-}
-
 const struct obj *obj_rbac_role_rules(const struct obj_rbac *r,
                                       const char *kind, const char *ns,
                                       const char *name)
 {
-    for (size_t i = 0; strcmp(kind, "ClusterRole") == 0 && i < r->croles.n;
-         i++)
-        if (strcmp(str_at(r->croles.v[i], "metadata.name"), name) == 0)
-            return i < r->agg_rules.n && r->agg_rules.v[i] != NULL
-                       ? r->agg_rules.v[i]
-                       : obj_map_get(r->croles.v[i], "rules");
-    for (size_t i = 0; strcmp(kind, "Role") == 0 && i < r->roles.n; i++)
-        if (strcmp(str_at(r->roles.v[i], "metadata.name"), name) == 0 &&
-            strcmp(str_at(r->roles.v[i], "metadata.namespace"), ns) == 0)
-            return obj_map_get(r->roles.v[i], "rules");
-    return NULL;
+    bool cluster = strcmp(kind, "ClusterRole") == 0;
+    const struct slot *s;
+    char key[1200];
+
+    if (!cluster && strcmp(kind, "Role") != 0)
+        return NULL;
+    role_key(key, sizeof key, cluster, ns, name);
+    s = table_get(&r->role_index, key);
+    return s != NULL ? s->rules : NULL;
 }
 
-/* Call @fn on the rules of every binding that applies to @a; stops when it
- * returns true. */
+/* Whether @b was offered already by an earlier subject key of this call:
+ * a binding naming both the user and one of its groups counts once. */
+static bool seen_before(const struct slot *const *done, size_t n_done,
+                        const struct obj *b)
+{
+    for (size_t i = 0; i < n_done; i++)
+        for (size_t k = 0; k < done[i]->n; k++)
+            if (done[i]->grants[k].binding == b)
+                return true;
+    return false;
+}
+
+/* Call @fn on the rules of every binding that applies to @a (cluster
+ * bindings, and bindings in @a->ns), each once; stops when it returns
+ * true. Only the bindings naming the user or its groups are looked at. */
 static bool each_rules(const struct obj_rbac *r, const struct obj_rbac_attrs *a,
                        bool (*fn)(const struct obj *rules, void *arg),
                        void *arg)
 {
-    for (size_t i = 0; i < r->crbs.n; i++) {
-        const struct obj *b = r->crbs.v[i];
-        const struct obj *rules;
-        if (names_user(b, a) &&
-            strcmp(str_at(b, "roleRef.kind"), "ClusterRole") == 0 &&
-            (rules = rules_of(r, b, "")) != NULL && fn(rules, arg))
-            return true;
-    }
-    for (size_t i = 0; a->ns[0] != '\0' && i < r->rbs.n; i++) {
-        const struct obj *b = r->rbs.v[i];
-        const struct obj *rules;
-        if (strcmp(str_at(b, "metadata.namespace"), a->ns) == 0 &&
-            names_user(b, a) && (rules = rules_of(r, b, a->ns)) != NULL &&
-            fn(rules, arg))
-            return true;
+    const struct slot *done[1 + 64];
+    size_t n_done = 0;
+    char key[1200];
+
+    for (size_t k = 0; k <= a->n_groups && k < 1 + 64; k++) {
+        const struct slot *s;
+        if (k == 0)
+            (void)snprintf(key, sizeof key, "U:%s", a->user);
+        else
+            (void)snprintf(key, sizeof key, "G:%s", a->groups[k - 1]);
+        if ((s = table_get(&r->subject_index, key)) == NULL)
+            continue;
+        for (size_t i = 0; i < s->n; i++) {
+            const struct grant *g = &s->grants[i];
+            if ((g->ns[0] != '\0' && strcmp(g->ns, a->ns) != 0) ||
+                seen_before(done, n_done, g->binding))
+                continue;
+            if (fn(g->rules, arg))
+                return true;
+        }
+        done[n_done++] = s;
     }
     return false;
 }
