@@ -27,6 +27,9 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "bench/common.h"
 #include "bench/hload.h"
@@ -50,6 +53,7 @@ static struct {
     unsigned long objects, list_objects, pods;
     unsigned list_runs, watchers, watch_writes, failovers;
     unsigned timeout_s;
+    unsigned rbac_rounds;
     bool no_etcd;
 } o = {
     .master = "./c8s-master",
@@ -67,6 +71,7 @@ static struct {
     .watch_writes = 200,
     .failovers = 3,
     .timeout_s = 1800,
+    .rbac_rounds = 3,
 };
 
 static const char usage_text[] =
@@ -87,6 +92,9 @@ static const char usage_text[] =
     "  --watchers N         watchers on one member (1000)\n"
     "  --watch-writes N     writes whose events are timed (200)\n"
     "  --failovers N        leader kill -9 rounds (3)\n"
+    "  --rbac-rounds N      c8s creates x64 as admin and as a user that\n"
+    "                       RBAC must check, N rounds of both in\n"
+    "                       alternating order (3; 0: skip)\n"
     "  --timeout-s S        give up and clean up after S seconds (1800)\n"
     "  --quick              smoke run: small numbers, a few seconds each\n"
     "  --help\n";
@@ -586,6 +594,8 @@ struct result {
     unsigned long watch_events, watch_missing;
     double fo[64], fo_median;
     unsigned n_fo;
+    double rbac_admin[16], rbac_user[16]; /* creates/s per round */
+    unsigned n_rbac;
 };
 
 static struct result results[2];
@@ -918,6 +928,125 @@ static void fill(struct cluster *cl,
                bench_ms(bench_now_ns() - t0) / 1000, L.failed);
 }
 
+/* ---- RBAC cost ------------------------------------------------------------*/
+
+/* A client certificate for CN=bench-user, O=bench-writers, signed with the
+ * cluster CA in @pki, written to @cert_out and @key_out. */
+static void issue_user_cert(const char *pki, const char *cert_out,
+                            const char *key_out)
+{
+    char path[1400];
+    FILE *f;
+    X509 *ca, *x = X509_new();
+    EVP_PKEY *ca_key, *key = EVP_EC_gen("P-256");
+    X509V3_CTX v3;
+    X509_EXTENSION *eku;
+    X509_NAME *n;
+
+    snprintf(path, sizeof path, "%s/ca.crt", pki);
+    if ((f = fopen(path, "r")) == NULL ||
+        (ca = PEM_read_X509(f, NULL, NULL, NULL)) == NULL)
+        bench_die("cannot read %s", path);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/ca.key", pki);
+    if ((f = fopen(path, "r")) == NULL ||
+        (ca_key = PEM_read_PrivateKey(f, NULL, NULL, NULL)) == NULL)
+        bench_die("cannot read %s", path);
+    fclose(f);
+    if (x == NULL || key == NULL)
+        bench_die("out of memory");
+    (void)X509_set_version(x, 2);
+    (void)ASN1_INTEGER_set(X509_get_serialNumber(x), (long)time(NULL));
+    (void)X509_gmtime_adj(X509_getm_notBefore(x), -60);
+    (void)X509_gmtime_adj(X509_getm_notAfter(x), 24 * 3600);
+    (void)X509_set_pubkey(x, key);
+    n = X509_get_subject_name(x);
+    (void)X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC,
+                                     (const unsigned char *)"bench-writers",
+                                     -1, -1, 0);
+    (void)X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+                                     (const unsigned char *)"bench-user", -1,
+                                     -1, 0);
+    (void)X509_set_issuer_name(x, X509_get_subject_name(ca));
+    X509V3_set_ctx(&v3, ca, x, NULL, NULL, 0);
+    eku = X509V3_EXT_conf_nid(NULL, &v3, NID_ext_key_usage, "clientAuth");
+    if (eku == NULL || X509_add_ext(x, eku, -1) != 1 ||
+        X509_sign(x, ca_key, EVP_sha256()) == 0)
+        bench_die("cannot sign the bench user's certificate");
+    if ((f = fopen(key_out, "w")) == NULL ||
+        PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) != 1)
+        bench_die("cannot write %s", key_out);
+    fclose(f);
+    if ((f = fopen(cert_out, "w")) == NULL || PEM_write_X509(f, x) != 1)
+        bench_die("cannot write %s", cert_out);
+    fclose(f);
+    X509_EXTENSION_free(eku);
+    X509_free(x);
+    X509_free(ca);
+    EVP_PKEY_free(key);
+    EVP_PKEY_free(ca_key);
+}
+
+static void use_tls(struct cluster *cl, SSL_CTX *tls)
+{
+    for (int i = 0; i < N_NODES; i++)
+        cl->ep[i].tls = tls;
+}
+
+/* Creates at 64 connections as system:masters (no RBAC lookup) and as
+ * bench-user, whom a ClusterRoleBinding of the group bench-writers to
+ * `edit` lets create ConfigMaps (RBAC decides every request). */
+static void measure_rbac(struct cluster *cl, struct result *res)
+{
+    static const char binding[] =
+        "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":"
+        "\"ClusterRoleBinding\",\"metadata\":{\"name\":\"bench-edit\"},"
+        "\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":"
+        "\"ClusterRole\",\"name\":\"edit\"},\"subjects\":[{\"kind\":"
+        "\"Group\",\"name\":\"bench-writers\"}]}";
+    char pki[1200], cert[1300], key[1300], ca[1300];
+    struct level lv;
+    SSL_CTX *admin = cl->tls, *user;
+    struct hl_conn *c;
+    int status;
+
+    snprintf(pki, sizeof pki, "%s/pki", cl->n[0].dir);
+    snprintf(ca, sizeof ca, "%s/ca.crt", pki);
+    snprintf(cert, sizeof cert, "%s/bench-user.crt", tmpdir);
+    snprintf(key, sizeof key, "%s/bench-user.key", tmpdir);
+    issue_user_cert(pki, cert, key);
+    user = hl_tls_client(ca, cert, key);
+    c = connect_to(cl, 0);
+    status = hl_request_sync(loop, c, "POST",
+                             "/apis/rbac.authorization.k8s.io/v1/"
+                             "clusterrolebindings",
+                             "application/json", binding, strlen(binding),
+                             10000, NULL);
+    hl_close(c);
+    if (status != 201)
+        bench_die("creating the bench ClusterRoleBinding: status %d", status);
+    sleep(1); /* every member has applied it */
+    /* Creates slow down as the store grows, so the order alternates
+     * (admin-user, user-admin, ...): the drift then favours neither. */
+    for (unsigned r = 0; r < o.rbac_rounds; r++) {
+        for (int k = 0; k < 2; k++) {
+            bool as_user = (k == 0) == (r % 2 == 1);
+            use_tls(cl, as_user ? user : admin);
+            measure_level(cl, 64, &lv, build_create);
+            if (lv.failed > 0) /* the first ones were noted */
+                bench_note("%s: %lu creates as %s failed", cl->label,
+                           lv.failed, as_user ? "bench-user" : "admin");
+            *(as_user ? &res->rbac_user[r] : &res->rbac_admin[r]) = lv.rate;
+        }
+        res->n_rbac = r + 1;
+        bench_note("%s: round %u: create x64 as admin %.0f/s, as an RBAC "
+                   "user %.0f/s",
+                   cl->label, r + 1, res->rbac_admin[r], res->rbac_user[r]);
+    }
+    use_tls(cl, admin);
+    SSL_CTX_free(user);
+}
+
 static void run_system(enum sys sys, struct result *res)
 {
     static struct cluster cl;
@@ -974,6 +1103,8 @@ static void run_system(enum sys sys, struct result *res)
             bench_fmt_ms(res->watch_p99, b2), res->watch_events,
             res->watch_missing);
     }
+    if (sys == SYS_C8S && o.rbac_rounds > 0)
+        measure_rbac(&cl, res);
     for (unsigned k = 0; k < o.failovers && k < 64; k++) {
         res->fo[res->n_fo++] = failover_once(&cl, k);
         bench_note("%s: failover %u: %.0f ms", cl.label, k + 1,
@@ -1062,6 +1193,21 @@ static void report(const char *cmdline)
     row(what, c->rss_full, e->ran ? e->rss_full : -1, 1, "<= 200 MiB");
     row("kill -9 leader -> create ms (med)", c->fo_median,
         e->ran ? e->fo_median : -1, 0, "<= 1000 ms");
+    if (c->n_rbac > 0) {
+        double a[16], u[16], sa = 0, su = 0;
+        memcpy(a, c->rbac_admin, sizeof a);
+        memcpy(u, c->rbac_user, sizeof u);
+        for (unsigned k = 0; k < c->n_rbac; k++) {
+            sa += a[k];
+            su += u[k];
+        }
+        printf("  create x64 as admin / RBAC user: mean %.0f / %.0f per s, "
+               "RBAC costs %.1f%% (target <= 5%%); rounds:",
+               sa / c->n_rbac, su / c->n_rbac, 100.0 * (sa - su) / sa);
+        for (unsigned k = 0; k < c->n_rbac; k++)
+            printf(" %.0f/%.0f", a[k], u[k]);
+        printf("\n");
+    }
     for (int s = 0; s < 2; s++) {
         const struct result *r = &results[s];
         if (!r->ran || r->n_fo == 0)
@@ -1111,6 +1257,7 @@ static void parse_options(int argc, char **argv)
         {"watchers", required_argument, NULL, 'W'},
         {"watch-writes", required_argument, NULL, 'x'},
         {"failovers", required_argument, NULL, 'f'},
+        {"rbac-rounds", required_argument, NULL, 'R'},
         {"timeout-s", required_argument, NULL, 't'},
         {"quick", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -1168,7 +1315,13 @@ static void parse_options(int argc, char **argv)
             o.timeout_s =
                 (unsigned)bench_parse_uint("--timeout-s", optarg, 86400);
             break;
+        case 'R':
+            o.rbac_rounds = (unsigned)atoi(optarg);
+            if (o.rbac_rounds > 16)
+                bench_die("--rbac-rounds: at most 16");
+            break;
         case 'q':
+            o.rbac_rounds = 1;
             o.duration_ms = 1000;
             o.warmup_ms = 200;
             o.objects = 2000;
