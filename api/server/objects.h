@@ -63,6 +63,8 @@ struct srv_call {
                                      * answer (unknown fields), or NULL. */
     void (*catch_up_cb)(struct srv_call *c); /* srv__crd_catch_up's
                                      * continuation. */
+    bool psa_checked;               /* Pod Security ran (a retried write
+                                     * must not warn twice). */
     bool caught_up;                 /* An unknown resource was looked up
                                      * again after a read point. */
     bool catch_up;                  /* resolve() found nothing and answered
@@ -106,6 +108,17 @@ int srv__obj_json(const struct srv_api *api, const struct obj_resource *res,
 /* Decode the request body (JSON, YAML or protobuf by Content-Type) into a
  * map; answers 400/415 itself on failure. */
 int srv__decode_body(struct srv_call *c, struct obj **ret);
+
+/* A created Pod's spec.serviceAccountName (and serviceAccount) defaults
+ * to "default" (workloads.c). 0 or -ENOMEM. */
+int srv__pod_service_account(const struct srv_call *c, struct obj *o);
+
+/* Pod Security Admission (podsecurity.c) for the create of @o in the
+ * namespace stored as @ns_kv: a pod violating the namespace's enforce
+ * level is refused with 403, and pods and workload templates violating its
+ * warn level get Warning headers. 0, or an error already answered. */
+int srv__pod_security(struct srv_call *c, const struct obj *o,
+                      const struct store_kv *ns_kv);
 
 /* POST .../serviceaccounts/NAME/token: issue a ServiceAccount token
  * (tokenrequest.c). Frees @c. */

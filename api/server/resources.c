@@ -332,6 +332,10 @@ static int namespace_check(struct srv_call *c, store_rev *ret_rev)
                          "in namespace %s because it is being terminated",
                          c->res->resource, c->name, c->ns);
         rv = -EACCES;
+    } else {
+        /* Here, with the namespace this member has (after catching up),
+         * so its labels are never missed. Answers itself. */
+        rv = srv__pod_security(c, c->obj, kv);
     }
     store_kv_unref(kv);
     return rv;
@@ -686,6 +690,7 @@ void srv__create_obj(struct srv_call *c)
         goto out;
     if ((rv = srv__secret_prepare(c, c->obj)) != 0 ||
         (rv = srv__status_on_create(c, c->obj)) != 0 ||
+        (rv = srv__pod_service_account(c, c->obj)) != 0 ||
         (rv = srv__crd_prepare(c, c->obj, NULL)) != 0) {
         srv__respond_code(c->req, c->res, NULL, rv);
         goto out;

@@ -241,3 +241,29 @@ int srv__status_on_create(const struct srv_call *c, struct obj *o)
     }
     return 0;
 }
+
+/* ServiceAccount admission, its defaulting half: a Pod runs as
+ * spec.serviceAccountName, "default" when it names none (the deprecated
+ * spec.serviceAccount is read when only it is set, and kept equal). */
+int srv__pod_service_account(const struct srv_call *c, struct obj *o)
+{
+    struct obj *spec;
+    const char *name;
+
+    if (strcmp(c->res->resource, "pods") != 0 || c->res->group[0] != '\0' ||
+        (spec = obj_map_get_mut(o, "spec")) == NULL ||
+        obj_type(spec) != OBJ_MAP)
+        return 0;
+    name = obj_str_or(obj_map_get(spec, "serviceAccountName"), "");
+    if (name[0] == '\0')
+        name = obj_str_or(obj_map_get(spec, "serviceAccount"), "");
+    if (name[0] == '\0')
+        name = "default";
+    /* @name may point into @spec: copy it before the sets replace it. */
+    char copy[256];
+    (void)snprintf(copy, sizeof copy, "%s", name);
+    if (srv__set_str(spec, "serviceAccountName", copy) != 0 ||
+        srv__set_str(spec, "serviceAccount", copy) != 0)
+        return -ENOMEM;
+    return 0;
+}

@@ -6,7 +6,8 @@
 # selectors, sorting, labels and several kinds, get -w, scale, the three
 # patch types, label, annotate, the create generators, describe, explain,
 # api-resources, api-versions, delete with its wait, wait --for=delete;
-# create role/rolebinding, auth can-i (--as, --list), create token; a
+# create role/rolebinding, auth can-i (--as, --list), create token, Pod
+# Security warnings and refusals; a
 # CustomResourceDefinition and custom resources of it.
 . "${top_srcdir:-.}/tests/lib/tap.sh"
 master="$top_builddir/c8s-master"
@@ -137,6 +138,16 @@ Y
         sh -c "$K --token '$tok' -n $ns get pods 2>&1; true"
     want "create token --duration below 10m (refused)" "less than 10 minutes" \
         sh -c "$K -n $ns create token walker --duration 5m 2>&1; true"
+    # Pod Security Admission from namespace labels: warn, then enforce.
+    want "label a namespace with Pod Security levels" "labeled" $K label ns $ns \
+        pod-security.kubernetes.io/warn=restricted \
+        pod-security.kubernetes.io/enforce=baseline
+    want "a pod below warn=restricted is created with a warning" \
+        "would violate PodSecurity \"restricted:latest\"" \
+        sh -c "$K -n $ns run psa-plain --image=busybox 2>&1"
+    want "a privileged pod is refused by enforce=baseline" \
+        "violates PodSecurity \"baseline:latest\": privileged" \
+        sh -c "$K -n $ns run psa-priv --image=busybox --privileged 2>&1; true"
     # A CustomResourceDefinition, one per version (its own group), then a
     # custom resource of it: served at once, on this follower too.
     g=v${v/./-}.walk.example.com

@@ -1571,6 +1571,64 @@ TEST_T(apiserver, node_agents_reach_only_what_their_pods_need, 180)
                 403);
 }
 
+/* Pod Security Admission: a namespace's enforce label refuses the pods
+ * that violate its level, with every violation named; workload templates
+ * are not enforced; a pod meeting restricted passes restricted; a pod
+ * gets the default ServiceAccount. */
+TEST_T(apiserver, pod_security_follows_namespace_labels, 120)
+{
+    const char *pods = "/api/v1/namespaces/psa/pods";
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    start_cluster();
+    post_json(0, "/api/v1/namespaces",
+              "{\"metadata\":{\"name\":\"psa\",\"labels\":{"
+              "\"pod-security.kubernetes.io/enforce\":\"baseline\"}}}");
+    expect_json(1, "POST", pods,
+                "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"hostPID\":true,"
+                "\"containers\":[{\"name\":\"c\",\"image\":\"i\","
+                "\"securityContext\":{\"privileged\":true}}],"
+                "\"volumes\":[{\"name\":\"h\",\"hostPath\":{\"path\":\"/\"}}]}}",
+                403,
+                "pods \\\"p\\\" is forbidden: violates PodSecurity "
+                "\\\"baseline:latest\\\": host namespaces (hostPID=true), "
+                "hostPath volumes (volume \\\"h\\\"), privileged (container "
+                "\\\"c\\\" must not set securityContext.privileged=true)");
+    post_json(1, pods, "{\"metadata\":{\"name\":\"plain\"},\"spec\":"
+                       "{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}");
+    expect_code(2, "GET", "/api/v1/namespaces/psa/pods/plain", NULL, NULL,
+                200, "\"serviceAccountName\":\"default\"");
+    /* restricted: the plain pod no longer passes, a hardened one does.
+     * (The member that wrote the label has applied it when it answers.) */
+    char patch[2200], at[2300];
+    write_file("psa-patch.json",
+               "{\"metadata\":{\"labels\":{"
+               "\"pod-security.kubernetes.io/enforce\":\"restricted\"}}}",
+               patch, sizeof patch);
+    snprintf(at, sizeof at, "@%s", patch);
+    expect_code(1, "PATCH", "/api/v1/namespaces/psa",
+                "Content-Type: application/merge-patch+json", at, 200, NULL);
+    expect_json(1, "POST", pods,
+                "{\"metadata\":{\"name\":\"plain3\"},\"spec\":{\"containers\":"
+                "[{\"name\":\"c\",\"image\":\"i\"}]}}",
+                403,
+                "runAsNonRoot != true (pod or container \\\"c\\\" must set "
+                "securityContext.runAsNonRoot=true)");
+    post_json(2, pods,
+              "{\"metadata\":{\"name\":\"hardened\"},\"spec\":{"
+              "\"securityContext\":{\"runAsNonRoot\":true,\"seccompProfile\":"
+              "{\"type\":\"RuntimeDefault\"}},\"containers\":[{\"name\":\"c\","
+              "\"image\":\"i\",\"securityContext\":{\"allowPrivilegeEscalation\":"
+              "false,\"capabilities\":{\"drop\":[\"ALL\"]}}}]}}");
+    /* Templates are warned about, not enforced. */
+    post_json(1, "/apis/apps/v1/namespaces/psa/deployments",
+              "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"selector\":"
+              "{\"matchLabels\":{\"a\":\"b\"}},\"template\":{\"metadata\":"
+              "{\"labels\":{\"a\":\"b\"}},\"spec\":{\"hostNetwork\":true,"
+              "\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}}}");
+}
+
 #define RBAC_OBJ(kind, name, rest)                                            \
     "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"" kind     \
     "\",\"metadata\":{\"name\":\"" name "\"}," rest "}"
