@@ -29,6 +29,7 @@ static const char usage_text[] =
     "                  [--service-cluster-ip-range CIDR]\n"
     "                  [--encryption-provider-config FILE]\n"
     "                  [--token-auth-file FILE] [--anonymous-auth=false]\n"
+    "                  [--audit-log-path FILE] [--audit-policy-file FILE]\n"
     "                  [--max-requests-inflight N]\n"
     "                  [--max-mutating-requests-inflight N]\n"
     "                  [--endpoint-lease-seconds S]\n"
@@ -65,6 +66,9 @@ static const char usage_text[] =
     "O groups) or bearer tokens from --token-auth-file (token,user,uid,\n"
     "\"group1,group2\"); without credentials only /healthz, /livez,\n"
     "/readyz and /version answer (none with --anonymous-auth=false).\n"
+    "--audit-log-path writes one JSON audit event per request (kube's\n"
+    "audit.k8s.io/v1 Event), at the levels of --audit-policy-file (a kube\n"
+    "audit Policy; without one, Metadata for everything).\n"
     "SIGTERM shuts down cleanly (leadership is\n"
     "handed over first); exit status 70 means raft stalled for\n"
     "--stall-timeout (default 10000 ms) and the member must be restarted\n"
@@ -84,6 +88,8 @@ struct options {
     const char *service_cidr;   /* --service-cluster-ip-range. */
     const char *encryption_config; /* --encryption-provider-config. */
     const char *token_auth_file; /* --token-auth-file. */
+    const char *audit_log_path; /* --audit-log-path. */
+    const char *audit_policy_file; /* --audit-policy-file. */
     bool no_anonymous;          /* --anonymous-auth=false. */
     unsigned max_inflight;      /* --max-requests-inflight. */
     unsigned endpoint_lease_s;  /* --endpoint-lease-seconds. */
@@ -137,6 +143,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"service-cluster-ip-range", required_argument, NULL, 'R'},
         {"encryption-provider-config", required_argument, NULL, 'E'},
         {"token-auth-file", required_argument, NULL, 'A'},
+        {"audit-log-path", required_argument, NULL, 'W'},
+        {"audit-policy-file", required_argument, NULL, 'Y'},
         {"anonymous-auth", required_argument, NULL, 'N'},
         {"max-requests-inflight", required_argument, NULL, 'I'},
         {"endpoint-lease-seconds", required_argument, NULL, 'L'},
@@ -173,6 +181,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'R': o->service_cidr = optarg; break;
         case 'E': o->encryption_config = optarg; break;
         case 'A': o->token_auth_file = optarg; break;
+        case 'W': o->audit_log_path = optarg; break;
+        case 'Y': o->audit_policy_file = optarg; break;
         case 'N':
             if (strcmp(optarg, "true") != 0 && strcmp(optarg, "false") != 0)
                 return usage_error("--anonymous-auth must be true or false, "
@@ -381,6 +391,8 @@ static int start_api(struct master *m, const struct options *o,
         .service_cidr = o->service_cidr,
         .encryption_config = o->encryption_config,
         .token_auth_file = o->token_auth_file,
+        .audit_log_path = o->audit_log_path,
+        .audit_policy_file = o->audit_policy_file,
         .no_anonymous = o->no_anonymous,
         .max_inflight = o->max_inflight,
         .endpoint_lease_s = o->endpoint_lease_s,

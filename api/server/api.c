@@ -101,6 +101,10 @@ int srv_api_start(uv_loop_t *loop, struct repl *repl,
         rv = srv_authn_init(&api->authn, cfg->token_auth_file,
                             !cfg->no_anonymous, e);
     api->cfg.token_auth_file = NULL;
+    if (rv == 0 && cfg->audit_log_path != NULL)
+        rv = srv_audit_open(cfg->audit_log_path, cfg->audit_policy_file,
+                            &api->audit, e);
+    api->cfg.audit_log_path = api->cfg.audit_policy_file = NULL;
     if (rv == 0)
         rv = obj_registry_new(NULL, 0, &api->reg, e);
     if (rv == 0)
@@ -114,6 +118,7 @@ int srv_api_start(uv_loop_t *loop, struct repl *repl,
         srv_metrics_free(api->metrics);
         srv_atrest_done(&api->atrest);
         srv_authn_done(&api->authn);
+        srv_audit_close(api->audit);
         mem_free(api->token);
         mem_free(api);
         return rv;
@@ -222,6 +227,7 @@ static void api_free(struct srv_api *api)
     srv__authz_free(api);
     srv_atrest_done(&api->atrest);
     srv_authn_done(&api->authn);
+    srv_audit_close(api->audit);
     srv_metrics_free(api->metrics);
     srv_pki_member_done(&api->member);
     srv_satoken_done(&api->satoken);

@@ -42,6 +42,10 @@ struct srv_api_config {
                                  * NULL. */
     bool no_anonymous;          /* --anonymous-auth=false: not even the
                                  * health endpoints without credentials. */
+    const char *audit_log_path; /* --audit-log-path: the audit log (JSON
+                                 * lines), or NULL: none. */
+    const char *audit_policy_file; /* --audit-policy-file, or NULL:
+                                 * Metadata for every request. */
     const char *encryption_config; /* --encryption-provider-config: an
                                  * EncryptionConfiguration for Secrets, or
                                  * NULL (a key derived from the token). */

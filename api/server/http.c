@@ -880,6 +880,24 @@ void srv__conn_free_detached(struct srv_conn *c)
     conn_free(c);
 }
 
+void srv_req_peer_ip(const struct srv_req *req, char *out, size_t size)
+{
+    struct srv_conn *c = req->priv != NULL ? req->priv->conn : NULL;
+    struct sockaddr_storage ss = {0};
+    int len = sizeof ss;
+
+    out[0] = '\0';
+    if (c == NULL || c->detached ||
+        uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    if (ss.ss_family == AF_INET)
+        (void)inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out,
+                        (socklen_t)size);
+    else if (ss.ss_family == AF_INET6)
+        (void)inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+                        out, (socklen_t)size);
+}
+
 X509 *srv_req_peer_cert(const struct srv_req *req)
 {
     struct srv_conn *c = req->priv != NULL ? req->priv->conn : NULL;

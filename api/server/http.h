@@ -167,6 +167,10 @@ const char *srv_req_header(const struct srv_req *req, const char *name);
  * request. */
 X509 *srv_req_peer_cert(const struct srv_req *req);
 
+/* The client's IP address as text into @out (@size bytes; 46 fit any),
+ * or "" when unknown (the connection is gone). */
+void srv_req_peer_ip(const struct srv_req *req, char *out, size_t size);
+
 /* Register @cb for when the connection closes before the request is ended.
  * Runs at most once; not run for requests already ended. */
 void srv_req_on_close(struct srv_req *req, srv_req_close_cb cb);

@@ -6,6 +6,7 @@
 
 #include "api/object/openapi.h"
 #include "api/server/atrest.h"
+#include "api/server/audit.h"
 #include "api/server/authn.h"
 #include "api/server/api.h"
 #include "api/server/http.h"
@@ -48,6 +49,7 @@ struct srv_api {
     } last_ns;
     struct srv_atrest atrest;   /* Keys of Secrets at rest. */
     struct srv_authn authn;     /* Who may call (authn.c). */
+    struct srv_audit *audit;    /* Audit log, or NULL (off). */
     struct srv_satoken satoken; /* ServiceAccount token key, from the CA
                                  * (set with the member's material). */
     struct obj_rbac *rbac;      /* RBAC decision data (authz.c). */

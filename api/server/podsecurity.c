@@ -9,7 +9,8 @@
  *                                               violation, for pods and
  *                                               for workload templates;
  *   pod-security.kubernetes.io/audit: LEVEL     accepted, not acted on
- *                                               (no audit log yet).
+ *                                               (audit events carry no
+ *                                               annotations yet).
  *
  * A level that is not privileged, baseline or restricted counts as
  * restricted (failing closed, as kube-apiserver does). The -version labels

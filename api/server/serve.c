@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "api/server/internal.h"
 #include "api/server/metrics.h"
@@ -106,6 +107,54 @@ static void classify(const struct srv_req *req, char *verb, size_t vsize,
         (void)snprintf(verb, vsize, r.name[0] ? "delete" : "deletecollection");
 }
 
+/* One audit event for @req, answered @status after @seconds. The user is
+ * looked up again (requests do not carry it), before impersonation, which
+ * is recorded apart as kube-apiserver does. */
+static void audit(struct srv_api *api, struct srv_req *req, const char *verb,
+                  int status, double seconds)
+{
+    struct srv_user u;
+    struct srv_route r;
+    struct timespec now;
+    char ip[64], lverb[16];
+    struct srv_audit_event ev = {
+        .user = &u,
+        .impersonated = srv_req_header(req, "Impersonate-User"),
+        .verb = verb,
+        .uri = req->target,
+        .source_ip = ip,
+        .user_agent = srv_req_header(req, "User-Agent"),
+        .path = req->path,
+        .code = status,
+        .body = req->body,
+        .body_len = req->body_len,
+        .content_type = srv_req_header(req, "Content-Type"),
+    };
+
+    if (srv__user(api, req, &u) != 0) { /* refused: 401 */
+        memset(&u, 0, sizeof u);
+    }
+    srv_req_peer_ip(req, ip, sizeof ip);
+    (void)clock_gettime(CLOCK_REALTIME, &now);
+    ev.completed = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+    ev.received = ev.completed - seconds;
+    if (srv_route_parse(req->path, &r) == 0 && r.kind == SRV_ROUTE_RESOURCE) {
+        ev.api_group = r.group;
+        ev.api_version = r.version;
+        ev.resource = r.resource;
+        ev.subresource = r.sub;
+        ev.ns = r.ns;
+        ev.name = r.name;
+    } else {
+        size_t i;
+        for (i = 0; req->method[i] != '\0' && i + 1 < sizeof lverb; i++)
+            lverb[i] = (char)(req->method[i] | 0x20);
+        lverb[i] = '\0';
+        ev.verb = lverb;
+    }
+    srv_audit_log(api->audit, &ev);
+}
+
 static void on_done(struct srv_req *req, int status, double seconds)
 {
     struct srv_api *api = srv_http_data(req->srv);
@@ -114,6 +163,8 @@ static void on_done(struct srv_req *req, int status, double seconds)
     classify(req, verb, sizeof verb, resource, sizeof resource);
     srv_metrics_inflight(api->metrics, -1);
     srv_metrics_request(api->metrics, verb, resource, status, seconds);
+    if (api->audit != NULL)
+        audit(api, req, verb, status, seconds);
 }
 
 /* The OpenAPI documents, built from the schemas on first use. NULL (and

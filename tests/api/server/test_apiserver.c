@@ -1629,6 +1629,76 @@ TEST_T(apiserver, pod_security_follows_namespace_labels, 120)
               "\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}}}");
 }
 
+/* The audit log: with a policy, every member writes one kube audit Event
+ * per request it answers (one shared file here), at the rule's level:
+ * who, what, the code; the body at Request level; nothing at None. */
+TEST_T(apiserver, the_audit_log_says_who_did_what, 120)
+{
+    char policy[2200], log[2200], *text, *out;
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    write_file("audit-policy.yaml",
+               "apiVersion: audit.k8s.io/v1\n"
+               "kind: Policy\n"
+               "rules:\n"
+               "- level: None\n"
+               "  nonResourceURLs: [\"/healthz*\", \"/readyz*\", \"/livez*\"]\n"
+               "- level: Metadata\n"
+               "  resources: [{group: \"\", resources: [secrets]}]\n"
+               "- level: Request\n"
+               "  verbs: [create]\n"
+               "- level: Metadata\n",
+               policy, sizeof policy);
+    snprintf(log, sizeof log, "%.2000s/audit.log", unit_tmpdir());
+    extra_flags[0] = "--audit-log-path";
+    extra_flags[1] = log;
+    extra_flags[2] = "--audit-policy-file";
+    extra_flags[3] = policy;
+    start_cluster();
+    extra_flags[0] = extra_flags[1] = extra_flags[2] = extra_flags[3] = NULL;
+    post_json(1, "/api/v1/namespaces/default/configmaps",
+              "{\"metadata\":{\"name\":\"audited\"},\"data\":{\"k\":\"v1\"}}");
+    post_json(2, "/api/v1/namespaces/default/secrets",
+              "{\"metadata\":{\"name\":\"s\"},\"stringData\":"
+              "{\"p\":\"hunter2\"}}");
+    ASSERT_EQ(curl_nocert(0, "GET", "/api/v1/namespaces", NULL, NULL, NULL,
+                          &out), 401);
+    free(out);
+    expect_code(0, "GET", "/healthz", NULL, NULL, 200, NULL);
+    usleep(200 * 1000);
+    text = NULL;
+    FILE *f = fopen(log, "r");
+    ASSERT(f != NULL);
+    size_t cap = 1 << 20, n;
+    text = malloc(cap);
+    ASSERT(text != NULL);
+    n = fread(text, 1, cap - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    /* The create, with its body, by the admin, through member 1. */
+    ASSERT_STR_CONTAINS(text, "\"level\":\"Request\"");
+    ASSERT_STR_CONTAINS(text, "\"verb\":\"create\",\"user\":{\"username\":"
+                              "\"admin\",\"groups\":[\"system:masters\","
+                              "\"system:authenticated\"]}");
+    ASSERT_STR_CONTAINS(text, "\"requestObject\":{\"metadata\":{\"name\":"
+                              "\"audited\"},\"data\":{\"k\":\"v1\"}}");
+    /* The Secret at Metadata: never its data. */
+    ASSERT_STR_CONTAINS(text, "\"objectRef\":{\"resource\":\"secrets\"");
+    ASSERT(strstr(text, "hunter2") == NULL);
+    /* The refused request, and no health checks. */
+    ASSERT_STR_CONTAINS(text, "\"responseStatus\":{\"code\":401}");
+    ASSERT(strstr(text, "\"requestURI\":\"/healthz\"") == NULL);
+    /* Every line is a whole event. */
+    for (char *line = text, *nl; *line != '\0'; line = nl + 1) {
+        nl = strchr(line, '\n');
+        ASSERT(nl != NULL);
+        ASSERT(strncmp(line, "{\"kind\":\"Event\",", 16) == 0);
+        ASSERT(nl[-1] == '}');
+    }
+    free(text);
+}
+
 #define RBAC_OBJ(kind, name, rest)                                            \
     "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"" kind     \
     "\",\"metadata\":{\"name\":\"" name "\"}," rest "}"
