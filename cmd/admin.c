@@ -61,9 +61,12 @@ const char *admin_read_token_file(const char *path, char *buf, size_t size)
     if (f != NULL) {
         if (fgets(buf, (int)size, f) == NULL)
             buf[0] = '\0';
+        /* A first line that did not fit is not cut into another token. */
+        if (strlen(buf) == size - 1 && buf[size - 2] != '\n' && !feof(f))
+            why = "the token is too long";
         fclose(f);
         buf[strcspn(buf, "\r\n")] = '\0';
-        if (buf[0] == '\0')
+        if (why == NULL && buf[0] == '\0')
             why = "empty";
     }
     return why;
@@ -194,6 +197,8 @@ int admin_main(int argc, char **argv)
     }
     if (token == NULL || token[0] == '\0')
         return usage("--token or --token-file is required");
+    if (strlen(token) >= sizeof token_buf)
+        return usage("--token is longer than 255 bytes");
     c = repl_sync_new(peer, token);
     explicit_bzero(token_buf, sizeof token_buf);
     if (c == NULL)

@@ -339,9 +339,12 @@ static int load_token(const struct options *o, char *buf, size_t size)
 {
     char path[4200];
     unsigned char raw[24];
-    FILE *f;
 
     if (o->token != NULL) {
+        if (strlen(o->token) >= size) {
+            log_error("master", "--token is longer than %zu bytes", size - 1);
+            return -EINVAL;
+        }
         (void)snprintf(buf, size, "%s", o->token);
         return 0;
     }
@@ -358,13 +361,13 @@ static int load_token(const struct options *o, char *buf, size_t size)
         return -EINVAL;
     }
     (void)snprintf(path, sizeof path, "%s/token", o->cfg.data_dir);
-    f = fopen(path, "r");
-    if (f != NULL) {
-        bool ok = fgets(buf, (int)size, f) != NULL;
-        fclose(f);
-        buf[strcspn(buf, "\n")] = '\0';
-        if (ok && buf[0] != '\0')
+    if (access(path, F_OK) == 0) {
+        /* Read as the admin commands read it, or they would disagree. */
+        const char *why = admin_read_token_file(path, buf, size);
+        if (why == NULL)
             return 0;
+        log_error("master", "%s: %s", path, why);
+        return -EINVAL;
     }
     if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
         return -EIO;

@@ -39,6 +39,8 @@
 /* After the address: the connector's nonce and its MAC. */
 #define HS_AUTH_LEN (NONCE_LEN + MAC_LEN)
 #define HS_MAX_LEN (HS_FIXED_LEN + REPL_TRANSPORT_ADDR_MAX + HS_AUTH_LEN)
+/* The address a connection was made to, in MACs: IPv4 and port. */
+#define TARGET_LEN 6
 /* The acceptor's answer: a status byte, then its MAC if the status is 0. */
 #define ANSWER_MAX_LEN (1 + MAC_LEN)
 #define LABEL_CONNECT "c8s-peer-v2 connect"
@@ -82,6 +84,8 @@ struct conn {
     size_t reply_have;                /* connector: bytes of reply read */
     size_t reply_want;                /* connector: 1, then 1 + MAC_LEN */
     char chal[CH_LEN];                /* challenge sent or received */
+    unsigned char target[TARGET_LEN]; /* address the connector dialled:
+                                         its sockaddr, or our local end */
     unsigned char reply[ANSWER_MAX_LEN]; /* answer sent or received */
     struct raft_uv_connect *raft_req; /* CONN_RAFT: libraft's request */
     struct repl_transport_connect *fwd_req; /* CONN_FORWARD: the request */
@@ -206,23 +210,31 @@ void repl_transport_set_key(struct repl_transport *t,
     t->has_key = true;
 }
 
-/* HMAC-SHA256 under the peer key of @label || @a || @b. The inputs are
- * bounded (a challenge and a handshake), so they are joined on the stack. */
-static bool hs_mac(const struct repl_transport *t, const char *label,
-                   const void *a, size_t alen, const void *b, size_t blen,
-                   unsigned char out[MAC_LEN])
+/* HMAC-SHA256 under the peer key of @label || challenge || target || @b,
+ * where the target is the address the connector dialled as the acceptor
+ * sees its own end of the socket: a MAC made for one address is no good
+ * at another, so a stranger a member dials cannot relay the member's
+ * handshake to a third member. The inputs are bounded, so they are joined
+ * on the stack. */
+static bool hs_mac(const struct conn *c, const char *label, const void *b,
+                   size_t blen, unsigned char out[MAC_LEN])
 {
-    unsigned char msg[32 + CH_LEN + HS_MAX_LEN];
-    size_t llen = strlen(label);
+    unsigned char msg[32 + CH_LEN + TARGET_LEN + HS_MAX_LEN];
+    size_t llen = strlen(label), n = 0;
     unsigned int outlen = 0;
 
-    if (llen + alen + blen > sizeof msg)
+    if (llen + CH_LEN + TARGET_LEN + blen > sizeof msg)
         return false;
     memcpy(msg, label, llen);
-    memcpy(msg + llen, a, alen);
-    memcpy(msg + llen + alen, b, blen);
-    if (HMAC(EVP_sha256(), t->key, REPL_TRANSPORT_KEY_LEN, msg,
-             llen + alen + blen, out, &outlen) == NULL ||
+    n += llen;
+    memcpy(msg + n, c->chal, CH_LEN);
+    n += CH_LEN;
+    memcpy(msg + n, c->target, TARGET_LEN);
+    n += TARGET_LEN;
+    memcpy(msg + n, b, blen);
+    n += blen;
+    if (HMAC(EVP_sha256(), c->t->key, REPL_TRANSPORT_KEY_LEN, msg, n, out,
+             &outlen) == NULL ||
         outlen != MAC_LEN) {
         ERR_clear_error();
         return false;
@@ -230,17 +242,23 @@ static bool hs_mac(const struct repl_transport *t, const char *label,
     return true;
 }
 
-/* True if @mac is the MAC of @label || @a || @b; constant time. */
-static bool hs_mac_ok(const struct repl_transport *t, const char *label,
-                      const void *a, size_t alen, const void *b, size_t blen,
-                      const unsigned char *mac)
+/* True if @mac is the MAC of (@label, @b) as hs_mac(); constant time. */
+static bool hs_mac_ok(const struct conn *c, const char *label, const void *b,
+                      size_t blen, const unsigned char *mac)
 {
     unsigned char want[MAC_LEN];
-    bool ok = hs_mac(t, label, a, alen, b, blen, want) &&
+    bool ok = hs_mac(c, label, b, blen, want) &&
               CRYPTO_memcmp(want, mac, MAC_LEN) == 0;
 
     OPENSSL_cleanse(want, sizeof want);
     return ok;
+}
+
+/* The 6 bytes of a target: IPv4 address and port, network order. */
+static void target_of(const struct sockaddr_in *sin, unsigned char out[6])
+{
+    memcpy(out, &sin->sin_addr.s_addr, 4);
+    memcpy(out + 4, &sin->sin_port, 2);
 }
 
 /* Warn about a peer that failed authentication, at most once per
@@ -483,7 +501,7 @@ static bool accept_authentic(struct conn *c)
 {
     size_t signed_len = c->want - MAC_LEN;
 
-    return hs_mac_ok(c->t, LABEL_CONNECT, c->chal, CH_LEN, c->buf, signed_len,
+    return hs_mac_ok(c, LABEL_CONNECT, c->buf, signed_len,
                      (const unsigned char *)c->buf + signed_len);
 }
 
@@ -504,8 +522,9 @@ static uint8_t accept_decide(struct conn *c)
         return REPL_HANDSHAKE_BAD_PEER;
     switch (c->channel) {
     case REPL_CHANNEL_RAFT:
-        /* libraft needs a non-zero id and an address to answer to. */
-        if (c->peer_id == 0 || addr_len == 0)
+        /* libraft needs a non-zero id and an address to answer to; our
+         * own id is ourselves reflected back. */
+        if (c->peer_id == 0 || addr_len == 0 || c->peer_id == c->t->id)
             return REPL_HANDSHAKE_BAD_PEER;
         return c->t->accept_cb ? REPL_HANDSHAKE_OK : REPL_HANDSHAKE_NO_HANDLER;
     case REPL_CHANNEL_FORWARD:
@@ -565,8 +584,7 @@ static void accept_answer(struct conn *c)
     c->answer = accept_decide(c);
     c->reply[0] = c->answer;
     if (c->answer == REPL_HANDSHAKE_OK) {
-        if (!hs_mac(c->t, LABEL_ACCEPT, c->chal, CH_LEN, c->buf, c->want,
-                    c->reply + 1)) {
+        if (!hs_mac(c, LABEL_ACCEPT, c->buf, c->want, c->reply + 1)) {
             conn_fail(c, -ENOMEM);
             return;
         }
@@ -676,6 +694,22 @@ static void reject(struct repl_transport *t)
         reject_pending(t);
 }
 
+/* The address this connection reached us at: what the connector dialled,
+ * unless something in between rewrote it (NAT), which the MAC refuses. */
+static int local_target(struct conn *c)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    int rv = uv_tcp_getsockname(c->tcp, (struct sockaddr *)&ss, &len);
+
+    if (rv != 0)
+        return rv;
+    if (ss.ss_family != AF_INET)
+        return -EAFNOSUPPORT;
+    target_of((const struct sockaddr_in *)&ss, c->target);
+    return 0;
+}
+
 static void listener_connection_cb(uv_stream_t *server, int status)
 {
     struct repl_transport *t = server->data;
@@ -696,6 +730,8 @@ static void listener_connection_cb(uv_stream_t *server, int status)
     }
     c->want = HS_FIXED_LEN;
     rv = uv_accept(server, (uv_stream_t *)c->tcp);
+    if (rv == 0)
+        rv = local_target(c);
     if (rv == 0)
         rv = set_socket_options(c->tcp);
     if (rv == 0)
@@ -731,7 +767,7 @@ static size_t encode_handshake(struct conn *c)
         return 0;
     }
     n += NONCE_LEN;
-    if (!hs_mac(c->t, LABEL_CONNECT, c->chal, CH_LEN, p, n, p + n))
+    if (!hs_mac(c, LABEL_CONNECT, p, n, p + n))
         return 0;
     return n + MAC_LEN;
 }
@@ -828,8 +864,7 @@ static void connect_check_answer(struct conn *c)
         c->reply_want = ANSWER_MAX_LEN; /* its MAC follows */
         return;
     }
-    if (!hs_mac_ok(c->t, LABEL_ACCEPT, c->chal, CH_LEN, c->buf, c->want,
-                   c->reply + 1)) {
+    if (!hs_mac_ok(c, LABEL_ACCEPT, c->buf, c->want, c->reply + 1)) {
         peer_warn(c, "accepted us without proving it holds the cluster's "
                      "key", TOKEN_HINT);
         conn_fail(c, -EACCES);
@@ -904,6 +939,7 @@ static int connect_start(struct repl_transport *t,
         return rv;
     c->channel = channel;
     c->peer_id = self_id; /* ours: what the handshake announces */
+    target_of(sin, c->target);
     rv = uv_tcp_connect(&c->connect, c->tcp, (const struct sockaddr *)sin,
                         connect_cb);
     if (rv != 0) {

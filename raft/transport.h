@@ -20,16 +20,23 @@
  *        "C8SP" | u8 format (2) | u8 channel | u16 reserved (0) |
  *        u64 sender id | u16 address length (<= 255) | address bytes (the
  *        sender's own address) | nonce C (16 random bytes) |
- *        MAC("c8s-peer-v2 connect" || challenge || handshake up to here)
+ *        MAC("c8s-peer-v2 connect" || challenge || target ||
+ *            handshake up to here)
  *   3. acceptor -> connector, the answer: one status byte (enum
  *      repl_handshake_status); a 0 is followed by
- *        MAC("c8s-peer-v2 accept" || challenge || whole handshake)
+ *        MAC("c8s-peer-v2 accept" || challenge || target || whole handshake)
  *      and a non-zero status by a close.
  *
- * A stranger without the key cannot pass step 2, a recorded handshake is
- * useless against a new nonce A, and a stranger posing as a member cannot
- * produce step 3's MAC over the connector's fresh nonce C: the connector
- * then closes (-EACCES). Failures are logged, at most once per 10 s, with
+ * The target (not sent) is the address the connector dialled, 4 bytes of
+ * IPv4 and 2 of port in network order; the acceptor uses its own end of
+ * the socket. A stranger without the key cannot pass step 2, a recorded
+ * handshake is useless against a new nonce A, a stranger a member dials
+ * cannot relay the member's handshake to another member (the target
+ * differs), and a stranger posing as a member cannot produce step 3's MAC
+ * over the connector's fresh nonce C: the connector then closes
+ * (-EACCES). The price: a connection whose destination address is
+ * rewritten on the way (NAT, port forwarding) is refused; members must
+ * reach each other directly. Failures are logged, at most once per 10 s, with
  * the peer's address; the token and key never are. The stream after the
  * handshake is neither encrypted nor integrity-protected: keep the peer
  * network private (an on-path attacker could still read or alter it).

@@ -275,11 +275,14 @@ static const struct obj *binding_rules(const struct obj_rbac *r,
 }
 
 /* The subject key of one entry of a binding's subjects: "U:user" (a
- * ServiceAccount is the user system:serviceaccount:NS:NAME) or "G:group";
- * false for kinds that name nobody. */
-static bool subject_key(const struct obj *subject, char *out, size_t size)
+ * ServiceAccount is the user system:serviceaccount:NS:NAME, NS defaulting
+ * to @binding_ns as in Kubernetes) or "G:group"; false for kinds that name
+ * nobody. */
+static bool subject_key(const struct obj *subject, const char *binding_ns,
+                        char *out, size_t size)
 {
     const char *kind = str_at(subject, "kind"), *name = str_at(subject, "name");
+    const char *ns = str_at(subject, "namespace");
 
     if (strcmp(kind, "User") == 0)
         (void)snprintf(out, size, "U:%s", name);
@@ -287,7 +290,7 @@ static bool subject_key(const struct obj *subject, char *out, size_t size)
         (void)snprintf(out, size, "G:%s", name);
     else if (strcmp(kind, "ServiceAccount") == 0)
         (void)snprintf(out, size, "U:system:serviceaccount:%s:%s",
-                       str_at(subject, "namespace"), name);
+                       ns[0] != '\0' ? ns : binding_ns, name);
     else
         return false;
     return true;
@@ -308,10 +311,14 @@ static int index_bindings(struct obj_rbac *r, const struct objs *bindings,
         if (g.rules == NULL || (namespaced && ns[0] == '\0'))
             continue;
         for (size_t k = 0; k < obj_array_len(subs); k++) {
-            if (!subject_key(obj_array_get(subs, k), key, sizeof key))
+            if (!subject_key(obj_array_get(subs, k), ns, key, sizeof key))
                 continue;
-            if ((s = table_put(&r->subject_index, key)) == NULL ||
-                slot_add_grant(s, &g) != 0)
+            if ((s = table_put(&r->subject_index, key)) == NULL)
+                return -ENOMEM;
+            /* A binding naming the same subject twice is filed once. */
+            if (s->n > 0 && s->grants[s->n - 1].binding == b)
+                continue;
+            if (slot_add_grant(s, &g) != 0)
                 return -ENOMEM;
         }
     }
@@ -413,8 +420,8 @@ const struct obj *obj_rbac_role_rules(const struct obj_rbac *r,
     return s != NULL ? s->rules : NULL;
 }
 
-/* Whether @b was offered already by an earlier subject key of this call:
- * a binding naming both the user and one of its groups counts once. */
+/* Whether @b was offered already by an earlier subject key of this call
+ * (a binding naming both the user and one of its groups counts once). */
 static bool seen_before(const struct slot *const *done, size_t n_done,
                         const struct obj *b)
 {
@@ -426,9 +433,13 @@ static bool seen_before(const struct slot *const *done, size_t n_done,
 }
 
 /* Call @fn on the rules of every binding that applies to @a (cluster
- * bindings, and bindings in @a->ns), each once; stops when it returns
- * true. Only the bindings naming the user or its groups are looked at. */
+ * bindings, and bindings in @a->ns); stops when it returns true. Only the
+ * bindings naming the user or its groups are looked at. With @once, each
+ * binding is offered once (for listing rules; costs a scan of the earlier
+ * subjects' grants per grant, so a decision, which stops at the first
+ * match anyway, does without). */
 static bool each_rules(const struct obj_rbac *r, const struct obj_rbac_attrs *a,
+                       bool once,
                        bool (*fn)(const struct obj *rules, void *arg),
                        void *arg)
 {
@@ -447,7 +458,7 @@ static bool each_rules(const struct obj_rbac *r, const struct obj_rbac_attrs *a,
         for (size_t i = 0; i < s->n; i++) {
             const struct grant *g = &s->grants[i];
             if ((g->ns[0] != '\0' && strcmp(g->ns, a->ns) != 0) ||
-                seen_before(done, n_done, g->binding))
+                (once && seen_before(done, n_done, g->binding)))
                 continue;
             if (fn(g->rules, arg))
                 return true;
@@ -475,7 +486,7 @@ bool obj_rbac_allows(const struct obj_rbac *r, const struct obj_rbac_attrs *a)
 
     if (!a->resource_request)
         only.ns = "";
-    return each_rules(r, &only, any_rule_matches, &only);
+    return each_rules(r, &only, false, any_rule_matches, &only);
 }
 
 struct collect {
@@ -502,6 +513,6 @@ int obj_rbac_rules_for(const struct obj_rbac *r, const struct obj_rbac_attrs *a,
 {
     struct collect c = {rules, 0};
 
-    (void)each_rules(r, a, collect_rules, &c);
+    (void)each_rules(r, a, true, collect_rules, &c);
     return c.rv;
 }

@@ -115,8 +115,9 @@ static bool volumes_refer(const struct obj *spec, const char *resource,
             (is(resource, "configmaps") && path_is(v, "configMap.name", name)) ||
             (is(resource, "persistentvolumeclaims") &&
              path_is(v, "persistentVolumeClaim.claimName", name)) ||
-            any_at(obj_get_path(v, "projected.sources"),
-                   secret ? "secret.name" : "configMap.name", name))
+            ((secret || is(resource, "configmaps")) &&
+             any_at(obj_get_path(v, "projected.sources"),
+                    secret ? "secret.name" : "configMap.name", name)))
             return true;
     }
     return false;

@@ -561,12 +561,10 @@ static int read_claims(const struct obj *p, int64_t now, const char *audience,
         (obj_map_get(p, "nbf") != NULL && !get_int(p, "nbf", &nbf)) ||
         (obj_map_get(p, "iat") != NULL && !get_int(p, "iat", &c->iat)))
         return refuse(e, "bad times");
-    if (c->exp < INT64_MIN + SRV_SATOKEN_LEEWAY ||
-        now >= c->exp + SRV_SATOKEN_LEEWAY)
+    /* Leeway on @now's side: the claims may hold any int64. */
+    if (now - SRV_SATOKEN_LEEWAY >= c->exp)
         return refuse(e, "expired");
-    if (nbf != INT64_MIN && nbf > INT64_MAX - SRV_SATOKEN_LEEWAY)
-        return refuse(e, "bad times");
-    if (nbf != INT64_MIN && now < nbf - SRV_SATOKEN_LEEWAY)
+    if (nbf != INT64_MIN && now + SRV_SATOKEN_LEEWAY < nbf)
         return refuse(e, "not valid yet");
     if (!read_k8s(p, c))
         return refuse(e, "not a ServiceAccount's");

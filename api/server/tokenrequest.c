@@ -21,10 +21,12 @@
 
 /* ---- looking objects up ----------------------------------------------------*/
 
-/* metadata.uid of @resource @ns/@name in the local store into @uid; false
- * when it does not exist (or cannot be read). */
-static bool uid_of(struct srv_api *api, const char *resource, const char *ns,
-                   const char *name, char *uid, size_t size)
+/* metadata.uid of @resource @ns/@name in the local store into @uid (and,
+ * when @sa is not NULL, its spec.serviceAccountName there, "default" when
+ * unset: a Pod's); false when it does not exist (or cannot be read). */
+static bool uid_and_sa(struct srv_api *api, const char *resource,
+                       const char *ns, const char *name, char *uid,
+                       size_t size, char *sa, size_t sa_size)
 {
     const struct obj_resource *res =
         obj_registry_find(api->reg, "", "v1", resource);
@@ -40,10 +42,20 @@ static bool uid_of(struct srv_api *api, const char *resource, const char *ns,
         found = u[0] != '\0' && strlen(u) < size;
         if (found)
             memcpy(uid, u, strlen(u) + 1);
+        if (sa != NULL)
+            (void)snprintf(sa, sa_size, "%s",
+                           obj_str_or(obj_get_path(o, "spec.serviceAccountName"),
+                                      "default"));
     }
     obj_unref(o);
     store_kv_unref(kv);
     return found;
+}
+
+static bool uid_of(struct srv_api *api, const char *resource, const char *ns,
+                   const char *name, char *uid, size_t size)
+{
+    return uid_and_sa(api, resource, ns, name, uid, size, NULL, 0);
 }
 
 /* ---- authentication ---------------------------------------------------------*/
@@ -195,10 +207,20 @@ static bool bound_exists(struct srv_call *c, struct srv_satoken_claims *cl)
 
     if (cl->bound_kind[0] == '\0')
         return true;
-    if (!uid_of(c->api, resource, c->route.ns, cl->bound_name, uid,
-                sizeof uid)) {
+    char sa[SRV_SATOKEN_STR_MAX + 1] = "";
+
+    if (!uid_and_sa(c->api, resource, c->route.ns, cl->bound_name, uid,
+                    sizeof uid, sa, sizeof sa)) {
         srv__respond_bad(c->req, 404, "NotFound", "%s \"%s\" not found",
                          resource, cl->bound_name);
+        return false;
+    }
+    /* A token bound to a pod is for the account that pod runs as. */
+    if (strcmp(cl->bound_kind, "Pod") == 0 && strcmp(sa, cl->name) != 0) {
+        srv__respond_bad(c->req, 400, "BadRequest",
+                         "cannot bind token for serviceaccount \"%s\" to "
+                         "pod running with different serviceaccount name",
+                         cl->name);
         return false;
     }
     if (cl->bound_uid[0] != '\0' && strcmp(uid, cl->bound_uid) != 0) {

@@ -432,22 +432,27 @@ TEST(transport, forward_channel_without_handler_is_refused)
 
 /* ---- hostile or broken peers --------------------------------------------- */
 
-/* HMAC-SHA256 under @key of @label || @a || @b, computed independently of
- * the transport. */
+/* HMAC-SHA256 under @key of @label || challenge || target || @b, the
+ * target being @address (IPv4 and port, network order), computed
+ * independently of the transport. */
 static void test_mac(const unsigned char *key, const char *label,
-                     const void *a, size_t alen, const void *b, size_t blen,
-                     unsigned char out[MAC_LEN])
+                     const void *chal, const char *address, const void *b,
+                     size_t blen, unsigned char out[MAC_LEN])
 {
     unsigned char msg[1024];
     size_t llen = strlen(label);
     unsigned int n = 0;
+    struct sockaddr_in sin;
 
-    ASSERT(llen + alen + blen <= sizeof msg);
+    ASSERT_EQ(repl_transport_parse_address(address, &sin, NULL, 0), 0);
+    ASSERT(llen + CH_LEN + 6 + blen <= sizeof msg);
     memcpy(msg, label, llen);
-    memcpy(msg + llen, a, alen);
-    memcpy(msg + llen + alen, b, blen);
+    memcpy(msg + llen, chal, CH_LEN);
+    memcpy(msg + llen + CH_LEN, &sin.sin_addr.s_addr, 4);
+    memcpy(msg + llen + CH_LEN + 4, &sin.sin_port, 2);
+    memcpy(msg + llen + CH_LEN + 6, b, blen);
     ASSERT(HMAC(EVP_sha256(), key, REPL_TRANSPORT_KEY_LEN, msg,
-                llen + alen + blen, out, &n) != NULL);
+                llen + CH_LEN + 6 + blen, out, &n) != NULL);
     ASSERT_EQ(n, MAC_LEN);
 }
 
@@ -468,6 +473,8 @@ struct raw {
     size_t out_len;       /* its length */
     const char *replay;   /* if set: sent instead of a fresh handshake */
     size_t replay_len;    /* its length */
+    char address[64];     /* where it connected */
+    const char *mac_target; /* the address its MAC names if not that one */
     struct sink sink;     /* what the server answers */
     bool closed;          /* handle closed */
 };
@@ -489,8 +496,9 @@ static void raw_answer_challenge(struct raw *w, uv_stream_t *stream)
         memcpy(p, w->bytes, w->len);
         memset(p + w->len, 0x5a, NONCE_LEN);
         w->out_len = w->len + NONCE_LEN;
-        test_mac(w->key, "c8s-peer-v2 connect", w->sink.buf, CH_LEN, p,
-                 w->out_len, (unsigned char *)p + w->out_len);
+        test_mac(w->key, "c8s-peer-v2 connect", w->sink.buf,
+                 w->mac_target ? w->mac_target : w->address, p, w->out_len,
+                 (unsigned char *)p + w->out_len);
         w->out_len += MAC_LEN;
     }
     ASSERT(w->out_len + w->extra_len <= sizeof w->out);
@@ -543,6 +551,7 @@ static void raw_start_with(struct raw *w, const char *address,
     w->bytes = bytes;
     w->len = len;
     w->key = key;
+    snprintf(w->address, sizeof w->address, "%s", address);
     uv_tcp_init(&loop, &w->tcp);
     w->tcp.data = w;
     w->connect.data = w;
@@ -683,9 +692,10 @@ TEST(transport, bad_handshakes_are_closed_and_listener_keeps_serving)
 }
 
 /* Without the key nothing gets in: a wrong key, a MAC that does not cover
- * what was sent, a good handshake replayed on a new connection, and a
- * handshake that does not even wait for the challenge are all refused,
- * for every channel; members with the key still get through. */
+ * what was sent, a good handshake replayed on a new connection or made
+ * for another address, and a handshake that does not even wait for the
+ * challenge are all refused, for every channel; members with the key
+ * still get through. */
 TEST(transport, only_holders_of_the_key_get_in)
 {
     struct node a = {0}, b = {0};
@@ -741,6 +751,19 @@ TEST(transport, only_holders_of_the_key_get_in)
     ASSERT_EQ(answered_after_challenge(&w), 1);
     ASSERT_EQ(w.sink.buf[CH_LEN], REPL_HANDSHAKE_BAD_AUTH);
     raw_stop(&w);
+    ASSERT_EQ(a.n_accepted, 0);
+    /* A handshake made for another address (what a stranger a member
+     * dialled would hold) is refused here: no relaying. */
+    raw_start_with(&w, a.address, hs, n, key_ok);
+    w.mac_target = "127.0.0.2:7000";
+    run_until(&w.sink.eof, 1000);
+    ASSERT_EQ(answered_after_challenge(&w), 1);
+    ASSERT_EQ(w.sink.buf[CH_LEN], REPL_HANDSHAKE_BAD_AUTH);
+    raw_stop(&w);
+    /* Our own id on the raft channel is a reflection: refused. */
+    n = handshake(hs, "C8SP", 2, REPL_CHANNEL_RAFT, 1, 9, "127.0.0.1");
+    ASSERT_EQ(expect_closed_with(&a, hs, n, key_ok, 1000, &status), 1);
+    ASSERT_EQ(status, REPL_HANDSHAKE_BAD_PEER);
     ASSERT_EQ(a.n_accepted, 0);
 
     expect_good_connection(&a, &b);
@@ -1088,7 +1111,7 @@ TEST(transport, bytes_sent_with_the_handshake_reach_the_new_owner)
     /* The acceptance: status 0 and the acceptor's MAC of the exchange. */
     ASSERT_EQ(answered_after_challenge(&w), 1 + MAC_LEN);
     ASSERT_EQ(w.sink.buf[CH_LEN], REPL_HANDSHAKE_OK);
-    test_mac(key_ok, "c8s-peer-v2 accept", w.sink.buf, CH_LEN, w.out,
+    test_mac(key_ok, "c8s-peer-v2 accept", w.sink.buf, a.address, w.out,
              w.out_len, mac);
     ASSERT_MEM_EQ(w.sink.buf + CH_LEN + 1, mac, MAC_LEN);
     repl_transport_stream_close(a.accepted);

@@ -69,6 +69,14 @@ static void setup(void)
                               "{\"kind\":\"User\",\"name\":\"s\"}],\"roleRef\":"
                               "{\"kind\":\"ClusterRole\",\"name\":"
                               "\"status-all\"}}");
+    /* A ServiceAccount subject without a namespace is the binding's;
+     * a binding naming one subject twice, or user and group, counts once. */
+    add("RoleBinding", "{\"metadata\":{\"name\":\"b4\",\"namespace\":\"a\"},"
+                       "\"subjects\":[{\"kind\":\"ServiceAccount\",\"name\":"
+                       "\"bot\"},{\"kind\":\"User\",\"name\":\"twice\"},"
+                       "{\"kind\":\"User\",\"name\":\"twice\"},{\"kind\":"
+                       "\"Group\",\"name\":\"tg\"}],\"roleRef\":{\"kind\":"
+                       "\"Role\",\"name\":\"secrets\"}}");
     ASSERT_EQ(obj_rbac_finish(r), 0);
 }
 
@@ -159,6 +167,25 @@ TEST(rbac, the_rules_of_a_user)
     ASSERT_EQ(obj_rbac_rules_for(r, &a, rules), 0);
     ASSERT_EQ(obj_array_len(rules), 2); /* pod-reader's and one-cm's */
     obj_unref(rules);
+
+    const char *tg[1] = {"tg"};
+    struct obj_rbac_attrs t = {.user = "twice", .groups = tg, .n_groups = 1,
+                               .ns = "a"};
+    rules = obj_array_new();
+    ASSERT_EQ(obj_rbac_rules_for(r, &t, rules), 0);
+    ASSERT_EQ(obj_array_len(rules), 1); /* b4's one rule, once */
+    obj_unref(rules);
+}
+
+TEST(rbac, service_account_subjects_default_to_the_binding_namespace)
+{
+    setup();
+    ASSERT(can("system:serviceaccount:a:bot", NULL, "get", "", "secrets", "",
+               "x", "a"));
+    ASSERT(!can("system:serviceaccount::bot", NULL, "get", "", "secrets", "",
+                "x", "a"));
+    ASSERT(!can("system:serviceaccount:b:bot", NULL, "get", "", "secrets", "",
+                "x", "a"));
 }
 
 UNIT_MAIN()

@@ -1813,8 +1813,16 @@ TEST_T(apiserver, serviceaccount_tokens_authenticate_until_revoked, 180)
     free(out);
 
     /* A token bound to a pod lives as long as the pod. */
-    post_json(0, pods, "{\"metadata\":{\"name\":\"web\"},\"spec\":"
+    post_json(0, pods, "{\"metadata\":{\"name\":\"other\"},\"spec\":"
                        "{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}");
+    ASSERT(request_token(2, "builder", "{\"spec\":{\"boundObjectRef\":"
+                         "{\"kind\":\"Pod\",\"name\":\"other\"}}}",
+                         &code, &out) == NULL);
+    ASSERT_EQ(code, 400); /* that pod runs as default, not builder */
+    free(out);
+    post_json(0, pods, "{\"metadata\":{\"name\":\"web\"},\"spec\":"
+                       "{\"serviceAccountName\":\"builder\",\"containers\":"
+                       "[{\"name\":\"c\",\"image\":\"i\"}]}}");
     t_pod = must_token(2, "builder", "{\"spec\":{\"boundObjectRef\":"
                                      "{\"kind\":\"Pod\",\"apiVersion\":\"v1\","
                                      "\"name\":\"web\"}}}");

@@ -256,6 +256,20 @@ TEST(satoken, claims_must_be_complete_and_agree)
                          SRV_SATOKEN_ISSUER "\",\"exp\":-9223372036854775808}");
     ASSERT_EQ(verify(t, NOW, &got, &e), -EACCES);
     mem_free(t);
+    /* Extremes of exp and nbf: refused or checked without overflow (UBSan
+     * would stop here). */
+    t = signed_json(hdr, "{\"iss\":\"" SRV_SATOKEN_ISSUER "\",\"aud\":\""
+                         SRV_SATOKEN_ISSUER "\",\"exp\":9223372036854775807,"
+                         "\"nbf\":9223372036854775807}");
+    ASSERT_EQ(verify(t, NOW, &got, &e), -EACCES);
+    ASSERT_STR_CONTAINS(e.msg, "not valid yet");
+    mem_free(t);
+    t = signed_json(hdr, "{\"iss\":\"" SRV_SATOKEN_ISSUER "\",\"aud\":\""
+                         SRV_SATOKEN_ISSUER "\",\"exp\":9223372036854775807,"
+                         "\"nbf\":-9223372036854775807}");
+    ASSERT_EQ(verify(t, NOW, &got, &e), -EACCES); /* no kubernetes.io */
+    ASSERT_STR_CONTAINS(e.msg, "ServiceAccount");
+    mem_free(t);
     teardown();
 }
 
