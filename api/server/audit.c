@@ -401,6 +401,14 @@ static struct obj *event_obj(const struct srv_audit_event *ev,
         rv = put_s(m, "requestReceivedTimestamp", t0);
     if (rv == 0)
         rv = put_s(m, "stageTimestamp", t1);
+    if (rv == 0 && ev->psa_violations != NULL) {
+        struct obj *ann = obj_map_new();
+        rv = ann != NULL ? put_s(ann, "pod-security.kubernetes.io/"
+                                      "audit-violations",
+                                 ev->psa_violations)
+                         : -ENOMEM;
+        rv = rv == 0 ? put(m, "annotations", ann) : (obj_unref(ann), rv);
+    }
     obj_unref(st);
     obj_unref(ips);
     return rv == 0 ? m : obj_unref(m);

@@ -49,6 +49,10 @@ struct srv_audit_event {
     const char *body;             /* request body, @body_len bytes */
     size_t body_len;
     const char *content_type;     /* of the body, or NULL */
+    const char *psa_violations;   /* Pod Security's audit level findings,
+                                   * or NULL: the annotation
+                                   * pod-security.kubernetes.io/
+                                   * audit-violations */
 };
 
 /* Open @path for appending (created 0600) with the policy of @policy_file

@@ -7,7 +7,8 @@
  * user). It may:
  *   - read nodes, pods, services, endpoints and endpointslices (it needs
  *     them to run its pods and program the service proxy);
- *   - update and patch its own Node and its status;
+ *   - create its Node (NodeRestriction checks the name), update and
+ *     patch its own Node and its status;
  *   - update and patch the status of pods bound to it, and delete them;
  *   - get the Secrets, ConfigMaps, PersistentVolumeClaims and
  *     ServiceAccounts that pods bound to it name (volumes, projected
@@ -17,7 +18,12 @@
  *   - create, update and patch Events.
  * Anything else gets no opinion here and goes to RBAC (which grants a node
  * nothing unless a binding says so). "Bound" is read from this member's
- * store when the request arrives. */
+ * store when the request arrives.
+ *
+ * NodeRestriction admission (srv__node_restriction) adds what a request's
+ * attributes cannot say: a node agent creates or writes only the Node and
+ * the Lease named after it (names come with the body on a create), and no
+ * pods (there are no mirror pods). */
 #include <string.h>
 
 #include "api/object/obj.h"
@@ -193,8 +199,8 @@ static bool core(struct srv_api *api, const char *node,
 {
     const char *r = a->resource, *sub = a->subresource, *v = a->verb;
 
-    if (is(r, "nodes"))
-        return (reads(v) && is(sub, "")) ||
+    if (is(r, "nodes")) /* create: its own, NodeRestriction checks */
+        return ((reads(v) || is(v, "create")) && is(sub, "")) ||
                (writes(v) && is(a->name, node) &&
                 (is(sub, "") || is(sub, "status")));
     if (is(r, "pods"))
@@ -233,4 +239,39 @@ bool srv__authz_node(struct srv_api *api, const struct srv_user *u,
     if (is(g, "events.k8s.io") && is(r, "events"))
         return is(v, "create") || writes(v);
     return false;
+}
+
+/* ---- NodeRestriction admission --------------------------------------------*/
+
+int srv__node_restriction(struct srv_call *c, const struct obj *o,
+                          const struct obj *old)
+{
+    const char *r = c->res->resource, *g = c->res->group;
+    bool node_obj = is(g, "") && is(r, "nodes");
+    bool lease = is(g, "coordination.k8s.io") && is(r, "leases") &&
+                 is(c->ns, NODE_LEASE_NS);
+    bool pod = is(g, "") && is(r, "pods") && old == NULL;
+    struct srv_user u;
+    const char *node;
+
+    (void)o;
+    if (!node_obj && !lease && !pod)
+        return 0;
+    if (srv__user(c->api, c->req, &u) != 0 || (node = node_of(&u)) == NULL)
+        return 0; /* not a node agent: RBAC had its say */
+    if (pod) {
+        srv__respond_bad(c->req, 403, "Forbidden",
+                         "pods \"%s\" is forbidden: node \"%s\" can not "
+                         "create pods", c->name, node);
+        return -EACCES;
+    }
+    if (!is(c->name, node)) {
+        srv__respond_bad(c->req, 403, "Forbidden",
+                         "%s \"%s\" is forbidden: node \"%s\" is not allowed "
+                         "to modify %s \"%s\"",
+                         node_obj ? "nodes" : "leases", c->name, node,
+                         node_obj ? "node" : "lease", c->name);
+        return -EACCES;
+    }
+    return 0;
 }

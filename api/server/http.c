@@ -880,6 +880,22 @@ void srv__conn_free_detached(struct srv_conn *c)
     conn_free(c);
 }
 
+int srv_req_set_note(struct srv_req *req, const char *text)
+{
+    char *copy = mem_strdup(text);
+
+    if (copy == NULL)
+        return -ENOMEM;
+    mem_free(req->priv->note);
+    req->priv->note = copy;
+    return 0;
+}
+
+const char *srv_req_note(const struct srv_req *req)
+{
+    return req->priv != NULL ? req->priv->note : NULL;
+}
+
 void srv_req_peer_ip(const struct srv_req *req, char *out, size_t size)
 {
     struct srv_conn *c = req->priv != NULL ? req->priv->conn : NULL;

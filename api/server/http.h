@@ -167,6 +167,12 @@ const char *srv_req_header(const struct srv_req *req, const char *name);
  * request. */
 X509 *srv_req_peer_cert(const struct srv_req *req);
 
+/* A note a handler leaves on @req for whoever looks at it when it is done
+ * (the audit log: Pod Security's audit violations). Copied; replaces the
+ * previous one. 0 or -ENOMEM. */
+int srv_req_set_note(struct srv_req *req, const char *text);
+const char *srv_req_note(const struct srv_req *req);
+
 /* The client's IP address as text into @out (@size bytes; 46 fit any),
  * or "" when unknown (the connection is gone). */
 void srv_req_peer_ip(const struct srv_req *req, char *out, size_t size);

@@ -103,6 +103,7 @@ struct srv_req_priv {
     int last_cb;               /* 1 after a name piece, 2 after a value */
     struct srv_header *hdrs;   /* pointers built at end of head */
     char *body;                /* body buffer, NUL-terminated */
+    char *note;                /* srv_req_set_note()'s, or NULL */
     size_t body_cap;           /* allocated bytes of body */
     bool head_done;            /* head published: trailers are ignored */
     bool keep_alive;           /* connection stays open after the answer */

@@ -51,6 +51,7 @@ void srv__req_free(struct srv_req *req)
     mem_free(f->priv.offs);
     mem_free(f->priv.hdrs);
     mem_free(f->priv.body);
+    mem_free(f->priv.note);
     mem_free(f);
 }
 

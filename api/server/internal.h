@@ -154,8 +154,17 @@ struct obj_rbac_attrs;
 bool srv__authz_node(struct srv_api *api, const struct srv_user *u,
                      const struct obj_rbac_attrs *a);
 
+/* Bootstrap tokens (bootstraptoken.c): is @token shaped like one
+ * ([a-z0-9]{6}.[a-z0-9]{16})? And its user, from the Secret
+ * kube-system/bootstrap-token-ID: system:bootstrap:ID in
+ * system:bootstrappers (and its auth-extra-groups). 0 or -EACCES. */
+bool srv__bootstrap_token_shape(const char *token);
+int srv__bootstrap_user(struct srv_api *api, const char *token,
+                        struct srv_user *u);
+
 /* Who sent @req (before impersonation): a certificate, a token of the
- * token file or a ServiceAccount token, else anonymous. 0 or -EACCES /
+ * token file, a bootstrap token or a ServiceAccount token, else
+ * anonymous. 0 or -EACCES /
  * -ENOENT for a bearer token nobody knows (serve.c). */
 int srv__user(struct srv_api *api, const struct srv_req *req,
               struct srv_user *u);

@@ -113,6 +113,25 @@ int srv__decode_body(struct srv_call *c, struct obj **ret);
  * to "default" (workloads.c). 0 or -ENOMEM. */
 int srv__pod_service_account(const struct srv_call *c, struct obj *o);
 
+/* NodeRestriction admission (authz_node.c) for a write of @o (a create
+ * when @old is NULL): a node agent may write only its own Node and
+ * kube-node-lease Lease, and create no Pod. 0, or -EACCES answered (403). */
+int srv__node_restriction(struct srv_call *c, const struct obj *o,
+                          const struct obj *old);
+
+/* Recompute a Pod's status.qosClass after its resources changed
+ * (workloads.c). 0 or -ENOMEM. */
+int srv__pod_qos_update(struct obj *pod);
+
+/* LimitRanger (limitrange.c) for the create of Pod @pod: the namespace's
+ * LimitRanges default its containers' resources and bound them. 0, or an
+ * error already answered (403 naming each violation). */
+int srv__limit_ranger(struct srv_call *c, struct obj *pod);
+
+/* The value of a Kubernetes quantity ("100m", "1.5Gi", "2", "1e3"), or
+ * false when @s is not one (limitrange.c). */
+bool srv__quantity_value(const char *s, long double *out);
+
 /* Pod Security Admission (podsecurity.c) for the create of @o in the
  * namespace stored as @ns_kv: a pod violating the namespace's enforce
  * level is refused with 403, and pods and workload templates violating its

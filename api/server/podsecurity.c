@@ -8,9 +8,11 @@
  *                                               Warning header per
  *                                               violation, for pods and
  *                                               for workload templates;
- *   pod-security.kubernetes.io/audit: LEVEL     accepted, not acted on
- *                                               (audit events carry no
- *                                               annotations yet).
+ *   pod-security.kubernetes.io/audit: LEVEL     the request's audit event
+ *                                               carries the violations
+ *                                               (annotation
+ *                                               pod-security.kubernetes.io/
+ *                                               audit-violations).
  *
  * A level that is not privileged, baseline or restricted counts as
  * restricted (failing closed, as kube-apiserver does). The -version labels
@@ -415,58 +417,67 @@ static int warn(struct srv_call *c, const char *text, size_t len)
     return rv;
 }
 
+/* @verb ("violates", "would violate") PodSecurity "LEVEL:latest": and
+ * what @spec violates of @lv, into @line; @line stays empty when it
+ * passes. 0 or -ENOMEM. */
+static int violations(const struct obj *spec, enum level lv, const char *verb,
+                      struct obj_buf *line)
+{
+    struct findings f = {.rv = 0};
+    char head[128];
+    int n, rv;
+
+    obj_buf_init(&f.text);
+    check(spec, lv, &f);
+    rv = f.rv;
+    if (rv == 0 && f.n > 0) {
+        n = snprintf(head, sizeof head, "%s PodSecurity \"%s:latest\": ", verb,
+                     level_names[lv]);
+        rv = obj_buf_append(line, head, (size_t)n);
+        if (rv == 0)
+            rv = obj_buf_append(line, f.text.data, f.text.len);
+    }
+    obj_buf_done(&f.text);
+    return rv;
+}
+
 int srv__pod_security(struct srv_call *c, const struct obj *o,
                       const struct store_kv *ns_kv)
 {
     bool is_pod;
     const struct obj *spec = pod_spec_of(c->res, o, &is_pod);
     struct obj *labels;
-    enum level enforce, warn_level;
-    struct findings f = {.rv = 0};
+    enum level lv[3]; /* enforce, warn, audit */
+    struct obj_buf line;
     int rv = 0;
 
     if (spec == NULL || c->psa_checked ||
         (labels = namespace_labels(c->api, ns_kv)) == NULL)
         return 0;
     c->psa_checked = true; /* a retried write warns once */
-    enforce = is_pod ? level_of(labels, "enforce") : PRIVILEGED;
-    warn_level = level_of(labels, "warn");
+    lv[0] = is_pod ? level_of(labels, "enforce") : PRIVILEGED;
+    lv[1] = level_of(labels, "warn");
+    lv[2] = level_of(labels, "audit");
     obj_unref(labels);
-    obj_buf_init(&f.text);
-    if (enforce > PRIVILEGED) {
-        check(spec, enforce, &f);
-        if (f.rv == 0 && f.n > 0) {
-            srv__respond_bad(c->req, 403, "Forbidden",
-                             "pods \"%s\" is forbidden: violates PodSecurity "
-                             "\"%s:latest\": %.*s",
-                             c->name, level_names[enforce], (int)f.text.len,
-                             f.text.data);
-            obj_buf_done(&f.text);
-            return -EACCES;
+    for (int m = 0; m < 3 && rv == 0; m++) {
+        if (lv[m] == PRIVILEGED)
+            continue;
+        obj_buf_init(&line);
+        rv = violations(spec, lv[m], m == 0 ? "violates" : "would violate",
+                        &line);
+        if (rv == 0 && line.len > 0) {
+            if (m == 0) {
+                srv__respond_bad(c->req, 403, "Forbidden",
+                                 "pods \"%s\" is forbidden: %s", c->name,
+                                 line.data);
+                obj_buf_done(&line);
+                return -EACCES;
+            }
+            rv = m == 1 ? warn(c, line.data, line.len)
+                        : srv_req_set_note(c->req, line.data);
         }
+        obj_buf_done(&line);
     }
-    if (warn_level > PRIVILEGED && f.rv == 0) {
-        char head[128];
-        f.text.len = 0;
-        f.n = 0;
-        check(spec, warn_level, &f);
-        if (f.rv == 0 && f.n > 0) {
-            int n = snprintf(head, sizeof head,
-                             "would violate PodSecurity \"%s:latest\": ",
-                             level_names[warn_level]);
-            struct obj_buf line;
-            obj_buf_init(&line);
-            rv = obj_buf_append(&line, head, (size_t)n);
-            if (rv == 0)
-                rv = obj_buf_append(&line, f.text.data, f.text.len);
-            if (rv == 0)
-                rv = warn(c, line.data, line.len);
-            obj_buf_done(&line);
-        }
-    }
-    if (rv == 0)
-        rv = f.rv;
-    obj_buf_done(&f.text);
     if (rv != 0)
         srv__respond_code(c->req, c->res, c->name, rv);
     return rv;

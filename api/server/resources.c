@@ -170,8 +170,8 @@ static int validate(struct srv_call *c, const struct obj *old)
         rv = -EINVAL;
     } else if (rv != 0) {
         srv__respond_code(c->req, c->res, c->name, rv);
-    } else {
-        rv = srv__authz_escalation(c, c->obj, old); /* answers itself */
+    } else if ((rv = srv__authz_escalation(c, c->obj, old)) == 0) {
+        rv = srv__node_restriction(c, c->obj, old); /* both answer */
     }
     obj_ferrs_done(&l);
     return rv;
@@ -334,8 +334,11 @@ static int namespace_check(struct srv_call *c, store_rev *ret_rev)
         rv = -EACCES;
     } else {
         /* Here, with the namespace this member has (after catching up),
-         * so its labels are never missed. Answers itself. */
-        rv = srv__pod_security(c, c->obj, kv);
+         * so its labels are never missed: LimitRanger defaults first, Pod
+         * Security then checks the result. Both answer themselves. */
+        rv = srv__limit_ranger(c, c->obj);
+        if (rv == 0)
+            rv = srv__pod_security(c, c->obj, kv);
     }
     store_kv_unref(kv);
     return rv;

@@ -129,6 +129,7 @@ static void audit(struct srv_api *api, struct srv_req *req, const char *verb,
         .body = req->body,
         .body_len = req->body_len,
         .content_type = srv_req_header(req, "Content-Type"),
+        .psa_violations = srv_req_note(req),
     };
 
     if (srv__user(api, req, &u) != 0) { /* refused: 401 */
@@ -289,8 +290,12 @@ int srv__user(struct srv_api *api, const struct srv_req *req,
 {
     int rv = srv_authn_user(&api->authn, req, u);
 
-    if (rv == -ENOENT) /* a bearer token not in the file */
-        rv = srv__sa_user(api, srv_authn_bearer(req), u);
+    if (rv == -ENOENT) { /* a bearer token not in the file */
+        const char *bearer = srv_authn_bearer(req);
+        rv = srv__bootstrap_token_shape(bearer)
+                 ? srv__bootstrap_user(api, bearer, u)
+                 : srv__sa_user(api, bearer, u);
+    }
     return rv;
 }
 

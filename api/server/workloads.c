@@ -267,3 +267,12 @@ int srv__pod_service_account(const struct srv_call *c, struct obj *o)
         return -ENOMEM;
     return 0;
 }
+
+int srv__pod_qos_update(struct obj *pod)
+{
+    struct obj *st = obj_map_get_mut(pod, "status");
+
+    if (st == NULL || obj_type(st) != OBJ_MAP)
+        return 0;
+    return srv__set_str(st, "qosClass", pod_qos(pod)) != 0 ? -ENOMEM : 0;
+}

@@ -45,6 +45,7 @@ static const struct {
     {"", "nodes", "Node", false, "no", false},
     {"", "services", "Service", true, "svc", true},
     {"", "endpoints", "Endpoints", true, "ep", false},
+    {"", "limitranges", "LimitRange", true, "limits", false},
     {"", "configmaps", "ConfigMap", true, "cm", false},
     {"", "secrets", "Secret", true, NULL, false},
     {"", "serviceaccounts", "ServiceAccount", true, "sa", false},

@@ -52,6 +52,11 @@ static const char *kubectl(void)
     return NULL;
 }
 
+/* An RBAC object of @kind named @name with the JSON members @rest. */
+#define RBAC_OBJ(kind, name, rest)                                            \
+    "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"" kind     \
+    "\",\"metadata\":{\"name\":\"" name "\"}," rest "}"
+
 /* Extra flags for every member started after this is set. */
 static const char *extra_flags[5];
 
@@ -1329,6 +1334,18 @@ static int curl_anon(int i, const char *method, const char *path,
     return curl_anon2(i, method, path, header, NULL);
 }
 
+/* start_cluster() with --token-auth-file holding @csv (written to @name
+ * in the test's directory, its path into @path). */
+static void start_cluster_with_tokens(const char *name, const char *csv,
+                                      char *path, size_t size)
+{
+    write_file(name, csv, path, size);
+    extra_flags[0] = "--token-auth-file";
+    extra_flags[1] = path;
+    start_cluster();
+    extra_flags[0] = extra_flags[1] = NULL;
+}
+
 /* Without credentials only health and version answer (401 elsewhere, as
  * kube-apiserver); a bearer token from --token-auth-file is a user with
  * its groups; an unknown token is 401 everywhere; kubectl works with a
@@ -1339,14 +1356,10 @@ TEST_T(apiserver, requests_without_credentials_are_401, 120)
 
     if (access("/usr/bin/curl", X_OK) != 0)
         SKIP("curl is not installed");
-    write_file("tokens.csv", "# token,user,uid,groups\n"
-                             "t0ken-alice,alice,1001,\"dev,ops\"\n"
-                             "t0ken-bob,bob,1002\n",
-               tokens, sizeof tokens);
-    extra_flags[0] = "--token-auth-file";
-    extra_flags[1] = tokens;
-    start_cluster();
-    extra_flags[0] = extra_flags[1] = NULL;
+    start_cluster_with_tokens("tokens.csv", "# token,user,uid,groups\n"
+                                            "t0ken-alice,alice,1001,\"dev,ops\"\n"
+                                            "t0ken-bob,bob,1002\n",
+                              tokens, sizeof tokens);
     static const char *const closed[][2] = {
         {"GET", "/api"},
         {"GET", "/apis"},
@@ -1483,15 +1496,11 @@ TEST_T(apiserver, node_agents_reach_only_what_their_pods_need, 180)
 
     if (access("/usr/bin/curl", X_OK) != 0)
         SKIP("curl is not installed");
-    write_file("node-tokens.csv",
-               "tok-n1,system:node:n1,n1,system:nodes\n"
-               "tok-n2,system:node:n2,n2,system:nodes\n"
-               "tok-fake,system:node:n1,x,\n",
-               tokens, sizeof tokens);
-    extra_flags[0] = "--token-auth-file";
-    extra_flags[1] = tokens;
-    start_cluster();
-    extra_flags[0] = extra_flags[1] = NULL;
+    start_cluster_with_tokens("node-tokens.csv",
+                              "tok-n1,system:node:n1,n1,system:nodes\n"
+                              "tok-n2,system:node:n2,n2,system:nodes\n"
+                              "tok-fake,system:node:n1,x,\n",
+                              tokens, sizeof tokens);
     for (int k = 1; k <= 3; k++) {
         snprintf(path, sizeof path, "%s/secrets", ns);
         char json[128];
@@ -1564,6 +1573,20 @@ TEST_T(apiserver, node_agents_reach_only_what_their_pods_need, 180)
                           "kube-node-lease/leases/n1", "tok-n1", 404);
     token_wants(1, "DELETE", "/api/v1/namespaces/default/pods/p2", "tok-n1",
                 403);
+    /* NodeRestriction: its own Lease and Node only, by the body's name. */
+    const char *leases = "/apis/coordination.k8s.io/v1/namespaces/"
+                         "kube-node-lease/leases";
+    ASSERT_EQ(token_json(1, "POST", leases, "tok-n1",
+                         "{\"metadata\":{\"name\":\"n1\"}}"), 201);
+    ASSERT_EQ(token_json(1, "POST", leases, "tok-n1",
+                         "{\"metadata\":{\"name\":\"n2\"}}"), 403);
+    ASSERT_EQ(token_json(1, "POST", "/api/v1/nodes", "tok-n1",
+                         "{\"metadata\":{\"name\":\"other\"}}"), 403);
+    ASSERT_EQ(token_json(1, "POST", "/api/v1/namespaces/default/pods",
+                         "tok-n1",
+                         "{\"metadata\":{\"name\":\"mirror\"},\"spec\":"
+                         "{\"nodeName\":\"n1\",\"containers\":[{\"name\":"
+                         "\"c\",\"image\":\"i\"}]}}"), 403);
     /* A pod gone takes its Secrets' access with it. */
     expect_code(0, "DELETE", "/api/v1/namespaces/default/pods/p1", NULL, NULL,
                 200, NULL);
@@ -1629,6 +1652,59 @@ TEST_T(apiserver, pod_security_follows_namespace_labels, 120)
               "\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}}}");
 }
 
+/* LimitRanger: a namespace's LimitRange fills in the resources a pod's
+ * containers leave out and refuses what is outside its bounds, per
+ * container and per pod, in kube-apiserver's words. */
+TEST_T(apiserver, limit_ranges_default_and_bound_pod_resources, 120)
+{
+    const char *pods = "/api/v1/namespaces/lr/pods";
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    start_cluster();
+    post_json(0, "/api/v1/namespaces", "{\"metadata\":{\"name\":\"lr\"}}");
+    post_json(0, "/api/v1/namespaces/lr/limitranges",
+              "{\"metadata\":{\"name\":\"limits\"},\"spec\":{\"limits\":["
+              "{\"type\":\"Container\",\"default\":{\"cpu\":\"500m\","
+              "\"memory\":\"256Mi\"},\"defaultRequest\":{\"cpu\":\"100m\"},"
+              "\"max\":{\"cpu\":\"1\"},\"min\":{\"memory\":\"64Mi\"}},"
+              "{\"type\":\"Pod\",\"max\":{\"cpu\":\"1500m\"}}]}}");
+    expect_json(0, "POST", "/api/v1/namespaces/lr/limitranges",
+                "{\"metadata\":{\"name\":\"bad\"},\"spec\":{\"limits\":["
+                "{\"type\":\"Node\"}]}}", 422, "Unsupported value");
+    post_json(0, pods, "{\"metadata\":{\"name\":\"p1\"},\"spec\":"
+                       "{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}");
+    expect_code(0, "GET", "/api/v1/namespaces/lr/pods/p1", NULL, NULL, 200,
+                "\"resources\":{\"limits\":{\"cpu\":\"500m\",\"memory\":"
+                "\"256Mi\"},\"requests\":{\"cpu\":\"100m\",\"memory\":"
+                "\"256Mi\"}}");
+    expect_code(0, "GET", "/api/v1/namespaces/lr/pods/p1", NULL, NULL, 200,
+                "\"qosClass\":\"Burstable\"");
+    expect_json(0, "POST", pods,
+                "{\"metadata\":{\"name\":\"p2\"},\"spec\":{\"containers\":"
+                "[{\"name\":\"c\",\"image\":\"i\",\"resources\":{\"limits\":"
+                "{\"cpu\":\"2\"}}}]}}",
+                403, "maximum cpu usage per Container is 1, but limit is 2, "
+                     "maximum cpu usage per Pod is 1500m, but limit is 2]");
+    expect_json(0, "POST", pods,
+                "{\"metadata\":{\"name\":\"p3\"},\"spec\":{\"containers\":"
+                "[{\"name\":\"c\",\"image\":\"i\",\"resources\":{\"requests\":"
+                "{\"memory\":\"32Mi\"}}}]}}",
+                403, "minimum memory usage per Container is 64Mi, but request "
+                     "is 32Mi");
+    expect_json(0, "POST", pods,
+                "{\"metadata\":{\"name\":\"p4\"},\"spec\":{\"containers\":["
+                "{\"name\":\"a\",\"image\":\"i\",\"resources\":{\"limits\":"
+                "{\"cpu\":\"800m\"}}},{\"name\":\"b\",\"image\":\"i\","
+                "\"resources\":{\"limits\":{\"cpu\":\"800m\"}}}]}}",
+                403, "maximum cpu usage per Pod is 1500m, but limit is 1.6");
+    /* Outside the namespace nothing changes. */
+    post_json(0, "/api/v1/namespaces/default/pods",
+              "{\"metadata\":{\"name\":\"free\"},\"spec\":{\"containers\":"
+              "[{\"name\":\"c\",\"image\":\"i\",\"resources\":{\"limits\":"
+              "{\"cpu\":\"2\"}}}]}}");
+}
+
 /* The audit log: with a policy, every member writes one kube audit Event
  * per request it answers (one shared file here), at the rule's level:
  * who, what, the code; the body at Request level; nothing at None. */
@@ -1666,6 +1742,14 @@ TEST_T(apiserver, the_audit_log_says_who_did_what, 120)
                           &out), 401);
     free(out);
     expect_code(0, "GET", "/healthz", NULL, NULL, 200, NULL);
+    /* Pod Security's audit level: the pod is created, its event says
+     * what it would violate. */
+    post_json(0, "/api/v1/namespaces",
+              "{\"metadata\":{\"name\":\"aud\",\"labels\":{"
+              "\"pod-security.kubernetes.io/audit\":\"restricted\"}}}");
+    post_json(0, "/api/v1/namespaces/aud/pods",
+              "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":"
+              "[{\"name\":\"c\",\"image\":\"i\"}]}}");
     usleep(200 * 1000);
     text = NULL;
     FILE *f = fopen(log, "r");
@@ -1686,6 +1770,10 @@ TEST_T(apiserver, the_audit_log_says_who_did_what, 120)
     /* The Secret at Metadata: never its data. */
     ASSERT_STR_CONTAINS(text, "\"objectRef\":{\"resource\":\"secrets\"");
     ASSERT(strstr(text, "hunter2") == NULL);
+    ASSERT_STR_CONTAINS(text, "\"annotations\":{\"pod-security.kubernetes.io/"
+                              "audit-violations\":\"would violate "
+                              "PodSecurity \\\"restricted:latest\\\": "
+                              "allowPrivilegeEscalation != false");
     /* The refused request, and no health checks. */
     ASSERT_STR_CONTAINS(text, "\"responseStatus\":{\"code\":401}");
     ASSERT(strstr(text, "\"requestURI\":\"/healthz\"") == NULL);
@@ -1699,9 +1787,60 @@ TEST_T(apiserver, the_audit_log_says_who_did_what, 120)
     free(text);
 }
 
-#define RBAC_OBJ(kind, name, rest)                                            \
-    "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"" kind     \
-    "\",\"metadata\":{\"name\":\"" name "\"}," rest "}"
+/* Bootstrap tokens: a Secret bootstrap-token-ID in kube-system makes
+ * "ID.SECRET" the user system:bootstrap:ID in system:bootstrappers and its
+ * extra groups, on every member, until it expires or is deleted. */
+TEST_T(apiserver, bootstrap_tokens_authenticate_joining_agents, 120)
+{
+    const char *secrets = "/api/v1/namespaces/kube-system/secrets";
+    const char *nss = "/api/v1/namespaces";
+    char h[128], *out;
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    start_cluster();
+    post_json(0, secrets,
+              "{\"metadata\":{\"name\":\"bootstrap-token-abcdef\"},\"type\":"
+              "\"bootstrap.kubernetes.io/token\",\"stringData\":{\"token-id\":"
+              "\"abcdef\",\"token-secret\":\"0123456789abcdef\","
+              "\"usage-bootstrap-authentication\":\"true\","
+              "\"auth-extra-groups\":\"system:bootstrappers:worker\","
+              "\"expiration\":\"2099-01-01T00:00:00Z\"}}");
+    post_json(0, secrets,
+              "{\"metadata\":{\"name\":\"bootstrap-token-oldold\"},\"type\":"
+              "\"bootstrap.kubernetes.io/token\",\"stringData\":{\"token-id\":"
+              "\"oldold\",\"token-secret\":\"0123456789abcdef\","
+              "\"usage-bootstrap-authentication\":\"true\","
+              "\"expiration\":\"2020-01-01T00:00:00Z\"}}");
+    post_json(0, secrets,
+              "{\"metadata\":{\"name\":\"bootstrap-token-nouse0\"},\"type\":"
+              "\"bootstrap.kubernetes.io/token\",\"stringData\":{\"token-id\":"
+              "\"nouse0\",\"token-secret\":\"0123456789abcdef\"}}");
+    for (int i = 0; i < 3; i++)
+        token_wants(i, "GET", nss, "abcdef.0123456789abcdef", 403);
+    snprintf(h, sizeof h, "Authorization: Bearer abcdef.0123456789abcdef");
+    ASSERT_EQ(curl_nocert(1, "GET", nss, h, NULL, NULL, &out), 403);
+    ASSERT_STR_CONTAINS(out, "User \\\"system:bootstrap:abcdef\\\"");
+    free(out);
+    token_wants(1, "GET", nss, "abcdef.0123456789abcdee", 401); /* secret */
+    token_wants(1, "GET", nss, "oldold.0123456789abcdef", 401); /* expired */
+    token_wants(1, "GET", nss, "nouse0.0123456789abcdef", 401); /* usage */
+    token_wants(1, "GET", nss, "zzzzzz.0123456789abcdef", 401); /* none */
+    /* Its extra group can be bound like any group. */
+    post_json(0, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+              RBAC_OBJ("ClusterRoleBinding", "joiners",
+                       "\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\","
+                       "\"kind\":\"ClusterRole\",\"name\":\"view\"},"
+                       "\"subjects\":[{\"kind\":\"Group\",\"name\":"
+                       "\"system:bootstrappers:worker\"}]"));
+    token_wants(2, "GET", "/api/v1/namespaces/default/pods",
+                "abcdef.0123456789abcdef", 200);
+    expect_code(0, "DELETE", "/api/v1/namespaces/kube-system/secrets/"
+                             "bootstrap-token-abcdef", NULL, NULL, 200, NULL);
+    for (int i = 0; i < 3; i++)
+        token_wants(i, "GET", "/api/v1/namespaces/default/pods",
+                    "abcdef.0123456789abcdef", 401);
+}
 
 /* POST the TokenRequest @json for ServiceAccount @sa of "default" on
  * member @i (as admin): the token (caller frees) when the answer is 201,
