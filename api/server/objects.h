@@ -128,6 +128,12 @@ int srv__pod_qos_update(struct obj *pod);
  * error already answered (403 naming each violation). */
 int srv__limit_ranger(struct srv_call *c, struct obj *pod);
 
+/* ResourceQuota admission (resourcequota.c) for the create of @o: the
+ * namespace's quotas cap object counts and pods' compute requests and
+ * limits; a new quota gets status.hard. 0, or an error already answered
+ * (403 "exceeded quota" / "failed quota"). */
+int srv__resource_quota(struct srv_call *c, struct obj *o);
+
 /* The value of a Kubernetes quantity ("100m", "1.5Gi", "2", "1e3"), or
  * false when @s is not one (limitrange.c). */
 bool srv__quantity_value(const char *s, long double *out);

@@ -335,10 +335,13 @@ static int namespace_check(struct srv_call *c, store_rev *ret_rev)
     } else {
         /* Here, with the namespace this member has (after catching up),
          * so its labels are never missed: LimitRanger defaults first, Pod
-         * Security then checks the result. Both answer themselves. */
+         * Security then checks the result, ResourceQuota counts it last.
+         * Each answers itself. */
         rv = srv__limit_ranger(c, c->obj);
         if (rv == 0)
             rv = srv__pod_security(c, c->obj, kv);
+        if (rv == 0)
+            rv = srv__resource_quota(c, c->obj);
     }
     store_kv_unref(kv);
     return rv;

@@ -1705,6 +1705,56 @@ TEST_T(apiserver, limit_ranges_default_and_bound_pod_resources, 120)
               "{\"cpu\":\"2\"}}}]}}");
 }
 
+/* ResourceQuota: a namespace's quotas cap object counts and its pods'
+ * compute requests and limits; a pod must state what a quota caps; pods
+ * that finished do not count; the quota's status shows its caps. */
+TEST_T(apiserver, resource_quotas_cap_what_a_namespace_holds, 120)
+{
+    const char *pods = "/api/v1/namespaces/rq/pods";
+    const char *cms = "/api/v1/namespaces/rq/configmaps";
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    start_cluster();
+    post_json(0, "/api/v1/namespaces", "{\"metadata\":{\"name\":\"rq\"}}");
+    post_json(0, "/api/v1/namespaces/rq/resourcequotas",
+              "{\"metadata\":{\"name\":\"q\"},\"spec\":{\"hard\":{"
+              "\"pods\":\"2\",\"requests.cpu\":\"1\",\"limits.memory\":"
+              "\"1Gi\",\"count/configmaps\":\"1\"}}}");
+    expect_code(0, "GET", "/api/v1/namespaces/rq/resourcequotas/q", NULL,
+                NULL, 200, "\"status\":{\"hard\":{\"pods\":\"2\"");
+    post_json(0, cms, "{\"metadata\":{\"name\":\"c1\"}}");
+    expect_json(0, "POST", cms, "{\"metadata\":{\"name\":\"c2\"}}", 403,
+                "configmaps \\\"c2\\\" is forbidden: exceeded quota: q, "
+                "requested: count/configmaps=1, used: count/configmaps=1, "
+                "limited: count/configmaps=1");
+    expect_json(0, "POST", pods,
+                "{\"metadata\":{\"name\":\"bare\"},\"spec\":{\"containers\":"
+                "[{\"name\":\"c\",\"image\":\"i\"}]}}",
+                403, "failed quota: q: must specify");
+#define RQ_POD(name, cpu, mem)                                                \
+    "{\"metadata\":{\"name\":\"" name "\"},\"spec\":{\"containers\":[{"     \
+    "\"name\":\"c\",\"image\":\"i\",\"resources\":{\"requests\":{\"cpu\":" \
+    "\"" cpu "\"},\"limits\":{\"memory\":\"" mem "\"}}}]}}"
+    post_json(0, pods, RQ_POD("a", "600m", "512Mi"));
+    expect_json(0, "POST", pods, RQ_POD("b", "500m", "256Mi"), 403,
+                "exceeded quota: q, requested: requests.cpu=500m, used: "
+                "requests.cpu=600m, limited: requests.cpu=1");
+    post_json(0, pods, RQ_POD("b", "400m", "256Mi"));
+    expect_json(0, "POST", pods, RQ_POD("c", "0", "1Mi"), 403,
+                "exceeded quota: q, requested: pods=1, used: pods=2, "
+                "limited: pods=2");
+    /* A pod that finished frees its share. */
+    char patch[2200], at[2300];
+    write_file("done.json", "{\"status\":{\"phase\":\"Succeeded\"}}", patch,
+               sizeof patch);
+    snprintf(at, sizeof at, "@%s", patch);
+    expect_code(0, "PATCH", "/api/v1/namespaces/rq/pods/a/status",
+                "Content-Type: application/merge-patch+json", at, 200, NULL);
+    post_json(0, pods, RQ_POD("c", "500m", "256Mi"));
+#undef RQ_POD
+}
+
 /* The audit log: with a policy, every member writes one kube audit Event
  * per request it answers (one shared file here), at the rule's level:
  * who, what, the code; the body at Request level; nothing at None. */

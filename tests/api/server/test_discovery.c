@@ -332,7 +332,7 @@ TEST(discovery, aggregated_api_core)
     ASSERT_EQ(obj_array_len(obj_map_get(list, "items")), 1);
     ASSERT_STR_EQ(s(list, "items.0.metadata.name"), "");
     ASSERT_STR_EQ(s(list, "items.0.versions.0.version"), "v1");
-    ASSERT_EQ(obj_array_len(res), 12); /* core/v1 kinds, LimitRange included */
+    ASSERT_EQ(obj_array_len(res), 13); /* core/v1 kinds, LimitRange and ResourceQuota included */
     for (size_t i = 0; i < obj_array_len(res); i++)
         assert_agg_resource(obj_array_get(res, i), "");
     assert_json_eq(obj_map_get(pods, "shortNames"), "[\"po\"]");
