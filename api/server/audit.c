@@ -42,6 +42,19 @@ static int level_from(const char *s, enum srv_audit_level *ret)
     return 0;
 }
 
+/* Absent, null, or a list of strings. */
+static bool strings_only(const struct obj *l)
+{
+    if (l == NULL || obj_type(l) == OBJ_NULL)
+        return true;
+    if (obj_type(l) != OBJ_ARRAY)
+        return false;
+    for (size_t i = 0; i < obj_array_len(l); i++)
+        if (obj_type(obj_array_get(l, i)) != OBJ_STRING)
+            return false;
+    return true;
+}
+
 /* Every rule has a known level and lists where lists belong. */
 static int check_rules(const struct obj *rules, const char *path,
                        struct err *e)
@@ -67,6 +80,24 @@ static int check_rules(const struct obj *rules, const char *path,
                 return err_setf(e, -EINVAL, "--audit-policy-file %s: rule "
                                 "%zu: %s must be a list", path, i + 1,
                                 lists[k]);
+            /* Entries are strings (resources: objects of strings): a
+             * number would otherwise match as "" (the nameless user). */
+            for (size_t j = 0; j < obj_array_len(l); j++) {
+                const struct obj *v = obj_array_get(l, j);
+                bool ok = k == 5 ? obj_type(v) == OBJ_MAP
+                                 : obj_type(v) == OBJ_STRING;
+                if (ok && k == 5)
+                    ok = strings_only(obj_map_get(v, "resources")) &&
+                         strings_only(obj_map_get(v, "resourceNames")) &&
+                         (obj_map_get(v, "group") == NULL ||
+                          obj_type(obj_map_get(v, "group")) == OBJ_STRING);
+                if (!ok)
+                    return err_setf(e, -EINVAL, "--audit-policy-file %s: "
+                                    "rule %zu: %s: entry %zu is not a %s",
+                                    path, i + 1, lists[k], j + 1,
+                                    k == 5 ? "group and resources"
+                                           : "string");
+            }
         }
     }
     return 0;
@@ -175,22 +206,47 @@ static bool groups_match(const struct obj *l, const struct srv_user *u)
     return false;
 }
 
-/* resources: [{group, resources: ["pods", "pods/log", "*"]}]. */
+/* One entry of a rule's resources list against the request: a resource
+ * ("pods"), a subresource ("pods/log"), every resource ("*"), every
+ * subresource of one (pods, slash, star) and one subresource of every
+ * resource (star, slash, scale), as kube-apiserver reads them. */
+static bool resource_name_matches(const char *e,
+                                  const struct srv_audit_event *ev)
+{
+    const char *slash = strchr(e, '/');
+    size_t n = slash != NULL ? (size_t)(slash - e) : strlen(e);
+
+    if (strcmp(e, "*") == 0)
+        return true;
+    if (slash == NULL)
+        return ev->subresource[0] == '\0' && strcmp(e, ev->resource) == 0;
+    if (ev->subresource[0] == '\0')
+        return false;
+    return ((n == 1 && e[0] == '*') ||
+            (strlen(ev->resource) == n && strncmp(e, ev->resource, n) == 0)) &&
+           (strcmp(slash + 1, "*") == 0 ||
+            strcmp(slash + 1, ev->subresource) == 0);
+}
+
+/* resources: [{group, resources: [...], resourceNames: [...]}]; empty
+ * lists match anything. */
 static bool resources_match(const struct obj *l,
                             const struct srv_audit_event *ev)
 {
-    char both[300];
-
     if (obj_array_len(l) == 0)
         return true;
-    (void)snprintf(both, sizeof both, "%s/%s", ev->resource, ev->subresource);
     for (size_t i = 0; i < obj_array_len(l); i++) {
         const struct obj *gr = obj_array_get(l, i);
         const struct obj *names = obj_map_get(gr, "resources");
+        const struct obj *objs = obj_map_get(gr, "resourceNames");
+        bool any = obj_array_len(names) == 0;
         if (strcmp(obj_str_or(obj_map_get(gr, "group"), ""), ev->api_group) !=
             0)
             continue;
-        if (list_any(names, ev->subresource[0] ? both : ev->resource))
+        for (size_t k = 0; k < obj_array_len(names) && !any; k++)
+            any = resource_name_matches(obj_str_or(obj_array_get(names, k), ""),
+                                        ev);
+        if (any && (obj_array_len(objs) == 0 || list_any(objs, ev->name)))
             return true;
     }
     return false;

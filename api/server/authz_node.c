@@ -257,7 +257,12 @@ int srv__node_restriction(struct srv_call *c, const struct obj *o,
     (void)o;
     if (!node_obj && !lease && !pod)
         return 0;
-    if (srv__user(c->api, c->req, &u) != 0 || (node = node_of(&u)) == NULL)
+    /* As the Node authorizer saw the request: after impersonation. */
+    if (srv__user(c->api, c->req, &u) != 0)
+        return 0;
+    if (!srv__impersonate(c->api, c->req, &u))
+        return -EACCES; /* answered (it was allowed a moment ago) */
+    if ((node = node_of(&u)) == NULL)
         return 0; /* not a node agent: RBAC had its say */
     if (pod) {
         srv__respond_bad(c->req, 403, "Forbidden",

@@ -120,9 +120,11 @@ int srv__bootstrap_user(struct srv_api *api, const char *token,
         !data_at(s, "usage-bootstrap-authentication", usage, sizeof usage) ||
         strcmp(usage, "true") != 0)
         goto out;
-    if (data_at(s, "expiration", exp, sizeof exp) &&
-        (parse_time(exp) < 0 || parse_time(exp) <= (int64_t)time(NULL)))
-        goto out; /* expired, or an expiration nobody can read */
+    /* Expired, or an expiration nobody can read: refused. */
+    if (obj_map_get(obj_map_get(s, "data"), "expiration") != NULL &&
+        (!data_at(s, "expiration", exp, sizeof exp) || parse_time(exp) < 0 ||
+         parse_time(exp) <= (int64_t)time(NULL)))
+        goto out;
     if (obj_get_path(s, "metadata.deletionTimestamp") != NULL)
         goto out;
     memset(u, 0, sizeof *u);

@@ -896,6 +896,19 @@ const char *srv_req_note(const struct srv_req *req)
     return req->priv != NULL ? req->priv->note : NULL;
 }
 
+void srv_req_attach(struct srv_req *req, void *p, void (*free_fn)(void *))
+{
+    if (req->priv->attached_free != NULL)
+        req->priv->attached_free(req->priv->attached);
+    req->priv->attached = p;
+    req->priv->attached_free = free_fn;
+}
+
+void *srv_req_attached(const struct srv_req *req)
+{
+    return req->priv != NULL ? req->priv->attached : NULL;
+}
+
 void srv_req_peer_ip(const struct srv_req *req, char *out, size_t size)
 {
     struct srv_conn *c = req->priv != NULL ? req->priv->conn : NULL;

@@ -173,6 +173,11 @@ X509 *srv_req_peer_cert(const struct srv_req *req);
 int srv_req_set_note(struct srv_req *req, const char *text);
 const char *srv_req_note(const struct srv_req *req);
 
+/* Attach @p to @req, freed with @free_fn (may be NULL) when the request
+ * is, or when something else is attached. */
+void srv_req_attach(struct srv_req *req, void *p, void (*free_fn)(void *));
+void *srv_req_attached(const struct srv_req *req);
+
 /* The client's IP address as text into @out (@size bytes; 46 fit any),
  * or "" when unknown (the connection is gone). */
 void srv_req_peer_ip(const struct srv_req *req, char *out, size_t size);

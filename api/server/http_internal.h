@@ -104,6 +104,8 @@ struct srv_req_priv {
     struct srv_header *hdrs;   /* pointers built at end of head */
     char *body;                /* body buffer, NUL-terminated */
     char *note;                /* srv_req_set_note()'s, or NULL */
+    void *attached;            /* srv_req_attach()'s, or NULL */
+    void (*attached_free)(void *); /* frees it with the request */
     size_t body_cap;           /* allocated bytes of body */
     bool head_done;            /* head published: trailers are ignored */
     bool keep_alive;           /* connection stays open after the answer */

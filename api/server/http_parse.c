@@ -52,6 +52,8 @@ void srv__req_free(struct srv_req *req)
     mem_free(f->priv.hdrs);
     mem_free(f->priv.body);
     mem_free(f->priv.note);
+    if (f->priv.attached_free != NULL)
+        f->priv.attached_free(f->priv.attached);
     mem_free(f);
 }
 

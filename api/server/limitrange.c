@@ -8,8 +8,9 @@
  * item is enforced: per Container, requests and limits at least min and at
  * most max (a max needs a limit, a min a request) and limit/request at
  * most maxLimitRequestRatio; per Pod, the same on the containers' sums.
- * A violation is 403 with kube-apiserver's wording. The LimitRanges are
- * this member's copy when the create's write is prepared. */
+ * A violation is 403 with kube-apiserver's wording. Quantities are
+ * compared exactly (srv_qty). The LimitRanges are this member's copy when
+ * the create's write is prepared. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,56 +26,8 @@
 #include "store/store.h"
 
 #define MAX_PROBLEMS 16
-
-/* ---- quantities ----------------------------------------------------------*/
-
-/* The value of a Kubernetes quantity ("100m", "1.5Gi", "2", "1e3"), or
- * false when @s is not one. long double holds every quantity a resource
- * list sensibly holds exactly enough to compare. */
-bool srv__quantity_value(const char *s, long double *out)
-{
-    static const struct {
-        const char *suffix;
-        long double scale;
-    } suffixes[] = {
-        {"Ki", 1024.0L},       {"Mi", 1048576.0L},        {"Gi", 1073741824.0L},
-        {"Ti", 1099511627776.0L}, {"Pi", 1125899906842624.0L},
-        {"Ei", 1152921504606846976.0L}, {"m", 1e-3L}, {"k", 1e3L},
-        {"M", 1e6L}, {"G", 1e9L}, {"T", 1e12L}, {"P", 1e15L}, {"E", 1e18L},
-        {"", 1.0L},
-    };
-    const char *p = s;
-    char *end;
-    long double v;
-
-    if (s == NULL || *p == '\0' || *p == '-' || *p == '+')
-        return false;
-    for (; (*p >= '0' && *p <= '9') || *p == '.'; p++)
-        ;
-    if (p == s)
-        return false;
-    v = strtold(s, &end);
-    if (end != p)
-        return false;
-    if ((*p == 'e' || *p == 'E') && p[1] != '\0' && p[1] != 'i') {
-        char *e2;
-        long x = strtol(p + 1, &e2, 10);
-        if (*e2 != '\0' || e2 == p + 1 || x > 30 || x < -30)
-            return false;
-        for (; x > 0; x--)
-            v *= 10;
-        for (; x < 0; x++)
-            v /= 10;
-        *out = v;
-        return true;
-    }
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
-        if (strcmp(p, suffixes[i].suffix) == 0) {
-            *out = v * suffixes[i].scale;
-            return true;
-        }
-    return false;
-}
+#define MAX_RESOURCES 16
+#define NANO 1000000000LL
 
 /* ---- defaults -------------------------------------------------------------*/
 
@@ -166,127 +119,165 @@ static void problem(struct problems *p, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The value of resource @name in a resource list, and its text. */
-static bool value_of(const struct obj *list, const char *name,
-                     long double *v, const char **text)
-{
-    const struct obj *q = obj_map_get(list, name);
+/* A resource list as numbers: a container's requests or limits, or a
+ * pod's totals. */
+struct amounts {
+    struct {
+        char name[64];
+        srv_qty v;
+        char text[64]; /* as written, or "" for a total (formatted) */
+    } e[MAX_RESOURCES];
+    size_t n;
+};
 
-    *text = obj_str_or(q, NULL);
-    return *text != NULL && srv__quantity_value(*text, v);
+static bool amount(const struct amounts *a, const char *name, srv_qty *v)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->e[i].name, name) == 0) {
+            *v = a->e[i].v;
+            return true;
+        }
+    return false;
 }
 
-/* Check one pair of resource lists (requests, limits) against @item, for
- * @scope ("Container", or "Pod" with the containers' sums). */
-static void check_bounds(const struct obj *item, const char *scope,
-                         const struct obj *requests, const struct obj *limits,
-                         struct problems *p)
+/* @name's amount as kube-apiserver prints it: as written when it was
+ * written, else in canonical form. */
+static const char *text_of(const struct amounts *a, const char *name,
+                           char buf[64])
 {
-    const struct obj *min = obj_map_get(item, "min");
-    const struct obj *max = obj_map_get(item, "max");
-    const struct obj *ratio = obj_map_get(item, "maxLimitRequestRatio");
-    long double bound, req, lim;
-    const char *btext, *rtext, *ltext;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->e[i].name, name) == 0) {
+            if (a->e[i].text[0] != '\0')
+                return a->e[i].text;
+            srv_qty_format(a->e[i].v, buf, 64);
+            return buf;
+        }
+    return "";
+}
 
-    for (size_t i = 0; i < obj_map_len(min); i++) {
-        size_t kl = 0;
-        const char *r = obj_map_key(min, i, &kl);
-        if (!value_of(min, r, &bound, &btext))
-            continue;
-        /* One problem per bound, the first found, as kube-apiserver. */
-        if (!value_of(requests, r, &req, &rtext))
-            problem(p, "minimum %s usage per %s is %s.  No request is "
-                       "specified", r, scope, btext);
-        else if (req < bound)
-            problem(p, "minimum %s usage per %s is %s, but request is %s", r,
-                    scope, btext, rtext);
-        else if (value_of(limits, r, &lim, &ltext) && lim < bound)
-            problem(p, "minimum %s usage per %s is %s, but limit is %s", r,
-                    scope, btext, ltext);
-    }
-    for (size_t i = 0; i < obj_map_len(max); i++) {
-        size_t kl = 0;
-        const char *r = obj_map_key(max, i, &kl);
-        if (!value_of(max, r, &bound, &btext))
-            continue;
-        if (!value_of(limits, r, &lim, &ltext))
-            problem(p, "maximum %s usage per %s is %s.  No limit is "
-                       "specified", r, scope, btext);
-        else if (lim > bound)
-            problem(p, "maximum %s usage per %s is %s, but limit is %s", r,
-                    scope, btext, ltext);
-        else if (value_of(requests, r, &req, &rtext) && req > bound)
-            problem(p, "maximum %s usage per %s is %s, but request is %s", r,
-                    scope, btext, rtext);
-    }
-    for (size_t i = 0; i < obj_map_len(ratio); i++) {
-        size_t kl = 0;
-        const char *r = obj_map_key(ratio, i, &kl);
-        if (!value_of(ratio, r, &bound, &btext) ||
-            !value_of(limits, r, &lim, &ltext))
-            continue;
-        if (!value_of(requests, r, &req, &rtext) || req <= 0)
-            problem(p, "%s max limit to request ratio per %s is %s, but no "
-                       "request is specified or request is 0", r, scope, btext);
-        else if (lim / req > bound)
-            problem(p, "%s max limit to request ratio per %s is %s, but "
-                       "provided ratio is %Lf", r, scope, btext, lim / req);
+/* Add @v to @name's entry (created at 0). */
+static void add_amount(struct amounts *a, const char *name, srv_qty v,
+                       bool keep_max)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->e[i].name, name) == 0) {
+            if (keep_max)
+                a->e[i].v = v > a->e[i].v ? v : a->e[i].v;
+            else
+                a->e[i].v += v;
+            a->e[i].text[0] = '\0'; /* a total now */
+            return;
+        }
+    if (a->n < MAX_RESOURCES && strlen(name) < sizeof a->e[0].name) {
+        (void)snprintf(a->e[a->n].name, sizeof a->e[0].name, "%s", name);
+        a->e[a->n].text[0] = '\0';
+        a->e[a->n++].v = v;
     }
 }
 
-/* The sums of the containers' requests and limits, as quantity strings in
- * two new maps (for the Pod-scoped check). */
-static int pod_sums(const struct obj *spec, struct obj **requests,
-                    struct obj **limits)
+/* Parse a resource list (quantities were checked by the schema). */
+static void amounts_of(const struct obj *list, struct amounts *a)
 {
-    const struct obj *cs = obj_map_get(spec, "containers");
-    struct obj *sums[2] = {obj_map_new(), obj_map_new()};
-    static const char *const which[2] = {"requests", "limits"};
-    char text[64];
+    srv_qty v;
 
-    if (sums[0] == NULL || sums[1] == NULL)
-        goto fail;
-    for (int w = 0; w < 2; w++) {
-        /* the names first, then each one's total */
-        for (size_t i = 0; i < obj_array_len(cs); i++) {
-            const struct obj *l =
-                obj_get_path(obj_array_get(cs, i), "resources");
-            l = obj_map_get(l, which[w]);
-            for (size_t k = 0; k < obj_map_len(l); k++) {
-                size_t kl = 0;
-                const char *name = obj_map_key(l, k, &kl);
-                long double total = 0, v;
-                bool all = true;
-                if (obj_map_getn(sums[w], name, kl) != NULL)
-                    continue;
-                for (size_t j = 0; j < obj_array_len(cs); j++) {
-                    const struct obj *lj = obj_map_get(
-                        obj_get_path(obj_array_get(cs, j), "resources"),
-                        which[w]);
-                    const struct obj *q = obj_map_getn(lj, name, kl);
-                    if (q == NULL)
-                        all = false;
-                    else if (srv__quantity_value(obj_str_or(q, ""), &v))
-                        total += v;
-                }
-                if (w == 1 && !all)
-                    continue; /* a limit missing somewhere: no pod limit */
-                (void)snprintf(text, sizeof text, "%.6Lg", total);
-                struct obj *t = obj_str_new_c(text);
-                if (t == NULL || obj_map_setn(sums[w], name, kl, t) != 0) {
-                    obj_unref(t);
-                    goto fail;
-                }
-            }
+    a->n = 0;
+    for (size_t i = 0; i < obj_map_len(list); i++) {
+        size_t kl = 0;
+        const char *name = obj_map_key(list, i, &kl);
+        const char *t = obj_str_or(obj_map_getn(list, name, kl), "");
+        if (srv_qty_parse(t, &v)) {
+            add_amount(a, name, v, false);
+            if (strlen(t) < sizeof a->e[0].text)
+                (void)snprintf(a->e[a->n - 1].text, sizeof a->e[0].text, "%s",
+                               t);
         }
     }
-    *requests = sums[0];
-    *limits = sums[1];
-    return 0;
-fail:
-    obj_unref(sums[0]);
-    obj_unref(sums[1]);
-    return -ENOMEM;
+}
+
+/* Check requests and limits against @item's bounds for @scope
+ * ("Container", or "Pod" with its totals), one problem per bound, the
+ * first found, as kube-apiserver. */
+static void check_bounds(const struct obj *item, const char *scope,
+                         const struct amounts *req, const struct amounts *lim,
+                         struct problems *p)
+{
+    static const char *const kinds[] = {"min", "max", "maxLimitRequestRatio"};
+    char b[64], x[64];
+
+    for (size_t k = 0; k < 3; k++) {
+        struct amounts bounds;
+        amounts_of(obj_map_get(item, kinds[k]), &bounds);
+        for (size_t i = 0; i < bounds.n; i++) {
+            const char *r = bounds.e[i].name;
+            srv_qty bound = bounds.e[i].v, rq = 0, lm = 0;
+            bool has_req = amount(req, r, &rq), has_lim = amount(lim, r, &lm);
+            const char *bt = text_of(&bounds, r, b);
+            if (k == 0 && !has_req)
+                problem(p, "minimum %s usage per %s is %s.  No request is "
+                           "specified", r, scope, bt);
+            else if (k == 0 && rq < bound)
+                problem(p, "minimum %s usage per %s is %s, but request is %s",
+                        r, scope, bt, text_of(req, r, x));
+            else if (k == 0 && has_lim && lm < bound)
+                problem(p, "minimum %s usage per %s is %s, but limit is %s",
+                        r, scope, bt, text_of(lim, r, x));
+            else if (k == 1 && !has_lim)
+                problem(p, "maximum %s usage per %s is %s.  No limit is "
+                           "specified", r, scope, bt);
+            else if (k == 1 && lm > bound)
+                problem(p, "maximum %s usage per %s is %s, but limit is %s",
+                        r, scope, bt, text_of(lim, r, x));
+            else if (k == 1 && has_req && rq > bound)
+                problem(p, "maximum %s usage per %s is %s, but request is %s",
+                        r, scope, bt, text_of(req, r, x));
+            else if (k == 2 && (!has_lim || lm == 0))
+                problem(p, "%s max limit to request ratio per %s is %s, but "
+                           "no limit is specified or limit is 0",
+                        r, scope, bt);
+            else if (k == 2 && (!has_req || rq == 0))
+                problem(p, "%s max limit to request ratio per %s is %s, but "
+                           "no request is specified or request is 0",
+                        r, scope, bt);
+            else if (k == 2 && (long double)lm / (long double)rq >
+                                   (long double)bound / NANO)
+                problem(p, "%s max limit to request ratio per %s is %s, but "
+                           "provided ratio is %.6f",
+                        r, scope, bt,
+                        (double)lm / (double)rq);
+        }
+    }
+}
+
+/* A pod's totals: per resource the containers' sum, or the largest init
+ * container's amount when that is larger (init containers run alone). */
+static void pod_totals(const struct obj *spec, const char *which,
+                       struct amounts *out)
+{
+    struct amounts sum = {.n = 0}, init = {.n = 0}, one;
+    const struct obj *cs = obj_map_get(spec, "containers");
+    const struct obj *ics = obj_map_get(spec, "initContainers");
+    srv_qty v;
+
+    for (size_t i = 0; i < obj_array_len(cs); i++) {
+        amounts_of(obj_map_get(obj_map_get(obj_array_get(cs, i), "resources"),
+                               which), &one);
+        for (size_t k = 0; k < one.n; k++)
+            add_amount(&sum, one.e[k].name, one.e[k].v, false);
+    }
+    for (size_t i = 0; i < obj_array_len(ics); i++) {
+        amounts_of(obj_map_get(obj_map_get(obj_array_get(ics, i),
+                                           "resources"), which), &one);
+        for (size_t k = 0; k < one.n; k++)
+            add_amount(&init, one.e[k].name, one.e[k].v, true);
+    }
+    *out = sum;
+    for (size_t k = 0; k < init.n; k++)
+        if (!amount(out, init.e[k].name, &v) || init.e[k].v > v) {
+            add_amount(out, init.e[k].name, 0, false);
+            for (size_t j = 0; j < out->n; j++)
+                if (strcmp(out->e[j].name, init.e[k].name) == 0)
+                    out->e[j].v = init.e[k].v;
+        }
 }
 
 static int enforce(const struct obj *spec, const struct obj *item,
@@ -294,7 +285,7 @@ static int enforce(const struct obj *spec, const struct obj *item,
 {
     const char *type = obj_str_or(obj_map_get(item, "type"), "");
     static const char *const lists[] = {"initContainers", "containers"};
-    struct obj *req = NULL, *lim = NULL;
+    struct amounts req, lim;
 
     if (strcmp(type, "Container") == 0) {
         for (size_t l = 0; l < 2; l++) {
@@ -302,16 +293,15 @@ static int enforce(const struct obj *spec, const struct obj *item,
             for (size_t i = 0; i < obj_array_len(cs); i++) {
                 const struct obj *r =
                     obj_map_get(obj_array_get(cs, i), "resources");
-                check_bounds(item, "Container", obj_map_get(r, "requests"),
-                             obj_map_get(r, "limits"), p);
+                amounts_of(obj_map_get(r, "requests"), &req);
+                amounts_of(obj_map_get(r, "limits"), &lim);
+                check_bounds(item, "Container", &req, &lim, p);
             }
         }
     } else if (strcmp(type, "Pod") == 0) {
-        if (pod_sums(spec, &req, &lim) != 0)
-            return -ENOMEM;
-        check_bounds(item, "Pod", req, lim, p);
-        obj_unref(req);
-        obj_unref(lim);
+        pod_totals(spec, "requests", &req);
+        pod_totals(spec, "limits", &lim);
+        check_bounds(item, "Pod", &req, &lim, p);
     }
     return 0;
 }

@@ -134,9 +134,16 @@ int srv__limit_ranger(struct srv_call *c, struct obj *pod);
  * (403 "exceeded quota" / "failed quota"). */
 int srv__resource_quota(struct srv_call *c, struct obj *o);
 
-/* The value of a Kubernetes quantity ("100m", "1.5Gi", "2", "1e3"), or
- * false when @s is not one (limitrange.c). */
-bool srv__quantity_value(const char *s, long double *out);
+/* A Kubernetes quantity as an exact number of nano units (quantity.c):
+ * "100m" is 10^8, "1.5Gi" 1.5 * 2^30 * 10^9. Forms: an optional sign,
+ * digits with an optional fraction, then a binary (Ki..Ei) or decimal
+ * (n, u, m, k, M, G, T, P, E) suffix or an exponent (e3, E-2). Precision
+ * below a nano is rounded up, as Kubernetes does; past 10^30 nano (far
+ * beyond any resource) a quantity is refused. */
+typedef __int128 srv_qty;
+bool srv_qty_parse(const char *s, srv_qty *out);
+/* In Kubernetes' canonical decimal form: "2", "1600m", "5u", "3n". */
+void srv_qty_format(srv_qty v, char *out, size_t size);
 
 /* Pod Security Admission (podsecurity.c) for the create of @o in the
  * namespace stored as @ns_kv: a pod violating the namespace's enforce

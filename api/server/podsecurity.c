@@ -326,14 +326,41 @@ static void restricted_pod(const struct obj *spec, struct findings *f)
     if (obj_map_get(psc, "runAsUser") != NULL &&
         obj_int_or(obj_map_get(psc, "runAsUser"), -1) == 0)
         add(f, "runAsUser=0 (pod must not set runAsUser=0)");
+    if (is_false(psc, "runAsNonRoot"))
+        add(f, "runAsNonRoot != true (pod must not set "
+               "securityContext.runAsNonRoot=false)");
 }
 
 /* ---- admission --------------------------------------------------------------*/
 
-static void check(const struct obj *spec, enum level lv, struct findings *f)
+static const struct obj *pod_spec_at(const struct obj_resource *res,
+                                     const struct obj *o, bool *is_pod);
+
+/* The AppArmor annotations older clients (and kubelets) still read. */
+static void apparmor_annotations(const struct obj *annotations,
+                                 struct findings *f)
+{
+    static const char prefix[] = "container.apparmor.security.beta."
+                                 "kubernetes.io/";
+
+    for (size_t i = 0; i < obj_map_len(annotations); i++) {
+        size_t kl = 0;
+        const char *k = obj_map_key(annotations, i, &kl);
+        const char *v = obj_str_or(obj_map_getn(annotations, k, kl), "");
+        if (kl > sizeof prefix - 1 &&
+            strncmp(k, prefix, sizeof prefix - 1) == 0 &&
+            !is(v, "runtime/default") && strncmp(v, "localhost/", 10) != 0)
+            add(f, "forbidden AppArmor profile (annotation \"%.*s\"=\"%s\")",
+                (int)kl, k, v);
+    }
+}
+
+static void check(const struct obj *spec, const struct obj *annotations,
+                  enum level lv, struct findings *f)
 {
     if (lv >= BASELINE) {
         baseline_pod(spec, f);
+        apparmor_annotations(annotations, f);
         each_container(spec, f, lv, baseline_container);
     }
     if (lv >= RESTRICTED) {
@@ -357,8 +384,28 @@ static enum level level_of(const struct obj *labels, const char *mode)
 }
 
 /* The pod spec @o carries: its own for a Pod, its template's for the
- * workload kinds; NULL for anything else. */
+ * workload kinds; NULL for anything else. The annotations beside it into
+ * *@annotations. */
 static const struct obj *pod_spec_of(const struct obj_resource *res,
+                                     const struct obj *o, bool *is_pod,
+                                     const struct obj **annotations)
+{
+    const struct obj *spec = pod_spec_at(res, o, is_pod);
+    const struct obj *tmpl = NULL;
+
+    if (spec == NULL)
+        return NULL;
+    if (*is_pod)
+        tmpl = o;
+    else if (is(res->resource, "cronjobs"))
+        tmpl = obj_get_path(o, "spec.jobTemplate.spec.template");
+    else
+        tmpl = obj_get_path(o, "spec.template");
+    *annotations = obj_get_path(tmpl, "metadata.annotations");
+    return spec;
+}
+
+static const struct obj *pod_spec_at(const struct obj_resource *res,
                                      const struct obj *o, bool *is_pod)
 {
     *is_pod = false;
@@ -420,15 +467,15 @@ static int warn(struct srv_call *c, const char *text, size_t len)
 /* @verb ("violates", "would violate") PodSecurity "LEVEL:latest": and
  * what @spec violates of @lv, into @line; @line stays empty when it
  * passes. 0 or -ENOMEM. */
-static int violations(const struct obj *spec, enum level lv, const char *verb,
-                      struct obj_buf *line)
+static int violations(const struct obj *spec, const struct obj *annotations,
+                      enum level lv, const char *verb, struct obj_buf *line)
 {
     struct findings f = {.rv = 0};
     char head[128];
     int n, rv;
 
     obj_buf_init(&f.text);
-    check(spec, lv, &f);
+    check(spec, annotations, lv, &f);
     rv = f.rv;
     if (rv == 0 && f.n > 0) {
         n = snprintf(head, sizeof head, "%s PodSecurity \"%s:latest\": ", verb,
@@ -445,26 +492,27 @@ int srv__pod_security(struct srv_call *c, const struct obj *o,
                       const struct store_kv *ns_kv)
 {
     bool is_pod;
-    const struct obj *spec = pod_spec_of(c->res, o, &is_pod);
+    const struct obj *annotations = NULL;
+    const struct obj *spec = pod_spec_of(c->res, o, &is_pod, &annotations);
     struct obj *labels;
     enum level lv[3]; /* enforce, warn, audit */
     struct obj_buf line;
     int rv = 0;
 
-    if (spec == NULL || c->psa_checked ||
-        (labels = namespace_labels(c->api, ns_kv)) == NULL)
+    if (spec == NULL || (labels = namespace_labels(c->api, ns_kv)) == NULL)
         return 0;
-    c->psa_checked = true; /* a retried write warns once */
     lv[0] = is_pod ? level_of(labels, "enforce") : PRIVILEGED;
     lv[1] = level_of(labels, "warn");
     lv[2] = level_of(labels, "audit");
     obj_unref(labels);
-    for (int m = 0; m < 3 && rv == 0; m++) {
+    /* Enforced on every attempt (a retry may see new labels), warned and
+     * audited once. */
+    for (int m = 0; m < (c->psa_checked ? 1 : 3) && rv == 0; m++) {
         if (lv[m] == PRIVILEGED)
             continue;
         obj_buf_init(&line);
-        rv = violations(spec, lv[m], m == 0 ? "violates" : "would violate",
-                        &line);
+        rv = violations(spec, annotations, lv[m],
+                        m == 0 ? "violates" : "would violate", &line);
         if (rv == 0 && line.len > 0) {
             if (m == 0) {
                 srv__respond_bad(c->req, 403, "Forbidden",
@@ -478,6 +526,7 @@ int srv__pod_security(struct srv_call *c, const struct obj *o,
         }
         obj_buf_done(&line);
     }
+    c->psa_checked = true;
     if (rv != 0)
         srv__respond_code(c->req, c->res, c->name, rv);
     return rv;

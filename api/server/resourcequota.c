@@ -27,6 +27,7 @@
 #include "store/store.h"
 
 #define MAX_KEYS 32
+#define NANO 1000000000LL
 
 static bool is(const char *s, const char *want)
 {
@@ -84,11 +85,11 @@ static bool terminal(const struct obj *pod)
 /* A pod's request (or limit) of @name: the sum over its containers, or
  * the largest init container's if larger. *@all is false when a container
  * does not set it. */
-static long double pod_amount(const struct obj *pod, const char *name,
-                              bool limit, bool *all)
+static srv_qty pod_amount(const struct obj *pod, const char *name, bool limit,
+                          bool *all)
 {
     const char *which = limit ? "limits" : "requests";
-    long double sum = 0, init_max = 0, v;
+    srv_qty sum = 0, init_max = 0, v;
 
     *all = true;
     for (int l = 0; l < 2; l++) {
@@ -99,7 +100,7 @@ static long double pod_amount(const struct obj *pod, const char *name,
                 obj_map_get(obj_map_get(obj_array_get(cs, i), "resources"),
                             which),
                 name);
-            if (q == NULL || !srv__quantity_value(obj_str_or(q, ""), &v)) {
+            if (q == NULL || !srv_qty_parse(obj_str_or(q, ""), &v)) {
                 if (l == 0)
                     *all = false;
                 continue;
@@ -116,7 +117,7 @@ static long double pod_amount(const struct obj *pod, const char *name,
 /* How much of hard key @key the namespace uses now, @res being what is
  * created. */
 static int used(struct srv_api *api, const char *ns, const char *key,
-                const struct obj_resource *res, long double *ret)
+                const struct obj_resource *res, srv_qty *ret)
 {
     const struct obj_resource *pods = obj_registry_find(api->reg, "", "v1",
                                                         "pods");
@@ -136,14 +137,14 @@ static int used(struct srv_api *api, const char *ns, const char *key,
         return rv;
     *ret = 0;
     if (of != pods) {
-        *ret = (long double)l.len;
+        *ret = (srv_qty)l.len * NANO;
     } else {
         for (size_t i = 0; i < l.len; i++) {
             struct obj *p = srv__obj_load(api, pods, l.items[i],
                                           l.items[i]->mod_rev);
             if (p != NULL && !terminal(p))
                 *ret += compute != NULL ? pod_amount(p, compute, limit, &all)
-                                        : 1;
+                                        : NANO;
             obj_unref(p);
         }
     }
@@ -151,21 +152,9 @@ static int used(struct srv_api *api, const char *ns, const char *key,
     return 0;
 }
 
-/* A quantity as kube-apiserver prints it in these messages: whole
- * numbers as they are, fractions in milli units. */
-static void fmt_amount(long double v, char *out, size_t size)
-{
-    long double milli = v * 1000;
-
-    if (v == (long double)(long long)v)
-        (void)snprintf(out, size, "%lld", (long long)v);
-    else
-        (void)snprintf(out, size, "%lldm", (long long)(milli + 0.5L));
-}
-
 struct over {
     char key[MAX_KEYS][128];
-    long double requested[MAX_KEYS], used[MAX_KEYS], limited[MAX_KEYS];
+    srv_qty requested[MAX_KEYS], used[MAX_KEYS], limited[MAX_KEYS];
     size_t n;
 };
 
@@ -176,13 +165,13 @@ static int cmp_key(const void *a, const void *b)
 
 /* "key=value,..." of @o's keys with @values, appended to @out. */
 static void append_list(char *out, size_t size, const struct over *o,
-                        const long double *values)
+                        const srv_qty *values)
 {
     size_t n = strlen(out);
     char v[48];
 
     for (size_t i = 0; i < o->n && n < size; i++) {
-        fmt_amount(values[i], v, sizeof v);
+        srv_qty_format(values[i], v, sizeof v);
         n += (size_t)snprintf(out + n, size - n, "%s%s=%s", i ? "," : "",
                               o->key[i], v);
     }
@@ -229,10 +218,9 @@ static int check_quota(struct srv_call *c, const struct obj *quota,
         const char *key = obj_map_key(hard, i, &kl);
         bool limit, all = true;
         const char *compute = compute_of(key, &limit);
-        long double cap, now, want;
+        srv_qty cap, now, want;
 
-        if (!srv__quantity_value(obj_str_or(obj_map_getn(hard, key, kl), ""),
-                                 &cap))
+        if (!srv_qty_parse(obj_str_or(obj_map_getn(hard, key, kl), ""), &cap))
             continue;
         if (compute != NULL && is_pod) {
             want = pod_amount(o, compute, limit, &all);
@@ -244,7 +232,7 @@ static int check_quota(struct srv_call *c, const struct obj *quota,
                 return -EACCES;
             }
         } else if (compute == NULL && counts(key, c->res)) {
-            want = 1;
+            want = NANO;
         } else {
             continue;
         }

@@ -132,9 +132,12 @@ static void audit(struct srv_api *api, struct srv_req *req, const char *verb,
         .psa_violations = srv_req_note(req),
     };
 
-    if (srv__user(api, req, &u) != 0) { /* refused: 401 */
+    const struct srv_user *seen = srv_req_attached(req);
+
+    if (seen != NULL)
+        u = *seen;
+    else /* refused (401), or out of memory when it came in */
         memset(&u, 0, sizeof u);
-    }
     srv_req_peer_ip(req, ip, sizeof ip);
     (void)clock_gettime(CLOCK_REALTIME, &now);
     ev.completed = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
@@ -310,6 +313,15 @@ static bool authenticate(struct srv_api *api, struct srv_req *req)
     bool public = srv_authn_public_path(req->path);
     int rv = srv__user(api, req, &u);
 
+    /* The audit log says who sent the request as found now, even if the
+     * request then deletes that user's credential. */
+    if (api->audit != NULL && rv == 0) {
+        struct srv_user *copy = mem_malloc(sizeof *copy);
+        if (copy != NULL) {
+            *copy = u;
+            srv_req_attach(req, copy, mem_free);
+        }
+    }
     if (rv != 0 || (u.anonymous && !(api->authn.anonymous && public))) {
         (void)srv_respond_status(req, 401, "Unauthorized", "Unauthorized", 0);
         return false;

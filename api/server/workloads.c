@@ -65,6 +65,72 @@ static int check_selector(const struct srv_call *c,
     return rv;
 }
 
+/* @spec without what a pod update may change: container images,
+ * activeDeadlineSeconds and tolerations (only added to, checked apart).
+ * NULL when out of memory. */
+static struct obj *pod_spec_fixed_part(const struct obj *spec)
+{
+    static const char *const lists[] = {"containers", "initContainers"};
+    struct obj *s = obj_copy(spec);
+
+    if (s == NULL || obj_type(s) != OBJ_MAP)
+        return s;
+    (void)obj_map_del(s, "activeDeadlineSeconds");
+    (void)obj_map_del(s, "tolerations");
+    for (size_t k = 0; k < 2; k++) {
+        struct obj *cs = obj_map_get_mut(s, lists[k]);
+        for (size_t i = 0; i < obj_array_len(cs); i++) {
+            struct obj *c = obj_array_get_mut(cs, i);
+            if (c != NULL && obj_type(c) == OBJ_MAP)
+                (void)obj_map_del(c, "image");
+        }
+    }
+    return s;
+}
+
+/* Every toleration of @old is still in @new. */
+static bool tolerations_kept(const struct obj *new, const struct obj *old)
+{
+    for (size_t i = 0; i < obj_array_len(old); i++) {
+        bool found = false;
+        for (size_t k = 0; k < obj_array_len(new) && !found; k++)
+            found = obj_equal(obj_array_get(old, i), obj_array_get(new, k));
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* A pod's spec is fixed once created, but for what kube-apiserver lets an
+ * update change (its words). Pod Security and the other admission checks
+ * run on creates: this is what keeps them true. */
+static int pod_update_check(const struct obj *o, const struct obj *old,
+                            struct obj_ferrs *l)
+{
+    const struct obj *spec = obj_map_get(o, "spec");
+    const struct obj *old_spec = obj_map_get(old, "spec");
+    struct obj *a = pod_spec_fixed_part(spec);
+    struct obj *b = pod_spec_fixed_part(old_spec);
+    int rv = 0;
+
+    if ((spec != NULL && a == NULL) || (old_spec != NULL && b == NULL))
+        rv = -ENOMEM;
+    else if (!obj_equal(a, b) ||
+             !tolerations_kept(obj_map_get(spec, "tolerations"),
+                               obj_map_get(old_spec, "tolerations"))) {
+        struct obj_fpath at = obj_fpath_child(NULL, "spec");
+        rv = obj_ferrs_forbidden(
+            l, &at,
+            "pod updates may not change fields other than "
+            "`spec.containers[*].image`,`spec.initContainers[*].image`,"
+            "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions "
+            "to existing tolerations)");
+    }
+    obj_unref(a);
+    obj_unref(b);
+    return rv;
+}
+
 int srv__workload_check(const struct srv_call *c,
                         const struct obj *o,
                         const struct obj *old,
@@ -72,6 +138,9 @@ int srv__workload_check(const struct srv_call *c,
 {
     int rv;
 
+    if (old != NULL && c->res->group[0] == '\0' &&
+        strcmp(c->res->resource, "pods") == 0 && c->route.sub[0] == '\0')
+        return pod_update_check(o, old, l);
     if (!apps_controller(c->res) && !is_job(c->res))
         return 0;
     if ((rv = check_selector(c, o, l)) != 0)

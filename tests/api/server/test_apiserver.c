@@ -1644,6 +1644,34 @@ TEST_T(apiserver, pod_security_follows_namespace_labels, 120)
               "{\"type\":\"RuntimeDefault\"}},\"containers\":[{\"name\":\"c\","
               "\"image\":\"i\",\"securityContext\":{\"allowPrivilegeEscalation\":"
               "false,\"capabilities\":{\"drop\":[\"ALL\"]}}}]}}");
+    /* The spec of a created pod stays as admitted: only images (and a few
+     * fields) change, so a later update cannot slip past Pod Security. */
+    char upd[2200], at2[2300];
+    write_file("psa-upd.json", "{\"spec\":{\"hostPID\":true}}", upd,
+               sizeof upd);
+    snprintf(at2, sizeof at2, "@%s", upd);
+    expect_code(2, "PATCH", "/api/v1/namespaces/psa/pods/hardened",
+                "Content-Type: application/merge-patch+json", at2, 422,
+                "pod updates may not change fields other than");
+    write_file("psa-img.json",
+               "{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
+               "\"i2\"}]}}",
+               upd, sizeof upd);
+    snprintf(at2, sizeof at2, "@%s", upd);
+    expect_code(2, "PATCH", "/api/v1/namespaces/psa/pods/hardened",
+                "Content-Type: application/strategic-merge-patch+json", at2,
+                200, "\"image\":\"i2\"");
+    /* The AppArmor annotation counts like the field. */
+    expect_json(2, "POST", pods,
+                "{\"metadata\":{\"name\":\"aa\",\"annotations\":{"
+                "\"container.apparmor.security.beta.kubernetes.io/c\":"
+                "\"unconfined\"}},\"spec\":{\"securityContext\":{"
+                "\"runAsNonRoot\":true,\"seccompProfile\":{\"type\":"
+                "\"RuntimeDefault\"}},\"containers\":[{\"name\":\"c\","
+                "\"image\":\"i\",\"securityContext\":{"
+                "\"allowPrivilegeEscalation\":false,\"capabilities\":"
+                "{\"drop\":[\"ALL\"]}}}]}}",
+                403, "forbidden AppArmor profile");
     /* Templates are warned about, not enforced. */
     post_json(1, "/apis/apps/v1/namespaces/psa/deployments",
               "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"selector\":"
@@ -1697,7 +1725,13 @@ TEST_T(apiserver, limit_ranges_default_and_bound_pod_resources, 120)
                 "{\"name\":\"a\",\"image\":\"i\",\"resources\":{\"limits\":"
                 "{\"cpu\":\"800m\"}}},{\"name\":\"b\",\"image\":\"i\","
                 "\"resources\":{\"limits\":{\"cpu\":\"800m\"}}}]}}",
-                403, "maximum cpu usage per Pod is 1500m, but limit is 1.6");
+                403, "maximum cpu usage per Pod is 1500m, but limit is 1600m");
+    /* Exact arithmetic: 0.5 is 500m, not a hair more. */
+    post_json(0, pods,
+              "{\"metadata\":{\"name\":\"half\"},\"spec\":{\"containers\":["
+              "{\"name\":\"a\",\"image\":\"i\",\"resources\":{\"limits\":"
+              "{\"cpu\":\"0.5\"}}},{\"name\":\"b\",\"image\":\"i\","
+              "\"resources\":{\"limits\":{\"cpu\":\"1\"}}}]}}");
     /* Outside the namespace nothing changes. */
     post_json(0, "/api/v1/namespaces/default/pods",
               "{\"metadata\":{\"name\":\"free\"},\"spec\":{\"containers\":"
@@ -1876,6 +1910,13 @@ TEST_T(apiserver, bootstrap_tokens_authenticate_joining_agents, 120)
     token_wants(1, "GET", nss, "oldold.0123456789abcdef", 401); /* expired */
     token_wants(1, "GET", nss, "nouse0.0123456789abcdef", 401); /* usage */
     token_wants(1, "GET", nss, "zzzzzz.0123456789abcdef", 401); /* none */
+    post_json(0, secrets,
+              "{\"metadata\":{\"name\":\"bootstrap-token-garbld\"},\"type\":"
+              "\"bootstrap.kubernetes.io/token\",\"stringData\":{\"token-id\":"
+              "\"garbld\",\"token-secret\":\"0123456789abcdef\","
+              "\"usage-bootstrap-authentication\":\"true\","
+              "\"expiration\":\"soon\"}}");
+    token_wants(1, "GET", nss, "garbld.0123456789abcdef", 401); /* expiry */
     /* Its extra group can be bound like any group. */
     post_json(0, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
               RBAC_OBJ("ClusterRoleBinding", "joiners",

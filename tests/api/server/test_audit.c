@@ -80,7 +80,12 @@ static const char policy[] =
     "- level: RequestResponse\n"
     "  userGroups: [ops]\n"
     "- level: Metadata\n"
-    "  resources: [{group: apps, resources: [\"deployments/scale\"]}]\n";
+    "  resources: [{group: apps, resources: [\"deployments/scale\"]}]\n"
+    "- level: Request\n"
+    "  resources: [{group: \"\", resources: [\"configmaps\"],"
+    " resourceNames: [public]}]\n"
+    "- level: Metadata\n"
+    "  resources: [{group: \"\", resources: [\"*/status\", \"services/*\"]}]\n";
 
 TEST(audit, the_first_matching_rule_decides)
 {
@@ -105,6 +110,20 @@ TEST(audit, the_first_matching_rule_decides)
     ev = resource_event("update", "deployments", "x");
     ev.api_group = "apps";
     ev.subresource = "scale";
+    ASSERT_EQ(srv_audit_level(a, &ev), SRV_AUDIT_METADATA);
+    ev.subresource = "";
+    ASSERT_EQ(srv_audit_level(a, &ev), SRV_AUDIT_NONE);
+    /* resourceNames: only that object; stars for subresources. */
+    ev = resource_event("get", "configmaps", "x");
+    ev.name = "public";
+    ASSERT_EQ(srv_audit_level(a, &ev), SRV_AUDIT_REQUEST);
+    ev.name = "private";
+    ASSERT_EQ(srv_audit_level(a, &ev), SRV_AUDIT_NONE);
+    ev = resource_event("update", "pods", "x");
+    ev.subresource = "status";
+    ASSERT_EQ(srv_audit_level(a, &ev), SRV_AUDIT_METADATA);
+    ev = resource_event("get", "services", "x");
+    ev.subresource = "proxy";
     ASSERT_EQ(srv_audit_level(a, &ev), SRV_AUDIT_METADATA);
     ev.subresource = "";
     ASSERT_EQ(srv_audit_level(a, &ev), SRV_AUDIT_NONE);
@@ -197,6 +216,19 @@ TEST(audit, bad_policies_are_refused_by_name)
                              &a, &e),
               -EINVAL);
     ASSERT_STR_CONTAINS(e.msg, "rule 1: users must be a list");
+    ASSERT_EQ(srv_audit_open(log, write_policy("kind: Policy\nrules:\n"
+                                               "- level: None\n"
+                                               "  users: [1]\n"),
+                             &a, &e),
+              -EINVAL);
+    ASSERT_STR_CONTAINS(e.msg, "rule 1: users: entry 1 is not a string");
+    ASSERT_EQ(srv_audit_open(log, write_policy("kind: Policy\nrules:\n"
+                                               "- level: None\n"
+                                               "  resources: [pods]\n"),
+                             &a, &e),
+              -EINVAL);
+    ASSERT_STR_CONTAINS(e.msg, "resources: entry 1 is not a group and "
+                               "resources");
     ASSERT_EQ(srv_audit_open(log, write_policy("kind: Deployment\n"), &a, &e),
               -EINVAL);
     ASSERT_STR_CONTAINS(e.msg, "not an audit Policy");
