@@ -943,6 +943,19 @@ static void expect_json(int i, const char *method, const char *path,
                 reason);
 }
 
+/* PATCH @json (a literal) of @type ("merge", "strategic-merge") to @path
+ * on member @i, expecting @want and @reason (NULL: anything). */
+static void patch_json(int i, const char *path, const char *type,
+                       const char *json, int want, const char *reason)
+{
+    char file[2200], at[2300], ct[128];
+
+    write_file("patch.json", json, file, sizeof file);
+    snprintf(at, sizeof at, "@%s", file);
+    snprintf(ct, sizeof ct, "Content-Type: application/%s-patch+json", type);
+    expect_code(i, "PATCH", path, ct, at, want, reason);
+}
+
 /* POST @json (a literal) to @path on member @i, expecting 201. */
 static void post_json(int i, const char *path, const char *json)
 {
@@ -1624,14 +1637,10 @@ TEST_T(apiserver, pod_security_follows_namespace_labels, 120)
                 200, "\"serviceAccountName\":\"default\"");
     /* restricted: the plain pod no longer passes, a hardened one does.
      * (The member that wrote the label has applied it when it answers.) */
-    char patch[2200], at[2300];
-    write_file("psa-patch.json",
+    patch_json(1, "/api/v1/namespaces/psa", "merge",
                "{\"metadata\":{\"labels\":{"
                "\"pod-security.kubernetes.io/enforce\":\"restricted\"}}}",
-               patch, sizeof patch);
-    snprintf(at, sizeof at, "@%s", patch);
-    expect_code(1, "PATCH", "/api/v1/namespaces/psa",
-                "Content-Type: application/merge-patch+json", at, 200, NULL);
+               200, NULL);
     expect_json(1, "POST", pods,
                 "{\"metadata\":{\"name\":\"plain3\"},\"spec\":{\"containers\":"
                 "[{\"name\":\"c\",\"image\":\"i\"}]}}",
@@ -1646,21 +1655,13 @@ TEST_T(apiserver, pod_security_follows_namespace_labels, 120)
               "false,\"capabilities\":{\"drop\":[\"ALL\"]}}}]}}");
     /* The spec of a created pod stays as admitted: only images (and a few
      * fields) change, so a later update cannot slip past Pod Security. */
-    char upd[2200], at2[2300];
-    write_file("psa-upd.json", "{\"spec\":{\"hostPID\":true}}", upd,
-               sizeof upd);
-    snprintf(at2, sizeof at2, "@%s", upd);
-    expect_code(2, "PATCH", "/api/v1/namespaces/psa/pods/hardened",
-                "Content-Type: application/merge-patch+json", at2, 422,
-                "pod updates may not change fields other than");
-    write_file("psa-img.json",
+    patch_json(2, "/api/v1/namespaces/psa/pods/hardened", "merge",
+               "{\"spec\":{\"hostPID\":true}}", 422,
+               "pod updates may not change fields other than");
+    patch_json(2, "/api/v1/namespaces/psa/pods/hardened", "strategic-merge",
                "{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
                "\"i2\"}]}}",
-               upd, sizeof upd);
-    snprintf(at2, sizeof at2, "@%s", upd);
-    expect_code(2, "PATCH", "/api/v1/namespaces/psa/pods/hardened",
-                "Content-Type: application/strategic-merge-patch+json", at2,
-                200, "\"image\":\"i2\"");
+               200, "\"image\":\"i2\"");
     /* The AppArmor annotation counts like the field. */
     expect_json(2, "POST", pods,
                 "{\"metadata\":{\"name\":\"aa\",\"annotations\":{"
@@ -1779,12 +1780,8 @@ TEST_T(apiserver, resource_quotas_cap_what_a_namespace_holds, 120)
                 "exceeded quota: q, requested: pods=1, used: pods=2, "
                 "limited: pods=2");
     /* A pod that finished frees its share. */
-    char patch[2200], at[2300];
-    write_file("done.json", "{\"status\":{\"phase\":\"Succeeded\"}}", patch,
-               sizeof patch);
-    snprintf(at, sizeof at, "@%s", patch);
-    expect_code(0, "PATCH", "/api/v1/namespaces/rq/pods/a/status",
-                "Content-Type: application/merge-patch+json", at, 200, NULL);
+    patch_json(0, "/api/v1/namespaces/rq/pods/a/status", "merge",
+               "{\"status\":{\"phase\":\"Succeeded\"}}", 200, NULL);
     post_json(0, pods, RQ_POD("c", "500m", "256Mi"));
 #undef RQ_POD
 }
