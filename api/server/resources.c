@@ -389,6 +389,13 @@ void srv__write(struct srv_call *c)
         srv__call_free(c);
         return;
     }
+    if (c->dry_run && c->op == SRV_OP_CREATE) {
+        /* Admitted (namespace, LimitRanger, Pod Security, quota): the
+         * answer of a create, with nothing written. */
+        srv__respond_call_obj(c, 201, c->obj);
+        srv__call_free(c);
+        return;
+    }
     if (ns_rev != 0)
         ops[n++] = (struct store_op){.type = STORE_OP_CHECK,
                                      .resource = "namespaces", .ns = "",
@@ -728,12 +735,8 @@ void srv__create_obj(struct srv_call *c)
     }
     if (srv__record_managed(c, c->obj, NULL) != 0)
         goto out;
-    if (c->dry_run) {
-        srv__respond_call_obj(c, 201, c->obj);
-        goto out;
-    }
     c->op = SRV_OP_CREATE;
-    srv__write(c);
+    srv__write(c); /* a dry run too: it answers after admission */
     return;
 out:
     srv__call_free(c); /* every path to here has answered */

@@ -1631,6 +1631,17 @@ TEST_T(apiserver, pod_security_follows_namespace_labels, 120)
                 "\\\"baseline:latest\\\": host namespaces (hostPID=true), "
                 "hostPath volumes (volume \\\"h\\\"), privileged (container "
                 "\\\"c\\\" must not set securityContext.privileged=true)");
+    /* A dry run is admitted or refused as the real create would be. */
+    expect_json(1, "POST", "/api/v1/namespaces/psa/pods?dryRun=All",
+                "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"hostPID\":true,"
+                "\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}",
+                403, "violates PodSecurity");
+    expect_json(1, "POST", "/api/v1/namespaces/psa/pods?dryRun=All",
+                "{\"metadata\":{\"name\":\"dry\"},\"spec\":"
+                "{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}",
+                201, "\"name\":\"dry\"");
+    expect_code(1, "GET", "/api/v1/namespaces/psa/pods/dry", NULL, NULL, 404,
+                NULL);
     post_json(1, pods, "{\"metadata\":{\"name\":\"plain\"},\"spec\":"
                        "{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}");
     expect_code(2, "GET", "/api/v1/namespaces/psa/pods/plain", NULL, NULL,
