@@ -8,12 +8,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
-
 #include "api/object/codec.h"
 #include "api/object/obj.h"
 #include "api/object/protobuf.h"
 #include "api/object/schema.h"
+#include "api/server/objects.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 
@@ -366,21 +365,6 @@ static struct obj *object_ref(const struct srv_audit_event *ev)
     return rv == 0 ? m : obj_unref(m);
 }
 
-static void audit_id(char out[37])
-{
-    unsigned char r[16];
-
-    if (RAND_bytes(r, sizeof r) != 1)
-        memset(r, 0, sizeof r);
-    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-    (void)snprintf(out, 37,
-                   "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-                   "%02x%02x%02x%02x%02x%02x",
-                   r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
-                   r[10], r[11], r[12], r[13], r[14], r[15]);
-}
-
 /* The request's body as an object: JSON (patches included) or
  * Kubernetes protobuf, which kubectl 1.32+ sends for built-in kinds;
  * anything else (YAML) is left out. */
@@ -409,7 +393,7 @@ static struct obj *event_obj(const struct srv_audit_event *ev,
     char id[37], t0[40], t1[40];
     int rv = m && st && ips ? 0 : -ENOMEM;
 
-    audit_id(id);
+    srv__uuid(id);
     stamp(ev->received, t0);
     stamp(ev->completed, t1);
     if (rv == 0)

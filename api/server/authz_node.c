@@ -179,18 +179,10 @@ static bool node_needs(struct srv_api *api, const char *node, const char *ns,
 static bool bound_here(struct srv_api *api, const char *node, const char *ns,
                        const char *name)
 {
-    const struct obj_resource *pods = pods_of(api);
-    const struct store_kv *kv = NULL;
-    struct obj *p = NULL;
-    bool here;
+    struct obj *p = srv__obj_local(api, "pods", ns, name);
+    bool here = path_is(p, "spec.nodeName", node);
 
-    here = pods != NULL &&
-           store_get(repl_store(api->repl), pods->store_prefix, ns, name, 0,
-                     &kv) == 0 &&
-           (p = srv__obj_load(api, pods, kv, kv->mod_rev)) != NULL &&
-           path_is(p, "spec.nodeName", node);
     obj_unref(p);
-    store_kv_unref(kv);
     return here;
 }
 

@@ -16,11 +16,8 @@
 #include <openssl/evp.h>
 
 #include "api/object/obj.h"
-#include "api/object/registry.h"
 #include "api/server/internal.h"
 #include "api/server/objects.h"
-#include "raft/repl.h"
-#include "store/store.h"
 
 #define ID_LEN 6
 #define SECRET_LEN 16
@@ -97,19 +94,14 @@ static bool add_extra_groups(const struct obj *secret, struct srv_user *u)
 int srv__bootstrap_user(struct srv_api *api, const char *token,
                         struct srv_user *u)
 {
-    const struct obj_resource *res =
-        obj_registry_find(api->reg, "", "v1", "secrets");
-    const struct store_kv *kv = NULL;
     struct obj *s = NULL;
     char name[32], id[16], secret[32], usage[16], exp[64];
     int rv = -EACCES;
 
-    if (res == NULL || !srv__bootstrap_token_shape(token))
+    if (!srv__bootstrap_token_shape(token))
         return -EACCES;
     (void)snprintf(name, sizeof name, "bootstrap-token-%.6s", token);
-    if (store_get(repl_store(api->repl), res->store_prefix, "kube-system",
-                  name, 0, &kv) != 0 ||
-        (s = srv__obj_load(api, res, kv, kv->mod_rev)) == NULL)
+    if ((s = srv__obj_local(api, "secrets", "kube-system", name)) == NULL)
         goto out;
     if (strcmp(obj_str_or(obj_map_get(s, "type"), ""), SECRET_TYPE) != 0 ||
         !data_at(s, "token-id", id, sizeof id) ||
@@ -139,6 +131,5 @@ int srv__bootstrap_user(struct srv_api *api, const char *token,
 out:
     OPENSSL_cleanse(secret, sizeof secret);
     obj_unref(s);
-    store_kv_unref(kv);
     return rv;
 }

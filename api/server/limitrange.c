@@ -31,22 +31,6 @@
 
 /* ---- defaults -------------------------------------------------------------*/
 
-/* The map @key of @m, created if missing; NULL when out of memory or when
- * something else is there. */
-static struct obj *map_at(struct obj *m, const char *key)
-{
-    struct obj *v = obj_map_get_mut(m, key);
-
-    if (v == NULL) {
-        if ((v = obj_map_new()) == NULL || obj_map_set(m, key, v) != 0) {
-            obj_unref(v);
-            return NULL;
-        }
-        v = obj_map_get_mut(m, key);
-    }
-    return v != NULL && obj_type(v) == OBJ_MAP ? v : NULL;
-}
-
 /* Copy every entry of @from missing in @to. */
 static int fill_missing(struct obj *to, const struct obj *from)
 {
@@ -72,9 +56,9 @@ static int default_container(struct obj *c, const struct obj *item)
 
     if (obj_map_len(def) == 0 && obj_map_len(def_req) == 0)
         return 0;
-    if ((res = map_at(c, "resources")) == NULL ||
-        (limits = map_at(res, "limits")) == NULL ||
-        (requests = map_at(res, "requests")) == NULL)
+    if ((res = srv__map_at(c, "resources")) == NULL ||
+        (limits = srv__map_at(res, "limits")) == NULL ||
+        (requests = srv__map_at(res, "requests")) == NULL)
         return -ENOMEM;
     if (fill_missing(limits, def) != 0 || fill_missing(requests, def_req) != 0 ||
         fill_missing(requests, limits) != 0)
@@ -248,36 +232,58 @@ static void check_bounds(const struct obj *item, const char *scope,
     }
 }
 
-/* A pod's totals: per resource the containers' sum, or the largest init
- * container's amount when that is larger (init containers run alone). */
+srv_qty srv__pod_amount(const struct obj *spec, const char *which,
+                        const char *name, bool *all)
+{
+    srv_qty sum = 0, init_max = 0, v;
+
+    *all = true;
+    for (int l = 0; l < 2; l++) {
+        const struct obj *cs = obj_map_get(spec, l ? "initContainers"
+                                                   : "containers");
+        for (size_t i = 0; i < obj_array_len(cs); i++) {
+            const struct obj *q = obj_map_get(
+                obj_map_get(obj_map_get(obj_array_get(cs, i), "resources"),
+                            which),
+                name);
+            if (q == NULL || !srv_qty_parse(obj_str_or(q, ""), &v)) {
+                *all = *all && l != 0; /* init containers may leave it out */
+                continue;
+            }
+            if (l == 0)
+                sum += v;
+            else if (v > init_max)
+                init_max = v;
+        }
+    }
+    return sum > init_max ? sum : init_max;
+}
+
+/* A pod's totals (srv__pod_amount) for every resource one of its
+ * containers names. */
 static void pod_totals(const struct obj *spec, const char *which,
                        struct amounts *out)
 {
-    struct amounts sum = {.n = 0}, init = {.n = 0}, one;
-    const struct obj *cs = obj_map_get(spec, "containers");
-    const struct obj *ics = obj_map_get(spec, "initContainers");
-    srv_qty v;
+    static const char *const lists[] = {"containers", "initContainers"};
+    bool all;
 
-    for (size_t i = 0; i < obj_array_len(cs); i++) {
-        amounts_of(obj_map_get(obj_map_get(obj_array_get(cs, i), "resources"),
-                               which), &one);
-        for (size_t k = 0; k < one.n; k++)
-            add_amount(&sum, one.e[k].name, one.e[k].v, false);
-    }
-    for (size_t i = 0; i < obj_array_len(ics); i++) {
-        amounts_of(obj_map_get(obj_map_get(obj_array_get(ics, i),
-                                           "resources"), which), &one);
-        for (size_t k = 0; k < one.n; k++)
-            add_amount(&init, one.e[k].name, one.e[k].v, true);
-    }
-    *out = sum;
-    for (size_t k = 0; k < init.n; k++)
-        if (!amount(out, init.e[k].name, &v) || init.e[k].v > v) {
-            add_amount(out, init.e[k].name, 0, false);
-            for (size_t j = 0; j < out->n; j++)
-                if (strcmp(out->e[j].name, init.e[k].name) == 0)
-                    out->e[j].v = init.e[k].v;
+    out->n = 0;
+    for (size_t l = 0; l < 2; l++) {
+        const struct obj *cs = obj_map_get(spec, lists[l]);
+        for (size_t i = 0; i < obj_array_len(cs); i++) {
+            const struct obj *rl = obj_map_get(
+                obj_map_get(obj_array_get(cs, i), "resources"), which);
+            for (size_t k = 0; k < obj_map_len(rl); k++) {
+                size_t kl = 0;
+                const char *name = obj_map_key(rl, k, &kl);
+                srv_qty v;
+                if (amount(out, name, &v) || strlen(name) >= 64)
+                    continue;
+                add_amount(out, name, srv__pod_amount(spec, which, name, &all),
+                           false);
+            }
         }
+    }
 }
 
 static int enforce(const struct obj *spec, const struct obj *item,

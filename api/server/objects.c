@@ -12,6 +12,8 @@
 
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "raft/repl.h"
+#include "store/store.h"
 
 void srv__api_version(const struct obj_resource *res, char *out, size_t size)
 {
@@ -170,6 +172,21 @@ struct obj *srv__obj_load(const struct srv_api *api,
         srv__set_str(o, "apiVersion", apiv) != 0 ||
         srv__set_str(meta, "resourceVersion", rv) != 0)
         return obj_unref(o);
+    return o;
+}
+
+struct obj *srv__obj_local(struct srv_api *api, const char *resource,
+                           const char *ns, const char *name)
+{
+    const struct obj_resource *res =
+        obj_registry_find(api->reg, "", "v1", resource);
+    const struct store_kv *kv = NULL;
+    struct obj *o = NULL;
+
+    if (res != NULL && store_get(repl_store(api->repl), res->store_prefix, ns,
+                                 name, 0, &kv) == 0)
+        o = srv__obj_load(api, res, kv, kv->mod_rev);
+    store_kv_unref(kv);
     return o;
 }
 

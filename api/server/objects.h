@@ -85,6 +85,16 @@ enum srv_op {
 /* The apiVersion string of @res ("v1", "apps/v1") into @out. */
 void srv__api_version(const struct obj_resource *res, char *out, size_t size);
 
+/* A map under @key of @m, made private, created when absent; NULL when
+ * out of memory or when something else is there (workloads.c). */
+struct obj *srv__map_at(struct obj *m, const char *key);
+
+/* The object @ns/@name of core/v1 @resource as this member has it now,
+ * decoded (Secrets opened), or NULL when it is not there (or cannot be
+ * read). For admission and authentication checks that read one object. */
+struct obj *srv__obj_local(struct srv_api *api, const char *resource,
+                           const char *ns, const char *name);
+
 /* Decode a stored version into an API object with kind, apiVersion and
  * metadata.resourceVersion (= @rev) filled in. NULL when out of memory or
  * the stored bytes are damaged (logged). */
@@ -144,6 +154,14 @@ typedef __int128 srv_qty;
 bool srv_qty_parse(const char *s, srv_qty *out);
 /* In Kubernetes' canonical decimal form: "2", "1600m", "5u", "3n". */
 void srv_qty_format(srv_qty v, char *out, size_t size);
+
+/* A pod's request or limit (@which: "requests", "limits") of resource
+ * @name, as LimitRanger and ResourceQuota count it: the sum over its
+ * containers, or the largest init container's when that is larger (they
+ * run alone, before). *@all is false when a container does not set it
+ * (limitrange.c). */
+srv_qty srv__pod_amount(const struct obj *spec, const char *which,
+                        const char *name, bool *all);
 
 /* Pod Security Admission (podsecurity.c) for the create of @o in the
  * namespace stored as @ns_kv: a pod violating the namespace's enforce

@@ -82,38 +82,6 @@ static bool terminal(const struct obj *pod)
     return is(phase, "Succeeded") || is(phase, "Failed");
 }
 
-/* A pod's request (or limit) of @name: the sum over its containers, or
- * the largest init container's if larger. *@all is false when a container
- * does not set it. */
-static srv_qty pod_amount(const struct obj *pod, const char *name, bool limit,
-                          bool *all)
-{
-    const char *which = limit ? "limits" : "requests";
-    srv_qty sum = 0, init_max = 0, v;
-
-    *all = true;
-    for (int l = 0; l < 2; l++) {
-        const struct obj *cs = obj_get_path(pod, l ? "spec.initContainers"
-                                                   : "spec.containers");
-        for (size_t i = 0; i < obj_array_len(cs); i++) {
-            const struct obj *q = obj_map_get(
-                obj_map_get(obj_map_get(obj_array_get(cs, i), "resources"),
-                            which),
-                name);
-            if (q == NULL || !srv_qty_parse(obj_str_or(q, ""), &v)) {
-                if (l == 0)
-                    *all = false;
-                continue;
-            }
-            if (l == 0)
-                sum += v;
-            else if (v > init_max)
-                init_max = v;
-        }
-    }
-    return sum > init_max ? sum : init_max;
-}
-
 /* How much of hard key @key the namespace uses now, @res being what is
  * created. */
 static int used(struct srv_api *api, const char *ns, const char *key,
@@ -143,8 +111,11 @@ static int used(struct srv_api *api, const char *ns, const char *key,
             struct obj *p = srv__obj_load(api, pods, l.items[i],
                                           l.items[i]->mod_rev);
             if (p != NULL && !terminal(p))
-                *ret += compute != NULL ? pod_amount(p, compute, limit, &all)
-                                        : NANO;
+                *ret += compute != NULL
+                            ? srv__pod_amount(obj_map_get(p, "spec"),
+                                              limit ? "limits" : "requests",
+                                              compute, &all)
+                            : NANO;
             obj_unref(p);
         }
     }
@@ -223,7 +194,9 @@ static int check_quota(struct srv_call *c, const struct obj *quota,
         if (!srv_qty_parse(obj_str_or(obj_map_getn(hard, key, kl), ""), &cap))
             continue;
         if (compute != NULL && is_pod) {
-            want = pod_amount(o, compute, limit, &all);
+            want = srv__pod_amount(obj_map_get(o, "spec"),
+                                   limit ? "limits" : "requests", compute,
+                                   &all);
             if (!all) {
                 srv__respond_bad(c->req, 403, "Forbidden",
                                  "pods \"%s\" is forbidden: failed quota: "
@@ -257,23 +230,15 @@ static int check_quota(struct srv_call *c, const struct obj *quota,
  * would write first). */
 static int quota_status(struct obj *quota)
 {
-    struct obj *st = obj_map_get_mut(quota, "status");
-    const struct obj *hard = obj_get_path(quota, "spec.hard");
+    struct obj *hard = obj_get_path(quota, "spec.hard");
+    struct obj *st;
 
     if (hard == NULL)
         return 0;
-    if (st == NULL) {
-        if ((st = obj_map_new()) == NULL || obj_map_set(quota, "status", st)) {
-            obj_unref(st);
-            return -ENOMEM;
-        }
-        st = obj_map_get_mut(quota, "status");
-    }
-    if (st == NULL || obj_type(st) != OBJ_MAP)
-        return 0;
-    struct obj *copy = obj_ref((struct obj *)hard);
-    if (obj_map_set(st, "hard", copy) != 0) {
-        obj_unref(copy);
+    if ((st = srv__map_at(quota, "status")) == NULL)
+        return -ENOMEM;
+    if (obj_map_set(st, "hard", obj_ref(hard)) != 0) {
+        obj_unref(hard);
         return -ENOMEM;
     }
     return 0;

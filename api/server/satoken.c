@@ -270,9 +270,9 @@ static bool verify_es256(EVP_PKEY *key, const char *msg, size_t n,
 }
 
 /* header.payload.signature from two JSON texts. */
-static int sign_parts(const struct srv_satoken *s, const char *header,
-                      size_t hlen, const char *payload, size_t plen,
-                      char **ret)
+int srv__satoken_sign_json(const struct srv_satoken *s, const char *header,
+                           size_t hlen, const char *payload, size_t plen,
+                           char **ret)
 {
     /* Each part is ceil(4n/3) characters; two dots and a NUL. */
     size_t cap = (hlen + plen + SIG_LEN) / 3 * 4 + 32;
@@ -294,13 +294,6 @@ static int sign_parts(const struct srv_satoken *s, const char *header,
     (void)b64url_encode(sig, sizeof sig, out + n);
     *ret = out;
     return 0;
-}
-
-int srv__satoken_sign_json(const struct srv_satoken *s, const char *header,
-                           size_t hlen, const char *payload, size_t plen,
-                           char **ret)
-{
-    return sign_parts(s, header, hlen, payload, plen, ret);
 }
 
 /* ---- building the claims ---------------------------------------------------*/
@@ -416,7 +409,7 @@ int srv_satoken_issue(const struct srv_satoken *s,
                  s->kid);
     rv = claims != NULL ? obj_json_encode(claims, 0, &b, e) : -ENOMEM;
     if (rv == 0)
-        rv = sign_parts(s, header, (size_t)n, b.data, b.len, ret);
+        rv = srv__satoken_sign_json(s, header, (size_t)n, b.data, b.len, ret);
     obj_unref(claims);
     obj_buf_done(&b);
     if (rv != 0)

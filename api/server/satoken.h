@@ -93,8 +93,9 @@ int srv_satoken_verify(const struct srv_satoken *s,
                        struct srv_satoken_claims *ret,
                        struct err *e);
 
-/* For tests and fuzzing: sign a header and payload given as JSON text, as
- * the issuer would, whatever they say. */
+/* Sign a header and payload given as JSON text into a token, whatever
+ * they say: what srv_satoken_issue() does with its claims, and what tests
+ * and the fuzzer use to reach the checks behind the signature. */
 int srv__satoken_sign_json(const struct srv_satoken *s, const char *header,
                            size_t hlen, const char *payload, size_t plen,
                            char **ret);

@@ -7,15 +7,12 @@
 #include <time.h>
 
 #include "api/object/obj.h"
-#include "api/object/registry.h"
 #include "api/server/internal.h"
 #include "api/server/objects.h"
 #include "api/server/satoken.h"
 #include "lib/container.h"
 #include "lib/log.h"
 #include "lib/mem.h"
-#include "raft/repl.h"
-#include "store/store.h"
 
 #define TOKEN_API_VERSION "authentication.k8s.io/v1"
 
@@ -28,27 +25,17 @@ static bool uid_and_sa(struct srv_api *api, const char *resource,
                        const char *ns, const char *name, char *uid,
                        size_t size, char *sa, size_t sa_size)
 {
-    const struct obj_resource *res =
-        obj_registry_find(api->reg, "", "v1", resource);
-    const struct store_kv *kv = NULL;
-    struct obj *o = NULL;
-    bool found = false;
+    struct obj *o = srv__obj_local(api, resource, ns, name);
+    const char *u = obj_str_or(obj_get_path(o, "metadata.uid"), "");
+    bool found = u[0] != '\0' && strlen(u) < size;
 
-    if (res != NULL &&
-        store_get(repl_store(api->repl), res->store_prefix, ns, name, 0,
-                  &kv) == 0 &&
-        (o = srv__obj_load(api, res, kv, kv->mod_rev)) != NULL) {
-        const char *u = obj_str_or(obj_get_path(o, "metadata.uid"), "");
-        found = u[0] != '\0' && strlen(u) < size;
-        if (found)
-            memcpy(uid, u, strlen(u) + 1);
-        if (sa != NULL)
-            (void)snprintf(sa, sa_size, "%s",
-                           obj_str_or(obj_get_path(o, "spec.serviceAccountName"),
-                                      "default"));
-    }
+    if (found)
+        memcpy(uid, u, strlen(u) + 1);
+    if (found && sa != NULL)
+        (void)snprintf(sa, sa_size, "%s",
+                       obj_str_or(obj_get_path(o, "spec.serviceAccountName"),
+                                  "default"));
     obj_unref(o);
-    store_kv_unref(kv);
     return found;
 }
 

@@ -156,18 +156,18 @@ int srv__workload_check(const struct srv_call *c,
     return 0;
 }
 
-/* A map under @key of @m, made private, created when absent; NULL when
- * out of memory or when something else is there. */
-static struct obj *map_at(struct obj *m, const char *key)
+struct obj *srv__map_at(struct obj *m, const char *key)
 {
     struct obj *v = obj_map_get_mut(m, key);
 
     if (v == NULL) {
-        if (obj_map_set(m, key, obj_map_new()) != 0)
+        if ((v = obj_map_new()) == NULL || obj_map_set(m, key, v) != 0) {
+            obj_unref(v);
             return NULL;
+        }
         v = obj_map_get_mut(m, key);
     }
-    return obj_type(v) == OBJ_MAP ? v : NULL;
+    return v != NULL && obj_type(v) == OBJ_MAP ? v : NULL;
 }
 
 /* A new Job without manualSelector: its pods carry its uid and name, and
@@ -183,7 +183,7 @@ int srv__job_create(struct srv_call *c)
     const char *uid = srv__str(c->obj, "metadata.uid");
     const char *name = srv__str(c->obj, "metadata.name");
 
-    if (!is_job(c->res) || (spec = map_at(c->obj, "spec")) == NULL ||
+    if (!is_job(c->res) || (spec = srv__map_at(c->obj, "spec")) == NULL ||
         obj_bool_or(obj_map_get(spec, "manualSelector"), false))
         return spec == NULL && is_job(c->res) ? -ENOMEM : 0;
     if (obj_map_get(spec, "selector") != NULL) {
@@ -194,11 +194,11 @@ int srv__job_create(struct srv_call *c)
                          c->name);
         return -EINVAL;
     }
-    if ((tmpl = map_at(spec, "template")) == NULL ||
-        (meta = map_at(tmpl, "metadata")) == NULL ||
-        (labels = map_at(meta, "labels")) == NULL ||
-        (sel = map_at(spec, "selector")) == NULL ||
-        (ml = map_at(sel, "matchLabels")) == NULL)
+    if ((tmpl = srv__map_at(spec, "template")) == NULL ||
+        (meta = srv__map_at(tmpl, "metadata")) == NULL ||
+        (labels = srv__map_at(meta, "labels")) == NULL ||
+        (sel = srv__map_at(spec, "selector")) == NULL ||
+        (ml = srv__map_at(sel, "matchLabels")) == NULL)
         return -ENOMEM;
     for (int i = 0; i < 2; i++)
         if (srv__set_str(labels, uid_keys[i], uid) != 0 ||
@@ -220,7 +220,7 @@ int srv__secret_prepare(const struct srv_call *c, struct obj *o)
     if (strcmp(c->res->group, "") != 0 ||
         strcmp(c->res->resource, "secrets") != 0 || sd == NULL)
         return 0;
-    if (obj_map_len(sd) > 0 && (data = map_at(o, "data")) == NULL)
+    if (obj_map_len(sd) > 0 && (data = srv__map_at(o, "data")) == NULL)
         return -ENOMEM;
     for (size_t i = 0; i < obj_map_len(sd); i++) {
         size_t len = 0;

@@ -709,6 +709,14 @@ TEST_T(cluster, peers_without_the_cluster_token_are_refused, 90)
     ASSERT_EQ(run_admin(none, &out), 2);
     ASSERT_STR_CONTAINS(out, "--token or --token-file is required");
     free(out);
+    /* A token that does not fit is refused, not cut into another one. */
+    static char long_token[300];
+    memset(long_token, 'x', sizeof long_token - 1);
+    const char *too_long[] = {tproc_built("c8s-master"), "status", "--peer",
+                              cl.m[leader].addr, "--token", long_token, NULL};
+    ASSERT_EQ(run_admin(too_long, &out), 2);
+    ASSERT_STR_CONTAINS(out, "--token is longer than 255 bytes");
+    free(out);
 
     /* The same member, restarted with the cluster's token, joins. */
     (void)tproc_stop(cl.m[2].p, 5000);
