@@ -74,47 +74,104 @@ static void rx_consume(struct rx *x, size_t off)
     x->len -= off;
 }
 
-struct tx {
-    uv_write_t req;         /* libuv write request. */
-    uv_buf_t buf;           /* Frame bytes (owned). */
+/* Frames going out on one stream. Under load a follower forwards, and the
+ * leader answers, many requests per loop iteration, and a write() per frame
+ * cost a syscall and a loopback TCP segment each: a third of a member's
+ * writes. So the first frame goes out at once, and frames queued while that
+ * write is in flight wait in @held and go out together when it completes.
+ * libuv reports a finished write in its next pending phase and does not
+ * block in poll while one is due, so no frame waits for more than that. */
+struct txq {
+    uv_stream_t *stream;    /* NULL once the owner let go of it. */
+    uv_write_t req;         /* The write in flight, if @writing. */
+    uint8_t *sent;          /* Its bytes (owned). */
+    bool writing;           /* req is in flight. */
+    uint8_t *held;          /* Frames waiting for it (owned). */
+    size_t held_len;        /* Bytes in held. */
+    size_t held_cap;        /* Room in held. */
 };
 
-static void tx_done(uv_write_t *req, int status)
+static struct txq *txq_new(uv_stream_t *stream)
 {
-    struct tx *t = req->data;
+    struct txq *q = mem_calloc(1, sizeof *q);
 
-    (void)status; /* a failed write shows up as a read error too */
-    mem_free(t->buf.base);
-    mem_free(t);
+    if (q != NULL) {
+        q->stream = stream;
+        q->req.data = q;
+    }
+    return q;
 }
 
-/* Send the bytes of @w as one frame. */
-static int tx_frame(uv_stream_t *s, struct mp_writer *w)
+static void txq_free(struct txq *q)
 {
-    struct tx *t;
+    mem_free(q->sent);
+    mem_free(q->held);
+    mem_free(q);
+}
+
+/* The owner closes the stream: free @q now, or when its write ends. */
+static void txq_release(struct txq *q)
+{
+    if (q == NULL)
+        return;
+    q->stream = NULL;
+    if (!q->writing)
+        txq_free(q);
+}
+
+static void txq_done(uv_write_t *req, int status);
+
+/* Write what is held, as one buffer. */
+static int txq_start(struct txq *q)
+{
+    uv_buf_t buf = uv_buf_init((char *)q->held, (unsigned)q->held_len);
+
+    if (uv_write(&q->req, q->stream, &buf, 1, txq_done) != 0)
+        return -EPIPE;
+    q->sent = q->held;
+    q->held = NULL;
+    q->held_len = q->held_cap = 0;
+    q->writing = true;
+    return 0;
+}
+
+static void txq_done(uv_write_t *req, int status)
+{
+    struct txq *q = req->data;
+
+    q->writing = false;
+    mem_free(q->sent);
+    q->sent = NULL;
+    if (q->stream == NULL) {
+        txq_free(q);
+        return;
+    }
+    /* A failed write shows up as a read error too, and the owner closes. */
+    if (status == 0 && q->held_len > 0 && txq_start(q) != 0)
+        log_debug("forward", "queued frames dropped: the stream is closing");
+}
+
+/* Queue the bytes of @w as one frame. */
+static int txq_push(struct txq *q, const struct mp_writer *w)
+{
     uint32_t n = htole32((uint32_t)w->len);
+    size_t need;
 
     if (w->failed)
         return -ENOMEM;
-    t = mem_malloc(sizeof *t);
-    if (t == NULL)
-        return -ENOMEM;
-    t->buf.base = mem_malloc(w->len + 4);
-    if (t->buf.base == NULL) {
-        mem_free(t);
-        return -ENOMEM;
+    need = q->held_len + 4 + w->len;
+    if (need > q->held_cap) {
+        size_t cap = q->held_cap * 2 > need ? q->held_cap * 2 : need;
+        uint8_t *p = mem_realloc(q->held, cap);
+        if (p == NULL)
+            return -ENOMEM;
+        q->held = p;
+        q->held_cap = cap;
     }
-    memcpy(t->buf.base, &n, 4);
-    memcpy(t->buf.base + 4, w->buf, w->len);
-    t->buf.len = w->len + 4;
-    t->req.data = t;
-    uv_buf_t bufs[1] = {t->buf}; /* libuv copies the array itself */
-    if (uv_write(&t->req, s, bufs, 1, tx_done) != 0) {
-        mem_free(t->buf.base);
-        mem_free(t);
-        return -EPIPE;
-    }
-    return 0;
+    memcpy(q->held + q->held_len, &n, 4);
+    memcpy(q->held + q->held_len + 4, w->buf, w->len);
+    q->held_len = need;
+    return q->writing ? 0 : txq_start(q);
 }
 
 /* ---- client ----------------------------------------------------------------*/
@@ -133,6 +190,7 @@ struct repl_client {
     struct repl_transport *t;       /* Transport used to connect. */
     struct repl_transport_connect conn; /* Connect request. */
     uv_stream_t *stream;            /* Connected stream, or NULL. */
+    struct txq *tx;                 /* Its outgoing frames. */
     struct rx rx;                   /* Received bytes. */
     struct rx *rx_self;             /* &rx: stream->data points here. */
     struct pending *pending;        /* Sent or queued, oldest first
@@ -193,6 +251,8 @@ static void client_fail(struct repl_client *c)
 
     c->closed = true;
     if (c->stream != NULL) {
+        txq_release(c->tx);
+        c->tx = NULL;
         uv_close((uv_handle_t *)c->stream, client_stream_closed);
         c->stream = NULL;
     }
@@ -282,7 +342,7 @@ static void client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 static int send_frame_bytes(struct repl_client *c, struct pending *p)
 {
     struct mp_writer w = {.buf = p->frame, .len = p->frame_len};
-    int rv = tx_frame(c->stream, &w);
+    int rv = txq_push(c->tx, &w);
 
     mem_free(p->frame);
     p->frame = NULL;
@@ -307,9 +367,10 @@ static void client_connected(struct repl_transport_connect *req,
         return;
     }
     c->stream = stream;
+    c->tx = txq_new(stream);
     c->rx_self = &c->rx;
     stream->data = &c->rx_self;
-    if (uv_read_start(stream, rx_alloc, client_read) != 0) {
+    if (c->tx == NULL || uv_read_start(stream, rx_alloc, client_read) != 0) {
         client_fail(c);
         return;
     }
@@ -493,6 +554,7 @@ struct fwd_conn {
     bool from_member;       /* Peer is a cluster member (it already forwarded:
                              * never forward its requests again). */
     uv_stream_t *stream;    /* The stream, until closed. */
+    struct txq *tx;         /* Its outgoing frames. */
     struct rx rx;           /* Received bytes. */
     struct rx *rx_self;     /* &rx: stream->data points here. */
     unsigned refs;          /* Stream + requests in flight. */
@@ -534,6 +596,8 @@ static void conn_close(struct fwd_conn *fc)
             *p = fc->next;
             break;
         }
+    txq_release(fc->tx);
+    fc->tx = NULL;
     uv_close((uv_handle_t *)fc->stream, conn_stream_closed);
     fc->stream = NULL;
     conn_unref(fc);
@@ -556,7 +620,7 @@ static void respond(struct fwd_conn *fc, uint64_t id,
         mp_write_bin(&w, res->value, res->value_len);
     else
         mp_write_nil(&w);
-    if (tx_frame(fc->stream, &w) != 0)
+    if (txq_push(fc->tx, &w) != 0)
         conn_close(fc);
     mp_writer_done(&w);
 }
@@ -850,13 +914,14 @@ static void on_forward(struct repl_transport *t, uv_stream_t *stream,
     }
     fc->r = r;
     fc->stream = stream;
+    fc->tx = txq_new(stream);
     fc->refs = 1;
     fc->from_member = peer_is_member(r, peer_id);
     fc->rx_self = &fc->rx;
     stream->data = &fc->rx_self;
     fc->next = r->fwd_server->conns;
     r->fwd_server->conns = fc;
-    if (uv_read_start(stream, rx_alloc, server_read) != 0)
+    if (fc->tx == NULL || uv_read_start(stream, rx_alloc, server_read) != 0)
         conn_close(fc);
 }
 

@@ -12,6 +12,7 @@
 
 #include "tests/lib/proc.h"
 #include "tests/lib/unit.h"
+#include "raft/forward.h"
 #include "raft/sync_client.h"
 
 #define N_MAX 4
@@ -959,6 +960,124 @@ TEST_T(cluster, the_forward_channel_survives_bad_frames, 60)
     ASSERT_MSG(answered, "a malformed TXN got no answer");
     ASSERT_EQ(repl_sync_put(cl.m[0].c, "after", "1", 1, CALL_MS, NULL), 0);
     ASSERT(!tproc_exited(cl.m[0].p));
+}
+
+/* ---- a burst of requests on one forward stream --------------------------*/
+
+struct burst_call {
+    struct repl_req req;    /* First: the callback finds the call. */
+    int code;               /* Its answer's code. */
+    store_rev rev;          /* Its answer's revision. */
+    int calls;              /* Callbacks so far (must end at 1). */
+};
+
+struct burst {
+    uv_loop_t loop;         /* Private loop. */
+    struct repl_transport t;/* To connect. */
+    uv_timer_t timer;       /* Deadline. */
+    bool timed_out;         /* It passed. */
+    size_t answered;        /* Callbacks so far, all calls. */
+};
+
+static struct burst burst;
+
+static void burst_done(struct repl_req *req, const struct repl_result *res)
+{
+    struct burst_call *k = (struct burst_call *)req;
+
+    k->code = res->code;
+    k->rev = res->rev;
+    k->calls++;
+    burst.answered++;
+}
+
+static void burst_timeout(uv_timer_t *t)
+{
+    (void)t;
+    burst.timed_out = true;
+}
+
+/* Submit @n puts named burst-ROUND-I on @c, all in one loop iteration. */
+static void burst_submit(struct repl_client *c, struct burst_call *k,
+                         size_t n, int round)
+{
+    for (size_t i = 0; i < n; i++) {
+        char name[48];
+        snprintf(name, sizeof name, "burst-%d-%zu", round, i);
+        struct store_op op = {.type = STORE_OP_PUT,
+                              .resource = REPL_SYNC_RESOURCE,
+                              .ns = REPL_SYNC_NS,
+                              .name = name,
+                              .value = name,
+                              .value_len = strlen(name)};
+        memset(&k[i], 0, sizeof k[i]);
+        k[i].req.cb = burst_done;
+        ASSERT_EQ(repl_client_submit(c, &k[i].req, &op, 1), 0);
+    }
+}
+
+static void burst_wait(size_t want)
+{
+    uv_timer_start(&burst.timer, burst_timeout, 30000, 0);
+    while (burst.answered < want && !burst.timed_out)
+        uv_run(&burst.loop, UV_RUN_ONCE);
+    uv_timer_stop(&burst.timer);
+    ASSERT_MSG(!burst.timed_out, "%zu of %zu answers within 30 s",
+               burst.answered, want);
+}
+
+/* Frames queued behind a write in flight go out together (struct txq in
+ * raft/forward.c): here on our stream to a follower, on its link to the
+ * leader and on both streams' answers. Every request is answered, the
+ * revisions follow the order they were sent in, and a client closed while
+ * frames are still queued completes each request exactly once. */
+TEST_T(cluster, a_burst_of_forwarded_writes_is_answered_in_order, 90)
+{
+    static struct cluster cl;
+    static struct burst_call k[2000];
+    const size_t n = sizeof k / sizeof k[0];
+    struct repl_client *c;
+
+    cluster_start(&cl, 3);
+    int via = (wait_leader(&cl, 10000) + 1) % 3;
+    memset(&burst, 0, sizeof burst);
+    ASSERT_EQ(uv_loop_init(&burst.loop), 0);
+    ASSERT_EQ(repl_transport_init(&burst.t, &burst.loop, NULL), 0);
+    set_token_key(&burst.t, TOKEN);
+    uv_timer_init(&burst.loop, &burst.timer);
+
+    /* Sent before the stream is up: all go out as it connects. */
+    ASSERT_EQ(repl_client_new(&burst.t, 0, cl.m[via].addr, NULL, NULL, &c), 0);
+    burst_submit(c, k, n, 1);
+    burst_wait(n);
+    for (size_t i = 0; i < n; i++) {
+        ASSERT_MSG(k[i].calls == 1 && k[i].code == 0, "put %zu: %d calls, %s",
+                   i, k[i].calls, err_str(k[i].code));
+        ASSERT_MSG(i == 0 || k[i].rev > k[i - 1].rev,
+                   "put %zu at revision %llu, after %llu", i,
+                   (unsigned long long)k[i].rev,
+                   (unsigned long long)k[i - 1].rev);
+    }
+    assert_value_everywhere(&cl, "burst-1-1999", "burst-1-1999");
+
+    /* Sent on the connected stream, and closed at once with most of them
+     * still queued behind the first write. */
+    burst.answered = 0;
+    burst_submit(c, k, n, 2);
+    repl_client_close(c);
+    burst_wait(n);
+    for (size_t i = 0; i < n; i++)
+        ASSERT_MSG(k[i].calls == 1 && (k[i].code == 0 ||
+                                       k[i].code == -C8S_EUNKNOWN),
+                   "put %zu after close: %d calls, %s", i, k[i].calls,
+                   err_str(k[i].code));
+
+    uv_close((uv_handle_t *)&burst.timer, NULL);
+    burst.t.iface.close(&burst.t.iface, raw_transport_closed);
+    uv_run(&burst.loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(uv_loop_close(&burst.loop), 0);
+    for (int i = 0; i < cl.n; i++)
+        ASSERT(!tproc_exited(cl.m[i].p));
 }
 
 static int run_master(const char *const args[], char **out)
