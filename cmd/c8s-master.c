@@ -78,7 +78,9 @@ static const char usage_text[] =
     "--history-min-age (default 300000 ms) and compacted automatically.\n"
     "Writes are refused while the data dir has less than --min-free-mb\n"
     "(default 64) MiB free. Snapshots are taken often enough to keep about\n"
-    "--log-memory-mb (default 64) of raft log entries in memory.\n";
+    "--log-memory-mb (default 64) MiB of raft log entries in memory, or\n"
+    "half the store's size once that is larger: each snapshot writes the\n"
+    "whole store, and so writes at most twice what the log does.\n";
 
 struct options {
     struct repl_config cfg;     /* Replication settings. */

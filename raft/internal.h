@@ -94,6 +94,8 @@ struct repl {
     bool disk_low;              /* Free space under cfg.min_free_mb. */
     char restore_err[512];      /* Why the last snapshot restore failed. */
     double avg_entry_bytes;     /* Moving average of applied entry sizes. */
+    size_t snapshot_bytes;      /* Size of the last snapshot taken or
+                                 * restored (the log budget follows it). */
     uint64_t debug_stall_after; /* Test hook: stop applying after this many
                                  * entries (0: off). */
     uint64_t debug_applied;     /* Entries seen by the hook. */

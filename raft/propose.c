@@ -202,6 +202,7 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
         return RAFT_NOMEM;
     }
     r->snap_view = v;
+    r->snapshot_bytes = v->len;
     *bufs = b;
     *n_bufs = (unsigned)v->n_bufs;
     log_info("raft", "snapshot taken at revision %llu (%zu bytes in %zu "
@@ -277,6 +278,7 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
         log_error("raft", "%s", r->restore_err);
         return RAFT_CORRUPT;
     }
+    r->snapshot_bytes = buf->len;
     if (r->started)
         repl__snapshot_grace(r, "a snapshot from the leader was installed");
     log_info("raft", "restored snapshot: revision %llu, %zu keys",

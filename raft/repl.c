@@ -88,7 +88,7 @@ static void apply_defaults(struct repl_config *c)
     if (c->heartbeat_ms == 0 || c->heartbeat_ms >= c->election_timeout_ms)
         c->heartbeat_ms = c->election_timeout_ms / 10;
     if (c->snapshot_threshold == 0)
-        c->snapshot_threshold = 4096;
+        c->snapshot_threshold = 65536;
     if (c->snapshot_trailing == 0)
         c->snapshot_trailing = 8192;
     if (c->max_batch_bytes == 0)
@@ -493,7 +493,15 @@ void repl_get_status(struct repl *r, struct repl_status *ret)
  * libraft keeps threshold + trailing entries in memory and counts entries,
  * not bytes, while group commit makes entry sizes vary from a few hundred
  * bytes to a megabyte. So every member tunes both to its average entry
- * size to keep that memory near cfg.log_memory_mb. */
+ * size to keep that memory near a budget in bytes.
+ *
+ * The budget is cfg.log_memory_mb, or half the last snapshot once that is
+ * larger. Every snapshot writes the whole store, so a fixed budget made the
+ * cost of a byte written grow with the store: at 300k objects each 64 MiB
+ * of log brought a 400 MB snapshot, and those writes, not the CPU, held
+ * creates back. With the log at half the store, snapshots write at most
+ * twice what the log does, at the price of memory that grows with the
+ * store (about half of it again). */
 
 #define TUNE_EVERY 64
 #define THRESHOLD_MIN 64
@@ -511,7 +519,10 @@ void repl__note_entry_size(struct repl *r, size_t len)
     /* Memory holds up to threshold + trailing entries; a trailing of a
      * quarter of the threshold still spares most lagging followers an
      * InstallSnapshot, and leaves more room between full snapshots. */
-    target = (double)r->cfg.log_memory_mb * 1024 * 1024 / 1.25;
+    target = (double)r->cfg.log_memory_mb * 1024 * 1024;
+    if ((double)r->snapshot_bytes / 2 > target)
+        target = (double)r->snapshot_bytes / 2;
+    target /= 1.25;
     n = target / (r->avg_entry_bytes > 1 ? r->avg_entry_bytes : 1);
     if (n < THRESHOLD_MIN)
         n = THRESHOLD_MIN;

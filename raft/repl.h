@@ -44,11 +44,13 @@ struct repl_config {
     unsigned election_timeout_ms; /* Default 300 (failover ~0.5 s). */
     unsigned heartbeat_ms;        /* Default 30; must be < election. */
     unsigned snapshot_threshold;  /* Entries between snapshots, at most
-                                   * (4096; lowered to fit log_memory_mb). */
+                                   * (65536; lowered to fit the log's
+                                   * memory budget, repl.c). */
     unsigned snapshot_trailing;   /* Entries kept after one (8192; tuned
                                    * like the threshold). */
     unsigned log_memory_mb;       /* Target memory of libraft's in-memory
-                                   * log (64). */
+                                   * log (64), or half the store's size
+                                   * once that is larger. */
     unsigned max_batch_bytes;     /* A batch this big is proposed as soon as
                                    * the pipeline has room; 8x this refuses
                                    * writes with -C8S_EOVERLOADED (1 MiB). */
