@@ -16,7 +16,7 @@ ip netns add c8sj-probe-$$ 2>/dev/null || skip_all "cannot make network namespac
 ip netns del c8sj-probe-$$
 matrix="$top_srcdir/jepsen/matrix"
 cells=$("$matrix" --quick --list | wc -l)
-plan $((cells + 3))
+plan $((cells + 5))
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
@@ -37,6 +37,18 @@ check "every test ran and the matrix says valid" sh -c \
     "test $status -eq 0 && test \$(grep -c ': valid' '$tmp/out') -eq $cells"
 check "the summary has a row for each test" test \
     "$(grep -c '| valid[^|]* |$' "$tmp/summary.md" 2>/dev/null || echo 0)" -eq "$cells"
+# --resume runs only the cells the summary has no row for.
+"$matrix" --quick --bin "$top_builddir" --dir "$tmp" --resume >"$tmp/again" 2>&1
+check "--resume on a finished matrix runs nothing" test \
+    "$(grep -c ': already in ' "$tmp/again")" -eq "$cells"
+grep -v '^| register | partition |' "$tmp/summary.md" >"$tmp/cut"
+cp "$tmp/cut" "$tmp/summary.md"
+"$matrix" --quick --bin "$top_builddir" --dir "$tmp" --resume \
+    --only register/partition >"$tmp/again" 2>&1
+check "--resume runs the cell whose row is missing, and only it" sh -c \
+    "grep -q '^register, partition: valid' '$tmp/again' &&
+     test \$(grep -c ': already in ' '$tmp/again') -eq 0 &&
+     test \$(grep -c '| valid[^|]* |\$' '$tmp/summary.md') -eq $cells"
 nothing_left() {
     ! ip netns list | grep -q '^c8sj-\(1[0-9][0-9]\|2[0-5][0-9]\)-' &&
         ! pgrep -f -- "--data-dir $tmp/" >/dev/null
