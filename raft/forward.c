@@ -86,10 +86,15 @@ struct txq {
     uv_write_t req;         /* The write in flight, if @writing. */
     uint8_t *sent;          /* Its bytes (owned). */
     bool writing;           /* req is in flight. */
+    bool broken;            /* A write failed: frames are refused. */
     uint8_t *held;          /* Frames waiting for it (owned). */
     size_t held_len;        /* Bytes in held. */
     size_t held_cap;        /* Room in held. */
 };
+
+/* Bytes a peer that stopped reading may leave queued: past this, frames
+ * are refused rather than piled up (and one uv_buf_t must hold them). */
+#define TXQ_MAX_HELD (4 * (size_t)REPL_FWD_MAX_FRAME)
 
 static struct txq *txq_new(uv_stream_t *stream)
 {
@@ -121,13 +126,26 @@ static void txq_release(struct txq *q)
 
 static void txq_done(uv_write_t *req, int status);
 
+/* After a failed write the stream's bytes are cut off mid-frame: nothing
+ * more may follow. The owner learns it from the next push or from its
+ * read side, and closes. */
+static void txq_break(struct txq *q)
+{
+    q->broken = true;
+    mem_free(q->held);
+    q->held = NULL;
+    q->held_len = q->held_cap = 0;
+}
+
 /* Write what is held, as one buffer. */
 static int txq_start(struct txq *q)
 {
     uv_buf_t buf = uv_buf_init((char *)q->held, (unsigned)q->held_len);
 
-    if (uv_write(&q->req, q->stream, &buf, 1, txq_done) != 0)
+    if (uv_write(&q->req, q->stream, &buf, 1, txq_done) != 0) {
+        txq_break(q);
         return -EPIPE;
+    }
     q->sent = q->held;
     q->held = NULL;
     q->held_len = q->held_cap = 0;
@@ -146,20 +164,29 @@ static void txq_done(uv_write_t *req, int status)
         txq_free(q);
         return;
     }
-    /* A failed write shows up as a read error too, and the owner closes. */
-    if (status == 0 && q->held_len > 0 && txq_start(q) != 0)
-        log_debug("forward", "queued frames dropped: the stream is closing");
+    if (status != 0) {
+        log_debug("forward", "write failed: %s", uv_strerror(status));
+        txq_break(q);
+    } else if (q->held_len > 0) {
+        (void)txq_start(q); /* a failure breaks q */
+    }
 }
 
-/* Queue the bytes of @w as one frame. */
+/* Queue the bytes of @w as one frame. -EPIPE: the stream is broken (the
+ * frame may be queued, but will not go out); -ENOMEM or -C8S_EOVERLOADED
+ * (the peer has not taken TXQ_MAX_HELD bytes): the frame was not queued. */
 static int txq_push(struct txq *q, const struct mp_writer *w)
 {
     uint32_t n = htole32((uint32_t)w->len);
     size_t need;
 
+    if (q->broken)
+        return -EPIPE;
     if (w->failed)
         return -ENOMEM;
     need = q->held_len + 4 + w->len;
+    if (need > TXQ_MAX_HELD)
+        return -C8S_EOVERLOADED;
     if (need > q->held_cap) {
         size_t cap = q->held_cap * 2 > need ? q->held_cap * 2 : need;
         uint8_t *p = mem_realloc(q->held, cap);
@@ -441,9 +468,16 @@ static int client_send(struct repl_client *c, struct repl_req *req,
     *c->pending_tail = p;
     c->pending_tail = &p->next;
     c->n_pending++;
-    if (c->stream != NULL && send_frame_bytes(c, p) != 0)
-        return 0; /* the read side reports the broken stream */
-    return 0;
+    if (c->stream == NULL)
+        return 0; /* sent once connected */
+    int rv = send_frame_bytes(c, p);
+    if (rv != 0 && rv != -EPIPE) {
+        /* Not queued, so certainly not sent: fail it now. */
+        take_pending(c, p->id);
+        mem_free(p);
+        return rv;
+    }
+    return 0; /* on -EPIPE the read side reports the broken stream */
 }
 
 int repl_client_submit(struct repl_client *c, struct repl_req *req,
