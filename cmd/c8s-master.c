@@ -79,8 +79,9 @@ static const char usage_text[] =
     "Writes are refused while the data dir has less than --min-free-mb\n"
     "(default 64) MiB free. Snapshots are taken often enough to keep about\n"
     "--log-memory-mb (default 64) MiB of raft log entries in memory, or\n"
-    "half the store's size once that is larger: each snapshot writes the\n"
-    "whole store, and so writes at most twice what the log does.\n";
+    "half the last snapshot (the store and its history) when that is\n"
+    "larger, up to 8 times --log-memory-mb: each snapshot writes the whole\n"
+    "store, and so writes at most twice what the log does.\n";
 
 struct options {
     struct repl_config cfg;     /* Replication settings. */

@@ -121,6 +121,11 @@ int repl__submit_local(struct repl *r, struct repl_req *req,
 int repl__submit_encoded(struct repl *r, struct repl_req *req,
                          const void *batch, size_t len);
 void repl__note_entry_size(struct repl *r, size_t len);
+/* Bytes of log to keep in memory (repl.c explains the rule), and the
+ * snapshot threshold, in entries, that keeps about that much. */
+double repl__log_budget_bytes(unsigned log_memory_mb, size_t snapshot_bytes);
+unsigned repl__snapshot_threshold_for(double budget, double avg_entry_bytes,
+                                      unsigned cap);
 int repl__read_local(struct repl *r, struct repl_req *req, bool remote);
 int repl__compact_local(struct repl *r, store_rev rev);
 void repl__flush(struct repl *r);

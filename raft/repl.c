@@ -496,19 +496,49 @@ void repl_get_status(struct repl *r, struct repl_status *ret)
  * size to keep that memory near a budget in bytes.
  *
  * The budget is cfg.log_memory_mb, or half the last snapshot once that is
- * larger. Every snapshot writes the whole store, so a fixed budget made the
- * cost of a byte written grow with the store: at 300k objects each 64 MiB
- * of log brought a 400 MB snapshot, and those writes, not the CPU, held
- * creates back. With the log at half the store, snapshots write at most
- * twice what the log does, at the price of memory that grows with the
- * store (about half of it again). */
+ * larger, up to LOG_MEMORY_MAX_FACTOR times cfg.log_memory_mb. Every
+ * snapshot writes the whole store, so a fixed budget made the cost of a
+ * byte written grow with the store: at 300k objects each 64 MiB of log
+ * brought a 400 MB snapshot, and those writes, not the CPU, held creates
+ * back. With the log at half the store, snapshots write at most twice what
+ * the log does, at the price of memory that grows with the store (about
+ * half of it again), and the ceiling keeps that price bounded. */
 
 #define TUNE_EVERY 64
 #define THRESHOLD_MIN 64
+#define LOG_MEMORY_MAX_FACTOR 8
+/* libraft's own memory per entry, beyond the payload (struct raft_entry,
+ * its slot in the log's ring and the batch's bookkeeping, rounded up). */
+#define ENTRY_OVERHEAD_BYTES 64
+
+double repl__log_budget_bytes(unsigned log_memory_mb, size_t snapshot_bytes)
+{
+    double least = (double)log_memory_mb * 1024 * 1024;
+    double budget = (double)snapshot_bytes / 2;
+
+    if (budget < least)
+        budget = least;
+    if (budget > least * LOG_MEMORY_MAX_FACTOR)
+        budget = least * LOG_MEMORY_MAX_FACTOR;
+    return budget;
+}
+
+unsigned repl__snapshot_threshold_for(double budget, double avg_entry_bytes,
+                                      unsigned cap)
+{
+    /* Memory holds up to threshold + trailing entries; a trailing of a
+     * quarter of the threshold still spares most lagging followers an
+     * InstallSnapshot, and leaves more room between full snapshots. */
+    double n = budget / 1.25 / (avg_entry_bytes + ENTRY_OVERHEAD_BYTES);
+
+    if (n > cap)
+        n = cap;
+    return n < THRESHOLD_MIN ? THRESHOLD_MIN : (unsigned)n;
+}
 
 void repl__note_entry_size(struct repl *r, size_t len)
 {
-    double target, n;
+    unsigned n;
 
     r->avg_entry_bytes = r->avg_entry_bytes == 0
                              ? (double)len
@@ -516,20 +546,11 @@ void repl__note_entry_size(struct repl *r, size_t len)
     if (++r->entries_seen < TUNE_EVERY || !r->raft_inited)
         return;
     r->entries_seen = 0;
-    /* Memory holds up to threshold + trailing entries; a trailing of a
-     * quarter of the threshold still spares most lagging followers an
-     * InstallSnapshot, and leaves more room between full snapshots. */
-    target = (double)r->cfg.log_memory_mb * 1024 * 1024;
-    if ((double)r->snapshot_bytes / 2 > target)
-        target = (double)r->snapshot_bytes / 2;
-    target /= 1.25;
-    n = target / (r->avg_entry_bytes > 1 ? r->avg_entry_bytes : 1);
-    if (n < THRESHOLD_MIN)
-        n = THRESHOLD_MIN;
-    if (n > r->cfg.snapshot_threshold)
-        n = r->cfg.snapshot_threshold;
-    raft_set_snapshot_threshold(&r->raft, (unsigned)n);
-    raft_set_snapshot_trailing(&r->raft, (unsigned)(n / 4 > 16 ? n / 4 : 16));
+    n = repl__snapshot_threshold_for(
+        repl__log_budget_bytes(r->cfg.log_memory_mb, r->snapshot_bytes),
+        r->avg_entry_bytes, r->cfg.snapshot_threshold);
+    raft_set_snapshot_threshold(&r->raft, n);
+    raft_set_snapshot_trailing(&r->raft, n / 4 > 16 ? n / 4 : 16);
 }
 
 /* ---- shutdown -----------------------------------------------------------*/
