@@ -16,7 +16,7 @@ ip netns add c8sj-probe-$$ 2>/dev/null || skip_all "cannot make network namespac
 ip netns del c8sj-probe-$$
 matrix="$top_srcdir/jepsen/matrix"
 cells=$("$matrix" --quick --list | wc -l)
-plan $((cells + 5))
+plan $((cells + 6))
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
@@ -39,19 +39,30 @@ check "the summary has a row for each test" test \
     "$(grep -c '| valid[^|]* |$' "$tmp/summary.md" 2>/dev/null || echo 0)" -eq "$cells"
 # --resume runs only the cells the summary has no row for.
 "$matrix" --quick --bin "$top_builddir" --dir "$tmp" --resume >"$tmp/again" 2>&1
-check "--resume on a finished matrix runs nothing" test \
-    "$(grep -c ': already in ' "$tmp/again")" -eq "$cells"
+status=$?
+check "--resume on a finished matrix runs nothing" sh -c \
+    "test $status -eq 0 && test \$(grep -c ': already in ' '$tmp/again') -eq $cells"
 grep -v '^| register | partition |' "$tmp/summary.md" >"$tmp/cut"
 cp "$tmp/cut" "$tmp/summary.md"
-"$matrix" --quick --bin "$top_builddir" --dir "$tmp" --resume \
-    --only register/partition >"$tmp/again" 2>&1
+"$matrix" --quick --bin "$top_builddir" --dir "$tmp" --resume >"$tmp/again" 2>&1
+status=$?
 check "--resume runs the cell whose row is missing, and only it" sh -c \
-    "grep -q '^register, partition: valid' '$tmp/again' &&
-     test \$(grep -c ': already in ' '$tmp/again') -eq 0 &&
+    "test $status -eq 0 &&
+     test \$(grep -c ': already in ' '$tmp/again') -eq $((cells - 1)) &&
+     test \$(grep -c ': valid' '$tmp/again') -eq 1 &&
+     grep -q '^register, partition: valid' '$tmp/again' &&
      test \$(grep -c '| valid[^|]* |\$' '$tmp/summary.md') -eq $cells"
+check "--resume with another --time-limit is refused" sh -c \
+    "! '$matrix' --quick --bin '$top_builddir' --dir '$tmp' --resume --time-limit 16 \
+        >'$tmp/again' 2>&1 && grep -q 'resume with --time-limit 15' '$tmp/again'"
+# Only this test's runs (their number ends the run directory's name): other
+# jepsen runs may be going on beside it.
 nothing_left() {
-    ! ip netns list | grep -q '^c8sj-\(1[0-9][0-9]\|2[0-5][0-9]\)-' &&
-        ! pgrep -f -- "--data-dir $tmp/" >/dev/null
+    for rundir in "$tmp"/*/*-*-[0-9]*; do
+        [ -d "$rundir" ] || continue
+        ! ip netns list | grep -q "^c8sj-${rundir##*-}-" || return 1
+    done
+    ! pgrep -f -- "--data-dir $tmp/" >/dev/null
 }
 check "nothing is left: no namespace, no member" nothing_left
 tap_done
