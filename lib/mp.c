@@ -57,6 +57,19 @@ void mp_writer_done(struct mp_writer *w)
     w->len = w->cap = 0;
 }
 
+void mp_writer_reserve(struct mp_writer *w, size_t cap)
+{
+    uint8_t *p;
+
+    if (cap <= w->cap || w->failed)
+        return;
+    p = mem_realloc(w->buf, cap);
+    if (p == NULL)
+        return;
+    w->buf = p;
+    w->cap = cap;
+}
+
 void mp_write_raw(struct mp_writer *w, const void *data, size_t len)
 {
     (void)sink(w, data, len);

@@ -26,6 +26,10 @@ struct mp_writer {
 void mp_writer_init(struct mp_writer *w);
 /* Free the buffer. */
 void mp_writer_done(struct mp_writer *w);
+/* Allocate room for @cap bytes now, so a writer whose size is roughly
+ * known is not copied as it grows (pages never written cost nothing). A
+ * failure is not remembered: the writer grows as usual later. */
+void mp_writer_reserve(struct mp_writer *w, size_t cap);
 /* Append raw bytes (not msgpack-encoded). */
 void mp_write_raw(struct mp_writer *w, const void *data, size_t len);
 /* Encoders; a failure is remembered in w->failed. */

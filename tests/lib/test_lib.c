@@ -8,6 +8,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/mp.h"
 #include "lib/rbuf.h"
 #include "tests/lib/unit.h"
 
@@ -154,6 +155,35 @@ static void capture(char *out, size_t size, int json)
     n = read(fds[0], out, size - 1);
     out[n > 0 ? n : 0] = '\0';
     close(fds[0]);
+}
+
+/* A reserved writer takes its bytes in place and keeps them; reserving less
+ * than it has changes nothing. */
+TEST(mp, writer_reserve_keeps_content_and_room)
+{
+    struct mp_writer w;
+    struct mp_reader rd;
+    uint64_t v;
+
+    mp_writer_init(&w);
+    mp_write_uint(&w, 7);
+    mp_writer_reserve(&w, 4096);
+    ASSERT_EQ(w.cap, 4096);
+    const uint8_t *before = w.buf;
+    for (uint64_t i = 0; i < 1000; i++)
+        mp_write_uint(&w, i);
+    ASSERT(w.buf == before); /* no copy while within the reservation */
+    mp_writer_reserve(&w, 16);
+    ASSERT_EQ(w.cap, 4096);
+    ASSERT(!w.failed);
+    mp_reader_init(&rd, w.buf, w.len);
+    ASSERT_EQ(mp_read_uint(&rd, &v), 0);
+    ASSERT_EQ(v, 7);
+    for (uint64_t i = 0; i < 1000; i++) {
+        ASSERT_EQ(mp_read_uint(&rd, &v), 0);
+        ASSERT_EQ(v, i);
+    }
+    mp_writer_done(&w);
 }
 
 TEST(log, text_lines_have_time_level_and_component)
