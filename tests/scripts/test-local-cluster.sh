@@ -4,7 +4,7 @@
 . "${top_srcdir:-.}/tests/lib/tap.sh"
 master="$top_builddir/c8s-master"
 [ -x "$master" ] || skip_all "c8s-master is not built"
-plan 7
+plan 8
 tmp=$(mktemp -d)
 lc="$top_srcdir/scripts/local-cluster"
 base=$((20000 + ($$ % 900) * 10))
@@ -40,6 +40,11 @@ check "a member killed with -9 is restarted by its supervisor" test $restarted =
 out=$("$lc" up --dir "$tmp" --bin "$master" --base-port "$base")
 case "$out" in *"m1 already running"*"is up"*) ok "up again is idempotent" ;;
     *) echo "# $out"; not_ok "up again is idempotent" ;; esac
+
+out=$("$lc" up --dir "$tmp" --bin "$master" --base-port "$base" --masters 1 2>&1)
+case "$out" in *"holds a cluster of masters 3, base port $base, not masters 1"*)
+    ok "up with another --masters on the same DIR is refused, saying why" ;;
+    *) echo "# $out"; not_ok "up with another --masters on the same DIR is refused, saying why" ;; esac
 
 check "down succeeds" quiet "$lc" down --dir "$tmp"
 sleep 0.2
