@@ -38,6 +38,7 @@ struct c8s_async_req {
     struct c8s_async *owner;
     struct c8s_async_req *prev, *next; /* the owner's pending requests */
     uv_timer_t timer;
+    int64_t due_ms; /* when timer is meant to fire (client__now_ms) */
     enum { PAUSED, QUEUED, READY, CONNECTING, SENT } phase;
     struct c8s_async_req *wprev, *wnext; /* the server's queue when QUEUED */
     bool done; /* the callback ran (or runs) */
@@ -99,6 +100,19 @@ struct wbuf {
 static void attempt_done(struct c8s_async_req *req, enum client__outcome o);
 static void conn_fail(struct aconn *k, int code);
 static void on_timer(uv_timer_t *t);
+
+/* Run @req's timer at @due (client__now_ms). libuv counts from its cached
+ * loop time, which lags the clock by up to an iteration, so a timer may
+ * fire early: on_timer waits out the rest. (A deadline that fired early
+ * made a sent GET look lost with time to spare, and it was sent again.) */
+static void arm(struct c8s_async_req *req, int64_t due)
+{
+    int64_t now = client__now_ms();
+
+    req->due_ms = due;
+    (void)uv_timer_start(&req->timer, on_timer,
+                         due > now ? (uint64_t)(due - now) : 0, 0);
+}
 
 /* ---- the client's lifetime ------------------------------------------------*/
 
@@ -240,7 +254,7 @@ static void wake_one(struct c8s_async *a, size_t si)
         return;
     queue_remove(w);
     w->phase = READY;
-    (void)uv_timer_start(&w->timer, on_timer, 0, 0);
+    arm(w, client__now_ms());
 }
 
 /* Server @si failed: every request waiting for it goes on (to another
@@ -380,7 +394,6 @@ static int send_request(struct aconn *k)
     struct c8s_async_req *req = k->req;
     struct client__attempt *a = &req->a;
     size_t head_len, body_len = a->body != NULL ? a->body_len : 0;
-    int64_t left = a->deadline - client__now_ms();
     char *head;
     int rv;
 
@@ -388,8 +401,7 @@ static int send_request(struct aconn *k)
         0)
         return rv;
     req->phase = SENT;
-    (void)uv_timer_start(&req->timer, on_timer,
-                         left > 0 ? (uint64_t)left : 0, 0);
+    arm(req, a->deadline);
     client__reader_init(&k->rd, &a->ans, strcmp(a->method, "HEAD") == 0);
     if (k->ssl == NULL) {
         rv = conn_write(k, head, head_len, a->body, body_len);
@@ -846,16 +858,9 @@ static void attempt_done(struct c8s_async_req *req, enum client__outcome o)
         return;
     }
     req->phase = PAUSED;
-    (void)uv_timer_start(&req->timer, on_timer, (uint64_t)wait, 0);
+    arm(req, client__now_ms() + wait);
 }
 
-static void timer_until(struct c8s_async_req *req, int64_t when)
-{
-    int64_t now = client__now_ms();
-
-    (void)uv_timer_start(&req->timer, on_timer,
-                         when > now ? (uint64_t)(when - now) : 0, 0);
-}
 
 /* Send on a pooled connection to the attempt's server, or open one, or
  * wait in line for one. */
@@ -887,11 +892,11 @@ static void attempt_go(struct c8s_async_req *req)
     if (a->servers[si].n_conns >= CONNS_MAX) {
         req->phase = QUEUED;
         queue_push(req, si, woken);
-        timer_until(req, req->a.deadline);
+        arm(req, req->a.deadline);
         return;
     }
     req->phase = CONNECTING;
-    timer_until(req, limit < req->a.deadline ? limit : req->a.deadline);
+    arm(req, limit < req->a.deadline ? limit : req->a.deadline);
     conn_open(a, si, req);
 }
 
@@ -899,6 +904,10 @@ static void on_timer(uv_timer_t *t)
 {
     struct c8s_async_req *req = t->data;
 
+    if (client__now_ms() < req->due_ms) { /* early: see arm() */
+        arm(req, req->due_ms);
+        return;
+    }
     switch (req->phase) {
     case PAUSED:
         (void)client__attempt_begin(req->owner->c, &req->a);
@@ -978,7 +987,7 @@ int c8s_async_request(struct c8s_async *a, const char *method,
     /* The first attempt starts from the loop, so @cb never runs before
      * this returns. */
     req->phase = PAUSED;
-    (void)uv_timer_start(&req->timer, on_timer, 0, 0);
+    arm(req, client__now_ms());
     if (ret != NULL)
         *ret = req;
     return 0;
