@@ -51,6 +51,38 @@ struct repl__rev_wait {
 struct repl__fwd_client;        /* forward.c: our link to the leader. */
 struct repl__fwd_server;        /* forward.c: streams from followers. */
 
+/* install.c: a follower a leader is writing a snapshot to. */
+struct repl__install_peer {
+    raft_id id;                 /* 0: free slot. */
+    raft_index index;           /* Snapshot last written or in flight. */
+    uint64_t sent_ms;           /* Loop time it was started or finished. */
+    bool in_flight;             /* Being written. */
+    bool written;               /* The last write succeeded. */
+    uv_loop_t *loop;            /* For the time in the callback. */
+    struct raft_io_send inner;  /* Our request to libraft uv's send. */
+    struct raft_io_send *req;   /* libraft's request, while in flight. */
+    raft_io_send_cb cb;         /* Its callback. */
+};
+
+/* install.c: guards against copies of a snapshot piling up (install.c
+ * explains why). */
+struct repl__installs {
+    bool installing;            /* Follower: from libraft's write of an
+                                 * installed snapshot to the restore. */
+    raft_index installing_index;/* The snapshot being installed. */
+    uint64_t quiet_until_ms;    /* Loop time the safety net ends it. */
+    uint64_t rejections_held;   /* Follower: rejections not sent. */
+    uint64_t copies_sent;       /* Leader: InstallSnapshots written. */
+    uint64_t copies_refused;    /* Leader: copies freed unsent. */
+    struct repl__install_peer peers[REPL_MAX_MEMBERS];
+    int (*snapshot_put)(struct raft_io *, unsigned,
+                        struct raft_io_snapshot_put *,
+                        const struct raft_snapshot *,
+                        raft_io_snapshot_put_cb); /* libraft uv's own. */
+    int (*send)(struct raft_io *, struct raft_io_send *,
+                const struct raft_message *, raft_io_send_cb);
+};
+
 struct repl {
     uv_loop_t *loop;            /* The process's loop. */
     struct repl_config cfg;     /* Copy of the configuration. */
@@ -63,6 +95,7 @@ struct repl {
     struct repl_transport transport; /* Peer port. */
     unsigned char peer_key[REPL_TRANSPORT_KEY_LEN]; /* From the token. */
     struct raft_io io;          /* libraft uv backend. */
+    struct repl__installs installs; /* Wraps io (install.c). */
     struct raft_fsm fsm;        /* Adapter to store_apply_batch. */
     struct store_snapview *snap_view; /* Snapshot libraft is writing (its
                                  * buffers point into it), or NULL. */
@@ -136,6 +169,20 @@ void repl__wait_rev(struct repl *r, struct repl_req *req,
                     const struct repl_result *res);
 void repl__release_rev_waits(struct repl *r, bool all);
 bool repl__is_leader(struct repl *r);
+
+/* install.c */
+void repl__installs_wrap(struct repl *r);
+bool repl__install_holds_back(const struct repl__installs *s,
+                              const struct raft_message *m, uint64_t now_ms);
+void repl__install_started(struct repl__installs *s, raft_index index,
+                           uint64_t now_ms);
+void repl__install_ended(struct repl__installs *s);
+/* The slot to write a snapshot to @to through, or NULL: not now. */
+struct repl__install_peer *repl__install_admit(struct repl__installs *s,
+                                               raft_id to, raft_index index,
+                                               uint64_t now_ms);
+void repl__install_done(struct repl__install_peer *p, int status,
+                        uint64_t now_ms);
 
 /* member.c */
 struct mp_writer;

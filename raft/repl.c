@@ -210,6 +210,7 @@ static int init_raft(struct repl *r, struct err *e)
     /* Refuse to start on a corrupt log rather than move segments aside:
      * that could silently drop acknowledged writes. */
     raft_uv_set_auto_recovery(&r->io, false);
+    repl__installs_wrap(r);
     repl__fsm_init(r);
     rv = raft_init(&r->raft, &r->io, &r->fsm, r->id, r->self_addr);
     if (rv != 0) {
@@ -487,6 +488,9 @@ void repl_get_status(struct repl *r, struct repl_status *ret)
     ret->rev = store_current_rev(r->store);
     ret->compact_rev = store_compact_rev(r->store);
     ret->leader_changes = r->leader_changes;
+    ret->snapshots_sent = r->installs.copies_sent;
+    ret->snapshot_copies_refused = r->installs.copies_refused;
+    ret->install_rejections_held = r->installs.rejections_held;
 }
 
 /* ---- memory held by libraft's log ----------------------------------------

@@ -390,6 +390,57 @@ TEST_T(cluster, a_member_with_a_wiped_data_dir_catches_up_by_snapshot, 120)
     assert_value_everywhere(&cl, name, value);
 }
 
+/* How many InstallSnapshot messages @log shows libraft receiving (its own
+ * trace line, printed with LIBRAFT_TRACE set). */
+static int snapshots_received_in(const char *log)
+{
+    int n = 0;
+    for (const char *p = log; (p = strstr(p, "> recv install snapshot")); p++)
+        n++;
+    return n;
+}
+
+/* A follower that rejects a heartbeat while it installs a snapshot, or
+ * answers the heartbeats queued while it was paused, made libraft 0.22.1
+ * send it the whole snapshot again, once per heartbeat, every copy held
+ * until written: in a Jepsen run a leader with a 56 MB snapshot grew to
+ * 22 GB and was OOM-killed. A follower that fell behind the leader's log
+ * must get the snapshot about once, not once per heartbeat. */
+TEST_T(cluster, a_lagging_follower_is_sent_one_snapshot_not_one_per_heartbeat,
+       120)
+{
+    static struct cluster cl = {.extra = {"--snapshot-threshold", "64",
+                                          "--snapshot-trailing", "16"}};
+    static char value[48 * 1024];
+    char name[32];
+
+    setenv("LIBRAFT_TRACE", "1", 1); /* the count below is libraft's own */
+    cluster_start(&cl, 3);
+    unsetenv("LIBRAFT_TRACE");
+    int leader = wait_leader(&cl, 10000);
+    int victim = (leader + 1) % 3;
+    /* Paused, the victim falls behind the leader's log; a store of 28 MiB
+     * makes its install take many heartbeats. */
+    tproc_signal(cl.m[victim].p, SIGSTOP);
+    for (int i = 0; i < 600; i++) {
+        name_of(name, sizeof name, i);
+        memset(value, 'a' + i % 26, sizeof value - 1);
+        put_acked(&cl, leader, name, value);
+    }
+    tproc_signal(cl.m[victim].p, SIGCONT);
+    wait_converged(&cl, 60000);
+    usleep(500 * 1000); /* any copies still queued arrive */
+    char *log = tproc_log(cl.m[victim].p);
+    int received = snapshots_received_in(log);
+    free(log);
+    fprintf(stderr, "# the victim received the snapshot %d time(s)\n",
+            received);
+    ASSERT_MSG(received >= 1, "the victim got no snapshot: the test did not "
+               "exercise an install");
+    ASSERT_MSG(received <= 3, "the victim was sent the snapshot %d times",
+               received);
+}
+
 /* A follower restarted while writes go on applies its log and may start a
  * snapshot of its own just as the leader's InstallSnapshot arrives, which
  * crashes libraft 0.22.1 (LIBRAFT-NOTES section 4). Members must ride
