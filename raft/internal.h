@@ -51,36 +51,39 @@ struct repl__rev_wait {
 struct repl__fwd_client;        /* forward.c: our link to the leader. */
 struct repl__fwd_server;        /* forward.c: streams from followers. */
 
-/* install.c: a follower a leader is writing a snapshot to. */
+/* install.c: a follower this member, as leader, writes snapshots to. */
 struct repl__install_peer {
     raft_id id;                 /* 0: free slot. */
     raft_index index;           /* Snapshot last written or in flight. */
-    uint64_t sent_ms;           /* Loop time it was started or finished. */
+    uint64_t sent_ms;           /* Loop time its write was started. */
     bool in_flight;             /* Being written. */
-    bool written;               /* The last write succeeded. */
-    uv_loop_t *loop;            /* For the time in the callback. */
+    bool unacked;               /* Written; the follower has not shown it
+                                 * in its log yet. */
     struct raft_io_send inner;  /* Our request to libraft uv's send. */
     struct raft_io_send *req;   /* libraft's request, while in flight. */
     raft_io_send_cb cb;         /* Its callback. */
 };
 
-/* install.c: guards against copies of a snapshot piling up (install.c
- * explains why). */
+/* libraft's install timeout (repl.c sets it): a leader that has not heard
+ * that a follower installed its snapshot sends it again after this long. */
+#define REPL_INSTALL_TIMEOUT_MS 10000
+/* How long after a snapshot to a follower was started, while it has not
+ * acknowledged it, the next one to it is refused: a little less than the
+ * install timeout, so that libraft's own retry after it goes out. */
+#define REPL_INSTALL_HOLD_MS (REPL_INSTALL_TIMEOUT_MS - 1000)
+
+/* install.c: one snapshot at a time to each follower (install.c explains
+ * why). */
 struct repl__installs {
-    bool installing;            /* Follower: from libraft's write of an
-                                 * installed snapshot to the restore. */
-    raft_index installing_index;/* The snapshot being installed. */
-    uint64_t quiet_until_ms;    /* Loop time the safety net ends it. */
-    uint64_t rejections_held;   /* Follower: rejections not sent. */
-    uint64_t copies_sent;       /* Leader: InstallSnapshots written. */
-    uint64_t copies_refused;    /* Leader: copies freed unsent. */
+    bool closed;                /* raft_close was called. */
+    uint64_t copies_sent;       /* InstallSnapshots written. */
+    uint64_t copies_refused;    /* Copies freed unsent. */
     struct repl__install_peer peers[REPL_MAX_MEMBERS];
-    int (*snapshot_put)(struct raft_io *, unsigned,
-                        struct raft_io_snapshot_put *,
-                        const struct raft_snapshot *,
-                        raft_io_snapshot_put_cb); /* libraft uv's own. */
+    int (*start)(struct raft_io *, unsigned, raft_io_tick_cb,
+                 raft_io_recv_cb);      /* libraft uv's own methods. */
     int (*send)(struct raft_io *, struct raft_io_send *,
                 const struct raft_message *, raft_io_send_cb);
+    raft_io_recv_cb recv;       /* libraft's receive callback. */
 };
 
 struct repl {
@@ -172,17 +175,14 @@ bool repl__is_leader(struct repl *r);
 
 /* install.c */
 void repl__installs_wrap(struct repl *r);
-bool repl__install_holds_back(const struct repl__installs *s,
-                              const struct raft_message *m, uint64_t now_ms);
-void repl__install_started(struct repl__installs *s, raft_index index,
-                           uint64_t now_ms);
-void repl__install_ended(struct repl__installs *s);
 /* The slot to write a snapshot to @to through, or NULL: not now. */
 struct repl__install_peer *repl__install_admit(struct repl__installs *s,
                                                raft_id to, raft_index index,
                                                uint64_t now_ms);
-void repl__install_done(struct repl__install_peer *p, int status,
-                        uint64_t now_ms);
+void repl__install_done(struct repl__install_peer *p, int status);
+/* @from answered an AppendEntries with @last_log_index in its log. */
+void repl__install_heard(struct repl__installs *s, raft_id from,
+                         raft_index last_log_index);
 
 /* member.c */
 struct mp_writer;

@@ -267,8 +267,6 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
     struct err e = {0};
     int rv = store_restore(r->store, buf->base, buf->len, &e);
 
-    repl__install_ended(&r->installs);
-
     if (rv != 0) {
         char file[256];
         newest_snapshot(r->data_dir, file, sizeof file);

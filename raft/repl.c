@@ -11,7 +11,6 @@
 #include "raft/internal.h"
 
 #define MONITOR_PERIOD_MS 500
-#define INSTALL_SNAPSHOT_TIMEOUT_MS 10000
 
 /* ---- configuration --------------------------------------------------------*/
 
@@ -228,7 +227,7 @@ static int init_raft(struct repl *r, struct err *e)
     /* libraft's 30 s default is how long a follower stays behind when an
      * install goes unanswered, e.g. one queued for a member that was down
      * and delivered stale after it restarted (seen in the restart test). */
-    raft_set_install_snapshot_timeout(&r->raft, INSTALL_SNAPSHOT_TIMEOUT_MS);
+    raft_set_install_snapshot_timeout(&r->raft, REPL_INSTALL_TIMEOUT_MS);
     return 0;
 }
 
@@ -490,7 +489,6 @@ void repl_get_status(struct repl *r, struct repl_status *ret)
     ret->leader_changes = r->leader_changes;
     ret->snapshots_sent = r->installs.copies_sent;
     ret->snapshot_copies_refused = r->installs.copies_refused;
-    ret->install_rejections_held = r->installs.rejections_held;
 }
 
 /* ---- memory held by libraft's log ----------------------------------------
@@ -598,6 +596,7 @@ static void close_raft(struct repl *r)
     }
     if (r->raft_inited) {
         r->raft.data = r;
+        r->installs.closed = true;
         raft_close(&r->raft, raft_closed);
     } else {
         maybe_done(r);

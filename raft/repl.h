@@ -150,7 +150,6 @@ struct repl_status {
     uint64_t leader_changes;/* Times the known leader changed. */
     uint64_t snapshots_sent;/* InstallSnapshots written as leader. */
     uint64_t snapshot_copies_refused; /* Copies not written (install.c). */
-    uint64_t install_rejections_held; /* As follower (install.c). */
 };
 
 void repl_get_status(struct repl *r, struct repl_status *ret);

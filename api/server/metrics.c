@@ -224,13 +224,9 @@ static int render_member(struct repl *repl, struct obj_buf *b)
                   "Snapshots written to followers by this member as leader.",
                   (double)st.snapshots_sent);
     rv |= counter(b, "c8s_raft_snapshot_copies_refused_total",
-                  "Copies of a snapshot libraft asked to send again while "
-                  "one was in flight or just written, dropped unsent.",
+                  "Copies of a snapshot libraft asked to send while one "
+                  "was in flight or not acknowledged, dropped unsent.",
                   (double)st.snapshot_copies_refused);
-    rv |= counter(b, "c8s_raft_install_rejections_held_total",
-                  "Heartbeat rejections not sent while installing a "
-                  "snapshot.",
-                  (double)st.install_rejections_held);
     rv |= gauge(b, "c8s_store_revision", "Store revision.", (double)st.rev);
     rv |= gauge(b, "c8s_store_compact_revision", "Oldest readable revision.",
                 (double)st.compact_rev);

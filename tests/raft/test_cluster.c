@@ -390,22 +390,22 @@ TEST_T(cluster, a_member_with_a_wiped_data_dir_catches_up_by_snapshot, 120)
     assert_value_everywhere(&cl, name, value);
 }
 
-/* How many InstallSnapshot messages @log shows libraft receiving (its own
- * trace line, printed with LIBRAFT_TRACE set). */
-static int snapshots_received_in(const char *log)
+/* Lines of @log holding @needle (libraft's own trace lines, printed with
+ * LIBRAFT_TRACE set, or ours). */
+static int count_in(const char *log, const char *needle)
 {
     int n = 0;
-    for (const char *p = log; (p = strstr(p, "> recv install snapshot")); p++)
+    for (const char *p = log; (p = strstr(p, needle)) != NULL; p++)
         n++;
     return n;
 }
 
-/* A follower that rejects a heartbeat while it installs a snapshot, or
- * answers the heartbeats queued while it was paused, made libraft 0.22.1
- * send it the whole snapshot again, once per heartbeat, every copy held
- * until written: in a Jepsen run a leader with a 56 MB snapshot grew to
- * 22 GB and was OOM-killed. A follower that fell behind the leader's log
- * must get the snapshot about once, not once per heartbeat. */
+/* A follower that answers the heartbeats queued while it was paused with
+ * rejections made libraft 0.22.1 send it the whole snapshot again, once
+ * per rejection, every copy held until written (raft/install.c): in a
+ * Jepsen run a leader with a 56 MB snapshot grew to 22 GB and was
+ * OOM-killed. A follower that fell behind the leader's log must get the
+ * snapshot about once, not once per heartbeat. */
 TEST_T(cluster, a_lagging_follower_is_sent_one_snapshot_not_one_per_heartbeat,
        120)
 {
@@ -427,18 +427,25 @@ TEST_T(cluster, a_lagging_follower_is_sent_one_snapshot_not_one_per_heartbeat,
         memset(value, 'a' + i % 26, sizeof value - 1);
         put_acked(&cl, leader, name, value);
     }
+    /* A copy to the paused victim goes out now and then (whenever the
+     * leader's hold on an unacknowledged one ends): those it gets later
+     * do not count. */
+    char *before = tproc_log(cl.m[leader].p);
+    int sent_while_paused = count_in(before, "sending the snapshot at");
+    free(before);
     tproc_signal(cl.m[victim].p, SIGCONT);
     wait_converged(&cl, 60000);
     usleep(500 * 1000); /* any copies still queued arrive */
     char *log = tproc_log(cl.m[victim].p);
-    int received = snapshots_received_in(log);
+    int received = count_in(log, "> recv install snapshot");
     free(log);
-    fprintf(stderr, "# the victim received the snapshot %d time(s)\n",
-            received);
+    fprintf(stderr, "# the victim received the snapshot %d time(s), %d of "
+            "them sent while it was paused\n", received, sent_while_paused);
     ASSERT_MSG(received >= 1, "the victim got no snapshot: the test did not "
                "exercise an install");
-    ASSERT_MSG(received <= 3, "the victim was sent the snapshot %d times",
-               received);
+    ASSERT_MSG(received - sent_while_paused <= 2, "the victim was sent the "
+               "snapshot %d times after it resumed", received -
+               sent_while_paused);
 }
 
 /* A follower restarted while writes go on applies its log and may start a
