@@ -12,11 +12,11 @@
  * while 28 MiB were written received the snapshot 10 to 29 times.
  *
  * So the raft_io's send is wrapped: an InstallSnapshot to a follower goes
- * out only if no other is being written to it, and none was written to it
- * that it has not acknowledged yet (an AppendEntries result showing the
- * snapshot's index in its log, seen by wrapping the receive callback),
- * until just before libraft's install timeout lets libraft itself try
- * again. libraft frees a refused copy at once. It still loads each copy
+ * out only if no other is being written to it and, until just before
+ * libraft's install timeout lets libraft itself try again, the last one
+ * written to it was older and the follower has acknowledged it (an
+ * AppendEntries success at or past its index, seen by wrapping the
+ * receive callback). libraft frees a refused copy at once. It still loads each copy
  * it tries to send before we can refuse it: it cannot be told "not now"
  * earlier (an error from snapshot_get aborts the rest of that raft step,
  * and a failed load frees a configuration it never set). */
@@ -68,7 +68,11 @@ struct repl__install_peer *repl__install_admit(struct repl__installs *s,
 
     if (p == NULL || p->in_flight)
         return NULL;
-    if (p->unacked && now_ms < p->sent_ms + REPL_INSTALL_HOLD_MS)
+    /* Within the hold, the same snapshot never goes again (a follower
+     * that has it gains nothing), and a newer one only once the follower
+     * has shown the last. */
+    if (now_ms < p->sent_ms + REPL_INSTALL_HOLD_MS &&
+        (index <= p->index || p->unacked))
         return NULL;
     p->in_flight = true;
     p->unacked = false;
@@ -81,11 +85,18 @@ void repl__install_done(struct repl__install_peer *p, int status)
 {
     p->in_flight = false;
     p->unacked = status == 0;
+    if (status != 0)
+        p->index = 0; /* it never got there: may go again at once */
 }
 
 void repl__install_heard(struct repl__installs *s, raft_id from,
-                         raft_index last_log_index)
+                         raft_index rejected, raft_index last_log_index)
 {
+    /* Only a success shows the follower's log matches ours up to
+     * last_log_index: a rejection's is a hint of its length, which a
+     * deposed leader's stale entries can make long. */
+    if (rejected != 0)
+        return;
     for (size_t i = 0; i < REPL_MAX_MEMBERS; i++) {
         struct repl__install_peer *p = &s->peers[i];
         if (p->id == from && p->unacked && last_log_index >= p->index)
@@ -168,6 +179,7 @@ static void recv_watched(struct raft_io *io, struct raft_message *m)
 
     if (m->type == RAFT_APPEND_ENTRIES_RESULT)
         repl__install_heard(&r->installs, m->server_id,
+                            m->append_entries_result.rejected,
                             m->append_entries_result.last_log_index);
     r->installs.recv(io, m);
 }

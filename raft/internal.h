@@ -67,9 +67,10 @@ struct repl__install_peer {
 /* libraft's install timeout (repl.c sets it): a leader that has not heard
  * that a follower installed its snapshot sends it again after this long. */
 #define REPL_INSTALL_TIMEOUT_MS 10000
-/* How long after a snapshot to a follower was started, while it has not
- * acknowledged it, the next one to it is refused: a little less than the
- * install timeout, so that libraft's own retry after it goes out. */
+/* How long after a snapshot to a follower was started the same one is not
+ * sent to it again, nor a newer one while it has not acknowledged it: a
+ * little less than the install timeout, so that libraft's own retry after
+ * it goes out. */
 #define REPL_INSTALL_HOLD_MS (REPL_INSTALL_TIMEOUT_MS - 1000)
 
 /* install.c: one snapshot at a time to each follower (install.c explains
@@ -180,9 +181,10 @@ struct repl__install_peer *repl__install_admit(struct repl__installs *s,
                                                raft_id to, raft_index index,
                                                uint64_t now_ms);
 void repl__install_done(struct repl__install_peer *p, int status);
-/* @from answered an AppendEntries with @last_log_index in its log. */
+/* @from answered an AppendEntries: @rejected (0: success) and
+ * @last_log_index from its result. */
 void repl__install_heard(struct repl__installs *s, raft_id from,
-                         raft_index last_log_index);
+                         raft_index rejected, raft_index last_log_index);
 
 /* member.c */
 struct mp_writer;

@@ -14,22 +14,36 @@ TEST(install, a_follower_gets_one_copy_at_a_time)
     ASSERT(repl__install_admit(&s, 8, 100, 10) != NULL);
 }
 
-TEST(install, a_written_copy_holds_the_next_until_the_follower_has_it)
+TEST(install, a_newer_copy_waits_until_the_follower_has_the_last)
 {
     static struct repl__installs s;
     struct repl__install_peer *p = repl__install_admit(&s, 7, 100, 0);
 
     repl__install_done(p, 0);
-    ASSERT(repl__install_admit(&s, 7, 100, 60) == NULL);
-    ASSERT(repl__install_admit(&s, 7, 164, 60) == NULL); /* newer, too */
-    /* Installing, it answers heartbeats with an empty log; others' answers
-     * and an older index do not count. */
-    repl__install_heard(&s, 7, 0);
-    repl__install_heard(&s, 8, 500);
-    repl__install_heard(&s, 7, 99);
+    ASSERT(repl__install_admit(&s, 7, 164, 60) == NULL);
+    /* Installing, it answers heartbeats with an empty log; another's
+     * answer, an older index and a rejection (whose last_log_index only
+     * hints at a length) do not count. */
+    repl__install_heard(&s, 7, 0, 0);
+    repl__install_heard(&s, 8, 0, 500);
+    repl__install_heard(&s, 7, 0, 99);
+    repl__install_heard(&s, 7, 600, 500);
     ASSERT(repl__install_admit(&s, 7, 164, 70) == NULL);
-    repl__install_heard(&s, 7, 100);
+    repl__install_heard(&s, 7, 0, 100);
     ASSERT(repl__install_admit(&s, 7, 164, 80) != NULL);
+}
+
+TEST(install, the_same_copy_is_not_sent_again_within_the_hold)
+{
+    static struct repl__installs s;
+    struct repl__install_peer *p = repl__install_admit(&s, 7, 100, 1000);
+
+    repl__install_done(p, 0);
+    repl__install_heard(&s, 7, 0, 100); /* it has it */
+    ASSERT(repl__install_admit(&s, 7, 100, 1100) == NULL);
+    ASSERT(repl__install_admit(&s, 7, 90, 1100) == NULL);
+    ASSERT(repl__install_admit(&s, 7, 100, 1000 + REPL_INSTALL_HOLD_MS) !=
+           NULL);
 }
 
 TEST(install, an_unacknowledged_copy_holds_until_just_before_the_timeout)
