@@ -16,10 +16,10 @@
  * libraft's install timeout lets libraft itself try again, the last one
  * written to it was older and the follower has acknowledged it (an
  * AppendEntries success at or past its index, seen by wrapping the
- * receive callback). libraft frees a refused copy at once. It still loads each copy
- * it tries to send before we can refuse it: it cannot be told "not now"
- * earlier (an error from snapshot_get aborts the rest of that raft step,
- * and a failed load frees a configuration it never set). */
+ * receive callback). libraft frees a refused copy at once. It still loads
+ * each copy it tries to send before we can refuse it: it cannot be told
+ * "not now" earlier (an error from snapshot_get aborts the rest of that
+ * raft step, and a failed load frees a configuration it never set). */
 #include <stddef.h>
 #include <string.h>
 
@@ -84,6 +84,8 @@ struct repl__install_peer *repl__install_admit(struct repl__installs *s,
 void repl__install_done(struct repl__install_peer *p, int status)
 {
     p->in_flight = false;
+    p->req = NULL;
+    p->cb = NULL;
     p->unacked = status == 0;
     if (status != 0)
         p->index = 0; /* it never got there: may go again at once */
@@ -113,8 +115,6 @@ static void snapshot_written(struct raft_io_send *inner, int status)
     raft_io_send_cb cb = p->cb;
 
     repl__install_done(p, status);
-    p->req = NULL;
-    p->cb = NULL;
     if (status != 0)
         log_info("raft", "writing the snapshot at index %llu to %016llx "
                  "failed (%d)", (unsigned long long)p->index,
@@ -152,8 +152,6 @@ static int send_snapshot(struct repl *r, struct raft_io *io,
     int rv = s->send(io, &p->inner, m, snapshot_written);
     if (rv != 0) {
         repl__install_done(p, rv);
-        p->req = NULL;
-        p->cb = NULL;
         return rv;
     }
     s->copies_sent++;

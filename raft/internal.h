@@ -180,6 +180,7 @@ void repl__installs_wrap(struct repl *r);
 struct repl__install_peer *repl__install_admit(struct repl__installs *s,
                                                raft_id to, raft_index index,
                                                uint64_t now_ms);
+/* @p's write ended with @status (0: written). */
 void repl__install_done(struct repl__install_peer *p, int status);
 /* @from answered an AppendEntries: @rejected (0: success) and
  * @last_log_index from its result. */
