@@ -189,6 +189,14 @@ void repl__install_heard(struct repl__installs *s, raft_id from,
 
 /* member.c */
 struct mp_writer;
+/* How long one catch-up round of a member being promoted may last before
+ * libraft gives up: 10 s, plus 1 s per 4 MiB of snapshot it may have to
+ * install first, at most 10 min (a 74 MB install on a busy 2-core machine
+ * outlasted libraft's 5 s default; this allows it 28 s). */
+#define REPL_CATCH_UP_ROUND_MIN_MS 10000
+#define REPL_CATCH_UP_BYTES_PER_MS (4 * 1024 * 1024 / 1000)
+#define REPL_CATCH_UP_ROUND_MAX_MS (10 * 60 * 1000)
+unsigned repl__catch_up_round_ms(size_t snapshot_bytes);
 bool repl__is_member(struct repl *r, uint64_t id);
 void repl__members_encode(struct repl *r, struct mp_writer *w);
 

@@ -2,8 +2,10 @@
  *
  * Adding is two raft changes: raft_add (the new member joins as a spare
  * and starts receiving the log) then raft_assign to voter, which libraft
- * runs only after the newcomer has caught up. Removing is one raft_remove.
- * libraft allows one change at a time; a second one gets -EBUSY. */
+ * runs only after the newcomer has caught up. A promotion that fails
+ * leaves a spare behind, so adding it again retries just the promotion.
+ * Removing is one raft_remove. libraft allows one change at a time; a
+ * second one gets -EBUSY. */
 #include <string.h>
 
 #include "lib/container.h"
@@ -54,6 +56,11 @@ static void finish(struct change *c, int status)
     if (status == 0)
         log_info("raft", "member %llx %s", (unsigned long long)c->id,
                  c->adding ? "added as a voter" : "removed");
+    else if (c->adding && status == RAFT_NOCONNECTION)
+        log_warn("raft", "member %llx did not catch up within %u ms: it "
+                 "stays a spare; `member add` it again to retry",
+                 (unsigned long long)c->id,
+                 c->r->raft.max_catch_up_round_duration);
     else
         log_warn("raft", "changing member %llx failed: %s",
                  (unsigned long long)c->id, raft_strerror(status));
@@ -64,6 +71,25 @@ static void finish(struct change *c, int status)
 static void assigned(struct raft_change *req, int status)
 {
     finish(container_of(req, struct change, req), status);
+}
+
+unsigned repl__catch_up_round_ms(size_t snapshot_bytes)
+{
+    uint64_t ms = REPL_CATCH_UP_ROUND_MIN_MS +
+                  snapshot_bytes / REPL_CATCH_UP_BYTES_PER_MS;
+
+    return ms > REPL_CATCH_UP_ROUND_MAX_MS ? REPL_CATCH_UP_ROUND_MAX_MS
+                                           : (unsigned)ms;
+}
+
+/* libraft aborts a promotion whose catch-up round outlasts a limit (5 s by
+ * default): a newcomer that first loads a snapshot of tens of megabytes
+ * never made it. The limit follows the size of the snapshot it may need. */
+static int promote(struct change *c)
+{
+    raft_set_max_catch_up_round_duration(
+        &c->r->raft, repl__catch_up_round_ms(c->r->snapshot_bytes));
+    return raft_assign(&c->r->raft, &c->req, c->id, RAFT_VOTER, assigned);
 }
 
 static void added(struct raft_change *req, int status)
@@ -77,7 +103,7 @@ static void added(struct raft_change *req, int status)
     }
     log_info("raft", "member %llx added as a spare; promoting to voter once "
              "it has caught up", (unsigned long long)c->id);
-    rv = raft_assign(&c->r->raft, &c->req, c->id, RAFT_VOTER, assigned);
+    rv = promote(c);
     if (rv != 0)
         finish(c, rv);
 }
@@ -96,9 +122,50 @@ static struct change *change_new(struct repl *r, struct repl_req *user,
     return c;
 }
 
+static const char *role_name(int role)
+{
+    switch (role) {
+    case RAFT_VOTER:
+        return "voter";
+    case RAFT_STANDBY:
+        return "standby";
+    default:
+        return "spare";
+    }
+}
+
+static const struct raft_server *server_find(struct repl *r, uint64_t id)
+{
+    const struct raft_configuration *conf = &r->raft.configuration;
+
+    for (unsigned i = 0; i < conf->n; i++)
+        if (conf->servers[i].id == id)
+            return &conf->servers[i];
+    return NULL;
+}
+
+/* Adding a member the configuration already holds: a spare left by a
+ * promotion that failed (or a standby) is promoted; a voter, or the same
+ * name at another address, is a duplicate (libraft's code, as raft_add's). */
+static int readd(struct change *c, const struct raft_server *s,
+                 const char *address)
+{
+    if (s->role == RAFT_VOTER || strcmp(s->address, address) != 0) {
+        log_info("raft", "member add %llx at %s refused: it is already a %s "
+                 "at %s", (unsigned long long)c->id, address,
+                 role_name(s->role), s->address);
+        return RAFT_DUPLICATEID;
+    }
+    log_info("raft", "member %llx is already a %s; promoting to voter once "
+             "it has caught up", (unsigned long long)c->id,
+             role_name(s->role));
+    return promote(c);
+}
+
 int repl_member_add(struct repl *r, struct repl_req *req, const char *name,
                     const char *address)
 {
+    const struct raft_server *known;
     struct sockaddr_in sa;
     struct change *c;
     int rv;
@@ -111,7 +178,9 @@ int repl_member_add(struct repl *r, struct repl_req *req, const char *name,
     c = change_new(r, req, repl_member_id(name), true);
     if (c == NULL)
         return -ENOMEM;
-    rv = raft_add(&r->raft, &c->req, c->id, address, added);
+    known = server_find(r, c->id);
+    rv = known != NULL ? readd(c, known, address)
+                       : raft_add(&r->raft, &c->req, c->id, address, added);
     if (rv != 0) {
         mem_free(c);
         return change_code(rv);
@@ -141,26 +210,7 @@ int repl_member_remove(struct repl *r, struct repl_req *req, const char *name)
 
 bool repl__is_member(struct repl *r, uint64_t id)
 {
-    const struct raft_configuration *conf = &r->raft.configuration;
-
-    if (!r->started)
-        return false;
-    for (unsigned i = 0; i < conf->n; i++)
-        if (conf->servers[i].id == id)
-            return true;
-    return false;
-}
-
-static const char *role_name(int role)
-{
-    switch (role) {
-    case RAFT_VOTER:
-        return "voter";
-    case RAFT_STANDBY:
-        return "standby";
-    default:
-        return "spare";
-    }
+    return r->started && server_find(r, id) != NULL;
 }
 
 void repl__members_encode(struct repl *r, struct mp_writer *w)

@@ -38,3 +38,19 @@ TEST(log_budget, threshold_is_capped)
 }
 
 UNIT_MAIN()
+
+/* A member being promoted may need a whole snapshot first: libraft's 5 s
+ * catch-up round aborted one that was loading 74 MB (a Jepsen run). */
+TEST(catch_up_round, grows_with_the_snapshot_from_ten_seconds)
+{
+    ASSERT_EQ(repl__catch_up_round_ms(0), 10000);
+    ASSERT_EQ(repl__catch_up_round_ms(4 * (size_t)MiB), 11000);
+    ASSERT(repl__catch_up_round_ms(74 * (size_t)MiB) > 28000);
+    ASSERT(repl__catch_up_round_ms(74 * (size_t)MiB) < 30000);
+}
+
+TEST(catch_up_round, stops_at_ten_minutes)
+{
+    ASSERT_EQ(repl__catch_up_round_ms((size_t)4 << 30), 10 * 60 * 1000);
+    ASSERT_EQ(repl__catch_up_round_ms(SIZE_MAX), 10 * 60 * 1000);
+}
