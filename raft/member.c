@@ -57,8 +57,8 @@ static void finish(struct change *c, int status)
         log_info("raft", "member %llx %s", (unsigned long long)c->id,
                  c->adding ? "added as a voter" : "removed");
     else if (c->adding && status == RAFT_NOCONNECTION)
-        log_warn("raft", "member %llx did not catch up within %u ms: it "
-                 "stays a spare; `member add` it again to retry",
+        log_warn("raft", "member %llx did not catch up in time (%u ms a "
+                 "round): it stays a spare; `member add` it again to retry",
                  (unsigned long long)c->id,
                  c->r->raft.max_catch_up_round_duration);
     else
@@ -87,9 +87,17 @@ unsigned repl__catch_up_round_ms(size_t snapshot_bytes)
  * never made it. The limit follows the size of the snapshot it may need. */
 static int promote(struct change *c)
 {
+    struct raft *raft = &c->r->raft;
+    int rv;
+
     raft_set_max_catch_up_round_duration(
-        &c->r->raft, repl__catch_up_round_ms(c->r->snapshot_bytes));
-    return raft_assign(&c->r->raft, &c->req, c->id, RAFT_VOTER, assigned);
+        raft, repl__catch_up_round_ms(c->r->snapshot_bytes));
+    rv = raft_assign(raft, &c->req, c->id, RAFT_VOTER, assigned);
+    /* libraft 0.22.1 keeps the request as its pending change when assign
+     * fails after taking it (out of memory, I/O); the caller frees it. */
+    if (rv != 0 && raft->legacy.change == &c->req)
+        raft->legacy.change = NULL;
+    return rv;
 }
 
 static void added(struct raft_change *req, int status)

@@ -712,7 +712,7 @@ static const char *role_of(struct cluster *cl, int via, const char *addr)
  * limit (5 s by default) and leaves it a spare: in a Jepsen run one that
  * was loading a 74 MB snapshot timed out, and every later `member add` of
  * it answered "already exists", so it never came back. Adding a spare again
- * must retry its promotion, and a newcomer stopped for 7 s (longer than
+ * must retry its promotion, and a newcomer stopped for 6 s (longer than
  * libraft's default) must still be promoted. */
 TEST_T(cluster, a_member_whose_promotion_failed_is_added_again, 120)
 {
@@ -739,7 +739,7 @@ TEST_T(cluster, a_member_whose_promotion_failed_is_added_again, 120)
     pid_t waker = fork();
     ASSERT(waker >= 0);
     if (waker == 0) {
-        usleep(7000 * 1000);
+        usleep(6000 * 1000);
         kill(m->p->pid, SIGCONT);
         _exit(0);
     }
@@ -750,7 +750,7 @@ TEST_T(cluster, a_member_whose_promotion_failed_is_added_again, 120)
     ASSERT_EQ(waitpid(waker, NULL, 0), waker);
     ASSERT_MSG(rv == 0, "adding the spare again failed: %d after %ld ms", rv,
                waited);
-    ASSERT_MSG(waited >= 6000, "the newcomer caught up in %ld ms: the test "
+    ASSERT_MSG(waited >= 5500, "the newcomer caught up in %ld ms: the test "
                "did not outlast libraft's default round", waited);
     ASSERT_EQ(count_voters(&cl, leader), 4);
     ASSERT_EQ(repl_sync_member_add(cl.m[leader].c, m->name, m->addr, 10000),
