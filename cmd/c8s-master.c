@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "api/server/api.h"
+#include "api/server/pki.h"
 #include "cmd/admin.h"
 #include "lib/log.h"
 #include "raft/repl.h"
@@ -376,14 +377,13 @@ static int load_token(const struct options *o, char *buf, size_t size)
         return -EIO;
     for (size_t i = 0; i < sizeof raw && 2 * i + 2 < size; i++)
         (void)snprintf(buf + 2 * i, 3, "%02x", raw[i]);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0 || write(fd, buf, strlen(buf)) < 0) {
-        log_error("master", "cannot write %s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    /* Synced before it is used: a token lost in a power cut would lock
+     * the member out of the CA sealed with it (found by jepsen's unsyncfs). */
+    struct err e = {0};
+    if (srv_pki_write_atomic(path, buf, strlen(buf), 0600, &e) != 0) {
+        log_error("master", "cannot write the token: %s", e.msg);
         return -EIO;
     }
-    close(fd);
     return 0;
 }
 

@@ -6,7 +6,7 @@
 # and jepsen/matrix (modes; --list). Needs no root: nothing is set up.
 . "${top_srcdir:-.}/tests/lib/tap.sh"
 [ -x "$top_builddir/jepsen/check" ] || skip_all "jepsen/check is not built"
-plan 15
+plan 17
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 check_bin="$top_builddir/jepsen/check"
@@ -57,7 +57,17 @@ check "run takes 3 or 5 members only" refuses 1 "--members must be 3 or 5" \
     "$top_srcdir/jepsen/run" --members 4
 check "matrix without a mode is bad usage" refuses 2 "--quick|--full" \
     "$top_srcdir/jepsen/matrix"
+# lose needs jepsen/unsyncfs and /dev/fuse: 11 nemesis cells per workload
+# with them, 10 without.
+per=10
+[ ! -x "$top_builddir/jepsen/unsyncfs" ] || [ ! -c /dev/fuse ] || per=11
 check "matrix --list names every workload under every nemesis" sh -c \
-    "test \$('$top_srcdir/jepsen/matrix' --full --list | wc -l) -eq 50 &&
-     test \$('$top_srcdir/jepsen/matrix' --full --list --only watch/ | wc -l) -eq 10"
+    "test \$('$top_srcdir/jepsen/matrix' --full --list --bin '$top_builddir' 2>/dev/null | wc -l) -eq $((per * 5)) &&
+     test \$('$top_srcdir/jepsen/matrix' --full --list --bin '$top_builddir' --only watch/ 2>/dev/null | wc -l) -eq $per"
+check "matrix without unsyncfs leaves the lose cells out, and says so" sh -c \
+    "test \$('$top_srcdir/jepsen/matrix' --full --list --bin /nonexistent 2>'$tmp/err' | wc -l) -eq 50 &&
+     grep -q 'lose cells are left out' '$tmp/err'"
+check "run refuses lose with member" refuses 1 \
+    "the lose and member nemeses cannot run together" \
+    "$top_srcdir/jepsen/run" --nemesis lose,member --bin "$top_builddir"
 tap_done
