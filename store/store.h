@@ -134,8 +134,15 @@ struct store_list {
     store_rev rev;                  /* Revision the list was read at: pass it
                                      * back with after_* for the next page. */
     bool more;                      /* More keys match after the last item. */
-    size_t remaining;               /* How many more (exact). */
+    size_t remaining;               /* How many more: exact if remaining_exact,
+                                     * else at least this many. */
+    bool remaining_exact;           /* Counting stopped at STORE_COUNT_MAX
+                                     * when false: a page costs its length
+                                     * plus at most that, not the range. */
 };
+
+/* Keys a limited list counts past its page (remaining). */
+#define STORE_COUNT_MAX 10000
 
 /* List keys at one revision. Same errors as store_get (no NOTFOUND). */
 int store_list(struct store *s, const struct store_range *q,

@@ -121,6 +121,7 @@ struct lister {
     struct srv_table table;         /* Rows of a Table, if asked for. */
     bool more;                      /* More matching keys may follow. */
     size_t remaining;               /* Keys after the page (unfiltered). */
+    bool remaining_exact;           /* remaining is a count, not a bound. */
 };
 
 /* Whether a stored version passes the selectors (decoding it only when
@@ -188,6 +189,7 @@ static int add_page(struct lister *l, const struct store_list *page)
         if (l->limit != 0 && l->n_items == l->limit) {
             l->more = i + 1 < page->len || page->more;
             l->remaining = page->remaining + (page->len - i - 1);
+            l->remaining_exact = page->remaining_exact;
             return 1;
         }
     }
@@ -249,7 +251,8 @@ static int list_head(struct lister *l, struct obj_buf *b)
     if (l->more &&
         token_encode(l->rev, l->after_ns, l->after_name, tok, sizeof tok) == 0) {
         err |= srv__set_str(meta, "continue", tok);
-        if (l->f.labels == NULL && l->f.fields == NULL)
+        /* Optional in the API: left out when not known exactly. */
+        if (l->f.labels == NULL && l->f.fields == NULL && l->remaining_exact)
             err |= obj_map_set(meta, "remainingItemCount",
                                obj_int_new((int64_t)l->remaining));
     }

@@ -398,6 +398,7 @@ TEST(mvcc, paging_under_concurrent_writes)
         ASSERT_EQ(l.rev, q.rev);
         seen += l.len;
         ASSERT_EQ(l.remaining, total - seen);
+        ASSERT(l.remaining_exact);
         ASSERT_EQ(l.more, l.remaining > 0);
         char *page = tstore_list_str(&l);
         fputs(page, f);
@@ -432,6 +433,36 @@ TEST(mvcc, paging_under_concurrent_writes)
     ASSERT_STR_EQ(paged, all);
     free(paged);
     free(all);
+}
+
+/* A page counts at most STORE_COUNT_MAX keys past itself: counting the
+ * whole rest made reading N keys in pages cost N^2. */
+TEST(mvcc, a_page_counts_a_bounded_rest)
+{
+    struct store *s = tstore_store(0);
+    struct store_range q = {.resource = "pods", .limit = 10};
+    struct store_list l;
+    char name[32];
+    const int n = STORE_COUNT_MAX + 30;
+
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "p%06d", i);
+        ASSERT_EQ(tstore_create(s, "pods", "a", name, "v"), 0);
+    }
+    ASSERT_EQ(store_list(s, &q, &l), 0);
+    ASSERT_EQ(l.len, 10);
+    ASSERT(l.more);
+    ASSERT(!l.remaining_exact);
+    ASSERT_EQ(l.remaining, STORE_COUNT_MAX);
+    store_list_done(&l);
+    /* Near the end the count is exact again. */
+    q.after_ns = "a";
+    q.after_name = "p000019";
+    ASSERT_EQ(store_list(s, &q, &l), 0);
+    ASSERT(l.more);
+    ASSERT(l.remaining_exact);
+    ASSERT_EQ(l.remaining, (size_t)n - 30);
+    store_list_done(&l);
 }
 
 TEST(mvcc, continue_with_namespace_filter)
