@@ -151,25 +151,34 @@ static int undo_save(struct undo *u, off_t off, size_t len)
     return 0;
 }
 
-/* Put @u's file back as it was at its last fsync. */
-static void undo_replay(struct undo *u)
+/* Put @u's file back as it was at its last fsync; 0 or -errno. */
+static int undo_replay(struct undo *u)
 {
-    for (struct extent *e = u->newest; e != NULL; e = e->prev)
+    const char *what = NULL;
+    int err = 0;
+
+    for (struct extent *e = u->newest; e != NULL && what == NULL; e = e->prev)
         if (pwrite(u->fd, e->old, e->len, e->off) != (ssize_t)e->len)
-            fprintf(stderr, "unsyncfs: restoring inode %llu: %s\n",
-                    (unsigned long long)u->ino, strerror(errno));
-    if (ftruncate(u->fd, u->synced_size) != 0)
-        fprintf(stderr, "unsyncfs: truncating inode %llu: %s\n",
-                (unsigned long long)u->ino, strerror(errno));
+            what = "restoring";
+    if (what == NULL && ftruncate(u->fd, u->synced_size) != 0)
+        what = "truncating";
     /* The restored state is the durable one now. */
-    if (fsync(u->fd) != 0)
-        fprintf(stderr, "unsyncfs: fsync of inode %llu: %s\n",
-                (unsigned long long)u->ino, strerror(errno));
+    if (what == NULL && fsync(u->fd) != 0)
+        what = "syncing";
+    if (what != NULL) {
+        err = errno != 0 ? -errno : -EIO;
+        fprintf(stderr, "unsyncfs: %s inode %llu: %s\n", what,
+                (unsigned long long)u->ino, strerror(-err));
+    }
+    return err;
 }
 
-static void drop_all(void)
+/* Every file back to its last fsync; -EIO if one could not be (each is
+ * tried, and the drop is not counted). */
+static int drop_all(void)
 {
     unsigned long long files = 0, bytes = 0;
+    int failed = 0;
 
     while (undos != NULL) {
         struct undo *u = undos;
@@ -178,10 +187,13 @@ static void drop_all(void)
         if (fstat(u->fd, &st) == 0 && st.st_size > u->synced_size)
             bytes += (unsigned long long)(st.st_size - u->synced_size);
         bytes += u->bytes;
-        undo_replay(u);
+        if (undo_replay(u) != 0)
+            failed = -EIO;
         undo_free(u);
         files++;
     }
+    if (failed != 0)
+        return failed;
     drops++;
     last_files = files;
     last_bytes = bytes;
@@ -189,6 +201,7 @@ static void drop_all(void)
     bytes_dropped += bytes;
     fprintf(stderr, "unsyncfs: drop %llu: %llu file(s) back to their last "
             "fsync (about %llu bytes)\n", drops, files, bytes);
+    return 0;
 }
 
 static void synced(int fd)
@@ -211,6 +224,7 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
     (void)conn;
     cfg->use_ino = 1;
+    cfg->hard_remove = 1; /* no .fuse_hidden files: every op goes by fd */
     cfg->attr_timeout = 0;
     cfg->entry_timeout = 0;
     cfg->negative_timeout = 0;
@@ -306,6 +320,8 @@ static int fs_link(const char *from, const char *to)
 
 static int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
+    if (strcmp(path, CONTROL) == 0)
+        return -EPERM;
     if (fi != NULL)
         return fchmod((int)fi->fh, mode) == 0 ? 0 : -errno;
     return fchmodat(backing, rel(path), mode, 0) == 0 ? 0 : -errno;
@@ -321,28 +337,58 @@ static int fs_utimens(const char *path, const struct timespec tv[2],
                : -errno;
 }
 
+/* ftruncate, undoably: the bytes cut off are kept first. */
+static int truncate_logged(int fd, off_t size)
+{
+    struct undo *u;
+    struct stat st;
+    int rv = 0;
+
+    if ((u = undo_of(fd, &rv)) == NULL)
+        return rv;
+    if (fstat(fd, &st) != 0)
+        return -errno;
+    if (size < st.st_size &&
+        (rv = undo_save(u, size, (size_t)(st.st_size - size))) != 0)
+        return rv;
+    /* Through the log's own descriptor: @fd may be read-only (O_TRUNC). */
+    return ftruncate(u->fd, size) == 0 ? 0 : -errno;
+}
+
 static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
-    int fd = fi != NULL ? (int)fi->fh
-                        : openat(backing, rel(path), O_WRONLY | O_CLOEXEC);
-    int rv = 0;
-    struct undo *u;
+    int fd, rv;
+
+    if (fi != NULL)
+        return fi->fh == CONTROL_FH ? -EINVAL : truncate_logged((int)fi->fh,
+                                                               size);
+    if (strcmp(path, CONTROL) == 0)
+        return 0; /* "echo drop >" truncates it first */
+    fd = openat(backing, rel(path), O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    rv = truncate_logged(fd, size);
+    close(fd);
+    return rv;
+}
+
+/* Open the backing file: O_TRUNC goes through the undo log, O_APPEND is
+ * left to the kernel (it gives each write its offset), O_DIRECT to the
+ * write path (refused there). */
+static int open_backing(const char *path, int flags, mode_t mode)
+{
+    int fd = openat(backing, rel(path),
+                    (flags & ~(O_DIRECT | O_TRUNC | O_APPEND)) | O_CLOEXEC,
+                    mode);
+    int rv;
 
     if (fd < 0)
         return -errno;
-    u = undo_of(fd, &rv);
-    if (u != NULL) {
-        struct stat st;
-        if (fstat(fd, &st) != 0)
-            rv = -errno;
-        else if (size < st.st_size)
-            rv = undo_save(u, size, (size_t)(st.st_size - size));
-        if (rv == 0 && ftruncate(fd, size) != 0)
-            rv = -errno;
-    }
-    if (fi == NULL)
+    if ((flags & O_TRUNC) && (rv = truncate_logged(fd, 0)) != 0) {
         close(fd);
-    return rv;
+        return rv;
+    }
+    return fd;
 }
 
 #define TRACE(...)                                                             \
@@ -361,9 +407,9 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
         fi->direct_io = 1; /* read past its size of 0 */
         return 0;
     }
-    fd = openat(backing, rel(path), (fi->flags & ~O_DIRECT) | O_CLOEXEC);
+    fd = open_backing(path, fi->flags, 0);
     if (fd < 0)
-        return -errno;
+        return fd;
     fi->fh = (uint64_t)fd;
     return 0;
 }
@@ -375,10 +421,9 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
     if (strcmp(path, CONTROL) == 0)
         return -EEXIST;
     TRACE("create %s flags 0%o\n", path, fi->flags);
-    fd = openat(backing, rel(path),
-                (fi->flags & ~O_DIRECT) | O_CREAT | O_CLOEXEC, mode);
+    fd = open_backing(path, fi->flags | O_CREAT, mode);
     if (fd < 0)
-        return -errno;
+        return fd;
     fi->fh = (uint64_t)fd;
     return 0;
 }
@@ -440,9 +485,10 @@ static int fs_write(const char *path, const char *buf, size_t size, off_t off,
 
     (void)path;
     if (fi->fh == CONTROL_FH) {
-        if (size >= 4 && memcmp(buf, "drop", 4) == 0) {
-            drop_all();
-            return (int)size;
+        if ((size == 4 || (size == 5 && buf[4] == '\n')) &&
+            memcmp(buf, "drop", 4) == 0) {
+            rv = drop_all();
+            return rv != 0 ? rv : (int)size;
         }
         return -EINVAL;
     }

@@ -107,7 +107,7 @@ static int collect(struct store *s, const struct store_range *q,
         /* Counting the whole rest made a paged read of N keys cost N^2:
          * 1.5M ConfigMaps took over 5 minutes to read in pages of 500. */
         l->more = true;
-        if (l->remaining == STORE_COUNT_MAX) {
+        if (!q->count || l->remaining == STORE_COUNT_MAX) {
             l->remaining_exact = false;
             break;
         }

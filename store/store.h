@@ -125,6 +125,8 @@ struct store_range {
     const char *after_name;
     store_rev rev;          /* 0: current revision. */
     size_t limit;           /* 0: no limit. */
+    bool count;             /* With a limit: count the keys after the page
+                             * (up to STORE_COUNT_MAX) into remaining. */
 };
 
 struct store_list {
@@ -134,11 +136,13 @@ struct store_list {
     store_rev rev;                  /* Revision the list was read at: pass it
                                      * back with after_* for the next page. */
     bool more;                      /* More keys match after the last item. */
-    size_t remaining;               /* How many more: exact if remaining_exact,
-                                     * else at least this many. */
-    bool remaining_exact;           /* Counting stopped at STORE_COUNT_MAX
-                                     * when false: a page costs its length
-                                     * plus at most that, not the range. */
+    size_t remaining;               /* How many more (with count): exact if
+                                     * remaining_exact, else at least this
+                                     * many. */
+    bool remaining_exact;           /* False when not counted, or counting
+                                     * stopped at STORE_COUNT_MAX: a page
+                                     * costs its length plus at most that,
+                                     * not the rest of the range. */
 };
 
 /* Keys a limited list counts past its page (remaining). */

@@ -211,6 +211,8 @@ static int collect(struct lister *l)
             .after_name = l->has_after ? l->after_name : NULL,
             .rev = l->rev,
             .limit = l->limit != 0 ? PAGE : 0,
+            /* Only remainingItemCount needs it, and only unfiltered. */
+            .count = l->f.labels == NULL && l->f.fields == NULL,
         };
         int rv = store_list(repl_store(c->api->repl), &q, &page);
         if (rv == 0) {

@@ -10,7 +10,7 @@ fs="$top_builddir/jepsen/unsyncfs"
 [ -x "$fs" ] || skip_all "jepsen/unsyncfs is not built (install libfuse3-dev and re-run configure)"
 [ "$(id -u)" = 0 ] || skip_all "needs root (mounting FUSE)"
 [ -c /dev/fuse ] || skip_all "no /dev/fuse on this machine"
-plan 17
+plan 19
 tmp=$(mktemp -d)
 mnt="$tmp/mnt" master_pid='' fs_pid=''
 cleanup() {
@@ -47,8 +47,12 @@ fd = put("renamed", b"abc", True); os.write(fd, b"def"); os.close(fd)
 os.rename(os.path.join(d, "renamed"), os.path.join(d, "renamed-to"))
 fd = put("synced-twice", b"one", True); os.write(fd, b"two"); os.fsync(fd)
 os.write(fd, b"three"); os.close(fd)
+fd = put("reopened", b"0123456789", True); os.close(fd)
+fd = put("reopened", b"ab", False, os.O_WRONLY | os.O_TRUNC); os.close(fd)
+fd = put("reopened", b"cd", False, os.O_WRONLY | os.O_APPEND); os.close(fd)
 EOF
-check "the pending files are listed" grep -q "pending 6 file(s)" "$mnt/.unsyncfs"
+check "the pending files are listed" grep -q "pending 7 file(s)" "$mnt/.unsyncfs"
+check "what O_TRUNC and O_APPEND did shows before the drop" test "$(cat "$mnt/reopened")" = abcd
 echo drop >"$mnt/.unsyncfs"
 content() { cat "$mnt/$1" 2>&1; }
 check "a synced file is kept" test "$(content synced)" = kept
@@ -58,9 +62,11 @@ check "a file never synced is empty" test "$(content never-synced)" = "" -a -e "
 check "a truncation after the fsync is undone" test "$(content truncated)" = 0123456789
 check "a renamed file is restored under its new name" test "$(content renamed-to)" = abc
 check "the second fsync counts" test "$(content synced-twice)" = onetwo
-check "the drop is counted" grep -q "drop 1: 6 file(s) restored" "$mnt/.unsyncfs"
+check "a truncation by open(O_TRUNC) is undone" test "$(content reopened)" = 0123456789
+check "the drop is counted" grep -q "drop 1: 7 file(s) restored" "$mnt/.unsyncfs"
 check "nothing is pending after it" grep -q "pending 0 file(s)" "$mnt/.unsyncfs"
-check "anything but drop is refused" sh -c "! echo nonsense >'$mnt/.unsyncfs' 2>/dev/null"
+check "anything but drop is refused" sh -c "! echo nonsense >'$mnt/.unsyncfs' 2>/dev/null &&
+    ! echo dropx >'$mnt/.unsyncfs' 2>/dev/null"
 
 # A member that acknowledged writes, killed and its unsynced writes lost.
 master="$top_builddir/c8s-master" workload="$top_builddir/jepsen/workload"

@@ -377,7 +377,7 @@ TEST(mvcc, list_field_filter_at_old_revision)
 TEST(mvcc, paging_under_concurrent_writes)
 {
     struct store *s = tstore_store(0);
-    struct store_range q = {.resource = "pods", .limit = 7};
+    struct store_range q = {.resource = "pods", .limit = 7, .count = true};
     struct store_list l;
     char name[32], *all, *paged = NULL;
     size_t paged_len = 0, seen = 0, total;
@@ -440,7 +440,7 @@ TEST(mvcc, paging_under_concurrent_writes)
 TEST(mvcc, a_page_counts_a_bounded_rest)
 {
     struct store *s = tstore_store(0);
-    struct store_range q = {.resource = "pods", .limit = 10};
+    struct store_range q = {.resource = "pods", .limit = 10, .count = true};
     struct store_list l;
     char name[32];
     const int n = STORE_COUNT_MAX + 30;
@@ -463,12 +463,20 @@ TEST(mvcc, a_page_counts_a_bounded_rest)
     ASSERT(l.remaining_exact);
     ASSERT_EQ(l.remaining, (size_t)n - 30);
     store_list_done(&l);
+    /* Without count, a full page only says more follow. */
+    q.count = false;
+    ASSERT_EQ(store_list(s, &q, &l), 0);
+    ASSERT(l.more);
+    ASSERT(!l.remaining_exact);
+    ASSERT_EQ(l.remaining, 0);
+    store_list_done(&l);
 }
 
 TEST(mvcc, continue_with_namespace_filter)
 {
     struct store *s = tstore_store(0);
-    struct store_range q = {.resource = "pods", .ns = "a", .limit = 1};
+    struct store_range q = {.resource = "pods", .ns = "a", .limit = 1,
+                            .count = true};
     struct store_list l;
 
     seed_keys(s);
