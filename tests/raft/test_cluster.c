@@ -664,16 +664,25 @@ static void newcomer_start(struct cluster *cl, const char *spec)
     cl->n = 4;
 }
 
+/* Three members holding a key "before", and member 3 prepared (not
+ * started, not added); the leader's index in *@leader. */
+static struct member *three_and_a_newcomer(struct cluster *cl, char *spec,
+                                           size_t size, int *leader)
+{
+    cluster_start(cl, 3);
+    *leader = wait_leader(cl, 10000);
+    for (int i = 0; i < 50; i++)
+        put_acked(cl, *leader, "before", "1");
+    return newcomer_init(cl, spec, size);
+}
+
 TEST_T(cluster, a_member_is_added_and_removed_at_runtime, 120)
 {
     static struct cluster cl;
     char spec4[320];
 
-    cluster_start(&cl, 3);
-    int leader = wait_leader(&cl, 10000);
-    for (int i = 0; i < 50; i++)
-        put_acked(&cl, leader, "before", "1");
-    struct member *m = newcomer_init(&cl, spec4, sizeof spec4);
+    int leader;
+    struct member *m = three_and_a_newcomer(&cl, spec4, sizeof spec4, &leader);
     newcomer_start(&cl, spec4);
     /* Ask a follower: it passes the change on to the leader. */
     int follower = (leader + 1) % 3;
@@ -719,11 +728,8 @@ TEST_T(cluster, a_member_whose_promotion_failed_is_added_again, 120)
     static struct cluster cl;
     char spec4[320];
 
-    cluster_start(&cl, 3);
-    int leader = wait_leader(&cl, 10000);
-    for (int i = 0; i < 50; i++)
-        put_acked(&cl, leader, "before", "1");
-    struct member *m = newcomer_init(&cl, spec4, sizeof spec4);
+    int leader;
+    struct member *m = three_and_a_newcomer(&cl, spec4, sizeof spec4, &leader);
     /* Not running yet: its first catch-up round can only time out. */
     long t0 = now_ms();
     ASSERT_EQ(repl_sync_member_add(cl.m[leader].c, m->name, m->addr, 60000),
