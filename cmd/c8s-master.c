@@ -1,7 +1,6 @@
 /* c8s-master: one control-plane member (raft + store; the API server and
  * controllers join it in later issues). */
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/random.h>
 #include <unistd.h>
 #include <getopt.h>

@@ -15,6 +15,9 @@
  * changes too. Names (create, rename, unlink) are not undone: a directory
  * fsync is not modelled.
  *
+ * UNSYNCFS_TRACE=1 in the environment logs opens, creates, fsyncs and
+ * fallocates to stderr (how one sees what a program syncs).
+ *
  * Single-threaded (fuse -s), so no locking. Writes are not cached by the
  * kernel (FUSE writes through), its page cache is dropped on open and
  * attributes are not cached, so nothing the kernel held outlives a drop. */
@@ -56,10 +59,17 @@ struct undo {
 };
 
 static int backing = -1;     /* The backing directory. */
-static bool tracing;         /* UNSYNCFS_TRACE set: log every operation. */
+static bool tracing;         /* UNSYNCFS_TRACE set: log opens, creates,
+                              * fsyncs and fallocates to stderr. */
 static struct undo *undos;
 static unsigned long long drops, files_dropped, bytes_dropped;
 static unsigned long long last_files, last_bytes; /* Of the last drop. */
+
+#define TRACE(...)                                                             \
+    do {                                                                       \
+        if (tracing)                                                           \
+            fprintf(stderr, "unsyncfs: " __VA_ARGS__);                         \
+    } while (0)
 
 /* "/a/b" → "a/b", "/" → ".": relative to the backing directory. */
 static const char *rel(const char *path)
@@ -391,12 +401,6 @@ static int open_backing(const char *path, int flags, mode_t mode)
     return fd;
 }
 
-#define TRACE(...)                                                             \
-    do {                                                                       \
-        if (tracing)                                                           \
-            fprintf(stderr, "unsyncfs: " __VA_ARGS__);                         \
-    } while (0)
-
 static int fs_open(const char *path, struct fuse_file_info *fi)
 {
     int fd;
@@ -535,7 +539,6 @@ static int fs_fallocate(const char *path, int mode, off_t off, off_t len,
 {
     int fd = (int)fi->fh, rv = 0;
 
-    (void)path;
     TRACE("fallocate %s mode %d %lld+%lld\n", path, mode, (long long)off,
           (long long)len);
     if (fi->fh == CONTROL_FH)
