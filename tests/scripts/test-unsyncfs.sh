@@ -10,7 +10,7 @@ fs="$top_builddir/jepsen/unsyncfs"
 [ -x "$fs" ] || skip_all "jepsen/unsyncfs is not built (install libfuse3-dev and re-run configure)"
 [ "$(id -u)" = 0 ] || skip_all "needs root (mounting FUSE)"
 [ -c /dev/fuse ] || skip_all "no /dev/fuse on this machine"
-plan 19
+plan 21
 tmp=$(mktemp -d)
 mnt="$tmp/mnt" master_pid='' fs_pid=''
 cleanup() {
@@ -21,6 +21,13 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 mkdir -p "$tmp/disk" "$mnt"
+# Bad arguments: usage (2), or the backing directory named in the error (1).
+st=0; "$fs" >"$tmp/err" 2>&1 || st=$?
+check "without arguments it prints its usage and exits 2" \
+    sh -c "test $st = 2 && grep -q 'usage: .* BACKING MOUNTPOINT' '$tmp/err'"
+st=0; "$fs" "$tmp/nonexistent" "$mnt" >"$tmp/err" 2>&1 || st=$?
+check "a missing backing directory is named, exit 1" \
+    sh -c "test $st = 1 && grep -q '$tmp/nonexistent: No such file' '$tmp/err'"
 "$fs" "$tmp/disk" "$mnt" 2>"$tmp/fs.log" &
 fs_pid=$!
 for _ in $(seq 100); do grep -q " $mnt fuse" /proc/mounts && break; sleep 0.1; done
