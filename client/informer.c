@@ -380,6 +380,19 @@ static void resync(struct c8s_informer *inf)
         call_update(inf, e->obj, e->obj);
 }
 
+/* A bookmark says nothing under the path changed up to its revision, so
+ * the cache reflects that revision too (as client-go's reflector does);
+ * without this a caller waiting for a list's revision would wait for a
+ * change under the path that may never come. */
+static void follow_bookmarks(struct c8s_informer *inf)
+{
+    const char *seen = c8s_watch_resource_version(inf->watch);
+
+    if (strtoull(seen, NULL, 10) > strtoull(inf->rv, NULL, 10) &&
+        strlen(seen) < sizeof inf->rv)
+        (void)snprintf(inf->rv, sizeof inf->rv, "%s", seen);
+}
+
 static bool transient(int code)
 {
     return code == -C8S_EOVERLOADED || code == -C8S_EUNKNOWN ||
@@ -435,6 +448,7 @@ int c8s_informer_run(struct c8s_informer *inf, int timeout_ms,
         if (inf->resync_ms > 0 && inf->next_resync - now < wait)
             wait = inf->next_resync - now;
         rc = c8s_watch_next(inf->watch, (int)wait, &ev, err);
+        follow_bookmarks(inf);
         if (rc == 0) {
             if ((rc = apply_event(inf, &ev)) != 0)
                 return client__fail(err, rc, "informer %s: %s", inf->path,

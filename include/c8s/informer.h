@@ -58,7 +58,7 @@ int c8s_informer_run(struct c8s_informer *inf, int timeout_ms,
 /* Has the first list completed? */
 bool c8s_informer_synced(const struct c8s_informer *inf);
 
-/* The revision the cache reflects. */
+/* The revision the cache reflects: the last event's or bookmark's. */
 const char *c8s_informer_resource_version(const struct c8s_informer *inf);
 
 /* How many lists were made (1 + relists after compaction). */

@@ -1,5 +1,5 @@
 /* Informers against real members: list in pages, handlers, indexes,
- * resync, a relist after compaction that reports exactly what changed, and
+ * resync, bookmarks, a relist after compaction that reports exactly what changed, and
  * a cache that stays exact while 10,000 changes land and the leader is
  * killed twice. */
 #include <errno.h>
@@ -290,6 +290,12 @@ TEST_T(informer, lists_in_pages_then_follows_changes_with_indexes, 120)
     ASSERT_UEQ(c8s_informer_len(inf), 5);
     ASSERT_MSG(s2.resyncs >= 10 && s2.resyncs % 5 == 0, "%u resyncs",
                s2.resyncs);
+
+    /* A write elsewhere moves the store past anything under the path: the
+     * informer learns it reflects that revision from a bookmark (every
+     * 10 s), not from a change that will never come. */
+    post_cm(c, "default", 40, "\"app\":\"even\"");
+    expect_exact(c, "/api/v1/namespaces/other/configmaps", inf, &s2);
     c8s_informer_free(inf);
     c8s_client_free(c);
 }
