@@ -176,6 +176,15 @@ static bool maybe_happened(int code)
     return code == -C8S_EUNKNOWN;
 }
 
+#define REFUSED_PAUSE_MS 50
+
+static void pause_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+
+    nanosleep(&ts, NULL);
+}
+
 /* Count a non-ok @code for the summary. */
 static void count_code(struct shared *sh, int code)
 {
@@ -215,6 +224,12 @@ static void completed(struct client *cl, int code, const char *f,
     } else {
         record(cl, "fail", f, key, value, "");
         atomic_fetch_add(&cl->sh->fail, 1);
+        /* Refused at once (no leader, too busy; libc8s does not retry a
+         * POST): a real client waits for the Retry-After, so this one
+         * pauses a little rather than fill the history with millions of
+         * instant refusals while a minority is cut off. */
+        if (code == -C8S_EOVERLOADED)
+            pause_ms(REFUSED_PAUSE_MS);
     }
 }
 
@@ -619,12 +634,6 @@ struct watcher {
 
 #define WATCH_DRAIN_NS (30 * 1000000000LL)
 
-static void pause_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-
-    nanosleep(&ts, NULL);
-}
 
 /* Open @w's watch from @rv, or from a fresh LIST's revision if @rv is
  * NULL, retrying until the drain deadline. */
