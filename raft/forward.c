@@ -172,9 +172,10 @@ static void txq_done(uv_write_t *req, int status)
     }
 }
 
-/* Queue the bytes of @w as one frame. -EPIPE: the stream is broken (the
- * frame may be queued, but will not go out); -ENOMEM or -C8S_EOVERLOADED
- * (the peer has not taken TXQ_MAX_HELD bytes): the frame was not queued. */
+/* Queue the bytes of @w as one frame. -EPIPE: the stream is broken and
+ * the frame will not go out; -ENOMEM or -C8S_EOVERLOADED (the peer has not
+ * taken TXQ_MAX_HELD bytes): the frame was not queued. None of it is
+ * written on failure. */
 static int txq_push(struct txq *q, const struct mp_writer *w)
 {
     uint32_t n = htole32((uint32_t)w->len);
@@ -247,12 +248,15 @@ static void fail_pending(struct repl_client *c)
         if (c->pending == NULL)
             c->pending_tail = &c->pending;
         c->n_pending--;
-        mem_free(p->frame);
-        /* Refused at the handshake, nothing was sent: say why. */
+        /* Refused at the handshake, or still holding its frame (never
+         * written): certainly not applied. Once written, a write's outcome
+         * is unknown. */
         repl__complete(p->req, c->refused_key             ? -EACCES
+                               : p->frame != NULL        ? -C8S_ENOLEADER
                                : p->kind == REPL_FWD_TXN ? -C8S_EUNKNOWN
                                                          : -C8S_ENOLEADER,
                        0, 0);
+        mem_free(p->frame);
         mem_free(p);
     }
 }
@@ -366,13 +370,18 @@ static void client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     rx_consume(&c->rx, off);
 }
 
+/* Hand @p's frame to the stream. On failure nothing of it was written
+ * (txq_push queues nothing, or a failed uv_write wrote nothing), so @p
+ * keeps its frame: that is how fail_pending() knows it was never sent. */
 static int send_frame_bytes(struct repl_client *c, struct pending *p)
 {
     struct mp_writer w = {.buf = p->frame, .len = p->frame_len};
     int rv = txq_push(c->tx, &w);
 
-    mem_free(p->frame);
-    p->frame = NULL;
+    if (rv == 0) {
+        mem_free(p->frame);
+        p->frame = NULL;
+    }
     return rv;
 }
 
@@ -474,6 +483,7 @@ static int client_send(struct repl_client *c, struct repl_req *req,
     if (rv != 0 && rv != -EPIPE) {
         /* Not queued, so certainly not sent: fail it now. */
         take_pending(c, p->id);
+        mem_free(p->frame);
         mem_free(p);
         return rv;
     }
@@ -1097,7 +1107,9 @@ void repl__fwd_leader_changed(struct repl *r)
     if (fc != NULL && fc->c != NULL) {
         struct repl_client *c = fc->c;
         fc->c = NULL;
-        repl_client_close(c); /* pending: unknown outcome, caller retries */
+        /* Pending writes already sent: unknown outcome; the rest: no
+         * leader. The caller retries. */
+        repl_client_close(c);
     }
 }
 

@@ -1182,7 +1182,7 @@ static void burst_wait(size_t want)
  * middle may leave some of unknown outcome, never reordered). A client
  * closed with a write in flight and frames queued behind it fails each
  * request once, as unknown, and frees the queue when the write ends (the
- * sanitizers watch that). */
+ * sanitizers watch that); requests never written fail as "no leader". */
 TEST_T(cluster, a_burst_of_forwarded_writes_is_answered_in_order, 90)
 {
     static struct cluster cl;
@@ -1229,6 +1229,26 @@ TEST_T(cluster, a_burst_of_forwarded_writes_is_answered_in_order, 90)
         ASSERT_MSG(k[i].calls == 1 && k[i].code == -C8S_EUNKNOWN,
                    "put %zu after close: %d calls, %s", i, k[i].calls,
                    err_str(k[i].code));
+
+    /* Never written, so certainly not applied: "no leader", which callers
+     * may retry, not unknown. Closed before the stream is up (a leader
+     * change while connecting), and refused by the address. */
+    char nobody[64];
+    snprintf(nobody, sizeof nobody, "127.0.0.1:%d", tproc_free_port());
+    for (int round = 3; round <= 4; round++) {
+        burst.answered = 0;
+        ASSERT_EQ(repl_client_new(&burst.t, 0,
+                                  round == 3 ? cl.m[via].addr : nobody, NULL,
+                                  NULL, &c), 0);
+        burst_submit(c, k, 100, round);
+        if (round == 3)
+            repl_client_close(c);
+        burst_wait(100);
+        for (size_t i = 0; i < 100; i++)
+            ASSERT_MSG(k[i].calls == 1 && k[i].code == -C8S_ENOLEADER,
+                       "round %d, put %zu never sent: %d calls, %s", round, i,
+                       k[i].calls, err_str(k[i].code));
+    } /* a client that failed frees itself */
 
     uv_close((uv_handle_t *)&burst.timer, NULL);
     burst.t.iface.close(&burst.t.iface, raw_transport_closed);
