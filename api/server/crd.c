@@ -23,8 +23,6 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 
-#define CRD_PREFIX "apiextensions.k8s.io/customresourcedefinitions"
-
 /* A set of custom resources with the calls that resolved into it: the
  * server holds one reference to the set it serves, each such call one. */
 struct srv_crd_set {
@@ -114,7 +112,7 @@ static int load_crds(struct srv_api *api, struct obj ***ret, size_t *ret_n)
     const struct obj_resource *res =
         obj_registry_find(api->reg, "apiextensions.k8s.io", "v1",
                           "customresourcedefinitions");
-    struct store_range q = {.resource = CRD_PREFIX};
+    struct store_range q = {.resource = SRV_CRD_PREFIX};
     struct store_list l = {0};
     struct obj **v = NULL;
     size_t n = 0;
@@ -215,7 +213,7 @@ static void on_crd_event(struct store_watch *w, void *arg)
 
 static int open_watch(struct srv_api *api)
 {
-    struct store_watch_opts o = {.resource = CRD_PREFIX,
+    struct store_watch_opts o = {.resource = SRV_CRD_PREFIX,
                                  .from_current = true,
                                  .cb = on_crd_event,
                                  .arg = api};
@@ -323,13 +321,170 @@ void srv__crd_catch_up(struct srv_call *c, void (*then)(struct srv_call *c))
 }
 
 /* ---- deleting a definition deletes its objects ----------------------------
- * Before the definition itself goes, its objects are deleted in batches
- * (each batch one txn, each delete conditional on the version listed), so
- * an interrupted deletion leaves the definition in place and deleting it
- * again finishes the job: no objects are left behind without one. */
+ * The definition is first marked (deletionTimestamp and a Terminating
+ * condition, as Kubernetes shows it): from then on creates of its objects
+ * are refused, and a create that checked the definition before the mark
+ * fails its CHECK (srv__crd_create_check). Then its objects are deleted in
+ * batches (each batch one txn, each delete conditional on the version
+ * listed), and the definition last. An interrupted deletion leaves the
+ * definition in place, Terminating, and deleting it again finishes the
+ * job: no objects are left behind without one. */
 
 #define SWEEP_BATCH 500
 #define SWEEP_ROUNDS 10000
+
+static bool is_terminating(const struct obj *crd)
+{
+    return obj_get_path(crd, "metadata.deletionTimestamp") != NULL;
+}
+
+/* Whether this stored version of definition @name is Terminating, decoded
+ * once per version (creates come in runs). */
+static bool stored_terminating(struct srv_api *api, const char *name,
+                               const struct store_kv *kv)
+{
+    struct obj *crd = NULL;
+    struct err e = {0};
+    bool terminating;
+
+    if (api->last_crd.mod_rev == kv->mod_rev &&
+        strcmp(api->last_crd.name, name) == 0)
+        return api->last_crd.terminating;
+    if (obj_msgpack_decode(kv->value->data, kv->value->len, NULL, &crd, &e) !=
+        0)
+        return false; /* unreadable: the CHECK still holds the version */
+    terminating = is_terminating(crd);
+    obj_unref(crd);
+    if (strlen(name) < sizeof api->last_crd.name) {
+        snprintf(api->last_crd.name, sizeof api->last_crd.name, "%s", name);
+        api->last_crd.mod_rev = kv->mod_rev;
+        api->last_crd.terminating = terminating;
+    }
+    return terminating;
+}
+
+int srv__crd_create_check(struct srv_call *c, char *name, size_t size,
+                          store_rev *rev)
+{
+    const struct store_kv *kv = NULL;
+    int rv;
+
+    *rev = 0;
+    if (c->res->schema == NULL || c->op != SRV_OP_CREATE)
+        return 0;
+    if ((size_t)snprintf(name, size, "%s.%s", c->res->resource,
+                         c->res->group) >= size) {
+        srv__respond_code(c->req, c->res, c->name, -ENAMETOOLONG);
+        return -ENAMETOOLONG;
+    }
+    rv = store_get(repl_store(c->api->repl), SRV_CRD_PREFIX, "", name, 0, &kv);
+    if (rv == -C8S_ENOTFOUND) { /* deleted; this member serves it a bit on */
+        srv__respond_bad(c->req, 404, "NotFound",
+                         "the server could not find the requested resource "
+                         "(its definition %s was deleted)", name);
+        return rv;
+    }
+    if (rv != 0) {
+        srv__respond_code(c->req, c->res, c->name, rv);
+        return rv;
+    }
+    *rev = kv->mod_rev;
+    if (stored_terminating(c->api, name, kv)) {
+        srv__respond_bad(c->req, 405, "MethodNotAllowed",
+                         "create is not allowed on %s: its "
+                         "CustomResourceDefinition is being deleted",
+                         name);
+        rv = -EPERM;
+    }
+    store_kv_unref(kv);
+    return rv;
+}
+
+static void marked(struct repl_req *rr, const struct repl_result *res)
+{
+    struct srv_call *c = container_of(rr, struct srv_call, rreq);
+
+    if (res->code != 0) {
+        srv__respond_code(c->req, c->res, c->name, res->code);
+        srv__call_free(c);
+        return;
+    }
+    c->crd_marked = true;
+    c->expect_rev = res->rev; /* the definition's delete follows this */
+    srv__write(c);
+}
+
+/* @m's map under @key, made private, created if absent; NULL: no memory. */
+static struct obj *child_map(struct obj *m, const char *key, bool array)
+{
+    struct obj *v = obj_map_get_mut(m, key);
+
+    if (v != NULL)
+        return v;
+    v = array ? obj_array_new() : obj_map_new();
+    if (v == NULL || obj_map_set(m, key, v) != 0) {
+        obj_unref(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* The status condition Kubernetes shows on a definition being deleted. */
+static int add_terminating_condition(struct obj *crd)
+{
+    struct obj *st = child_map(crd, "status", false);
+    struct obj *conds = st != NULL ? child_map(st, "conditions", true) : NULL;
+    struct obj *cond = obj_map_new();
+    char now[32];
+
+    srv__timestamp(now);
+    if (conds == NULL || cond == NULL ||
+        srv__set_str(cond, "type", "Terminating") != 0 ||
+        srv__set_str(cond, "status", "True") != 0 ||
+        srv__set_str(cond, "lastTransitionTime", now) != 0 ||
+        srv__set_str(cond, "reason", "InstanceDeletionInProgress") != 0 ||
+        srv__set_str(cond, "message",
+                     "CustomResource deletion is in progress") != 0 ||
+        obj_array_append(conds, cond) != 0) {
+        obj_unref(cond);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Write c->obj (the definition to delete) marked Terminating; marked()
+ * goes on. */
+static void mark(struct srv_call *c)
+{
+    struct obj_buf b;
+    struct store_op op;
+    int rv;
+
+    obj_buf_init(&b);
+    rv = obj_unshare(&c->obj);
+    if (rv == 0)
+        rv = srv__mark_deleting(c->obj);
+    if (rv == 0)
+        rv = add_terminating_condition(c->obj);
+    if (rv == 0)
+        rv = srv__obj_encode(c->api, c->res, "", c->name, c->obj, &b);
+    if (rv == 0) {
+        op = (struct store_op){.type = STORE_OP_UPDATE,
+                               .resource = c->res->store_prefix,
+                               .ns = "",
+                               .name = c->name,
+                               .value = b.data,
+                               .value_len = b.len,
+                               .expect_rev = c->expect_rev};
+        c->rreq.cb = marked;
+        rv = repl_submit(c->api->repl, &c->rreq, &op, 1);
+    }
+    obj_buf_done(&b);
+    if (rv != 0) {
+        srv__respond_code(c->req, c->res, c->name, rv);
+        srv__call_free(c);
+    }
+}
 
 static void swept(struct repl_req *rr, const struct repl_result *res)
 {
@@ -371,6 +526,14 @@ bool srv__crd_sweep(struct srv_call *c)
     if (obj_crd_group_reserved(strchr(c->name, '.') + 1)) {
         c->swept = true;
         return false;
+    }
+    if (!c->crd_marked) {
+        if (c->obj != NULL && is_terminating(c->obj)) {
+            c->crd_marked = true; /* an earlier deletion was interrupted */
+        } else {
+            mark(c);
+            return true;
+        }
     }
     if (++c->sweep_rounds > SWEEP_ROUNDS ||
         (rv = store_list(repl_store(c->api->repl), &q, &l)) != 0) {

@@ -47,6 +47,11 @@ struct srv_api {
         store_rev mod_rev;      /* whether that version of it is */
         bool terminating;       /* Terminating: saves decoding it each time. */
     } last_ns;
+    struct {                    /* The same for the definition a custom */
+        char name[300];         /* object's create last checked. */
+        store_rev mod_rev;
+        bool terminating;
+    } last_crd;
     struct srv_atrest atrest;   /* Keys of Secrets at rest. */
     struct srv_authn authn;     /* Who may call (authn.c). */
     struct srv_audit *audit;    /* Audit log, or NULL (off). */

@@ -74,6 +74,10 @@ struct srv_call {
     bool swept;                     /* A definition's objects are deleted
                                      * (srv__crd_sweep). */
     int sweep_rounds;               /* Batches of them deleted so far. */
+    bool crd_marked;                /* The definition being deleted is
+                                     * marked Terminating (crd.c). */
+    size_t n_checks;                /* CHECK ops leading the write in
+                                     * flight (namespace, definition). */
 };
 
 enum srv_op {
@@ -288,10 +292,18 @@ int srv__crd_check(const struct srv_call *c, const struct obj *o,
 /* Wait for a read point, serve any definitions applied meanwhile, then
  * call @then (for a resource this member did not know). */
 void srv__crd_catch_up(struct srv_call *c, void (*then)(struct srv_call *c));
-/* Deleting a definition: delete a batch of its objects first and come
- * back to srv__write (true: the call is taken care of), or false once
- * none are left. */
+/* Deleting a definition: mark it Terminating, then delete a batch of its
+ * objects and come back to srv__write (true: the call is taken care of),
+ * or false once none are left. */
 bool srv__crd_sweep(struct srv_call *c);
+/* The store prefix of definitions. */
+#define SRV_CRD_PREFIX "apiextensions.k8s.io/customresourcedefinitions"
+/* Creating a custom object: its definition, @name (plural.group), must be
+ * there and not Terminating; its version goes into the txn as a CHECK
+ * (*@rev; 0 for anything else), so a create cannot slip in once the
+ * definition is marked. 0, or nonzero when it has answered. */
+int srv__crd_create_check(struct srv_call *c, char *name, size_t size,
+                          store_rev *rev);
 /* Keep the set of custom resources c->res belongs to (if it is one) while
  * the call lives; srv__call_free releases it. */
 void srv__crd_hold(struct srv_call *c);

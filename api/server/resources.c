@@ -369,13 +369,15 @@ static void finish_deletion(struct srv_call *c)
 }
 
 /* Propose the write of c->obj (or the delete of the key). The txn is:
- * [CHECK namespace] [allocation keys...] object. The object's change comes
- * last, so the txn's revision is the object's resourceVersion. */
+ * [CHECK namespace] [CHECK definition] [allocation keys...] object. The
+ * object's change comes last, so the txn's revision is the object's
+ * resourceVersion. */
 void srv__write(struct srv_call *c)
 {
-    struct store_op ops[2 + SRV_MAX_EXTRA];
+    struct store_op ops[3 + SRV_MAX_EXTRA];
     struct obj_buf b;
-    store_rev ns_rev;
+    store_rev ns_rev, crd_rev;
+    char crd_name[300];
     size_t n = 0;
     int rv;
 
@@ -385,6 +387,8 @@ void srv__write(struct srv_call *c)
     rv = namespace_check(c, &ns_rev);
     if (rv == 1)
         return; /* catching up first */
+    if (rv == 0)
+        rv = srv__crd_create_check(c, crd_name, sizeof crd_name, &crd_rev);
     if (rv != 0) {
         srv__call_free(c);
         return;
@@ -400,6 +404,11 @@ void srv__write(struct srv_call *c)
         ops[n++] = (struct store_op){.type = STORE_OP_CHECK,
                                      .resource = "namespaces", .ns = "",
                                      .name = c->ns, .expect_rev = ns_rev};
+    if (crd_rev != 0)
+        ops[n++] = (struct store_op){.type = STORE_OP_CHECK,
+                                     .resource = SRV_CRD_PREFIX, .ns = "",
+                                     .name = crd_name, .expect_rev = crd_rev};
+    c->n_checks = n;
     for (size_t i = 0; i < c->n_allocs; i++)
         ops[n++] = (struct store_op){
             .type = c->op == SRV_OP_DELETE ? STORE_OP_DELETE : STORE_OP_CREATE,
@@ -475,10 +484,9 @@ static bool retry_generated_name(struct srv_call *c,
 }
 
 /* An allocation key another member took first: choose again. */
-static bool retry_alloc(struct srv_call *c, const struct repl_result *res,
-                        bool ns_check)
+static bool retry_alloc(struct srv_call *c, const struct repl_result *res)
 {
-    size_t first = ns_check ? 1 : 0;
+    size_t first = c->n_checks;
 
     if (res->code != -C8S_EEXISTS || c->op != SRV_OP_CREATE ||
         res->failed_op < first || res->failed_op >= first + c->n_allocs ||
@@ -490,21 +498,20 @@ static bool retry_alloc(struct srv_call *c, const struct repl_result *res,
 static void written(struct repl_req *rr, const struct repl_result *res)
 {
     struct srv_call *c = container_of(rr, struct srv_call, rreq);
-    bool ns_check = c->res->namespaced && c->op == SRV_OP_CREATE;
 
     if (res->code == 0) {
         answer_written(c, res->rev);
-    } else if (res->code == -C8S_ECONFLICT && ns_check &&
-               res->failed_op == 0 && c->attempts++ < MAX_CONFLICT_RETRIES) {
-        /* The namespace changed: check its newer version, which this
-         * member may not have applied yet. */
+    } else if (res->code == -C8S_ECONFLICT && res->failed_op < c->n_checks &&
+               c->attempts++ < MAX_CONFLICT_RETRIES) {
+        /* The namespace or the definition changed: check its newer
+         * version, which this member may not have applied yet. */
         if (catch_up_then_write(c) != 0)
             srv__call_free(c);
         return;
     } else if (retry_generated_name(c, res)) {
         srv__write(c);
         return;
-    } else if (retry_alloc(c, res, ns_check)) {
+    } else if (retry_alloc(c, res)) {
         srv__write(c);
         return;
     } else if (res->code == -C8S_EEXISTS && c->apply &&
@@ -531,7 +538,7 @@ static void written(struct repl_req *rr, const struct repl_result *res)
         srv__write(c);
         return;
     } else if (res->code == -C8S_EEXISTS && c->n_allocs > 0 &&
-               res->failed_op + 1 < (ns_check ? 2 : 1) + c->n_allocs) {
+               res->failed_op + 1 < c->n_checks + 1 + c->n_allocs) {
         srv__respond_bad(c->req, 422, "Invalid",
                          "Service \"%s\" is invalid: failed to allocate: "
                          "already allocated",

@@ -1064,9 +1064,11 @@ TEST_T(apiserver, custom_resources_are_served_by_every_member, 120)
                 "Content-Type: application/strategic-merge-patch+json",
                 NULL, 415, "application/merge-patch+json, "
                 "application/apply-patch+yaml");
+    /* Marked Terminating first (creates refused from then on), then
+     * its objects go, then it. */
     expect_code(0, "DELETE", "/apis/apiextensions.k8s.io/v1/"
                 "customresourcedefinitions/gadgets.c8s.example.com",
-                NULL, NULL, 200, NULL);
+                NULL, NULL, 200, "\"type\":\"Terminating\"");
     /* Another member stops serving them once it has applied the
      * deletion: soon, not necessarily at once. */
     for (int k = 0;; k++) {
@@ -1123,6 +1125,29 @@ TEST_T(apiserver, custom_resources_are_served_by_every_member, 120)
                 at, 200, "\"replicas\":4");
     expect_code(0, "GET", GADGETS "/g9", NULL, NULL, 200,
                 "\"spec\":{\"mode\":\"off\",\"n\":4}");
+
+    /* A definition held by a finalizer stays Terminating: its objects are
+     * served, but no new one may be created on any member (one that has
+     * not applied the mark yet fails the txn's CHECK of the definition
+     * and looks again); when the finalizer goes, so do they. */
+    const char *crd = "/apis/apiextensions.k8s.io/v1/"
+                      "customresourcedefinitions/gadgets.c8s.example.com";
+    patch_json(1, crd, "merge",
+               "{\"metadata\":{\"finalizers\":[\"example.com/hold\"]}}",
+               200, "example.com/hold");
+    expect_code(2, "DELETE", crd, NULL, NULL, 200, "deletionTimestamp");
+    for (int m = 0; m < N; m++)
+        expect_json(m, "POST", GADGETS,
+                    "{\"apiVersion\":\"c8s.example.com/v1\",\"kind\":"
+                    "\"Gadget\",\"metadata\":{\"name\":\"late\"}}",
+                    405, "CustomResourceDefinition is being deleted");
+    expect_code(1, "GET", GADGETS "/g9", NULL, NULL, 200, "\"n\":4");
+    patch_json(0, crd, "merge", "{\"metadata\":{\"finalizers\":null}}", 200,
+               NULL);
+    expect_code(0, "GET", crd, NULL, NULL, 404, NULL);
+    expect_json(2, "POST", "/apis/apiextensions.k8s.io/v1/"
+                "customresourcedefinitions", GADGET_CRD, 201, NULL);
+    expect_code(2, "GET", GADGETS, NULL, NULL, 200, "\"items\":[]");
 }
 
 /* Does any file under a directory hold a byte string? (nftw has no
