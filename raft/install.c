@@ -21,6 +21,7 @@
  * "not now" earlier (an error from snapshot_get aborts the rest of that
  * raft step, and a failed load frees a configuration it never set). */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/log.h"
@@ -191,10 +192,73 @@ static int start_watched(struct raft_io *io, unsigned msecs,
     return r->installs.start(io, msecs, tick, recv_watched);
 }
 
+/* ---- debug: a slow install --------------------------------------------------
+ * C8S_DEBUG_SLOW_INSTALL_MS holds each snapshot a follower installs that
+ * long before libraft's io writes it, as a loaded disk would, so tests
+ * can follow a member through an install that outlasts --stall-timeout. */
+
+static void put_held(struct repl *r)
+{
+    struct repl__installs *s = &r->installs;
+    struct raft_io_snapshot_put *req = s->slow.req;
+    int rv;
+
+    s->slow.req = NULL;
+    rv = s->snapshot_put(&r->io, 0, req, s->slow.snapshot, s->slow.cb);
+    if (rv != 0) /* we already said yes: report it as the write's end */
+        s->slow.cb(req, rv);
+}
+
+static void slow_fired(uv_timer_t *t)
+{
+    put_held(t->data);
+}
+
+static int put_slowly(struct raft_io *io, unsigned trailing,
+                      struct raft_io_snapshot_put *req,
+                      const struct raft_snapshot *snapshot,
+                      raft_io_snapshot_put_cb cb)
+{
+    struct repl *r = repl_of_io(io);
+    struct repl__installs *s = &r->installs;
+
+    if (trailing != 0 || s->slow.req != NULL) /* our own, or a second */
+        return s->snapshot_put(io, trailing, req, snapshot, cb);
+    s->slow.req = req;
+    s->slow.snapshot = snapshot;
+    s->slow.cb = cb;
+    uv_timer_start(&s->slow.timer, slow_fired, s->slow.ms, 0);
+    return 0;
+}
+
+bool repl__installs_close(struct repl *r, uv_close_cb closed_cb)
+{
+    struct repl__installs *s = &r->installs;
+
+    if (s->slow.ms == 0)
+        return false;
+    uv_timer_stop(&s->slow.timer);
+    if (s->slow.req != NULL)
+        put_held(r);
+    uv_close((uv_handle_t *)&s->slow.timer, closed_cb);
+    return true;
+}
+
 void repl__installs_wrap(struct repl *r)
 {
+    const char *slow = getenv("C8S_DEBUG_SLOW_INSTALL_MS");
+
     r->installs.start = r->io.start;
     r->installs.send = r->io.send;
     r->io.start = start_watched;
     r->io.send = send_guarded;
+    if (slow != NULL && (r->installs.slow.ms = (unsigned)atoi(slow)) > 0) {
+        log_warn("raft", "debug: snapshots installed here are held %u ms "
+                 "before they are written (C8S_DEBUG_SLOW_INSTALL_MS)",
+                 r->installs.slow.ms);
+        uv_timer_init(r->loop, &r->installs.slow.timer);
+        r->installs.slow.timer.data = r;
+        r->installs.snapshot_put = r->io.snapshot_put;
+        r->io.snapshot_put = put_slowly;
+    }
 }

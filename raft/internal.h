@@ -85,6 +85,17 @@ struct repl__installs {
     int (*send)(struct raft_io *, struct raft_io_send *,
                 const struct raft_message *, raft_io_send_cb);
     raft_io_recv_cb recv;       /* libraft's receive callback. */
+    int (*snapshot_put)(struct raft_io *, unsigned,
+                        struct raft_io_snapshot_put *,
+                        const struct raft_snapshot *,
+                        raft_io_snapshot_put_cb); /* libraft uv's own. */
+    struct {                    /* Debug (C8S_DEBUG_SLOW_INSTALL_MS): an */
+        unsigned ms;            /* incoming snapshot is held this long */
+        uv_timer_t timer;       /* before the io writes it, as a slow */
+        struct raft_io_snapshot_put *req; /* disk would; the held one. */
+        const struct raft_snapshot *snapshot;
+        raft_io_snapshot_put_cb cb;
+    } slow;
 };
 
 struct repl {
@@ -127,6 +138,8 @@ struct repl {
     raft_index stall_commit;    /* Liveness: commit index last checked. */
     raft_index stall_applied;   /* Liveness: applied index last checked. */
     uint64_t stall_since_ms;    /* When applied stopped following commit. */
+    uint64_t install_since_ms;  /* When the snapshot install under way
+                                 * began (0: none). */
     uint64_t last_compact_ms;   /* Loop time of the last compaction check. */
     bool disk_low;              /* Free space under cfg.min_free_mb. */
     char restore_err[512];      /* Why the last snapshot restore failed. */
@@ -176,6 +189,9 @@ bool repl__is_leader(struct repl *r);
 
 /* install.c */
 void repl__installs_wrap(struct repl *r);
+/* Before raft_close: a held install goes to the io now and the debug
+ * timer closes with @closed_cb (its data is @r). True if it does. */
+bool repl__installs_close(struct repl *r, uv_close_cb closed_cb);
 /* The slot to write a snapshot to @to through, or NULL: not now. */
 struct repl__install_peer *repl__install_admit(struct repl__installs *s,
                                                raft_id to, raft_index index,

@@ -363,6 +363,34 @@ static void check_disk(struct repl *r)
     r->disk_low = low;
 }
 
+/* libraft 0.22.1 raises a follower's commit index to the index of a
+ * snapshot it is installing as soon as heartbeats anchored at it arrive,
+ * while the snapshot is still being written, and applies it only once
+ * written: the whole install is progress, not a stall. (The flags are
+ * public fields of struct raft: replication.c and legacy.c set them.) */
+static bool installing_snapshot(const struct raft *raft)
+{
+    return raft->snapshot.installing || raft->legacy.snapshot_install;
+}
+
+/* A write that never ends would still hang the member: an install gets
+ * the longest catch-up round a promotion may take before it counts as
+ * stalled. */
+static void watch_install(struct repl *r, uint64_t now, raft_index applied)
+{
+    if (r->install_since_ms == 0)
+        r->install_since_ms = now;
+    r->stall_applied = applied;
+    r->stall_since_ms = now;
+    if (now - r->install_since_ms >
+        (uint64_t)r->cfg.stall_timeout_ms + REPL_CATCH_UP_ROUND_MAX_MS) {
+        log_error("raft", "stalled: installing a snapshot for %llu ms; "
+                  "exiting for a clean restart",
+                  (unsigned long long)(now - r->install_since_ms));
+        exit(REPL_EXIT_STALLED);
+    }
+}
+
 static void on_monitor(uv_timer_t *h)
 {
     struct repl *r = h->data;
@@ -373,6 +401,11 @@ static void on_monitor(uv_timer_t *h)
     raft_index commit = raft_commit_index(&r->raft);
     raft_index applied = raft_last_applied(&r->raft);
 
+    if (installing_snapshot(&r->raft)) {
+        watch_install(r, now, applied);
+        return;
+    }
+    r->install_since_ms = 0;
     if (applied >= commit || applied != r->stall_applied) {
         r->stall_applied = applied;
         r->stall_since_ms = now;
@@ -594,6 +627,8 @@ static void close_raft(struct repl *r)
         uv_close((uv_handle_t *)&r->watch, handle_closed);
         uv_close((uv_handle_t *)&r->monitor, handle_closed);
     }
+    if (repl__installs_close(r, handle_closed))
+        r->open_handles++;
     if (r->raft_inited) {
         r->raft.data = r;
         r->installs.closed = true;
