@@ -240,6 +240,14 @@ size_t repl_client_pending(const struct repl_client *c)
     return c->n_pending;
 }
 
+/* Does a request of @kind change anything (a write, a membership
+ * change), as opposed to reading? */
+static bool changes(enum repl_fwd_kind kind)
+{
+    return kind == REPL_FWD_TXN || kind == REPL_FWD_MEMBER_ADD ||
+           kind == REPL_FWD_MEMBER_REMOVE;
+}
+
 static void fail_pending(struct repl_client *c)
 {
     while (c->pending != NULL) {
@@ -249,12 +257,12 @@ static void fail_pending(struct repl_client *c)
             c->pending_tail = &c->pending;
         c->n_pending--;
         /* Refused at the handshake, or still holding its frame (never
-         * written): certainly not applied. Once written, a write's outcome
-         * is unknown. */
-        repl__complete(p->req, c->refused_key             ? -EACCES
-                               : p->frame != NULL        ? -C8S_ENOLEADER
-                               : p->kind == REPL_FWD_TXN ? -C8S_EUNKNOWN
-                                                         : -C8S_ENOLEADER,
+         * written): certainly not applied. Once written, a change's
+         * outcome is unknown. */
+        repl__complete(p->req, c->refused_key       ? -EACCES
+                               : p->frame != NULL  ? -C8S_ENOLEADER
+                               : changes(p->kind)  ? -C8S_EUNKNOWN
+                                                   : -C8S_ENOLEADER,
                        0, 0);
         mem_free(p->frame);
         mem_free(p);
@@ -1006,9 +1014,11 @@ static struct repl_client *leader_link(struct repl *r)
         return NULL;
     if (fc->c != NULL && fc->leader_id == id)
         return fc->c;
-    if (fc->c != NULL)
-        repl_client_close(fc->c);
-    fc->c = NULL;
+    if (fc->c != NULL) { /* forget it first: its callbacks may forward */
+        struct repl_client *old = fc->c;
+        fc->c = NULL;
+        repl_client_close(old);
+    }
     if (repl_client_new(&r->transport, r->id, addr, leader_link_closed, r,
                         &fc->c) != 0)
         return NULL;

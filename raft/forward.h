@@ -46,10 +46,10 @@ enum repl_fwd_kind {
 struct repl_client;
 
 /* Called when the connection fails or closes; pending requests have had
- * their callbacks (-C8S_EUNKNOWN for a TXN written to the stream,
- * -C8S_ENOLEADER for one never written and for READ, -EACCES for all when
- * the member refused our peer key). A client that failed frees itself:
- * do not close it after that. */
+ * their callbacks (-C8S_EUNKNOWN for a change, TXN or MEMBER_ADD/REMOVE,
+ * written to the stream; -C8S_ENOLEADER for anything never written and
+ * for reads; -EACCES for all when the member refused our peer key). A
+ * client that failed frees itself: do not close it after that. */
 typedef void (*repl_client_close_cb)(struct repl_client *c, void *arg);
 
 /* Connect to the member at @address through @t (whose iface.init may not

@@ -429,14 +429,29 @@ static struct obj *child_map(struct obj *m, const char *key, bool array)
     return v;
 }
 
+static bool has_condition(const struct obj *crd, const char *type)
+{
+    const struct obj *conds = obj_get_path(crd, "status.conditions");
+
+    for (size_t i = 0; i < obj_array_len(conds); i++)
+        if (strcmp(obj_str_or(obj_map_get(obj_array_get(conds, i), "type"),
+                              ""),
+                   type) == 0)
+            return true;
+    return false;
+}
+
 /* The status condition Kubernetes shows on a definition being deleted. */
 static int add_terminating_condition(struct obj *crd)
 {
-    struct obj *st = child_map(crd, "status", false);
-    struct obj *conds = st != NULL ? child_map(st, "conditions", true) : NULL;
-    struct obj *cond = obj_map_new();
+    struct obj *st, *conds, *cond;
     char now[32];
 
+    if (has_condition(crd, "Terminating"))
+        return 0;
+    st = child_map(crd, "status", false);
+    conds = st != NULL ? child_map(st, "conditions", true) : NULL;
+    cond = obj_map_new();
     srv__timestamp(now);
     if (conds == NULL || cond == NULL ||
         srv__set_str(cond, "type", "Terminating") != 0 ||
@@ -452,6 +467,13 @@ static int add_terminating_condition(struct obj *crd)
     return 0;
 }
 
+int srv__crd_mark(struct obj *crd)
+{
+    int rv = srv__mark_deleting(crd);
+
+    return rv != 0 ? rv : add_terminating_condition(crd);
+}
+
 /* Write c->obj (the definition to delete) marked Terminating; marked()
  * goes on. */
 static void mark(struct srv_call *c)
@@ -463,9 +485,7 @@ static void mark(struct srv_call *c)
     obj_buf_init(&b);
     rv = obj_unshare(&c->obj);
     if (rv == 0)
-        rv = srv__mark_deleting(c->obj);
-    if (rv == 0)
-        rv = add_terminating_condition(c->obj);
+        rv = srv__crd_mark(c->obj);
     if (rv == 0)
         rv = srv__obj_encode(c->api, c->res, "", c->name, c->obj, &b);
     if (rv == 0) {

@@ -296,6 +296,9 @@ void srv__crd_catch_up(struct srv_call *c, void (*then)(struct srv_call *c));
  * objects and come back to srv__write (true: the call is taken care of),
  * or false once none are left. */
 bool srv__crd_sweep(struct srv_call *c);
+/* Mark definition @crd (private) as being deleted: deletionTimestamp and
+ * a Terminating condition, once. 0 or -ENOMEM. */
+int srv__crd_mark(struct obj *crd);
 /* The store prefix of definitions. */
 #define SRV_CRD_PREFIX "apiextensions.k8s.io/customresourcedefinitions"
 /* Creating a custom object: its definition, @name (plural.group), must be

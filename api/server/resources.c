@@ -1048,7 +1048,9 @@ static bool graceful(const struct srv_call *c, const struct obj *cur)
 static int mark_deleted(struct srv_call *c, struct obj *cur)
 {
     c->obj = obj_ref(cur);
-    if (obj_unshare(&c->obj) != 0 || srv__mark_deleting(c->obj) != 0)
+    if (obj_unshare(&c->obj) != 0 ||
+        (srv__is_crd(c->res) ? srv__crd_mark(c->obj)
+                             : srv__mark_deleting(c->obj)) != 0)
         return -ENOMEM;
     if (strcmp(c->res->resource, "namespaces") == 0) {
         struct obj *st = obj_map_get_mut(c->obj, "status");

@@ -1135,7 +1135,7 @@ TEST_T(apiserver, custom_resources_are_served_by_every_member, 120)
     patch_json(1, crd, "merge",
                "{\"metadata\":{\"finalizers\":[\"example.com/hold\"]}}",
                200, "example.com/hold");
-    expect_code(2, "DELETE", crd, NULL, NULL, 200, "deletionTimestamp");
+    expect_code(2, "DELETE", crd, NULL, NULL, 200, "\"type\":\"Terminating\"");
     for (int m = 0; m < N; m++)
         expect_json(m, "POST", GADGETS,
                     "{\"apiVersion\":\"c8s.example.com/v1\",\"kind\":"
