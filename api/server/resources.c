@@ -501,10 +501,13 @@ static void written(struct repl_req *rr, const struct repl_result *res)
 
     if (res->code == 0) {
         answer_written(c, res->rev);
-    } else if (res->code == -C8S_ECONFLICT && res->failed_op < c->n_checks &&
+    } else if ((res->code == -C8S_ECONFLICT ||
+                res->code == -C8S_ENOTFOUND) &&
+               res->failed_op < c->n_checks &&
                c->attempts++ < MAX_CONFLICT_RETRIES) {
-        /* The namespace or the definition changed: check its newer
-         * version, which this member may not have applied yet. */
+        /* The namespace or the definition changed or went: check its
+         * newer version, which this member may not have applied yet (and
+         * answer about it, not about the object, if it is gone). */
         if (catch_up_then_write(c) != 0)
             srv__call_free(c);
         return;
