@@ -624,8 +624,12 @@ enum client__next client__attempt_next(struct c8s_client *c,
     int64_t now = client__now_ms(), w;
 
     if (o == CLIENT_ANSWERED) {
+        /* A 503 with Retry-After is a refusal, as client-go takes it
+         * (c8s: no leader, the write was not proposed): any method may
+         * go again. Without it, a write might have been acted on. */
         bool again = a->ans.status == 429 ||
-                     (a->ans.status == 503 && idempotent(a->method));
+                     (a->ans.status == 503 &&
+                      (idempotent(a->method) || a->ans.retry_after[0] != '\0'));
 
         if (!again || a->tries >= c->max_attempts)
             return CLIENT_FINISH;

@@ -59,6 +59,8 @@ static void serve_conn(struct scripted *s, int c)
             answer(c, "200 OK", "");
         else if (a == TOO_MANY)
             answer(c, "429 Too Many Requests", "Retry-After: 1\r\n");
+        else if (a == REFUSED)
+            answer(c, "503 Service Unavailable", "Retry-After: 1\r\n");
         else
             answer(c, "503 Service Unavailable", "");
     }

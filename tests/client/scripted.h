@@ -13,6 +13,7 @@ enum act {
     OK,          /* 200 with a small JSON body */
     TOO_MANY,    /* 429, Retry-After: 1 */
     UNAVAILABLE, /* 503 */
+    REFUSED,     /* 503, Retry-After: 1 (c8s's "no leader, retry") */
     DROP,        /* read the request, close without answering */
     SILENT,      /* read the request, never answer (held until stopped) */
 };

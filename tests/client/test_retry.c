@@ -66,6 +66,29 @@ TEST_T(retry, a_429_is_retried_after_retry_after_even_for_writes, 30)
     scripted_stop(s);
 }
 
+/* As client-go does: a 503 that says when to come back is a refusal
+ * (c8s sends it only for a write it did not propose), so even a write is
+ * sent again; one without Retry-After is not (next test). */
+TEST_T(retry, a_503_with_retry_after_is_retried_even_for_writes, 30)
+{
+    static const enum act script[] = {REFUSED, OK};
+    struct scripted *s = scripted_start(script, 2);
+    struct c8s_client *c = client(s, 5);
+    struct c8s_error err = {0};
+    struct timespec ts;
+    int64_t t0;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    t0 = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    ASSERT_EQ(call(c, "POST", &err), 0);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ASSERT_MSG(ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - t0 >= 950,
+               "Retry-After: 1 was not waited for");
+    ASSERT_EQ(atomic_load(&s->requests), 2);
+    c8s_client_free(c);
+    scripted_stop(s);
+}
+
 TEST_T(retry, the_attempts_are_bounded, 30)
 {
     static const enum act script[] = {UNAVAILABLE};
@@ -76,7 +99,8 @@ TEST_T(retry, the_attempts_are_bounded, 30)
     ASSERT_EQ(call(c, "GET", &err), -C8S_EOVERLOADED);
     ASSERT_EQ(err.http_status, 503);
     ASSERT_EQ(atomic_load(&s->requests), 3);
-    /* A 503 to a write is not retried: the server may have acted. */
+    /* A 503 without Retry-After to a write is not retried: the server
+     * may have acted. */
     ASSERT_EQ(call(c, "PUT", &err), -C8S_EOVERLOADED);
     ASSERT_EQ(atomic_load(&s->requests), 4);
     c8s_client_free(c);
