@@ -90,6 +90,10 @@ struct txq {
     uint8_t *held;          /* Frames waiting for it (owned). */
     size_t held_len;        /* Bytes in held. */
     size_t held_cap;        /* Room in held. */
+    size_t held_frames;     /* Frames in held. */
+    uint64_t started;       /* Frames handed to uv_write so far: the
+                             * first @started frames queued may have
+                             * gone out, the rest certainly did not. */
 };
 
 /* Bytes a peer that stopped reading may leave queued: past this, frames
@@ -135,6 +139,7 @@ static void txq_break(struct txq *q)
     mem_free(q->held);
     q->held = NULL;
     q->held_len = q->held_cap = 0;
+    q->held_frames = 0;
 }
 
 /* Write what is held, as one buffer. */
@@ -149,6 +154,8 @@ static int txq_start(struct txq *q)
     q->sent = q->held;
     q->held = NULL;
     q->held_len = q->held_cap = 0;
+    q->started += q->held_frames;
+    q->held_frames = 0;
     q->writing = true;
     return 0;
 }
@@ -199,6 +206,7 @@ static int txq_push(struct txq *q, const struct mp_writer *w)
     memcpy(q->held + q->held_len, &n, 4);
     memcpy(q->held + q->held_len + 4, w->buf, w->len);
     q->held_len = need;
+    q->held_frames++;
     return q->writing ? 0 : txq_start(q);
 }
 
@@ -209,8 +217,9 @@ struct pending {
     struct repl_req *req;   /* Caller's request. */
     uint64_t id;            /* req_id on the wire. */
     enum repl_fwd_kind kind;/* TXN or READ. */
-    uint8_t *frame;         /* Encoded request until sent (owned). */
+    uint8_t *frame;         /* Encoded request until queued (owned). */
     size_t frame_len;       /* Its length. */
+    uint64_t seq;           /* Once queued: frames queued before it. */
     struct pending *next;   /* Next in the client's list. */
 };
 
@@ -228,6 +237,9 @@ struct repl_client {
     size_t n_pending;               /* Length of that list. */
     unsigned busy;                  /* Inside a callback loop: defer free. */
     uint64_t next_id;               /* Next req_id. */
+    uint64_t queued;                /* Frames queued on the stream. */
+    uint64_t started;               /* Of those, handed to uv_write
+                                     * (kept when the stream goes). */
     bool connecting;                /* conn in progress. */
     bool closed;                    /* Closing or closed. */
     bool refused_key;               /* The member refused our peer key. */
@@ -256,13 +268,14 @@ static void fail_pending(struct repl_client *c)
         if (c->pending == NULL)
             c->pending_tail = &c->pending;
         c->n_pending--;
-        /* Refused at the handshake, or still holding its frame (never
-         * written): certainly not applied. Once written, a change's
-         * outcome is unknown. */
-        repl__complete(p->req, c->refused_key       ? -EACCES
-                               : p->frame != NULL  ? -C8S_ENOLEADER
-                               : changes(p->kind)  ? -C8S_EUNKNOWN
-                                                   : -C8S_ENOLEADER,
+        /* Refused at the handshake, or never handed to uv_write (still
+         * holding its frame, or held behind a write when the stream
+         * went): certainly not applied. Once written, a change's outcome
+         * is unknown. */
+        bool unsent = p->frame != NULL || p->seq >= c->started;
+        repl__complete(p->req, c->refused_key                ? -EACCES
+                               : unsent || !changes(p->kind) ? -C8S_ENOLEADER
+                                                             : -C8S_EUNKNOWN,
                        0, 0);
         mem_free(p->frame);
         mem_free(p);
@@ -289,6 +302,8 @@ static void client_fail(struct repl_client *c)
     bool was_closed = c->closed;
 
     c->closed = true;
+    if (c->tx != NULL)
+        c->started = c->tx->started;
     if (c->stream != NULL) {
         txq_release(c->tx);
         c->tx = NULL;
@@ -389,6 +404,7 @@ static int send_frame_bytes(struct repl_client *c, struct pending *p)
     if (rv == 0) {
         mem_free(p->frame);
         p->frame = NULL;
+        p->seq = c->queued++;
     }
     return rv;
 }
