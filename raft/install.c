@@ -205,8 +205,14 @@ static void put_held(struct repl *r)
 
     s->slow.req = NULL;
     rv = s->snapshot_put(&r->io, 0, req, s->slow.snapshot, s->slow.cb);
-    if (rv != 0) /* we already said yes: report it as the write's end */
-        s->slow.cb(req, rv);
+    /* We already said yes, and libraft 0.22.1 has no way back from an
+     * install that failed other than being closed (it asserts so): stop
+     * here, as the liveness monitor would after its limit. */
+    if (rv != 0) {
+        log_error("raft", "debug: writing the held snapshot failed (%s); "
+                  "exiting for a clean restart", raft_strerror(rv));
+        exit(REPL_EXIT_STALLED);
+    }
 }
 
 static void slow_fired(uv_timer_t *t)
