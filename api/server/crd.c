@@ -338,31 +338,6 @@ static bool is_terminating(const struct obj *crd)
     return obj_get_path(crd, "metadata.deletionTimestamp") != NULL;
 }
 
-/* Whether this stored version of definition @name is Terminating, decoded
- * once per version (creates come in runs). */
-static bool stored_terminating(struct srv_api *api, const char *name,
-                               const struct store_kv *kv)
-{
-    struct obj *crd = NULL;
-    struct err e = {0};
-    bool terminating;
-
-    if (api->last_crd.mod_rev == kv->mod_rev &&
-        strcmp(api->last_crd.name, name) == 0)
-        return api->last_crd.terminating;
-    if (obj_msgpack_decode(kv->value->data, kv->value->len, NULL, &crd, &e) !=
-        0)
-        return false; /* unreadable: the CHECK still holds the version */
-    terminating = is_terminating(crd);
-    obj_unref(crd);
-    if (strlen(name) < sizeof api->last_crd.name) {
-        snprintf(api->last_crd.name, sizeof api->last_crd.name, "%s", name);
-        api->last_crd.mod_rev = kv->mod_rev;
-        api->last_crd.terminating = terminating;
-    }
-    return terminating;
-}
-
 int srv__crd_create_check(struct srv_call *c, char *name, size_t size,
                           store_rev *rev)
 {
@@ -389,7 +364,7 @@ int srv__crd_create_check(struct srv_call *c, char *name, size_t size,
         return rv;
     }
     *rev = kv->mod_rev;
-    if (stored_terminating(c->api, name, kv)) {
+    if (srv__cached_flag(&c->api->last_crd, name, kv, is_terminating)) {
         srv__respond_bad(c->req, 405, "MethodNotAllowed",
                          "create is not allowed on %s: its "
                          "CustomResourceDefinition is being deleted",

@@ -329,6 +329,28 @@ void srv__timestamp(char out[32])
     (void)strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+bool srv__cached_flag(struct srv_flag_cache *cache, const char *name,
+                      const struct store_kv *kv,
+                      bool (*test)(const struct obj *o))
+{
+    struct obj *o = NULL;
+    struct err e = {0};
+    bool value;
+
+    if (cache->mod_rev == kv->mod_rev && strcmp(cache->name, name) == 0)
+        return cache->value;
+    if (obj_msgpack_decode(kv->value->data, kv->value->len, NULL, &o, &e) != 0)
+        return false; /* unreadable: the write's own checks decide */
+    value = test(o);
+    obj_unref(o);
+    if (strlen(name) < sizeof cache->name) {
+        snprintf(cache->name, sizeof cache->name, "%s", name);
+        cache->mod_rev = kv->mod_rev;
+        cache->value = value;
+    }
+    return value;
+}
+
 int srv__mark_deleting(struct obj *o)
 {
     struct obj *meta = srv__meta(o);

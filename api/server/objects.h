@@ -211,6 +211,12 @@ struct obj *srv__meta(struct obj *o);
 /* Mark the private @o as being deleted (deletionTimestamp now, grace 0)
  * unless it already is; the mark never moves. 0 or -ENOMEM. */
 int srv__mark_deleting(struct obj *o);
+/* @test of the object stored in @kv under @name, decoded only when @cache
+ * holds another name or version; false if it cannot be decoded. */
+struct srv_flag_cache;
+bool srv__cached_flag(struct srv_flag_cache *cache, const char *name,
+                      const struct store_kv *kv,
+                      bool (*test)(const struct obj *o));
 
 /* Free a call (and what it owns); ends nothing. */
 void srv__call_free(struct srv_call *c);

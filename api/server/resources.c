@@ -247,29 +247,9 @@ static void written(struct repl_req *rr, const struct repl_result *res);
 static bool update_again(struct srv_call *c);
 static uint64_t random_u64(void);
 
-/* Is this stored version of namespace @name Terminating? The answer for
- * the version last asked about is kept: decoding the namespace for every
- * create took 8% of a member's CPU under a create load (perf). */
-static bool namespace_terminating(struct srv_api *api, const char *name,
-                                  const struct store_kv *kv)
+static bool namespace_is_terminating(const struct obj *ns)
 {
-    struct obj *ns = NULL;
-    struct err e = {0};
-
-    if (api->last_ns.mod_rev == kv->mod_rev &&
-        strcmp(api->last_ns.name, name) == 0)
-        return api->last_ns.terminating;
-    if (obj_msgpack_decode(kv->value->data, kv->value->len, NULL, &ns, &e) != 0)
-        return false; /* unreadable: the write's own checks decide */
-    bool terminating = strcmp(srv__str(ns, "status.phase"), "Terminating") == 0;
-
-    obj_unref(ns);
-    if (strlen(name) < sizeof api->last_ns.name) {
-        snprintf(api->last_ns.name, sizeof api->last_ns.name, "%s", name);
-        api->last_ns.mod_rev = kv->mod_rev;
-        api->last_ns.terminating = terminating;
-    }
-    return terminating;
+    return strcmp(srv__str(ns, "status.phase"), "Terminating") == 0;
 }
 
 static void namespace_caught_up(struct repl_req *rr,
@@ -326,7 +306,8 @@ static int namespace_check(struct srv_call *c, store_rev *ret_rev)
         return rv;
     }
     *ret_rev = kv->mod_rev;
-    if (namespace_terminating(c->api, c->ns, kv)) {
+    if (srv__cached_flag(&c->api->last_ns, c->ns, kv,
+                         namespace_is_terminating)) {
         srv__respond_bad(c->req, 403, "Forbidden",
                          "%s \"%s\" is forbidden: unable to create new content "
                          "in namespace %s because it is being terminated",

@@ -45,21 +45,25 @@ static int call(struct c8s_client *c, const char *method,
     return rv;
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 TEST_T(retry, a_429_is_retried_after_retry_after_even_for_writes, 30)
 {
     static const enum act script[] = {TOO_MANY, OK, TOO_MANY, OK};
     struct scripted *s = scripted_start(script, 4);
     struct c8s_client *c = client(s, 5);
     struct c8s_error err = {0};
-    int64_t t0;
+    int64_t t0 = now_ms();
 
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    t0 = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     ASSERT_EQ(call(c, "GET", &err), 0);
     ASSERT_EQ(call(c, "POST", &err), 0); /* 429: nothing was done */
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ASSERT_MSG(ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - t0 >= 1900,
+    ASSERT_MSG(now_ms() - t0 >= 1900,
                "Retry-After: 1 was not waited for, twice");
     ASSERT_EQ(atomic_load(&s->requests), 4);
     c8s_client_free(c);
@@ -75,15 +79,10 @@ TEST_T(retry, a_503_with_retry_after_is_retried_even_for_writes, 30)
     struct scripted *s = scripted_start(script, 2);
     struct c8s_client *c = client(s, 5);
     struct c8s_error err = {0};
-    struct timespec ts;
-    int64_t t0;
+    int64_t t0 = now_ms();
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    t0 = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     ASSERT_EQ(call(c, "POST", &err), 0);
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ASSERT_MSG(ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - t0 >= 950,
-               "Retry-After: 1 was not waited for");
+    ASSERT_MSG(now_ms() - t0 >= 950, "Retry-After: 1 was not waited for");
     ASSERT_EQ(atomic_load(&s->requests), 2);
     c8s_client_free(c);
     scripted_stop(s);

@@ -363,6 +363,27 @@ static void remove_tree(const char *path)
     ASSERT_EQ(system(cmd), 0);
 }
 
+/* Stop a follower and wipe its data dir, then write k-0..k-399 (enough
+ * for the log it would need to be compacted away, with a snapshot every
+ * 64 entries). Returns the follower, to be started again. */
+static int wipe_a_follower_under_writes(struct cluster *cl)
+{
+    char name[32], value[64];
+    int leader = wait_leader(cl, 10000);
+    int victim = (leader + 1) % 3;
+
+    cl->m[victim].down = true;
+    (void)tproc_stop(cl->m[victim].p, 5000);
+    remove_tree(cl->m[victim].dir);
+    for (int i = 0; i < 400; i++) {
+        name_of(name, sizeof name, i);
+        value_of(value, sizeof value, i, 3);
+        put_acked(cl, leader, name, value);
+    }
+    cl->m[victim].down = false;
+    return victim;
+}
+
 TEST_T(cluster, a_member_with_a_wiped_data_dir_catches_up_by_snapshot, 120)
 {
     static struct cluster cl = {.extra = {"--snapshot-threshold", "64",
@@ -370,18 +391,7 @@ TEST_T(cluster, a_member_with_a_wiped_data_dir_catches_up_by_snapshot, 120)
     char name[32], value[64];
 
     cluster_start(&cl, 3);
-    int leader = wait_leader(&cl, 10000);
-    int victim = (leader + 1) % 3;
-    cl.m[victim].down = true;
-    (void)tproc_stop(cl.m[victim].p, 5000);
-    remove_tree(cl.m[victim].dir);
-    /* Enough entries for the log the victim needs to be compacted away. */
-    for (int i = 0; i < 400; i++) {
-        name_of(name, sizeof name, i);
-        value_of(value, sizeof value, i, 3);
-        put_acked(&cl, leader, name, value);
-    }
-    cl.m[victim].down = false;
+    int victim = wipe_a_follower_under_writes(&cl);
     member_start(&cl, victim);
     wait_converged(&cl, 30000);
     char *log = tproc_log(cl.m[victim].p);
@@ -405,17 +415,7 @@ TEST_T(cluster, a_slow_snapshot_install_is_not_a_stall, 120)
     char name[32], value[64];
 
     cluster_start(&cl, 3);
-    int leader = wait_leader(&cl, 10000);
-    int victim = (leader + 1) % 3;
-    cl.m[victim].down = true;
-    (void)tproc_stop(cl.m[victim].p, 5000);
-    remove_tree(cl.m[victim].dir);
-    for (int i = 0; i < 400; i++) {
-        name_of(name, sizeof name, i);
-        value_of(value, sizeof value, i, 3);
-        put_acked(&cl, leader, name, value);
-    }
-    cl.m[victim].down = false;
+    int victim = wipe_a_follower_under_writes(&cl);
     setenv("C8S_DEBUG_SLOW_INSTALL_MS", "3000", 1);
     member_start(&cl, victim);
     unsetenv("C8S_DEBUG_SLOW_INSTALL_MS");
