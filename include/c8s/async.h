@@ -9,7 +9,8 @@
  * It follows the blocking client's rules exactly (c8s_client(3)): one
  * keep-alive pool per server, failover across the cluster's servers with a
  * growing penalty for a server that cannot be reached, retries with backoff
- * and jitter on connection errors, 429 and (for GET/HEAD) 503, Retry-After
+ * and jitter on connection errors, 429, 503 with Retry-After (and any 503
+ * for GET/HEAD), Retry-After
  * honoured, and a write whose answer was lost reported as -C8S_EUNKNOWN and
  * never sent again. The result codes are c8s_request's.
  *

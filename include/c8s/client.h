@@ -12,7 +12,8 @@
  *     connection the server has closed is noticed and dropped before use,
  *     but one it closes while the request goes out counts as lost, below);
  *   - 429 Too Many Requests, which the server answers before doing anything;
- *   - GET and HEAD also on 503, and on a connection lost after sending.
+ *   - 503 with Retry-After, a refusal (c8s: no leader; as client-go);
+ *   - GET and HEAD also on any 503, and on a connection lost after sending.
  * A write whose answer was lost is never sent again: it fails with
  * -C8S_EUNKNOWN (it may or may not have happened).
  *
