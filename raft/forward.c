@@ -216,7 +216,7 @@ static int txq_push(struct txq *q, const struct mp_writer *w)
 struct pending {
     struct repl_req *req;   /* Caller's request. */
     uint64_t id;            /* req_id on the wire. */
-    enum repl_fwd_kind kind;/* TXN or READ. */
+    enum repl_fwd_kind kind;/* What it asks (REPL_FWD_*). */
     uint8_t *frame;         /* Encoded request until queued (owned). */
     size_t frame_len;       /* Its length. */
     uint64_t seq;           /* Once queued: frames queued before it. */

@@ -433,16 +433,59 @@ int obj_crd_set_status(struct obj *crd, const char *conflict, const char *now)
     return rv != 0 ? -ENOMEM : 0;
 }
 
-bool obj_crd_established(const struct obj *crd)
+/* @crd's status condition of @type, or NULL. */
+static const struct obj *find_condition(const struct obj *crd,
+                                        const char *type)
 {
     const struct obj *conds = obj_get_path(crd, "status.conditions");
 
     for (size_t i = 0; i < obj_array_len(conds); i++) {
         const struct obj *c = obj_array_get(conds, i);
-        if (strcmp(str_at(c, "type"), "Established") == 0)
-            return strcmp(str_at(c, "status"), "True") == 0;
+        if (strcmp(str_at(c, "type"), type) == 0)
+            return c;
     }
-    return false;
+    return NULL;
+}
+
+bool obj_crd_established(const struct obj *crd)
+{
+    const struct obj *c = find_condition(crd, "Established");
+
+    return c != NULL && strcmp(str_at(c, "status"), "True") == 0;
+}
+
+/* @m's value under @key made private, set to @empty (taken) when absent;
+ * NULL on -ENOMEM. */
+static struct obj *child(struct obj *m, const char *key, struct obj *empty)
+{
+    struct obj *v = obj_map_get_mut(m, key);
+
+    if (v != NULL || m == NULL) {
+        obj_unref(empty);
+        return v;
+    }
+    if (obj_map_set(m, key, empty) != 0) {
+        obj_unref(empty);
+        return NULL;
+    }
+    return obj_map_get_mut(m, key);
+}
+
+int obj_crd_set_terminating(struct obj *crd, const char *now)
+{
+    struct obj *conds;
+
+    if (find_condition(crd, "Terminating") != NULL)
+        return 0;
+    conds = child(child(crd, "status", obj_map_new()), "conditions",
+                  obj_array_new());
+    if (conds == NULL)
+        return -ENOMEM;
+    return append_new(conds, condition("Terminating", true,
+                                       "InstanceDeletionInProgress",
+                                       "CustomResource deletion is in "
+                                       "progress",
+                                       now));
 }
 
 const char *obj_crd_conflict(const struct obj *crd,

@@ -54,6 +54,12 @@ int obj_crd_set_status(struct obj *crd, const char *conflict, const char *now);
 /* Whether @crd's status says it is Established. */
 bool obj_crd_established(const struct obj *crd);
 
+/* Add the condition Kubernetes shows on a definition being deleted
+ * (Terminating, True) unless @crd has one; @crd private, @now RFC 3339.
+ * 0 or -ENOMEM (also when its status or conditions are not a map and an
+ * array). */
+int obj_crd_set_terminating(struct obj *crd, const char *now);
+
 /* Whether definitions may not use @group: a group c8s serves itself, or
  * one under k8s.io or kubernetes.io (kube-apiserver asks for an approval
  * annotation there; c8s keeps them for its own APIs). */

@@ -389,64 +389,13 @@ static void marked(struct repl_req *rr, const struct repl_result *res)
     srv__write(c);
 }
 
-/* @m's map under @key, made private, created if absent; NULL: no memory. */
-static struct obj *child_map(struct obj *m, const char *key, bool array)
-{
-    struct obj *v = obj_map_get_mut(m, key);
-
-    if (v != NULL)
-        return v;
-    v = array ? obj_array_new() : obj_map_new();
-    if (v == NULL || obj_map_set(m, key, v) != 0) {
-        obj_unref(v);
-        return NULL;
-    }
-    return v;
-}
-
-static bool has_condition(const struct obj *crd, const char *type)
-{
-    const struct obj *conds = obj_get_path(crd, "status.conditions");
-
-    for (size_t i = 0; i < obj_array_len(conds); i++)
-        if (strcmp(obj_str_or(obj_map_get(obj_array_get(conds, i), "type"),
-                              ""),
-                   type) == 0)
-            return true;
-    return false;
-}
-
-/* The status condition Kubernetes shows on a definition being deleted. */
-static int add_terminating_condition(struct obj *crd)
-{
-    struct obj *st, *conds, *cond;
-    char now[32];
-
-    if (has_condition(crd, "Terminating"))
-        return 0;
-    st = child_map(crd, "status", false);
-    conds = st != NULL ? child_map(st, "conditions", true) : NULL;
-    cond = obj_map_new();
-    srv__timestamp(now);
-    if (conds == NULL || cond == NULL ||
-        srv__set_str(cond, "type", "Terminating") != 0 ||
-        srv__set_str(cond, "status", "True") != 0 ||
-        srv__set_str(cond, "lastTransitionTime", now) != 0 ||
-        srv__set_str(cond, "reason", "InstanceDeletionInProgress") != 0 ||
-        srv__set_str(cond, "message",
-                     "CustomResource deletion is in progress") != 0 ||
-        obj_array_append(conds, cond) != 0) {
-        obj_unref(cond);
-        return -ENOMEM;
-    }
-    return 0;
-}
-
 int srv__crd_mark(struct obj *crd)
 {
+    char now[32];
     int rv = srv__mark_deleting(crd);
 
-    return rv != 0 ? rv : add_terminating_condition(crd);
+    srv__timestamp(now);
+    return rv != 0 ? rv : obj_crd_set_terminating(crd, now);
 }
 
 /* Write c->obj (the definition to delete) marked Terminating; marked()
