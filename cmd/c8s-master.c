@@ -17,6 +17,7 @@
 #include "api/server/api.h"
 #include "api/server/pki.h"
 #include "cmd/admin.h"
+#include "lib/file.h"
 #include "lib/log.h"
 #include "raft/repl.h"
 
@@ -379,7 +380,7 @@ static int load_token(const struct options *o, char *buf, size_t size)
     /* Synced before it is used: a token lost in a power cut would lock
      * the member out of the CA sealed with it (found by jepsen's unsyncfs). */
     struct err e = {0};
-    if (srv_pki_write_atomic(path, buf, strlen(buf), 0600, &e) != 0) {
+    if (file_write_atomic(path, buf, strlen(buf), 0600, &e) != 0) {
         log_error("master", "cannot write the token: %s", e.msg);
         return -EIO;
     }

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "lib/file.h"
 #include "lib/mem.h"
 
 /* The whole file; every %s is a validated host or base64 text, so nothing
@@ -165,7 +166,7 @@ int srv_kubeconfig_write(const char *path,
     rc = srv_kubeconfig_render(host, port, ca, client, &text, &len, e);
     if (rc < 0)
         return rc;
-    rc = srv_pki_write_atomic(path, text, len, 0600, e);
+    rc = file_write_atomic(path, text, len, 0600, e);
     srv_pki_free_secret(text, len + 1);
     return rc;
 }

@@ -121,15 +121,6 @@ int srv_pki_key_from_pem(const char *pem,
                          EVP_PKEY **ret,
                          struct err *e);
 
-/* Write @len bytes to @path atomically with @mode: a new temporary file in
- * the same folder (O_EXCL, so never through a symlink), fsync, rename over
- * @path, fsync of the folder. A reader sees the old or the new content. */
-int srv_pki_write_atomic(const char *path,
-                         const void *data,
-                         size_t len,
-                         unsigned mode,
-                         struct err *e);
-
 /* Read a whole regular file of at most 1 MiB (O_NOFOLLOW) into a
  * NUL-terminated mem_malloc() buffer. -ENOENT when it does not exist. */
 int srv_pki_read_file(const char *path,

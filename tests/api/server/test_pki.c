@@ -16,6 +16,7 @@
 
 #include "api/server/kubeconfig.h"
 #include "api/server/pki.h"
+#include "lib/file.h"
 #include "lib/mem.h"
 #include "tests/lib/unit.h"
 
@@ -404,7 +405,7 @@ TEST(pki, write_atomic_replaces_symlink_not_target)
 
     write_text(target, "keep");
     ASSERT_EQ(symlink(target, link), 0);
-    ASSERT_EQ(srv_pki_write_atomic(link, "new", 3, 0600, NULL), 0);
+    ASSERT_EQ(file_write_atomic(link, "new", 3, 0600, NULL), 0);
     ASSERT_EQ(srv_pki_read_file(target, &text, &len, NULL), 0);
     ASSERT_STR_EQ(text, "keep");
     mem_free(text);
