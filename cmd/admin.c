@@ -6,10 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "lib/err.h"
+#include "raft/repl.h"
 #include "raft/sync_client.h"
 
 #define ADMIN_TIMEOUT_MS 30000
+#define JOINER_WAIT_MS 10000
+#define JOINER_RETRY_MS 200
 
 const char *admin_prog = "c8s-master";
 
@@ -23,11 +28,11 @@ static const char admin_usage[] =
     "--peer is the peer address of any running member; the token is the\n"
     "cluster's (a one-member cluster started without one keeps it in\n"
     "DATA-DIR/token): members refuse connections that cannot prove it.\n"
-    "A member being added\n"
-    "must be started first with the full new --initial-cluster and\n"
-    "--initial-cluster-state existing; `add` returns once it has caught up\n"
-    "and votes. After `remove`, stop the removed member's process: it is\n"
-    "not told that it was removed.\n";
+    "A member being added must be started first with the full new\n"
+    "--initial-cluster and --initial-cluster-state existing: `add` asks it\n"
+    "for its raft ID (new for each empty data dir) and returns once it has\n"
+    "caught up and votes. After `remove`, stop the removed member's\n"
+    "process: it is not told that it was removed.\n";
 
 bool admin_is_command(const char *arg)
 {
@@ -105,19 +110,92 @@ static int cmd_list(struct repl_sync *c)
     return 0;
 }
 
-static int cmd_add(struct repl_sync *c, const char *spec)
+/* The raft ID of the member listening at @address: a member that joins
+ * with an empty data dir draws a new one (raft/identity.c). One started a
+ * moment ago may not listen yet: asked again for JOINER_WAIT_MS. */
+static int joiner_id(const char *address, const char *token, uint64_t *id)
+{
+    struct repl_sync_status st;
+    struct repl_sync *j = repl_sync_new(address, token);
+    int rv;
+
+    if (j == NULL)
+        return -ENOMEM;
+    for (int waited = 0;; waited += JOINER_RETRY_MS) {
+        rv = repl_sync_status(j, &st, ADMIN_TIMEOUT_MS);
+        /* A connection that failed fails its requests as "no leader". */
+        if (rv != -C8S_ENOLEADER || waited >= JOINER_WAIT_MS)
+            break;
+        usleep(JOINER_RETRY_MS * 1000);
+    }
+    repl_sync_free(j);
+    if (rv == 0)
+        *id = st.id;
+    return rv;
+}
+
+/* Say which server stands in the way of adding @name (id @id) at @addr. */
+static void explain_conflict(struct repl_sync *c, const char *name,
+                             const char *addr, uint64_t id)
+{
+    struct repl_sync_member m[64];
+    size_t n = 0;
+
+    if (repl_sync_members(c, m, 64, &n, ADMIN_TIMEOUT_MS) != 0)
+        return;
+    for (size_t i = 0; i < n && i < 64; i++) {
+        if (m[i].id == id)
+            fprintf(stderr, "%s: %s (%llx) is already a %s at %s\n",
+                    admin_prog, name, (unsigned long long)id, m[i].role,
+                    m[i].address);
+        else if (repl_member_id_is_of(m[i].id, name))
+            fprintf(stderr, "%s: an earlier start of %s, with other data, is "
+                    "a %s (%llx) at %s: remove it first (member remove %s), "
+                    "or restart that member on its old data dir and add it "
+                    "again\n", admin_prog, name, m[i].role,
+                    (unsigned long long)m[i].id, m[i].address, name);
+        else if (strcmp(m[i].address, addr) == 0)
+            fprintf(stderr, "%s: another member (%llx) is a %s at %s\n",
+                    admin_prog, (unsigned long long)m[i].id, m[i].role,
+                    addr);
+    }
+}
+
+static int cmd_add(struct repl_sync *c, const char *spec, const char *token)
 {
     char name[64];
-    const char *eq = strchr(spec, '=');
+    const char *eq = strchr(spec, '='), *addr;
+    uint64_t id;
+    int rv;
 
     if (eq == NULL || eq == spec || (size_t)(eq - spec) >= sizeof name)
         return usage("member add needs NAME=HOST:PORT");
+    addr = eq + 1;
     memcpy(name, spec, (size_t)(eq - spec));
     name[eq - spec] = '\0';
-    if (report("member add", repl_sync_member_add(c, name, eq + 1,
-                                                 ADMIN_TIMEOUT_MS)) != 0)
+    rv = joiner_id(addr, token, &id);
+    if (rv != 0 && rv != -EACCES) {
+        fprintf(stderr, "%s: member add: cannot ask the new member at %s for "
+                "its raft ID (%s): start it first with "
+                "--initial-cluster-state existing\n", admin_prog, addr,
+                rv == -C8S_ENOLEADER ? "no answer" : err_str(rv));
         return 1;
-    printf("member %s added at %s\n", name, eq + 1);
+    }
+    if (report("member add: asking the new member its raft ID", rv) != 0)
+        return 1;
+    if (!repl_member_id_is_of(id, name)) {
+        fprintf(stderr, "%s: member add: the member at %s has raft ID %llx, "
+                "which is not one of %s's: was it started with --name %s?\n",
+                admin_prog, addr, (unsigned long long)id, name, name);
+        return 1;
+    }
+    rv = repl_sync_member_add(c, name, addr, id, ADMIN_TIMEOUT_MS);
+    if (rv == -C8S_EEXISTS)
+        explain_conflict(c, name, addr, id);
+    if (report("member add", rv) != 0)
+        return 1;
+    printf("member %s (%llx) added at %s\n", name, (unsigned long long)id,
+           addr);
     return 0;
 }
 
@@ -131,7 +209,7 @@ static int cmd_remove(struct repl_sync *c, const char *name)
 }
 
 /* Dispatch the positional words left after option parsing. */
-static int run(struct repl_sync *c, int n, char **words)
+static int run(struct repl_sync *c, const char *token, int n, char **words)
 {
     if (strcmp(words[0], "status") == 0 && n == 1)
         return cmd_status(c);
@@ -140,7 +218,7 @@ static int run(struct repl_sync *c, int n, char **words)
     if (strcmp(words[1], "list") == 0 && n == 2)
         return cmd_list(c);
     if (strcmp(words[1], "add") == 0 && n == 3)
-        return cmd_add(c, words[2]);
+        return cmd_add(c, words[2], token);
     if (strcmp(words[1], "remove") == 0 && n == 3)
         return cmd_remove(c, words[2]);
     return usage("unknown or incomplete member subcommand");
@@ -200,10 +278,8 @@ int admin_main(int argc, char **argv)
     if (strlen(token) >= sizeof token_buf)
         return usage("--token is longer than 255 bytes");
     c = repl_sync_new(peer, token);
+    rv = c != NULL ? run(c, token, n, words) : report("connecting", -ENOMEM);
     explicit_bzero(token_buf, sizeof token_buf);
-    if (c == NULL)
-        return report("connecting", -ENOMEM);
-    rv = run(c, n, words);
     repl_sync_free(c);
     return rv;
 }

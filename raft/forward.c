@@ -566,33 +566,36 @@ int repl_client_status_digest(struct repl_client *c, struct repl_req *req)
     return client_send(c, req, REPL_FWD_STATUS, "digest", 6);
 }
 
-/* Send msgpack [a] or [a, b] as the payload of @kind. */
+/* Send msgpack [a] or [a, b, id] as the payload of @kind. */
 static int send_strings(struct repl_client *c, struct repl_req *req,
-                        enum repl_fwd_kind kind, const char *a, const char *b)
+                        enum repl_fwd_kind kind, const char *a, const char *b,
+                        uint64_t id)
 {
     struct mp_writer w;
     int rv;
 
     mp_writer_init(&w);
-    mp_write_array(&w, b != NULL ? 2 : 1);
+    mp_write_array(&w, b != NULL ? 3 : 1);
     mp_write_str(&w, a);
-    if (b != NULL)
+    if (b != NULL) {
         mp_write_str(&w, b);
+        mp_write_uint(&w, id);
+    }
     rv = w.failed ? -ENOMEM : client_send(c, req, kind, w.buf, w.len);
     mp_writer_done(&w);
     return rv;
 }
 
 int repl_client_member_add(struct repl_client *c, struct repl_req *req,
-                           const char *name, const char *address)
+                           const char *name, const char *address, uint64_t id)
 {
-    return send_strings(c, req, REPL_FWD_MEMBER_ADD, name, address);
+    return send_strings(c, req, REPL_FWD_MEMBER_ADD, name, address, id);
 }
 
 int repl_client_member_remove(struct repl_client *c, struct repl_req *req,
                               const char *name)
 {
-    return send_strings(c, req, REPL_FWD_MEMBER_REMOVE, name, NULL);
+    return send_strings(c, req, REPL_FWD_MEMBER_REMOVE, name, NULL, 0);
 }
 
 int repl_client_members(struct repl_client *c, struct repl_req *req)
@@ -829,16 +832,19 @@ static int serve_members(struct fwd_conn *fc, uint64_t id)
     return 0;
 }
 
-/* Decode msgpack [name] or [name, address] into NUL-terminated copies. */
+/* Decode msgpack [name], or [name, address, raft ID], into NUL-terminated
+ * copies (and *id). */
 static int decode_names(const void *payload, uint32_t len, char *name,
-                        char *address, bool want_address)
+                        char *address, uint64_t *id, bool want_address)
 {
     struct mp_reader rd;
     const char *s;
     uint32_t n, slen;
 
+    *id = 0;
     mp_reader_init(&rd, payload, len);
-    if (mp_read_array(&rd, &n) != 0 || n != (want_address ? 2u : 1u) ||
+    if (mp_read_array(&rd, &n) != 0 ||
+        n != (want_address ? 3u : 1u) ||
         mp_read_str(&rd, &s, &slen) != 0 || slen == 0 ||
         slen >= REPL_NAME_MAX)
         return -C8S_EMALFORMED;
@@ -850,6 +856,8 @@ static int decode_names(const void *payload, uint32_t len, char *name,
         return -C8S_EMALFORMED;
     memcpy(address, s, slen);
     address[slen] = '\0';
+    if (mp_read_uint(&rd, id) != 0 || *id == 0)
+        return -C8S_EMALFORMED;
     return 0;
 }
 
@@ -859,8 +867,9 @@ static int serve_member(struct fwd_conn *fc, uint64_t kind, uint64_t id,
 {
     bool adding = kind == REPL_FWD_MEMBER_ADD;
     char name[REPL_NAME_MAX], address[REPL_ADDR_MAX];
+    uint64_t member_id;
     struct fwd_op *op;
-    int rv = decode_names(payload, len, name, address, adding);
+    int rv = decode_names(payload, len, name, address, &member_id, adding);
 
     if (rv != 0)
         return rv;
@@ -871,7 +880,8 @@ static int serve_member(struct fwd_conn *fc, uint64_t kind, uint64_t id,
     op->conn = fc;
     op->id = id;
     if (repl__is_leader(fc->r))
-        rv = adding ? repl_member_add(fc->r, &op->req, name, address)
+        rv = adding ? repl_member_add(fc->r, &op->req, name, address,
+                                      member_id)
                     : repl_member_remove(fc->r, &op->req, name);
     else if (fc->from_member)
         rv = -C8S_ENOLEADER;

@@ -14,7 +14,8 @@
  *             compact_rev] where
  *             digest is the CRC-32 of the store's snapshot bytes (0 when
  *             not asked for);
- *   5 MEMBER_ADD     payload: msgpack [name, address]  (leader; forwarded)
+ *   5 MEMBER_ADD     payload: msgpack [name, address, id] (leader;
+ *                    forwarded); id is the joiner's raft ID (its STATUS)
  *   6 MEMBER_REMOVE  payload: msgpack [name]           (leader; forwarded)
  *   7 MEMBERS        payload nil; local: msgpack [[id, address, role,
  *                    is_leader], ...] from the raft configuration.
@@ -68,7 +69,7 @@ int repl_client_get(struct repl_client *c, struct repl_req *req,
 int repl_client_status(struct repl_client *c, struct repl_req *req);
 int repl_client_status_digest(struct repl_client *c, struct repl_req *req);
 int repl_client_member_add(struct repl_client *c, struct repl_req *req,
-                           const char *name, const char *address);
+                           const char *name, const char *address, uint64_t id);
 int repl_client_member_remove(struct repl_client *c, struct repl_req *req,
                               const char *name);
 /* The member list (see MEMBERS above) in res->value. */

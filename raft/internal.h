@@ -154,6 +154,10 @@ struct repl {
     void (*close_cb)(struct repl *r); /* From repl_close. */
 };
 
+/* identity.c: set r->id from DATA-DIR/member-id, or draw and keep one
+ * (a new ID when joining with an empty data dir). */
+int repl__identity_load(struct repl *r, struct err *e);
+
 /* propose.c */
 
 /* Start the snapshot grace: as a follower, take no snapshot of our own for

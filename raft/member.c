@@ -152,9 +152,37 @@ static const struct raft_server *server_find(struct repl *r, uint64_t id)
     return NULL;
 }
 
-/* Adding a member the configuration already holds: a spare left by a
- * promotion that failed (or a standby) is promoted; a voter, or the same
- * name at another address, is a duplicate (libraft's code, as raft_add's). */
+/* The server that is an incarnation of @name, or NULL. */
+static const struct raft_server *server_named(struct repl *r, const char *name)
+{
+    const struct raft_configuration *conf = &r->raft.configuration;
+
+    for (unsigned i = 0; i < conf->n; i++)
+        if (repl_member_id_is_of(conf->servers[i].id, name))
+            return &conf->servers[i];
+    return NULL;
+}
+
+/* Another server in the way of adding @id at @address: an earlier
+ * incarnation of the same member (whose data the new one does not have),
+ * or any server at that address. Raft must never count two incarnations. */
+static const struct raft_server *server_in_the_way(struct repl *r,
+                                                   const char *name,
+                                                   const char *address)
+{
+    const struct raft_configuration *conf = &r->raft.configuration;
+    const struct raft_server *s = server_named(r, name);
+
+    for (unsigned i = 0; s == NULL && i < conf->n; i++)
+        if (strcmp(conf->servers[i].address, address) == 0)
+            s = &conf->servers[i];
+    return s;
+}
+
+/* Adding a member the configuration already holds under the same ID: a
+ * spare left by a promotion that failed (or a standby) is promoted; a
+ * voter, or the same member at another address, is a duplicate (libraft's
+ * code, as raft_add's). */
 static int readd(struct change *c, const struct raft_server *s,
                  const char *address)
 {
@@ -170,8 +198,22 @@ static int readd(struct change *c, const struct raft_server *s,
     return promote(c);
 }
 
+static int add_new(struct change *c, const char *name, const char *address)
+{
+    const struct raft_server *s = server_in_the_way(c->r, name, address);
+
+    if (s != NULL) {
+        log_info("raft", "member add %s (%llx) at %s refused: %llx, a %s at "
+                 "%s, is in the way; remove it first",
+                 name, (unsigned long long)c->id, address,
+                 (unsigned long long)s->id, role_name(s->role), s->address);
+        return RAFT_DUPLICATEID;
+    }
+    return raft_add(&c->r->raft, &c->req, c->id, address, added);
+}
+
 int repl_member_add(struct repl *r, struct repl_req *req, const char *name,
-                    const char *address)
+                    const char *address, uint64_t id)
 {
     const struct raft_server *known;
     struct sockaddr_in sa;
@@ -179,16 +221,16 @@ int repl_member_add(struct repl *r, struct repl_req *req, const char *name,
     int rv;
 
     if (name == NULL || *name == '\0' || strlen(name) >= REPL_NAME_MAX ||
+        !repl_member_id_is_of(id, name) ||
         repl_transport_parse_address(address, &sa, NULL, 0) != 0)
         return -EINVAL;
     if (!repl__is_leader(r))
         return -C8S_ENOLEADER;
-    c = change_new(r, req, repl_member_id(name), true);
+    c = change_new(r, req, id, true);
     if (c == NULL)
         return -ENOMEM;
-    known = server_find(r, c->id);
-    rv = known != NULL ? readd(c, known, address)
-                       : raft_add(&r->raft, &c->req, c->id, address, added);
+    known = server_find(r, id);
+    rv = known != NULL ? readd(c, known, address) : add_new(c, name, address);
     if (rv != 0) {
         mem_free(c);
         return change_code(rv);
@@ -198,6 +240,7 @@ int repl_member_add(struct repl *r, struct repl_req *req, const char *name,
 
 int repl_member_remove(struct repl *r, struct repl_req *req, const char *name)
 {
+    const struct raft_server *s;
     struct change *c;
     int rv;
 
@@ -205,7 +248,8 @@ int repl_member_remove(struct repl *r, struct repl_req *req, const char *name)
         return -EINVAL;
     if (!repl__is_leader(r))
         return -C8S_ENOLEADER;
-    c = change_new(r, req, repl_member_id(name), false);
+    s = server_named(r, name);
+    c = change_new(r, req, s != NULL ? s->id : repl_member_id(name), false);
     if (c == NULL)
         return -ENOMEM;
     rv = raft_remove(&r->raft, &c->req, c->id, assigned);

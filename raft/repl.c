@@ -14,17 +14,6 @@
 
 /* ---- configuration --------------------------------------------------------*/
 
-uint64_t repl_member_id(const char *name)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a: stable across builds */
-
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-        h ^= *p;
-        h *= 1099511628211ULL;
-    }
-    return h == 0 ? 1 : h;
-}
-
 static int parse_member(struct repl_member *m, const char *item, size_t len,
                         struct err *e)
 {
@@ -66,10 +55,17 @@ int repl_parse_cluster(struct repl_config *c, const char *text, struct err *e)
         int rv = parse_member(&c->members[c->n_members], p, len, e);
         if (rv != 0)
             return rv;
-        for (unsigned i = 0; i < c->n_members; i++)
-            if (strcmp(c->members[i].name, c->members[c->n_members].name) == 0)
+        const char *name = c->members[c->n_members].name;
+        for (unsigned i = 0; i < c->n_members; i++) {
+            if (strcmp(c->members[i].name, name) == 0)
                 return err_setf(e, -EINVAL, "--initial-cluster: member '%s' "
-                                "appears twice", c->members[i].name);
+                                "appears twice", name);
+            /* Membership changes find a member by its ID's name half. */
+            if (repl_member_id_is_of(c->members[i].id, name))
+                return err_setf(e, -EINVAL, "--initial-cluster: the raft "
+                                "IDs of '%s' and '%s' share their name half; "
+                                "rename one", c->members[i].name, name);
+        }
         c->n_members++;
         p += len;
         if (*p == ',')
@@ -179,7 +175,6 @@ int repl_new(uv_loop_t *loop, const struct repl_config *c, struct repl **ret,
         mem_free(r);
         return rv;
     }
-    r->proposer_id = r->id ^ boot_nonce();
     const char *stall = getenv("C8S_DEBUG_STALL_APPLY_AFTER");
     if (stall != NULL) {
         r->debug_stall_after = strtoull(stall, NULL, 10);
@@ -439,21 +434,32 @@ static int start_handles(struct repl *r)
     return 0;
 }
 
-/* What an operator can do about a damaged data dir. */
-static const char *recovery_advice(const struct repl *r)
+/* What an operator can do about a damaged data dir. A member whose log is
+ * lost must come back as a new one: under its old raft ID, configurations
+ * from before would count it as the voter it was (identity.c). */
+static const char *recovery_advice(const struct repl *r, char *buf,
+                                   size_t size)
 {
-    if (r->cfg.n_members > 1)
-        return "Nothing was skipped or repaired. To recover, move the data dir "
-               "aside and restart this member with an empty one: it catches "
-               "up from the other members";
-    return "Nothing was skipped or repaired. This is a one-member cluster: "
-           "keep the data dir, and restore it from a backup copy";
+    if (r->cfg.n_members <= 1)
+        return "Nothing was skipped or repaired. This is a one-member "
+               "cluster: keep the data dir, and restore it from a backup copy";
+    (void)snprintf(buf, size, "Nothing was skipped or repaired. To recover, "
+                   "remove this member (c8s-master member remove %s --peer "
+                   "ANOTHER-MEMBER), move the data dir aside, start it with "
+                   "an empty one and --initial-cluster-state existing, then "
+                   "add it back (member add %s=%s): it catches up from the "
+                   "other members", r->cfg.name, r->cfg.name, r->self_addr);
+    return buf;
 }
 
 int repl_start(struct repl *r, struct err *e)
 {
-    int rv = init_raft(r, e);
+    int rv = repl__identity_load(r, e);
 
+    if (rv != 0)
+        return rv;
+    r->proposer_id = r->id ^ boot_nonce();
+    rv = init_raft(r, e);
     if (rv != 0)
         return rv;
     rv = bootstrap(r, e);
@@ -464,10 +470,11 @@ int repl_start(struct repl *r, struct err *e)
         return err_setf(e, rv, "forward channel: %s", err_str(rv));
     rv = raft_start(&r->raft);
     if (rv != 0) {
+        char advice[512];
         const char *why = r->restore_err[0] != '\0' ? r->restore_err
                                                     : raft_errmsg(&r->raft);
         return err_setf(e, -EIO, "cannot start from %s: %s. %s", r->data_dir,
-                        why, recovery_advice(r));
+                        why, recovery_advice(r, advice, sizeof advice));
     }
     r->started = true;
     r->last_state = raft_state(&r->raft);

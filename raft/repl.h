@@ -29,7 +29,8 @@
 struct repl_member {
     char name[REPL_NAME_MAX];   /* Member name from --initial-cluster. */
     char address[REPL_ADDR_MAX];/* Peer address "A.B.C.D:PORT". */
-    uint64_t id;                /* Raft id: repl_member_id(name). */
+    uint64_t id;                /* Raft id in the bootstrap configuration:
+                                 * repl_member_id(name). */
 };
 
 struct repl_config {
@@ -71,8 +72,15 @@ struct repl_config {
 /* Parse "--initial-cluster" text NAME=HOST:PORT,... into @c. */
 int repl_parse_cluster(struct repl_config *c, const char *text, struct err *e);
 
-/* Stable raft id of a member name (never 0). */
+/* Raft IDs (raft/identity.c): a member of the initial cluster has
+ * repl_member_id(name) (never 0); one that joins with an empty data dir a
+ * new ID sharing its high half, kept in DATA-DIR/member-id. */
 uint64_t repl_member_id(const char *name);
+/* Whether @id is an ID of member @name (of any incarnation). */
+bool repl_member_id_is_of(uint64_t id, const char *name);
+/* Keep @id as the raft ID of member @name in data dir @dir (fsync'd). */
+int repl_member_id_save(const char *dir, const char *name, uint64_t id,
+                        struct err *e);
 
 struct repl;
 
@@ -102,7 +110,8 @@ struct repl_req {
     uint64_t id;            /* Internal. */
 };
 
-/* Create the member (no I/O yet besides checking the data dir). */
+/* Create the member (no I/O yet besides checking the data dir). Its raft
+ * ID is settled by repl_start. */
 int repl_new(uv_loop_t *loop, const struct repl_config *c, struct repl **ret,
              struct err *e);
 
@@ -121,12 +130,16 @@ int repl_submit(struct repl *r, struct repl_req *req, const struct store_op *ops
 int repl_read_index(struct repl *r, struct repl_req *req);
 
 /* Membership (leader only, else -C8S_ENOLEADER; one change at a time, else
- * -EBUSY). Add: @name joins at @address as a spare, then becomes a voter
- * once it has caught up (-ETIMEDOUT if it does not). The new member must be
- * started with initial_state_existing so it does not bootstrap. Remove: the
- * removed member is not told (libraft); stop its process afterwards. */
+ * -EBUSY). Add: @name joins at @address with raft ID @id (the joiner's, as
+ * its STATUS tells; -EINVAL unless one of @name's) as a spare, then becomes a
+ * voter once it has caught up (-ETIMEDOUT if it does not). The new member
+ * must be started with join_existing so it does not bootstrap.
+ * -C8S_EEXISTS if it is a voter already, or another incarnation of it or
+ * another member at @address is in the configuration. Remove: the removed
+ * member (found by name, whatever its incarnation) is not told (libraft);
+ * stop its process afterwards. */
 int repl_member_add(struct repl *r, struct repl_req *req, const char *name,
-                    const char *address);
+                    const char *address, uint64_t id);
 int repl_member_remove(struct repl *r, struct repl_req *req, const char *name);
 
 /* Clean shutdown: transfer leadership if leader, fail pending requests

@@ -146,6 +146,8 @@ int repl_restore_data_dir(const char *data_dir, const char *name,
         return -EIO;
     }
     rv = put_snapshot(&r, repl_member_id(name), address, snap, len, e);
+    if (rv == 0)
+        rv = repl_member_id_save(data_dir, name, repl_member_id(name), e);
     r.io.close(&r.io, io_closed);
     while (!r.closed || uv_loop_alive(&r.loop))
         uv_run(&r.loop, UV_RUN_ONCE);

@@ -263,7 +263,7 @@ int repl_sync_status_digest(struct repl_sync *c, struct repl_sync_status *ret,
 }
 
 int repl_sync_member_add(struct repl_sync *c, const char *name,
-                         const char *address, int timeout_ms)
+                         const char *address, uint64_t id, int timeout_ms)
 {
     struct call k = {.req.cb = call_done};
 
@@ -271,7 +271,7 @@ int repl_sync_member_add(struct repl_sync *c, const char *name,
     if (c->c == NULL)
         return -ECONNREFUSED;
     return finish(c, &k,
-                  repl_client_member_add(c->c, &k.req, name, address),
+                  repl_client_member_add(c->c, &k.req, name, address, id),
                   timeout_ms);
 }
 

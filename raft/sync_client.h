@@ -56,10 +56,11 @@ struct repl_sync_member {
     bool leader;            /* Is the leader (as the asked member knows). */
 };
 
-/* Add @name at @address (the leader waits until it has caught up and is a
- * voter) or remove @name; sent to any member, which passes it on. */
+/* Add @name at @address with raft ID @id, the joiner's (its
+ * repl_sync_status: the leader waits until it has caught up and is a
+ * voter), or remove @name; sent to any member, which passes it on. */
 int repl_sync_member_add(struct repl_sync *c, const char *name,
-                         const char *address, int timeout_ms);
+                         const char *address, uint64_t id, int timeout_ms);
 int repl_sync_member_remove(struct repl_sync *c, const char *name,
                             int timeout_ms);
 /* Up to @max members into @ret; *n gets how many there are. */

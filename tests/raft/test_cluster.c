@@ -1,5 +1,6 @@
 /* c8s-master processes on loopback: election, replication, forwarding,
  * crash recovery, catch-up by snapshot, clean shutdown, bad input. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -91,6 +92,19 @@ static long now_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* The raft ID member @i reports once it answers (it may be starting). */
+static uint64_t raft_id_of(struct cluster *cl, int i)
+{
+    struct repl_sync_status st;
+    long deadline = now_ms() + 10000;
+
+    while (repl_sync_status(cl->m[i].c, &st, 500) != 0) {
+        ASSERT_MSG(now_ms() < deadline, "%s does not answer", cl->m[i].name);
+        usleep(50000);
+    }
+    return st.id;
 }
 
 /* Index of the member every running member agrees leads, or fail. */
@@ -363,15 +377,17 @@ static void remove_tree(const char *path)
     ASSERT_EQ(system(cmd), 0);
 }
 
-/* Stop a follower and wipe its data dir, then write k-0..k-399 (enough
- * for the log it would need to be compacted away, with a snapshot every
- * 64 entries). Returns the follower, to be started again. */
+/* Remove a follower from the cluster, stop it and wipe its data dir, then
+ * write k-0..k-399 (enough for the log it would need to be compacted away,
+ * with a snapshot every 64 entries). Returns the follower, to rejoin(). */
 static int wipe_a_follower_under_writes(struct cluster *cl)
 {
     char name[32], value[64];
     int leader = wait_leader(cl, 10000);
     int victim = (leader + 1) % 3;
 
+    ASSERT_EQ(repl_sync_member_remove(cl->m[leader].c, cl->m[victim].name,
+                                      10000), 0);
     cl->m[victim].down = true;
     (void)tproc_stop(cl->m[victim].p, 5000);
     remove_tree(cl->m[victim].dir);
@@ -384,6 +400,33 @@ static int wipe_a_follower_under_writes(struct cluster *cl)
     return victim;
 }
 
+/* Start member @i, wiped and removed, as a joiner (the rest of the cluster
+ * stays up) and add it back under the raft ID it drew; returns that ID. */
+static uint64_t rejoin(struct cluster *cl, int i)
+{
+    struct member *m = &cl->m[i];
+    const char *argv[20] = {tproc_built("c8s-master"), "--name", m->name,
+                            "--data-dir", m->dir, "--peer-listen", m->addr,
+                            "--initial-cluster", cl->spec,
+                            "--initial-cluster-state", "existing",
+                            "--token", TOKEN};
+    int argc = 13, rv;
+    long deadline = now_ms() + 30000;
+
+    for (int k = 0; k < 6 && cl->extra[k] != NULL; k++)
+        argv[argc++] = cl->extra[k];
+    m->p = tproc_start(m->name, argv);
+    m->down = false;
+    uint64_t id = raft_id_of(cl, i);
+    do { /* through another member, which passes it on to the leader */
+        rv = repl_sync_member_add(cl->m[(i + 1) % cl->n].c, m->name, m->addr,
+                                  id, 30000);
+    } while ((rv == -C8S_ENOLEADER || rv == -EBUSY) && now_ms() < deadline &&
+             usleep(100000) == 0);
+    ASSERT_MSG(rv == 0, "adding %s back: %s", m->name, err_str(rv));
+    return id;
+}
+
 TEST_T(cluster, a_member_with_a_wiped_data_dir_catches_up_by_snapshot, 120)
 {
     static struct cluster cl = {.extra = {"--snapshot-threshold", "64",
@@ -392,7 +435,7 @@ TEST_T(cluster, a_member_with_a_wiped_data_dir_catches_up_by_snapshot, 120)
 
     cluster_start(&cl, 3);
     int victim = wipe_a_follower_under_writes(&cl);
-    member_start(&cl, victim);
+    ASSERT(rejoin(&cl, victim) != repl_member_id(cl.m[victim].name));
     wait_converged(&cl, 30000);
     char *log = tproc_log(cl.m[victim].p);
     ASSERT_STR_CONTAINS(log, "restored snapshot");
@@ -417,7 +460,7 @@ TEST_T(cluster, a_slow_snapshot_install_is_not_a_stall, 120)
     cluster_start(&cl, 3);
     int victim = wipe_a_follower_under_writes(&cl);
     setenv("C8S_DEBUG_SLOW_INSTALL_MS", "3000", 1);
-    member_start(&cl, victim);
+    (void)rejoin(&cl, victim);
     unsetenv("C8S_DEBUG_SLOW_INSTALL_MS");
     wait_converged(&cl, 30000);
     ASSERT_MSG(!tproc_exited(cl.m[victim].p), "the installing member exited");
@@ -563,8 +606,9 @@ TEST_T(cluster, a_corrupt_segment_refuses_to_start, 60)
     DIR *d = opendir(cl.m[0].dir);
     ASSERT(d != NULL);
     while ((de = readdir(d)) != NULL)
-        if (strncmp(de->d_name, "open-", 5) == 0 || strchr(de->d_name, '-'))
-            if (strncmp(de->d_name, "snapshot", 8) != 0 && path[0] == '\0')
+        if (strncmp(de->d_name, "open-", 5) == 0 ||
+            (isdigit((unsigned char)de->d_name[0]) && strchr(de->d_name, '-')))
+            if (path[0] == '\0')
                 snprintf(path, sizeof path, "%s/%s", cl.m[0].dir, de->d_name);
     closedir(d);
     ASSERT_MSG(path[0] != '\0', "no segment found in %s", cl.m[0].dir);
@@ -661,6 +705,78 @@ TEST_T(cluster, a_corrupt_snapshot_refuses_to_start, 60)
     free(log);
 }
 
+/* Run member 0 (stopped) on its data dir until it exits; its log. */
+static char *start_until_exit(struct cluster *cl)
+{
+    member_start(cl, 0);
+    for (int i = 0; i < 100 && !tproc_exited(cl->m[0].p); i++)
+        usleep(50000);
+    ASSERT_MSG(tproc_exited(cl->m[0].p), "the member started");
+    ASSERT(WIFEXITED(cl->m[0].p->status) &&
+           WEXITSTATUS(cl->m[0].p->status) != 0);
+    return tproc_log(cl->m[0].p);
+}
+
+/* Write @text as member 0's DATA-DIR/member-id. */
+static void write_member_id(struct cluster *cl, const char *text)
+{
+    char path[600];
+
+    snprintf(path, sizeof path, "%s/member-id", cl->m[0].dir);
+    FILE *f = fopen(path, "w");
+    ASSERT(f != NULL);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* DATA-DIR/member-id holds the member's raft ID: a damaged or empty one,
+ * one of another member, or a joiner's on a dir without raft state started
+ * to bootstrap (its ID would not be in the configuration it writes) stop
+ * it with the file named; a guessed ID could make it count as someone it
+ * is not. A data dir from before the file keeps its name's ID. */
+TEST_T(cluster, the_member_id_file_is_checked_at_start, 60)
+{
+    static struct cluster cl;
+    char text[128], path[600], *log;
+
+    cluster_start(&cl, 1);
+    wait_leader(&cl, 10000);
+    uint64_t id = raft_id_of(&cl, 0);
+    ASSERT_EQ(id, repl_member_id(cl.m[0].name));
+    ASSERT_EQ(tproc_stop(cl.m[0].p, 5000), 0);
+    write_member_id(&cl, "garbage\n");
+    log = start_until_exit(&cl);
+    ASSERT_STR_CONTAINS(log, "member-id is damaged");
+    free(log);
+    write_member_id(&cl, "");
+    log = start_until_exit(&cl);
+    ASSERT_STR_CONTAINS(log, "member-id is damaged");
+    free(log);
+    snprintf(text, sizeof text, "someone %016llx\n",
+             (unsigned long long)repl_member_id("someone"));
+    write_member_id(&cl, text);
+    log = start_until_exit(&cl);
+    ASSERT_STR_CONTAINS(log, "belongs to member 'someone'");
+    free(log);
+
+    /* From before member-id: raft state and no file. */
+    snprintf(path, sizeof path, "%s/member-id", cl.m[0].dir);
+    ASSERT_EQ(unlink(path), 0);
+    tproc_restart(cl.m[0].p);
+    ASSERT_EQ(raft_id_of(&cl, 0), id);
+    ASSERT_EQ(tproc_stop(cl.m[0].p, 5000), 0);
+
+    /* A joiner's ID, no raft state, started to bootstrap. */
+    remove_tree(cl.m[0].dir);
+    ASSERT_EQ(mkdir(cl.m[0].dir, 0700), 0);
+    snprintf(text, sizeof text, "%s %016llx\n", cl.m[0].name,
+             (unsigned long long)(id ^ 0x5a5a5a5aULL));
+    write_member_id(&cl, text);
+    log = start_until_exit(&cl);
+    ASSERT_STR_CONTAINS(log, "--initial-cluster-state existing");
+    free(log);
+}
+
 static int count_voters(struct cluster *cl, int via)
 {
     struct repl_sync_member m[8];
@@ -723,9 +839,13 @@ TEST_T(cluster, a_member_is_added_and_removed_at_runtime, 120)
     int leader;
     struct member *m = three_and_a_newcomer(&cl, spec4, sizeof spec4, &leader);
     newcomer_start(&cl, spec4);
+    /* A joiner draws a new raft ID of its name; the add carries it. */
+    uint64_t id = raft_id_of(&cl, 3);
+    ASSERT(id != repl_member_id(m->name) && repl_member_id_is_of(id, m->name));
     /* Ask a follower: it passes the change on to the leader. */
     int follower = (leader + 1) % 3;
-    ASSERT_EQ(repl_sync_member_add(cl.m[follower].c, m->name, m->addr, 30000), 0);
+    ASSERT_EQ(repl_sync_member_add(cl.m[follower].c, m->name, m->addr, id,
+                                   30000), 0);
     ASSERT_EQ(count_voters(&cl, leader), 4);
     put_acked(&cl, 3, "after-add", "2");
     wait_converged(&cl, 20000);
@@ -769,18 +889,18 @@ TEST_T(cluster, a_member_whose_promotion_failed_is_added_again, 120)
 
     int leader;
     struct member *m = three_and_a_newcomer(&cl, spec4, sizeof spec4, &leader);
-    /* Not running yet: its first catch-up round can only time out. */
+    newcomer_start(&cl, spec4);
+    uint64_t id = raft_id_of(&cl, 3);
+    /* Stopped: its first catch-up round can only time out. */
+    tproc_signal(m->p, SIGSTOP);
     long t0 = now_ms();
-    ASSERT_EQ(repl_sync_member_add(cl.m[leader].c, m->name, m->addr, 60000),
-              -ETIMEDOUT);
+    ASSERT_EQ(repl_sync_member_add(cl.m[leader].c, m->name, m->addr, id,
+                                   60000), -ETIMEDOUT);
     long waited = now_ms() - t0;
     ASSERT_MSG(waited >= 9000, "promotion gave up after %ld ms", waited);
     ASSERT_STR_EQ(role_of(&cl, leader, m->addr), "spare");
 
-    newcomer_start(&cl, spec4);
-    int port = atoi(strrchr(m->addr, ':') + 1);
-    ASSERT_EQ(tproc_wait_port(m->p, port, 10000), 0);
-    tproc_signal(m->p, SIGSTOP);
+    /* Still stopped: it wakes 6 s into the second round. */
     pid_t waker = fork();
     ASSERT(waker >= 0);
     if (waker == 0) {
@@ -790,7 +910,7 @@ TEST_T(cluster, a_member_whose_promotion_failed_is_added_again, 120)
     }
     t0 = now_ms();
     int rv = repl_sync_member_add(cl.m[(leader + 1) % 3].c, m->name, m->addr,
-                                  60000);
+                                  id, 60000);
     waited = now_ms() - t0;
     ASSERT_EQ(waitpid(waker, NULL, 0), waker);
     ASSERT_MSG(rv == 0, "adding the spare again failed: %d after %ld ms", rv,
@@ -798,14 +918,14 @@ TEST_T(cluster, a_member_whose_promotion_failed_is_added_again, 120)
     ASSERT_MSG(waited >= 5500, "the newcomer caught up in %ld ms: the test "
                "did not outlast libraft's default round", waited);
     ASSERT_EQ(count_voters(&cl, leader), 4);
-    ASSERT_EQ(repl_sync_member_add(cl.m[leader].c, m->name, m->addr, 10000),
+    ASSERT_EQ(repl_sync_member_add(cl.m[leader].c, m->name, m->addr, id, 10000),
               -C8S_EEXISTS);
     put_acked(&cl, 3, "after-add", "2");
     wait_converged(&cl, 20000);
     assert_value_everywhere(&cl, "before", "1");
 }
 
-TEST_T(cluster, admin_commands_show_status_and_members, 60)
+TEST_T(cluster, admin_commands_show_status_and_members, 90)
 {
     static struct cluster cl;
     char *out;
@@ -835,6 +955,21 @@ TEST_T(cluster, admin_commands_show_status_and_members, 60)
     ASSERT_STR_CONTAINS(out, cl.m[0].addr);
     ASSERT_STR_CONTAINS(out, "\tvoter\tyes");
     free(out);
+    /* `member add` asks the new member its raft ID: it must be running
+     * (it is asked again for 10 s, in case it was just started). */
+    char spec[64];
+    snprintf(spec, sizeof spec, "newcomer=127.0.0.1:%d", tproc_free_port());
+    const char *add[] = {tproc_built("c8s-master"), "member", "add", spec,
+                         "--peer", cl.m[0].addr, "--token", TOKEN, NULL};
+    p = tproc_start("admin-add", add);
+    for (int k = 0; k < 2000 && !tproc_exited(p); k++)
+        usleep(10000);
+    ASSERT(tproc_exited(p) && WIFEXITED(p->status) &&
+           WEXITSTATUS(p->status) == 1);
+    out = tproc_log(p);
+    ASSERT_STR_CONTAINS(out, "start it first");
+    free(out);
+    ASSERT_EQ(count_voters(&cl, 0), 3);
 }
 
 /* Run an admin command to its end; its exit status, output in *@out. */
@@ -883,7 +1018,7 @@ TEST_T(cluster, peers_without_the_cluster_token_are_refused, 90)
               -EACCES);
     ASSERT_EQ(repl_sync_status(stranger, &st, CALL_MS), -EACCES);
     ASSERT_EQ(repl_sync_member_add(stranger, "rogue", "127.0.0.1:1",
-                                   CALL_MS), -EACCES);
+                                   repl_member_id("rogue"), CALL_MS), -EACCES);
     repl_sync_free(stranger);
     ASSERT_EQ(count_voters(&cl, leader), 3);
     ASSERT(repl_sync_get(cl.m[leader].c, "injected", NULL, 0, &(size_t){0},
@@ -916,6 +1051,112 @@ TEST_T(cluster, peers_without_the_cluster_token_are_refused, 90)
     member_start(&cl, 2);
     wait_converged(&cl, 20000);
     assert_value_everywhere(&cl, "secret", "42");
+}
+
+/* Role of raft ID @id in member @via's configuration ("" if absent). */
+static const char *role_of_id(struct cluster *cl, int via, uint64_t id)
+{
+    static struct repl_sync_member m[8];
+    size_t n = 0;
+
+    ASSERT_EQ(repl_sync_members(cl->m[via].c, m, 8, &n, CALL_MS), 0);
+    for (size_t i = 0; i < n && i < 8; i++)
+        if (m[i].id == id)
+            return m[i].role;
+    return "";
+}
+
+/* Wait until member @via's configuration shows raft ID @id as @role ("" for
+ * absent): a follower learns a committed change a heartbeat later. */
+static void wait_role_of_id(struct cluster *cl, int via, uint64_t id,
+                            const char *role)
+{
+    long deadline = now_ms() + 10000;
+    const char *now;
+
+    while (strcmp(now = role_of_id(cl, via, id), role) != 0) {
+        ASSERT_MSG(now_ms() < deadline, "%llx is '%s' on %s, not '%s'",
+                   (unsigned long long)id, now, cl->m[via].name, role);
+        usleep(50000);
+    }
+}
+
+/* Raft assumes a server never loses its persistent state. A member wiped
+ * and back under its old raft ID would count as the voter it was in any
+ * configuration from before its return: the Jepsen member nemesis saw one
+ * elect itself in a term another member led. Started empty to join, a
+ * member draws a new ID of its name instead: not counted until added, its
+ * old incarnation in the way until removed (by name), kept across
+ * restarts. */
+TEST_T(cluster, a_wiped_member_comes_back_under_a_new_raft_id, 120)
+{
+    static struct cluster cl;
+    char spec[64], *out;
+
+    cluster_start(&cl, 3);
+    int leader = wait_leader(&cl, 10000);
+    put_acked(&cl, leader, "before", "1");
+    int v = (leader + 1) % 3, other = (leader + 2) % 3;
+    struct member *m = &cl.m[v];
+    uint64_t old_id = raft_id_of(&cl, v);
+    ASSERT_EQ(old_id, repl_member_id(m->name));
+
+    /* Wiped without being removed first, and started to join. */
+    m->down = true;
+    (void)tproc_stop(m->p, 5000);
+    remove_tree(m->dir);
+    const char *join[] = {tproc_built("c8s-master"), "--name", m->name,
+                          "--data-dir", m->dir, "--peer-listen", m->addr,
+                          "--initial-cluster", cl.spec,
+                          "--initial-cluster-state", "existing",
+                          "--token", TOKEN, NULL};
+    m->p = tproc_start(m->name, join);
+    uint64_t new_id = raft_id_of(&cl, v);
+    ASSERT_MSG(new_id != old_id, "the wiped member is back as %llx",
+               (unsigned long long)old_id);
+    ASSERT(repl_member_id_is_of(new_id, m->name));
+    usleep(1500 * 1000); /* many election timeouts: it must not count */
+    ASSERT_STR_EQ(role_of_id(&cl, other, old_id), "voter");
+    ASSERT_STR_EQ(role_of_id(&cl, other, new_id), "");
+    ASSERT_EQ(count_voters(&cl, other), 3);
+
+    /* Its old incarnation is in the way; the admin command says so. */
+    snprintf(spec, sizeof spec, "%s=%s", m->name, m->addr);
+    const char *add[] = {tproc_built("c8s-master"), "member", "add", spec,
+                         "--peer", cl.m[other].addr, "--token", TOKEN, NULL};
+    ASSERT_EQ(run_admin(add, &out), 1);
+    ASSERT_STR_CONTAINS(out, "an earlier start of");
+    free(out);
+    ASSERT_EQ(repl_sync_member_add(cl.m[other].c, m->name, m->addr, new_id,
+                                   10000), -C8S_EEXISTS);
+    /* An ID that is not one of the name's is refused outright. */
+    ASSERT_EQ(repl_sync_member_add(cl.m[other].c, m->name, m->addr,
+                                   repl_member_id(cl.m[other].name), 10000),
+              -EINVAL);
+
+    /* Removed by name, then added back under its new ID by the command,
+     * which asks the member for it. */
+    ASSERT_EQ(repl_sync_member_remove(cl.m[other].c, m->name, 10000), 0);
+    wait_role_of_id(&cl, other, old_id, "");
+    ASSERT_EQ(run_admin(add, &out), 0);
+    ASSERT_STR_CONTAINS(out, "added at");
+    free(out);
+    wait_role_of_id(&cl, other, new_id, "voter");
+    m->down = false;
+
+    /* It keeps that ID on its data dir. */
+    (void)tproc_stop(m->p, 5000);
+    tproc_restart(m->p);
+    ASSERT_EQ(raft_id_of(&cl, v), new_id);
+    put_acked(&cl, v, "after", "2");
+    wait_converged(&cl, 20000);
+    assert_value_everywhere(&cl, "before", "1");
+    assert_value_everywhere(&cl, "after", "2");
+
+    /* `member remove NAME` finds this incarnation too. */
+    ASSERT_EQ(repl_sync_member_remove(cl.m[other].c, m->name, 10000), 0);
+    wait_role_of_id(&cl, other, new_id, "");
+    ASSERT_EQ(count_voters(&cl, other), 2);
 }
 
 /* A disk that really fills up: writes fail with ENOSPC (libraft's capacity
@@ -1135,10 +1376,25 @@ TEST_T(cluster, the_forward_channel_survives_bad_frames, 60)
     /* [1, 7, bin "junk"]: a TXN whose payload is not a batch. */
     static const uint8_t bad_txn[] = {9, 0,    0,   0,   0x93, 1,  7,
                                       0xc4, 4,  'j', 'u', 'n',  'k'};
+    /* [5, 8, bin [name, address, 0]]: a MEMBER_ADD whose raft ID is 0,
+     * and the same with a string for the ID. */
+    static const uint8_t bad_add_id[] = {
+        21, 0, 0, 0, 0x93, 5, 8, 0xc4, 16, 0x93, 0xa1, 'a', 0xab,
+        '1', '2', '7', '.', '0', '.', '0', '.', '1', ':', '1', 0x00};
+    static const uint8_t bad_add_str[] = {
+        22, 0, 0, 0, 0x93, 5, 8, 0xc4, 17, 0x93, 0xa1, 'a', 0xab,
+        '1', '2', '7', '.', '0', '.', '0', '.', '1', ':', '1', 0xa1, 'x'};
     bool answered;
 
     cluster_start(&cl, 1);
     wait_leader(&cl, 10000);
+    ASSERT(forward_garbage(cl.m[0].addr, bad_add_id, sizeof bad_add_id,
+                           &answered));
+    ASSERT_MSG(!answered, "a MEMBER_ADD with raft ID 0 was decoded");
+    ASSERT(forward_garbage(cl.m[0].addr, bad_add_str, sizeof bad_add_str,
+                           &answered));
+    ASSERT_MSG(!answered, "a MEMBER_ADD with a string ID was decoded");
+    ASSERT_EQ(count_voters(&cl, 0), 1);
     ASSERT(forward_garbage(cl.m[0].addr, huge, sizeof huge, &answered));
     ASSERT(forward_garbage(cl.m[0].addr, not_msgpack, sizeof not_msgpack,
                            &answered));
@@ -1334,6 +1590,13 @@ TEST_T(cluster, wrong_flags_are_usage_errors_naming_the_flag, 30)
                   "127.0.0.1:1", "--initial-cluster", "b=127.0.0.1:2", NULL};
     ASSERT_EQ(run_master(a3, &out), 2);
     ASSERT_STR_CONTAINS(out, "--name 'a' is not in --initial-cluster");
+    free(out);
+    /* Two names whose raft IDs share the high half (FNV-1a). */
+    const char *a3b[] = {"--name", "m23528", "--data-dir", dir,
+                         "--peer-listen", "127.0.0.1:1", "--initial-cluster",
+                         "m23528=127.0.0.1:1,m234426=127.0.0.1:2", NULL};
+    ASSERT_EQ(run_master(a3b, &out), 2);
+    ASSERT_STR_CONTAINS(out, "share their name half");
     free(out);
     const char *a4[] = {"--bogus", NULL};
     ASSERT_EQ(run_master(a4, &out), 2);
