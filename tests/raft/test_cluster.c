@@ -925,6 +925,19 @@ TEST_T(cluster, a_member_whose_promotion_failed_is_added_again, 120)
     assert_value_everywhere(&cl, "before", "1");
 }
 
+/* Run c8s-master (@argv[0]) to its end, 20 s at most; its exit status,
+ * output in *@out. */
+static int run_admin(const char *const argv[], char **out)
+{
+    struct tproc *p = tproc_start("admin", argv);
+
+    for (int k = 0; k < 2000 && !tproc_exited(p); k++)
+        usleep(10000);
+    int status = tproc_stop(p, 5000);
+    *out = tproc_log(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 TEST_T(cluster, admin_commands_show_status_and_members, 90)
 {
     static struct cluster cl;
@@ -934,23 +947,13 @@ TEST_T(cluster, admin_commands_show_status_and_members, 90)
     wait_leader(&cl, 10000);
     const char *st[] = {tproc_built("c8s-master"), "status", "--peer",
                         cl.m[1].addr, "--token", TOKEN, NULL};
-    struct tproc *p = tproc_start("admin-status", st);
-    for (int k = 0; k < 500 && !tproc_exited(p); k++)
-        usleep(10000);
-    ASSERT(tproc_exited(p) && WIFEXITED(p->status) &&
-           WEXITSTATUS(p->status) == 0);
-    out = tproc_log(p);
+    ASSERT_EQ(run_admin(st, &out), 0);
     ASSERT_STR_CONTAINS(out, "state\t");
     ASSERT_STR_CONTAINS(out, "revision\t");
     free(out);
     const char *ls[] = {tproc_built("c8s-master"), "member", "list", "--peer",
                         cl.m[2].addr, "--token", TOKEN, NULL};
-    p = tproc_start("admin-list", ls);
-    for (int k = 0; k < 500 && !tproc_exited(p); k++)
-        usleep(10000);
-    ASSERT(tproc_exited(p) && WIFEXITED(p->status) &&
-           WEXITSTATUS(p->status) == 0);
-    out = tproc_log(p);
+    ASSERT_EQ(run_admin(ls, &out), 0);
     ASSERT_STR_CONTAINS(out, "ID\tADDRESS\tROLE\tLEADER");
     ASSERT_STR_CONTAINS(out, cl.m[0].addr);
     ASSERT_STR_CONTAINS(out, "\tvoter\tyes");
@@ -961,27 +964,10 @@ TEST_T(cluster, admin_commands_show_status_and_members, 90)
     snprintf(spec, sizeof spec, "newcomer=127.0.0.1:%d", tproc_free_port());
     const char *add[] = {tproc_built("c8s-master"), "member", "add", spec,
                          "--peer", cl.m[0].addr, "--token", TOKEN, NULL};
-    p = tproc_start("admin-add", add);
-    for (int k = 0; k < 2000 && !tproc_exited(p); k++)
-        usleep(10000);
-    ASSERT(tproc_exited(p) && WIFEXITED(p->status) &&
-           WEXITSTATUS(p->status) == 1);
-    out = tproc_log(p);
+    ASSERT_EQ(run_admin(add, &out), 1);
     ASSERT_STR_CONTAINS(out, "start it first");
     free(out);
     ASSERT_EQ(count_voters(&cl, 0), 3);
-}
-
-/* Run an admin command to its end; its exit status, output in *@out. */
-static int run_admin(const char *const argv[], char **out)
-{
-    struct tproc *p = tproc_start("admin", argv);
-
-    for (int k = 0; k < 1000 && !tproc_exited(p); k++)
-        usleep(10000);
-    int status = tproc_stop(p, 5000);
-    *out = tproc_log(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /* The peer port serves only holders of the cluster token: a member started
@@ -1563,12 +1549,7 @@ static int run_master(const char *const args[], char **out)
     for (; args[i - 1] != NULL && i < 15; i++)
         argv[i] = args[i - 1];
     argv[i] = NULL;
-    struct tproc *p = tproc_start("bad-flags", argv);
-    for (int k = 0; k < 500 && !tproc_exited(p); k++)
-        usleep(10000);
-    int status = tproc_stop(p, 5000);
-    *out = tproc_log(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run_admin(argv, out);
 }
 
 TEST_T(cluster, wrong_flags_are_usage_errors_naming_the_flag, 30)
