@@ -94,19 +94,26 @@ struct txq {
     uint64_t started;       /* Frames handed to uv_write so far: the
                              * first @started frames queued may have
                              * gone out, the rest certainly did not. */
+    void (*on_break)(void *arg); /* Told when a write in flight failed:
+                             * the owner closes (its read side may never
+                             * fail). It may release @q. */
+    void *arg;              /* For on_break. */
 };
 
 /* Bytes a peer that stopped reading may leave queued: past this, frames
  * are refused rather than piled up (and one uv_buf_t must hold them). */
 #define TXQ_MAX_HELD (4 * (size_t)REPL_FWD_MAX_FRAME)
 
-static struct txq *txq_new(uv_stream_t *stream)
+static struct txq *txq_new(uv_stream_t *stream, void (*on_break)(void *arg),
+                           void *arg)
 {
     struct txq *q = mem_calloc(1, sizeof *q);
 
     if (q != NULL) {
         q->stream = stream;
         q->req.data = q;
+        q->on_break = on_break;
+        q->arg = arg;
     }
     return q;
 }
@@ -177,6 +184,8 @@ static void txq_done(uv_write_t *req, int status)
     } else if (q->held_len > 0) {
         (void)txq_start(q); /* a failure breaks q */
     }
+    if (q->broken)
+        q->on_break(q->arg); /* last: it may release q */
 }
 
 /* Queue the bytes of @w as one frame. -EPIPE: the stream is broken and
@@ -409,6 +418,13 @@ static int send_frame_bytes(struct repl_client *c, struct pending *p)
     return rv;
 }
 
+/* A write failed: requests handed to it are unknown, the rest never went
+ * out. Do not wait for the read side, which may never fail. */
+static void client_tx_broken(void *arg)
+{
+    client_fail(arg);
+}
+
 static void client_connected(struct repl_transport_connect *req,
                              uv_stream_t *stream, int status)
 {
@@ -427,7 +443,7 @@ static void client_connected(struct repl_transport_connect *req,
         return;
     }
     c->stream = stream;
-    c->tx = txq_new(stream);
+    c->tx = txq_new(stream, client_tx_broken, c);
     c->rx_self = &c->rx;
     stream->data = &c->rx_self;
     if (c->tx == NULL || uv_read_start(stream, rx_alloc, client_read) != 0) {
@@ -504,14 +520,16 @@ static int client_send(struct repl_client *c, struct repl_req *req,
     if (c->stream == NULL)
         return 0; /* sent once connected */
     int rv = send_frame_bytes(c, p);
-    if (rv != 0 && rv != -EPIPE) {
-        /* Not queued, so certainly not sent: fail it now. */
+    if (rv != 0) {
+        /* Not queued, so certainly not sent: fail it now. -EPIPE: a write
+         * failed at once (one failing later closes the client), and the
+         * read side reports the broken stream to the others. */
         take_pending(c, p->id);
         mem_free(p->frame);
         mem_free(p);
-        return rv;
+        return rv == -EPIPE ? -C8S_ENOLEADER : rv;
     }
-    return 0; /* on -EPIPE the read side reports the broken stream */
+    return 0;
 }
 
 int repl_client_submit(struct repl_client *c, struct repl_req *req,
@@ -672,6 +690,11 @@ static void conn_close(struct fwd_conn *fc)
     uv_close((uv_handle_t *)fc->stream, conn_stream_closed);
     fc->stream = NULL;
     conn_unref(fc);
+}
+
+static void conn_tx_broken(void *arg)
+{
+    conn_close(arg);
 }
 
 static void respond(struct fwd_conn *fc, uint64_t id,
@@ -992,7 +1015,7 @@ static void on_forward(struct repl_transport *t, uv_stream_t *stream,
     }
     fc->r = r;
     fc->stream = stream;
-    fc->tx = txq_new(stream);
+    fc->tx = txq_new(stream, conn_tx_broken, fc);
     fc->refs = 1;
     fc->from_member = peer_is_member(r, peer_id);
     fc->rx_self = &fc->rx;
