@@ -54,6 +54,7 @@ static struct {
     unsigned list_runs, watchers, watch_writes, failovers;
     unsigned timeout_s;
     unsigned rbac_rounds;
+    unsigned cr_rounds;
     bool no_etcd;
 } o = {
     .master = "./c8s-master",
@@ -72,6 +73,7 @@ static struct {
     .failovers = 3,
     .timeout_s = 1800,
     .rbac_rounds = 3,
+    .cr_rounds = 3,
 };
 
 static const char usage_text[] =
@@ -95,6 +97,8 @@ static const char usage_text[] =
     "  --rbac-rounds N      c8s creates x64 as admin and as a user that\n"
     "                       RBAC must check, N rounds of both in\n"
     "                       alternating order (3; 0: skip)\n"
+    "  --cr-rounds N        c8s creates x64 of ConfigMaps and of a custom\n"
+    "                       resource of the same size, alternating (3; 0: none)\n"
     "  --timeout-s S        give up and clean up after S seconds (1800)\n"
     "  --quick              smoke run: small numbers, a few seconds each\n"
     "  --help\n";
@@ -547,6 +551,24 @@ static void build_create(struct cluster *cl, unsigned long seq, struct req *r)
     req_create(cl, "bench", name_seq++, "cm-", r);
 }
 
+/* A custom object (bench.c8s.io/v1 Widget) holding the same 1 KiB. */
+static void build_cr_create(struct cluster *cl, unsigned long seq,
+                            struct req *r)
+{
+    (void)cl;
+    (void)seq;
+    r->ctype = "application/json";
+    r->method = "POST";
+    snprintf(r->path, sizeof r->path,
+             "/apis/bench.c8s.io/v1/namespaces/bench/widgets");
+    r->len = (size_t)snprintf(
+        r->body, sizeof r->body,
+        "{\"apiVersion\":\"bench.c8s.io/v1\",\"kind\":\"Widget\",\"metadata\":"
+        "{\"name\":\"w-%lu\"},\"spec\":{\"v\":\"%s\"}}",
+        name_seq++, value);
+    r->ok = 201;
+}
+
 static void build_fill(struct cluster *cl, unsigned long seq, struct req *r)
 {
     req_create(cl, "rss", seq, "o-", r);
@@ -596,6 +618,8 @@ struct result {
     unsigned n_fo;
     double rbac_admin[16], rbac_user[16]; /* creates/s per round */
     unsigned n_rbac;
+    double cr_cm[16], cr_obj[16]; /* creates/s per round */
+    unsigned n_cr;
 };
 
 static struct result results[2];
@@ -1047,6 +1071,74 @@ static void measure_rbac(struct cluster *cl, struct result *res)
     SSL_CTX_free(user);
 }
 
+/* Until every member serves the custom resource (or die). */
+static void wait_cr_served(struct cluster *cl)
+{
+    for (int i = 0; i < N_NODES; i++) {
+        int status = 0;
+        for (int k = 0; k < 100 && status != 200; k++) {
+            struct hl_conn *c = connect_to(cl, i);
+            status = hl_request_sync(loop, c, "GET",
+                                     "/apis/bench.c8s.io/v1/namespaces/"
+                                     "bench/widgets?limit=1",
+                                     NULL, NULL, 0, 10000, NULL);
+            hl_close(c);
+            if (status != 200)
+                usleep(100000);
+        }
+        if (status != 200)
+            bench_die("member %d does not serve widgets: status %d", i,
+                      status);
+    }
+}
+
+/* Creates at 64 connections of ConfigMaps and of custom objects of the same
+ * size: a custom object's create also reads its definition and checks its
+ * version in the same transaction (the definition may be Terminating). */
+static void measure_cr(struct cluster *cl, struct result *res)
+{
+    static const char crd[] =
+        "{\"apiVersion\":\"apiextensions.k8s.io/v1\",\"kind\":"
+        "\"CustomResourceDefinition\",\"metadata\":{\"name\":"
+        "\"widgets.bench.c8s.io\"},\"spec\":{\"group\":\"bench.c8s.io\","
+        "\"scope\":\"Namespaced\",\"names\":{\"plural\":\"widgets\","
+        "\"singular\":\"widget\",\"kind\":\"Widget\",\"listKind\":"
+        "\"WidgetList\"},\"versions\":[{\"name\":\"v1\",\"served\":true,"
+        "\"storage\":true,\"schema\":{\"openAPIV3Schema\":{\"type\":"
+        "\"object\",\"properties\":{\"spec\":{\"type\":\"object\","
+        "\"properties\":{\"v\":{\"type\":\"string\"}}}}}}}]}}";
+    struct hl_conn *c = connect_to(cl, 0);
+    struct level lv;
+    int status;
+
+    status = hl_request_sync(loop, c, "POST",
+                             "/apis/apiextensions.k8s.io/v1/"
+                             "customresourcedefinitions",
+                             "application/json", crd, strlen(crd), 10000,
+                             NULL);
+    hl_close(c);
+    if (status != 201)
+        bench_die("creating the bench CustomResourceDefinition: status %d",
+                  status);
+    wait_cr_served(cl);
+    /* Alternating order, as for RBAC: the store's growth favours neither. */
+    for (unsigned r = 0; r < o.cr_rounds; r++) {
+        for (int k = 0; k < 2; k++) {
+            bool custom = (k == 0) == (r % 2 == 1);
+            measure_level(cl, 64, &lv,
+                          custom ? build_cr_create : build_create);
+            if (lv.failed > 0)
+                bench_note("%s: %lu creates of %s failed", cl->label,
+                           lv.failed, custom ? "widgets" : "configmaps");
+            *(custom ? &res->cr_obj[r] : &res->cr_cm[r]) = lv.rate;
+        }
+        res->n_cr = r + 1;
+        bench_note("%s: round %u: create x64 of ConfigMaps %.0f/s, of "
+                   "custom objects %.0f/s",
+                   cl->label, r + 1, res->cr_cm[r], res->cr_obj[r]);
+    }
+}
+
 static void run_system(enum sys sys, struct result *res)
 {
     static struct cluster cl;
@@ -1105,6 +1197,8 @@ static void run_system(enum sys sys, struct result *res)
     }
     if (sys == SYS_C8S && o.rbac_rounds > 0)
         measure_rbac(&cl, res);
+    if (sys == SYS_C8S && o.cr_rounds > 0)
+        measure_cr(&cl, res);
     for (unsigned k = 0; k < o.failovers && k < 64; k++) {
         res->fo[res->n_fo++] = failover_once(&cl, k);
         bench_note("%s: failover %u: %.0f ms", cl.label, k + 1,
@@ -1208,6 +1302,19 @@ static void report(const char *cmdline)
             printf(" %.0f/%.0f", a[k], u[k]);
         printf("\n");
     }
+    if (c->n_cr > 0) {
+        double sc = 0, so = 0;
+        for (unsigned k = 0; k < c->n_cr; k++) {
+            sc += c->cr_cm[k];
+            so += c->cr_obj[k];
+        }
+        printf("  create x64 of ConfigMaps / custom objects: mean %.0f / %.0f "
+               "per s, custom objects cost %.1f%%; rounds:",
+               sc / c->n_cr, so / c->n_cr, 100.0 * (sc - so) / sc);
+        for (unsigned k = 0; k < c->n_cr; k++)
+            printf(" %.0f/%.0f", c->cr_cm[k], c->cr_obj[k]);
+        printf("\n");
+    }
     for (int s = 0; s < 2; s++) {
         const struct result *r = &results[s];
         if (!r->ran || r->n_fo == 0)
@@ -1258,6 +1365,7 @@ static void parse_options(int argc, char **argv)
         {"watch-writes", required_argument, NULL, 'x'},
         {"failovers", required_argument, NULL, 'f'},
         {"rbac-rounds", required_argument, NULL, 'R'},
+        {"cr-rounds", required_argument, NULL, 'C'},
         {"timeout-s", required_argument, NULL, 't'},
         {"quick", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -1316,12 +1424,15 @@ static void parse_options(int argc, char **argv)
                 (unsigned)bench_parse_uint("--timeout-s", optarg, 86400);
             break;
         case 'R':
-            o.rbac_rounds = (unsigned)atoi(optarg);
-            if (o.rbac_rounds > 16)
-                bench_die("--rbac-rounds: at most 16");
+            o.rbac_rounds =
+                (unsigned)bench_parse_uint("--rbac-rounds", optarg, 16);
+            break;
+        case 'C':
+            o.cr_rounds = (unsigned)bench_parse_uint("--cr-rounds", optarg, 16);
             break;
         case 'q':
             o.rbac_rounds = 1;
+            o.cr_rounds = 1;
             o.duration_ms = 1000;
             o.warmup_ms = 200;
             o.objects = 2000;
