@@ -165,7 +165,7 @@ static int cmd_add(struct repl_sync *c, const char *spec, const char *token)
 {
     char name[64];
     const char *eq = strchr(spec, '='), *addr;
-    uint64_t id;
+    uint64_t id = 0;
     int rv;
 
     if (eq == NULL || eq == spec || (size_t)(eq - spec) >= sizeof name)

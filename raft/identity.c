@@ -120,7 +120,7 @@ int repl__identity_load(struct repl *r, struct err *e)
 {
     char path[PATH_MAX + 16], name[REPL_NAME_MAX];
     const char *self = r->cfg.name;
-    uint64_t id;
+    uint64_t id = 0;
     int rv;
 
     id_path(r->data_dir, path, sizeof path);
