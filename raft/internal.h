@@ -133,6 +133,8 @@ struct repl {
     uint64_t grace_leader;      /* Leader id last seen by the snapshot
                                  * grace (repl__snapshot_grace). */
     uint64_t snap_grace_until_ms; /* No own snapshot before this (follower). */
+    uint64_t snap_asked_ms;     /* When libraft first asked a follower for
+                                 * its next snapshot (0: not yet). */
     uint64_t last_check_ms;     /* Loop time of the last on_check. */
     int last_state;             /* raft_state() last seen. */
     raft_index stall_commit;    /* Liveness: commit index last checked. */
