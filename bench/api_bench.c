@@ -1017,6 +1017,46 @@ static void use_tls(struct cluster *cl, SSL_CTX *tls)
         cl->ep[i].tls = tls;
 }
 
+/* Two kinds of creates at 64 connections, round after round, in alternating
+ * order (A-B, B-A, ...): creates slow down as the store grows, and the
+ * drift then favours neither. */
+struct rounds {
+    const char *what[2];        /* For the notes: "as admin", ... */
+    build_fn build[2];          /* The requests of each kind. */
+    void (*use)(struct cluster *cl, int side); /* Switch before (or NULL). */
+    double *rate[2];            /* Creates/s per round, of each kind. */
+};
+
+static void alternate(struct cluster *cl, unsigned n, const struct rounds *rr,
+                      unsigned *done)
+{
+    struct level lv;
+
+    for (unsigned r = 0; r < n; r++) {
+        for (int k = 0; k < 2; k++) {
+            int side = (k == 0) == (r % 2 == 1);
+            if (rr->use != NULL)
+                rr->use(cl, side);
+            measure_level(cl, 64, &lv, rr->build[side]);
+            if (lv.failed > 0) /* the first ones were noted */
+                bench_note("%s: %lu creates %s failed", cl->label, lv.failed,
+                           rr->what[side]);
+            rr->rate[side][r] = lv.rate;
+        }
+        *done = r + 1;
+        bench_note("%s: round %u: create x64 %s %.0f/s, %s %.0f/s", cl->label,
+                   r + 1, rr->what[0], rr->rate[0][r], rr->what[1],
+                   rr->rate[1][r]);
+    }
+}
+
+static SSL_CTX *admin_tls, *user_tls;
+
+static void use_user(struct cluster *cl, int as_user)
+{
+    use_tls(cl, as_user ? user_tls : admin_tls);
+}
+
 /* Creates at 64 connections as system:masters (no RBAC lookup) and as
  * bench-user, whom a ClusterRoleBinding of the group bench-writers to
  * `edit` lets create ConfigMaps (RBAC decides every request). */
@@ -1028,9 +1068,11 @@ static void measure_rbac(struct cluster *cl, struct result *res)
         "\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":"
         "\"ClusterRole\",\"name\":\"edit\"},\"subjects\":[{\"kind\":"
         "\"Group\",\"name\":\"bench-writers\"}]}";
+    struct rounds rr = {{"as admin", "as an RBAC user"},
+                        {build_create, build_create},
+                        use_user,
+                        {res->rbac_admin, res->rbac_user}};
     char pki[1200], cert[1300], key[1300], ca[1300];
-    struct level lv;
-    SSL_CTX *admin = cl->tls, *user;
     struct hl_conn *c;
     int status;
 
@@ -1039,7 +1081,8 @@ static void measure_rbac(struct cluster *cl, struct result *res)
     snprintf(cert, sizeof cert, "%s/bench-user.crt", tmpdir);
     snprintf(key, sizeof key, "%s/bench-user.key", tmpdir);
     issue_user_cert(pki, cert, key);
-    user = hl_tls_client(ca, cert, key);
+    admin_tls = cl->tls;
+    user_tls = hl_tls_client(ca, cert, key);
     c = connect_to(cl, 0);
     status = hl_request_sync(loop, c, "POST",
                              "/apis/rbac.authorization.k8s.io/v1/"
@@ -1050,25 +1093,9 @@ static void measure_rbac(struct cluster *cl, struct result *res)
     if (status != 201)
         bench_die("creating the bench ClusterRoleBinding: status %d", status);
     sleep(1); /* every member has applied it */
-    /* Creates slow down as the store grows, so the order alternates
-     * (admin-user, user-admin, ...): the drift then favours neither. */
-    for (unsigned r = 0; r < o.rbac_rounds; r++) {
-        for (int k = 0; k < 2; k++) {
-            bool as_user = (k == 0) == (r % 2 == 1);
-            use_tls(cl, as_user ? user : admin);
-            measure_level(cl, 64, &lv, build_create);
-            if (lv.failed > 0) /* the first ones were noted */
-                bench_note("%s: %lu creates as %s failed", cl->label,
-                           lv.failed, as_user ? "bench-user" : "admin");
-            *(as_user ? &res->rbac_user[r] : &res->rbac_admin[r]) = lv.rate;
-        }
-        res->n_rbac = r + 1;
-        bench_note("%s: round %u: create x64 as admin %.0f/s, as an RBAC "
-                   "user %.0f/s",
-                   cl->label, r + 1, res->rbac_admin[r], res->rbac_user[r]);
-    }
-    use_tls(cl, admin);
-    SSL_CTX_free(user);
+    alternate(cl, o.rbac_rounds, &rr, &res->n_rbac);
+    use_tls(cl, admin_tls);
+    SSL_CTX_free(user_tls);
 }
 
 /* Until every member serves the custom resource (or die). */
@@ -1107,8 +1134,11 @@ static void measure_cr(struct cluster *cl, struct result *res)
         "\"storage\":true,\"schema\":{\"openAPIV3Schema\":{\"type\":"
         "\"object\",\"properties\":{\"spec\":{\"type\":\"object\","
         "\"properties\":{\"v\":{\"type\":\"string\"}}}}}}}]}}";
+    struct rounds rr = {{"of ConfigMaps", "of custom objects"},
+                        {build_create, build_cr_create},
+                        NULL,
+                        {res->cr_cm, res->cr_obj}};
     struct hl_conn *c = connect_to(cl, 0);
-    struct level lv;
     int status;
 
     status = hl_request_sync(loop, c, "POST",
@@ -1121,22 +1151,7 @@ static void measure_cr(struct cluster *cl, struct result *res)
         bench_die("creating the bench CustomResourceDefinition: status %d",
                   status);
     wait_cr_served(cl);
-    /* Alternating order, as for RBAC: the store's growth favours neither. */
-    for (unsigned r = 0; r < o.cr_rounds; r++) {
-        for (int k = 0; k < 2; k++) {
-            bool custom = (k == 0) == (r % 2 == 1);
-            measure_level(cl, 64, &lv,
-                          custom ? build_cr_create : build_create);
-            if (lv.failed > 0)
-                bench_note("%s: %lu creates of %s failed", cl->label,
-                           lv.failed, custom ? "widgets" : "configmaps");
-            *(custom ? &res->cr_obj[r] : &res->cr_cm[r]) = lv.rate;
-        }
-        res->n_cr = r + 1;
-        bench_note("%s: round %u: create x64 of ConfigMaps %.0f/s, of "
-                   "custom objects %.0f/s",
-                   cl->label, r + 1, res->cr_cm[r], res->cr_obj[r]);
-    }
+    alternate(cl, o.cr_rounds, &rr, &res->n_cr);
 }
 
 static void run_system(enum sys sys, struct result *res)
