@@ -133,8 +133,6 @@ struct repl {
     uint64_t grace_leader;      /* Leader id last seen by the snapshot
                                  * grace (repl__snapshot_grace). */
     uint64_t snap_grace_until_ms; /* No own snapshot before this (follower). */
-    uint64_t snap_asked_ms;     /* When libraft first asked a follower for
-                                 * its next snapshot (0: not yet). */
     uint64_t last_check_ms;     /* Loop time of the last on_check. */
     int last_state;             /* raft_state() last seen. */
     raft_index stall_commit;    /* Liveness: commit index last checked. */
@@ -155,6 +153,10 @@ struct repl {
     struct raft_transfer transfer; /* Leadership transfer on close. */
     void (*close_cb)(struct repl *r); /* From repl_close. */
 };
+
+/* Wall clock in ms (CLOCK_REALTIME): what a batch carries as the
+ * proposer's time, and what members share for snapshot turns. */
+int64_t repl__wall_ms(void);
 
 /* identity.c: set r->id from DATA-DIR/member-id, or draw and keep one
  * (a new ID when joining with an empty data dir). */

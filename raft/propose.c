@@ -182,28 +182,52 @@ static bool in_snapshot_grace(struct repl *r)
            repl__now_ms(r) < r->snap_grace_until_ms;
 }
 
+int64_t repl__wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Every member reaches the snapshot threshold at the same index, and a
  * snapshot view blocks the loop (490 ms at 175k objects under api-bench).
  * When both followers of three stand still longer than an election timeout
  * together, the leader hears from no majority, steps down, and the cluster
- * elects again: creates failed by the thousand. So a follower waits a
- * delay set by its place in the configuration (0, 1.5 s, 3 s, ...) after
- * libraft first asks; followers then never stall together. */
-#define SNAPSHOT_STAGGER_MS 1500
+ * elects again: creates failed by the thousand. So the voting followers
+ * take turns: follower k of f (in configuration order) starts a snapshot
+ * only in the first half of its own SNAPSHOT_SLOT_MS slot of a cycle of f
+ * slots on the wall clock, which all members share (a skewed clock only
+ * lets two stalls overlap again). A stall shorter than half a slot never
+ * meets another follower's; a follower waits f slots at most. */
+#define SNAPSHOT_SLOT_MS 2000
 
-static bool snapshot_staggered(struct repl *r)
+static bool snapshot_not_our_turn(struct repl *r)
 {
     const struct raft_configuration *conf = &r->raft.configuration;
-    uint64_t now = repl__now_ms(r);
-    unsigned place = 0;
+    raft_id leader = 0;
+    const char *addr;
+    unsigned k = 0, f = 0;
+    bool voter = false;
 
+    raft_leader(&r->raft, &leader, &addr);
     if (raft_state(&r->raft) == RAFT_LEADER)
         return false;
-    while (place < conf->n && conf->servers[place].id != r->id)
-        place++;
-    if (r->snap_asked_ms == 0)
-        r->snap_asked_ms = now;
-    return now - r->snap_asked_ms < (uint64_t)place * SNAPSHOT_STAGGER_MS;
+    for (unsigned i = 0; i < conf->n; i++) {
+        const struct raft_server *s = &conf->servers[i];
+        if (s->role != RAFT_VOTER || s->id == leader)
+            continue;
+        if (s->id == r->id)
+            voter = true;
+        else if (!voter)
+            k++;
+        f++;
+    }
+    if (!voter || f < 2)
+        return false;
+    int64_t in_cycle = repl__wall_ms() % ((int64_t)f * SNAPSHOT_SLOT_MS);
+    return in_cycle < (int64_t)k * SNAPSHOT_SLOT_MS ||
+           in_cycle >= (int64_t)k * SNAPSHOT_SLOT_MS + SNAPSHOT_SLOT_MS / 2;
 }
 
 static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
@@ -217,9 +241,8 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
     /* libraft finalizes a snapshot before it takes the next one. */
     assert(r->snap_view == NULL);
     if (r->snap_view != NULL || in_snapshot_grace(r) ||
-        snapshot_staggered(r))
+        snapshot_not_our_turn(r))
         return RAFT_BUSY;
-    r->snap_asked_ms = 0;
     if (store_snapshot_view(r->store, &v) != 0)
         return RAFT_NOMEM;
     b = v->n_bufs <= UINT_MAX ? raft_bufs(v) : NULL;
@@ -329,15 +352,6 @@ int repl__fsm_init(struct repl *r)
 
 /* ---- batches --------------------------------------------------------------*/
 
-/* The proposer's clock, carried in the entry so replicas agree on it. */
-static int64_t wall_clock_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static struct repl__batch *batch_new(struct repl *r)
 {
     struct repl__batch *b = mem_calloc(1, sizeof *b);
@@ -348,7 +362,7 @@ static struct repl__batch *batch_new(struct repl *r)
     b->id = r->next_batch_id++;
     repl__queue_init(&b->reads);
     if (store_batch_init(&b->enc, r->proposer_id, b->id,
-                         wall_clock_ms()) != 0) {
+                         repl__wall_ms()) != 0) {
         mem_free(b);
         return NULL;
     }

@@ -302,17 +302,6 @@ static void on_check(uv_check_t *h)
     repl__release_rev_waits(r, false);
 }
 
-/* Liveness: libraft may fail internally without telling us (LIBRAFT-NOTES
- * §1, §6c). Exit for a supervised restart when committed entries stop being
- * applied, or when our own proposals stop committing while we still lead. */
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* History is bounded automatically: the leader proposes a compaction to
  * the point the retention policy allows; every replica applies it at the
  * same place in the log, so the FSM stays deterministic. */
@@ -325,7 +314,8 @@ static void maybe_compact(struct repl *r, uint64_t now)
         !repl__is_leader(r))
         return;
     r->last_compact_ms = now;
-    point = store_compaction_point(r->store, wall_ms(), c->history_min_age_ms,
+    point = store_compaction_point(r->store, repl__wall_ms(),
+                                   c->history_min_age_ms,
                                    c->history_max_age_ms,
                                    c->history_max_events);
     if (point > store_compact_rev(r->store) &&
@@ -386,6 +376,9 @@ static void watch_install(struct repl *r, uint64_t now, raft_index applied)
     }
 }
 
+/* Liveness: libraft may fail internally without telling us (LIBRAFT-NOTES
+ * §1, §6c). Exit for a supervised restart when committed entries stop being
+ * applied, or when our own proposals stop committing while we still lead. */
 static void on_monitor(uv_timer_t *h)
 {
     struct repl *r = h->data;
