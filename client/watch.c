@@ -208,8 +208,7 @@ static void retry_later(struct c8s_watch *w, const struct client__answer *a)
 
 /* Open a stream. 0: open (or to be retried later, with w->next_try set);
  * otherwise an error the caller must see. */
-static int reopen(struct c8s_watch *w, int64_t deadline,
-                  struct c8s_error *err)
+static int reopen(struct c8s_watch *w, struct c8s_error *err)
 {
     size_t len = strlen(w->path) + 160;
     char *path = mem_malloc(len);
@@ -218,12 +217,16 @@ static int reopen(struct c8s_watch *w, int64_t deadline,
     if (path == NULL)
         return client__fail(err, -ENOMEM, "out of memory");
     stream_path(w, path, len);
-    int64_t header_deadline = client__now_ms() + STREAM_IDLE_MS;
+    /* An opening runs to its end even past the caller's deadline: a caller
+     * polling for less than a TLS handshake takes would otherwise cut every
+     * attempt short (and set each server aside), and the watch would never
+     * reopen. The connect timeout bounds the handshake, and once more the
+     * answer's headers, which the server sends at once. */
+    int64_t open_deadline = client__now_ms() +
+                            2 * client__connect_timeout_ms(w->c);
 
     rv = client__stream_open(w->c, path, &w->conn, &w->rd, &w->ans,
-                             header_deadline < deadline ? header_deadline
-                                                        : deadline,
-                             &w->server, err);
+                             open_deadline, &w->server, err);
     if (rv != 0) {
         mem_free(path);
         if (err != NULL)
@@ -243,7 +246,7 @@ static int reopen(struct c8s_watch *w, int64_t deadline,
     }
     /* Not a stream: read the whole answer for its Status. */
     while (!w->rd.done && (rv = client__reader_step(&w->conn, &w->rd,
-                                                    deadline)) == 0)
+                                                    open_deadline)) == 0)
         ;
     rv = client__answer_error("GET", w->server, path, &w->ans, err);
     mem_free(path);
@@ -330,7 +333,7 @@ int c8s_watch_next(struct c8s_watch *w, int timeout_ms, struct c8s_event *ev,
                         w->last_error);
         }
         client__sleep_ms(w->next_try - client__now_ms());
-        if ((rv = reopen(w, deadline, err)) != 0)
+        if ((rv = reopen(w, err)) != 0)
             return rv;
     }
 }

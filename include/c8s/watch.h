@@ -39,8 +39,11 @@ int c8s_watch_open(struct c8s_client *c, const char *path,
  * event; -ETIMEDOUT when none came in time (the watch stays usable);
  * -C8S_ECOMPACTED when the server no longer has the history to resume
  * from (the watch is then dead); other errors when the server refuses the
- * watch (-EPERM, -C8S_ENOTFOUND, ...) or cannot be reached before the
- * timeout. Connection losses are not errors: they are repaired inside. */
+ * watch (-EPERM, -C8S_ENOTFOUND, ...). Connection losses are not errors:
+ * they are repaired inside. @timeout_ms bounds the wait for a change, not
+ * the opening of a stream: one that is due runs to its end (up to twice
+ * the client's connect_timeout_ms) even when that takes longer, so short
+ * polls still reconnect. */
 int c8s_watch_next(struct c8s_watch *w, int timeout_ms, struct c8s_event *ev,
                    struct c8s_error *err);
 

@@ -244,6 +244,60 @@ TEST_T(client, watch_resumes_on_another_member_without_gaps, 120)
     c8s_client_free(writer);
 }
 
+/* The next event, polled with waits far shorter than a TLS handshake (as
+ * a loop that also serves other work does), within @limit_ms. */
+static void expect_event_polled(struct c8s_watch *w, const char *name,
+                                int limit_ms)
+{
+    struct c8s_event ev;
+    struct c8s_error err = {0};
+    int rv = -ETIMEDOUT, polls = 0;
+
+    for (; polls < limit_ms / 2 && rv == -ETIMEDOUT; polls++)
+        rv = c8s_watch_next(w, 2, &ev, &err);
+    ASSERT_MSG(rv == 0, "no event for %s after %d polls of 2 ms: %d %s", name,
+               polls, rv, err.message);
+    ASSERT_STR_EQ(c8s_obj_str(c8s_obj_path(ev.object, "metadata.name"), ""),
+                  name);
+    c8s_obj_free(ev.object);
+}
+
+/* A caller's short wait bounds the wait for an event, not the reopening
+ * of a stream: a watch polled every 2 ms still finds another member after
+ * the one serving it dies (a reopen cut short by each poll never did). */
+TEST_T(client, a_watch_polled_briefly_reopens_on_another_member, 120)
+{
+    char path[1200], url[100], rv[32];
+    struct c8s_client *watcher, *writer;
+    struct c8s_response r = {0};
+    struct c8s_error err = {0};
+    struct c8s_watch *w = NULL;
+
+    start_cluster(N);
+    write_ha_kubeconfig(ms[0].api, path, sizeof path);
+    watcher = client_from(path);
+    snprintf(url, sizeof url, "https://%s", ms[1].api);
+    writer = client_for(1, url, NULL);
+    ASSERT_MSG(req(writer, "POST", "/api/v1/namespaces",
+                   "{\"metadata\":{\"name\":\"w\"}}", &r, &err) == 0,
+               "%s", err.message);
+    c8s_response_clear(&r);
+    list_rv(watcher, "/api/v1/namespaces/w/configmaps", rv, sizeof rv);
+    ASSERT_EQ(c8s_watch_open(watcher, "/api/v1/namespaces/w/configmaps", rv,
+                             &w, &err), 0);
+    create_cm(writer, "w", "before");
+    expect_event_polled(w, "before", 20000);
+
+    tproc_signal(ms[0].p, SIGKILL);
+    (void)tproc_stop(ms[0].p, 5000);
+    create_cm(writer, "w", "after");
+    expect_event_polled(w, "after", 30000);
+    ASSERT(c8s_watch_connects(w) >= 2);
+    c8s_watch_close(w);
+    c8s_client_free(watcher);
+    c8s_client_free(writer);
+}
+
 /* History the server has compacted cannot be resumed: -C8S_ECOMPACTED. */
 TEST_T(client, watch_from_compacted_history_says_so, 60)
 {
