@@ -11,6 +11,7 @@
 #include "lib/err.h"
 #include "raft/repl.h"
 #include "raft/sync_client.h"
+#include "raft/transport.h"
 
 #define ADMIN_TIMEOUT_MS 30000
 #define JOINER_WAIT_MS 10000
@@ -32,7 +33,9 @@ static const char admin_usage[] =
     "--initial-cluster and --initial-cluster-state existing: `add` asks it\n"
     "for its raft ID (new for each empty data dir) and returns once it has\n"
     "caught up and votes. After `remove`, stop the removed member's\n"
-    "process: it is not told that it was removed.\n";
+    "process: it is not told that it was removed. To add it back, empty\n"
+    "its data dir first: `add` refuses a member that holds a raft log\n"
+    "but is not listed.\n";
 
 bool admin_is_command(const char *arg)
 {
@@ -110,12 +113,16 @@ static int cmd_list(struct repl_sync *c)
     return 0;
 }
 
-/* The raft ID of the member listening at @address: a member that joins
- * with an empty data dir draws a new one (raft/identity.c). One started a
- * moment ago may not listen yet: asked again for JOINER_WAIT_MS. */
-static int joiner_id(const char *address, const char *token, uint64_t *id)
+/* What the member at @address holds: its raft ID (a member that joins
+ * with an empty data dir draws a new one, see raft/identity.c) and how
+ * many servers its own raft configuration lists: none until a log or
+ * snapshot reaches it. One started a moment ago may not listen yet: asked
+ * again for JOINER_WAIT_MS. */
+static int ask_joiner(const char *address, const char *token, uint64_t *id,
+                      size_t *n_conf)
 {
     struct repl_sync_status st;
+    struct repl_sync_member m[64];
     struct repl_sync *j = repl_sync_new(address, token);
     int rv;
 
@@ -128,10 +135,54 @@ static int joiner_id(const char *address, const char *token, uint64_t *id)
             break;
         usleep(JOINER_RETRY_MS * 1000);
     }
-    repl_sync_free(j);
-    if (rv == 0)
+    if (rv == 0) {
         *id = st.id;
+        rv = repl_sync_members(j, m, 64, n_conf, ADMIN_TIMEOUT_MS);
+    }
+    repl_sync_free(j);
     return rv;
+}
+
+/* Does the configuration member @c knows list raft ID @id? */
+static int is_listed(struct repl_sync *c, uint64_t id, bool *listed)
+{
+    struct repl_sync_member m[64];
+    size_t n = 0;
+    int rv = repl_sync_members(c, m, 64, &n, ADMIN_TIMEOUT_MS);
+
+    *listed = false;
+    for (size_t i = 0; rv == 0 && i < n && i < 64; i++)
+        *listed |= m[i].id == id;
+    return rv;
+}
+
+/* A member holding a raft log (its configuration lists servers) whose ID
+ * the cluster's configuration does not list was a member once and was
+ * removed: it must not come back on that log. libraft lets a sole
+ * remaining voter lead on in a term another member led
+ * (docs/REPLICATION.md), so entries of the same index and term may
+ * differ, and raft would take the old log's for the cluster's. Emptied,
+ * it draws a new ID and receives the cluster's log. A listed one (a spare
+ * left by a failed promotion) is promoted by the leader instead. */
+static int refuse_stale_joiner(struct repl_sync *c, const char *name,
+                               const char *addr, uint64_t id, size_t n_conf)
+{
+    bool listed;
+    int rv;
+
+    if (n_conf == 0)
+        return 0;
+    if ((rv = is_listed(c, id, &listed)) != 0)
+        return report("member add: listing the members", rv);
+    if (listed)
+        return 0;
+    fprintf(stderr, "%s: member add: %s at %s (%llx) holds a raft log "
+            "(its configuration lists %zu servers) but is not a member: a "
+            "member that was removed must not come back on its old log. "
+            "Stop it, move its data dir aside, start it empty with "
+            "--initial-cluster-state existing and add it again\n",
+            admin_prog, name, addr, (unsigned long long)id, n_conf);
+    return 1;
 }
 
 /* Say which server stands in the way of adding @name (id @id) at @addr. */
@@ -154,7 +205,7 @@ static void explain_conflict(struct repl_sync *c, const char *name,
                     "or restart that member on its old data dir and add it "
                     "again\n", admin_prog, name, m[i].role,
                     (unsigned long long)m[i].id, m[i].address, name);
-        else if (strcmp(m[i].address, addr) == 0)
+        else if (repl_same_address(m[i].address, addr))
             fprintf(stderr, "%s: another member (%llx) is a %s at %s\n",
                     admin_prog, (unsigned long long)m[i].id, m[i].role,
                     addr);
@@ -166,6 +217,7 @@ static int cmd_add(struct repl_sync *c, const char *spec, const char *token)
     char name[64];
     const char *eq = strchr(spec, '='), *addr;
     uint64_t id = 0;
+    size_t n_conf = 0;
     int rv;
 
     if (eq == NULL || eq == spec || (size_t)(eq - spec) >= sizeof name)
@@ -173,10 +225,10 @@ static int cmd_add(struct repl_sync *c, const char *spec, const char *token)
     addr = eq + 1;
     memcpy(name, spec, (size_t)(eq - spec));
     name[eq - spec] = '\0';
-    rv = joiner_id(addr, token, &id);
+    rv = ask_joiner(addr, token, &id, &n_conf);
     if (rv != 0 && rv != -EACCES) {
         fprintf(stderr, "%s: member add: cannot ask the new member at %s for "
-                "its raft ID (%s): start it first with "
+                "its raft ID and log (%s): start it first with "
                 "--initial-cluster-state existing\n", admin_prog, addr,
                 rv == -C8S_ENOLEADER ? "no answer" : err_str(rv));
         return 1;
@@ -189,6 +241,8 @@ static int cmd_add(struct repl_sync *c, const char *spec, const char *token)
                 admin_prog, addr, (unsigned long long)id, name, name);
         return 1;
     }
+    if (refuse_stale_joiner(c, name, addr, id, n_conf) != 0)
+        return 1;
     rv = repl_sync_member_add(c, name, addr, id, ADMIN_TIMEOUT_MS);
     if (rv == -C8S_EEXISTS)
         explain_conflict(c, name, addr, id);

@@ -174,7 +174,7 @@ static const struct raft_server *server_in_the_way(struct repl *r,
     const struct raft_server *s = server_named(r, name);
 
     for (unsigned i = 0; s == NULL && i < conf->n; i++)
-        if (strcmp(conf->servers[i].address, address) == 0)
+        if (repl_same_address(conf->servers[i].address, address))
             s = &conf->servers[i];
     return s;
 }
@@ -186,7 +186,7 @@ static const struct raft_server *server_in_the_way(struct repl *r,
 static int readd(struct change *c, const struct raft_server *s,
                  const char *address)
 {
-    if (s->role == RAFT_VOTER || strcmp(s->address, address) != 0) {
+    if (s->role == RAFT_VOTER || !repl_same_address(s->address, address)) {
         log_info("raft", "member add %llx at %s refused: it is already a %s "
                  "at %s", (unsigned long long)c->id, address,
                  role_name(s->role), s->address);

@@ -186,6 +186,17 @@ int repl_transport_parse_address(const char *address,
     return 0;
 }
 
+bool repl_same_address(const char *a, const char *b)
+{
+    struct sockaddr_in sa, sb;
+
+    if (repl_transport_parse_address(a, &sa, NULL, 0) != 0 ||
+        repl_transport_parse_address(b, &sb, NULL, 0) != 0)
+        return strcmp(a, b) == 0;
+    return sa.sin_addr.s_addr == sb.sin_addr.s_addr &&
+           sa.sin_port == sb.sin_port;
+}
+
 /* ---- authentication ------------------------------------------------------ */
 
 int repl_transport_key_from_token(const char *token,

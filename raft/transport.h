@@ -229,4 +229,8 @@ int repl_transport_parse_address(const char *address,
                                  char *errbuf,
                                  size_t errlen);
 
+/* Do @a and @b name the same host and port, however written ("07000" is
+ * 7000)? Strings that do not parse are compared as they are. */
+bool repl_same_address(const char *a, const char *b);
+
 #endif /* C8S_RAFT_TRANSPORT_H */
