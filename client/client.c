@@ -775,10 +775,11 @@ int client__stream_open(struct c8s_client *c, const char *path,
     while (rv == 0 && !rd->headers_done)
         rv = client__reader_step(conn, rd, deadline);
     if (rv != 0) {
+        /* The deadline is the opening's own (not a caller's poll): a
+         * server that sends no headers in it is set aside too. */
         client__conn_close(conn);
         a.code = rv;
-        if (rv != -ETIMEDOUT)
-            client__server_failed(c, si);
+        client__server_failed(c, si);
         return no_answer(c, &a, false, err);
     }
     client__server_answered(c, si);

@@ -84,6 +84,7 @@ struct c8s_informer {
     unsigned lists;
     int64_t next_resync;
     int64_t relist_backoff;
+    int64_t next_relist;     /* after a failed one, none before (ms) */
 };
 
 /* ---- entries and indexes ---------------------------------------------------*/
@@ -401,11 +402,20 @@ static bool transient(int code)
            code == -C8S_ECOMPACTED || code == -C8S_EHTTP;
 }
 
+/* List, then open the watch. Once synced, a failure waits (backing off)
+ * before the next try, but never past the caller's @deadline: the
+ * caller's loop may have other work (a leader lease to renew). */
 static int start(struct c8s_informer *inf, int64_t deadline,
                  struct c8s_error *err)
 {
+    int64_t now = client__now_ms();
     int rc;
 
+    if (now < inf->next_relist) {
+        client__sleep_ms((inf->next_relist < deadline ? inf->next_relist
+                                                       : deadline) - now);
+        return 0;
+    }
     c8s_watch_close(inf->watch);
     inf->watch = NULL;
     rc = relist(inf, err);
@@ -417,7 +427,10 @@ static int start(struct c8s_informer *inf, int64_t deadline,
     }
     if (!transient(rc) || (!inf->synced && client__now_ms() >= deadline))
         return rc;
-    client__sleep_ms(inf->relist_backoff);
+    if (inf->synced) /* the cache serves meanwhile: wait between calls */
+        inf->next_relist = client__now_ms() + inf->relist_backoff;
+    else /* the first sync: tried until the deadline, then its error */
+        client__sleep_ms(inf->relist_backoff);
     inf->relist_backoff = inf->relist_backoff * 2 > RELIST_BACKOFF_MAX_MS
                               ? RELIST_BACKOFF_MAX_MS
                               : inf->relist_backoff * 2;

@@ -39,7 +39,8 @@ int client__answer_error(const char *method, const char *server,
 /* Open a new connection (streams are not pooled) to the server a request
  * would go to, send GET @path and read up to the end of the answer's
  * headers: ans->status is set, body bytes follow through @rd. A server
- * that cannot be reached is set aside, as for requests. *@ret_server names
+ * that cannot be reached, or sends no headers by @deadline, is set aside,
+ * as for requests. *@ret_server names
  * the server (for messages). */
 int client__stream_open(struct c8s_client *c, const char *path,
                         struct client__conn *conn, struct client__reader *rd,

@@ -274,6 +274,7 @@ int c8s_watch_next(struct c8s_watch *w, int timeout_ms, struct c8s_event *ev,
                                       : client__now_ms() + timeout_ms;
     const char *line;
     size_t len;
+    bool reopened = false;
     int rv;
 
     memset(ev, 0, sizeof *ev);
@@ -332,8 +333,14 @@ int c8s_watch_next(struct c8s_watch *w, int timeout_ms, struct c8s_event *ev,
                         w->last_error[0] != '\0' ? "; last error: " : "",
                         w->last_error);
         }
+        /* An opening may outlast the deadline, but one per call: a server
+         * that keeps ending streams does not hold the caller. */
+        if (reopened && client__now_ms() >= deadline)
+            return client__fail(err, -ETIMEDOUT, "watch %s%s: no change in "
+                        "%d ms", w->server, w->path, timeout_ms);
         client__sleep_ms(w->next_try - client__now_ms());
         if ((rv = reopen(w, err)) != 0)
             return rv;
+        reopened = true;
     }
 }

@@ -51,7 +51,9 @@ void c8s_informer_free(struct c8s_informer *inf);
 /* Keep the cache in sync for @timeout_ms, calling the handlers. 0 when the
  * time is up; an error only when the server refuses the list or watch
  * (-EPERM, -C8S_ENOTFOUND, ...) or, before the first sync, cannot be
- * reached. */
+ * reached. Once synced, waits between failed relists end with the call;
+ * what can outlast @timeout_ms is one list (the client's timeout_ms per
+ * page) or one opening of the watch (see c8s_watch_next). */
 int c8s_informer_run(struct c8s_informer *inf, int timeout_ms,
                      struct c8s_error *err);
 
