@@ -143,14 +143,29 @@ static int ask_joiner(const char *address, const char *token, uint64_t *id,
     return rv;
 }
 
-/* Does the configuration member @c knows list raft ID @id? */
-static int is_listed(struct repl_sync *c, uint64_t id, bool *listed)
+/* Does the leader's configuration list raft ID @id? The leader (found
+ * through member @c) is asked: a lagging member may still list an ID
+ * whose removal it has not heard of, and the leader decides the add. */
+static int is_listed(struct repl_sync *c, const char *token, uint64_t id,
+                     bool *listed)
 {
     struct repl_sync_member m[64];
+    char leader[sizeof m[0].address] = "";
     size_t n = 0;
+    struct repl_sync *l;
     int rv = repl_sync_members(c, m, 64, &n, ADMIN_TIMEOUT_MS);
 
     *listed = false;
+    for (size_t i = 0; rv == 0 && i < n && i < 64; i++)
+        if (m[i].leader)
+            (void)snprintf(leader, sizeof leader, "%s", m[i].address);
+    if (rv != 0 || leader[0] == '\0')
+        return rv != 0 ? rv : -C8S_ENOLEADER;
+    if ((l = repl_sync_new(leader, token)) == NULL)
+        return -ENOMEM;
+    n = 0;
+    rv = repl_sync_members(l, m, 64, &n, ADMIN_TIMEOUT_MS);
+    repl_sync_free(l);
     for (size_t i = 0; rv == 0 && i < n && i < 64; i++)
         *listed |= m[i].id == id;
     return rv;
@@ -164,15 +179,16 @@ static int is_listed(struct repl_sync *c, uint64_t id, bool *listed)
  * differ, and raft would take the old log's for the cluster's. Emptied,
  * it draws a new ID and receives the cluster's log. A listed one (a spare
  * left by a failed promotion) is promoted by the leader instead. */
-static int refuse_stale_joiner(struct repl_sync *c, const char *name,
-                               const char *addr, uint64_t id, size_t n_conf)
+static int refuse_stale_joiner(struct repl_sync *c, const char *token,
+                               const char *name, const char *addr,
+                               uint64_t id, size_t n_conf)
 {
     bool listed;
     int rv;
 
     if (n_conf == 0)
         return 0;
-    if ((rv = is_listed(c, id, &listed)) != 0)
+    if ((rv = is_listed(c, token, id, &listed)) != 0)
         return report("member add: listing the members", rv);
     if (listed)
         return 0;
@@ -241,7 +257,7 @@ static int cmd_add(struct repl_sync *c, const char *spec, const char *token)
                 admin_prog, addr, (unsigned long long)id, name, name);
         return 1;
     }
-    if (refuse_stale_joiner(c, name, addr, id, n_conf) != 0)
+    if (refuse_stale_joiner(c, token, name, addr, id, n_conf) != 0)
         return 1;
     rv = repl_sync_member_add(c, name, addr, id, ADMIN_TIMEOUT_MS);
     if (rv == -C8S_EEXISTS)
