@@ -379,6 +379,8 @@ static void marked(struct repl_req *rr, const struct repl_result *res)
 {
     struct srv_call *c = container_of(rr, struct srv_call, rreq);
 
+    if (res->code == -C8S_ECONFLICT && srv__delete_again(c))
+        return; /* changed meanwhile (say, marked by another DELETE) */
     if (res->code != 0) {
         srv__respond_code(c->req, c->res, c->name, res->code);
         srv__call_free(c);

@@ -375,6 +375,7 @@ void srv__call_free(struct srv_call *c)
     obj_unref(c->obj);
     obj_unref(c->patch);
     obj_unref(c->put_body);
+    obj_unref(c->delete_opts);
     mem_free(c->warnings);
     mem_free(c);
 }

@@ -78,6 +78,10 @@ struct srv_call {
                                      * marked Terminating (crd.c). */
     size_t n_checks;                /* CHECK ops leading the write in
                                      * flight (namespace, definition). */
+    bool deleting;                  /* DELETE of one object: a conflict
+                                     * reads it again and deletes that. */
+    struct obj *delete_opts;        /* Its DeleteOptions, or NULL: the
+                                     * preconditions hold on each try. */
 };
 
 enum srv_op {
@@ -85,6 +89,12 @@ enum srv_op {
     SRV_OP_UPDATE,
     SRV_OP_DELETE,
 };
+
+/* A DELETE of one object whose write met a newer version: read it again
+ * and delete that (as kube-apiserver does: only the caller's
+ * preconditions may make a DELETE fail with a conflict). False when it is
+ * not such a call or has tried too often. */
+bool srv__delete_again(struct srv_call *c);
 
 /* The apiVersion string of @res ("v1", "apps/v1") into @out. */
 void srv__api_version(const struct obj_resource *res, char *out, size_t size);

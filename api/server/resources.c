@@ -515,6 +515,9 @@ static void written(struct repl_req *rr, const struct repl_result *res)
                c->op == SRV_OP_UPDATE &&
                c->attempts++ < MAX_UNCONDITIONAL_RETRIES && update_again(c)) {
         return;
+    } else if (res->code == -C8S_ECONFLICT && res->failed_op + 1 == c->n_ops &&
+               srv__delete_again(c)) {
+        return;
     } else if (res->code == -C8S_ENOTFOUND && c->op == SRV_OP_DELETE &&
                res->failed_op < c->n_allocs &&
                c->attempts++ < MAX_CONFLICT_RETRIES) {
@@ -1045,19 +1048,34 @@ static int mark_deleted(struct srv_call *c, struct obj *cur)
     return 0;
 }
 
+/* Marked for deletion already and waiting for its finalizers: deleting it
+ * again changes nothing (kube-apiserver answers with the object as it
+ * is). Namespaces and definitions go on their own ways. */
+static bool deletion_pending(const struct srv_call *c, const struct obj *cur)
+{
+    return graceful(c, cur) &&
+           obj_get_path(cur, "metadata.deletionTimestamp") != NULL &&
+           strcmp(c->res->resource, "namespaces") != 0 &&
+           !srv__is_crd(c->res);
+}
+
 static void delete_point(struct repl_req *rr, const struct repl_result *res)
 {
     struct srv_call *c = container_of(rr, struct srv_call, rreq);
-    struct obj *opts = c->obj, *cur = NULL; /* opts stashed by do_delete */
+    struct obj *cur = NULL;
     store_rev rev;
 
-    c->obj = NULL;
     if (res->code != 0) {
         srv__respond_code(c->req, c->res, c->route.name, res->code);
         goto out;
     }
-    if (load_current(c, &cur, &rev) != 0 || check_preconditions(c, opts, cur))
+    if (load_current(c, &cur, &rev) != 0 ||
+        check_preconditions(c, c->delete_opts, cur))
         goto out;
+    if (deletion_pending(c, cur)) {
+        srv__respond_obj(c->req, 200, cur);
+        goto out;
+    }
     snprintf(c->name, sizeof c->name, "%s", c->route.name);
     snprintf(c->ns, sizeof c->ns, "%s", c->route.ns);
     c->expect_rev = rev;
@@ -1072,7 +1090,6 @@ static void delete_point(struct repl_req *rr, const struct repl_result *res)
         srv__alloc_release(c, cur);
         (void)snprintf(c->owner, sizeof c->owner, "%s/%s", c->ns, c->name);
     }
-    obj_unref(opts);
     obj_unref(cur);
     if (c->dry_run) {
         srv__respond_obj(c->req, 200, c->obj);
@@ -1082,17 +1099,28 @@ static void delete_point(struct repl_req *rr, const struct repl_result *res)
     srv__write(c);
     return;
 out:
-    obj_unref(opts);
     obj_unref(cur);
     srv__call_free(c);
 }
 
+bool srv__delete_again(struct srv_call *c)
+{
+    if (!c->deleting || c->attempts++ >= MAX_UNCONDITIONAL_RETRIES)
+        return false;
+    obj_unref(c->obj);
+    c->obj = NULL;
+    c->n_allocs = 0;
+    srv__read(c, delete_point);
+    return true;
+}
+
 static void do_delete(struct srv_call *c)
 {
-    if (c->req->body_len > 0 && srv__decode_body(c, &c->obj) != 0) {
+    if (c->req->body_len > 0 && srv__decode_body(c, &c->delete_opts) != 0) {
         srv__call_free(c);
         return;
     }
+    c->deleting = true;
     srv__read(c, delete_point);
 }
 

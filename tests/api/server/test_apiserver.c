@@ -2436,6 +2436,70 @@ TEST_T(apiserver, finalizers_hold_deleted_objects_until_lifted, 120)
                 "example.com/x");
 }
 
+/* Start @n DELETEs of @path at once, spread over the members; each
+ * answer's code into @codes. */
+static void delete_at_once(const char *path, int n, int *codes)
+{
+    struct tproc *p[8];
+    char *out;
+
+    ASSERT(n <= 8);
+    for (int k = 0; k < n; k++)
+        p[k] = curl_start(k % N, "DELETE", path, NULL, NULL);
+    for (int k = 0; k < n; k++) {
+        curl_wait(p[k], &codes[k], &out);
+        free(out);
+    }
+}
+
+/* kube-apiserver retries a DELETE whose object changed meanwhile; only
+ * the caller's preconditions make it a conflict. Racing DELETEs of one
+ * object held by a finalizer (each marks it) and of a definition (each
+ * marks it Terminating) once answered 409 to all but the first. */
+TEST_T(apiserver, racing_deletes_are_not_conflicts, 120)
+{
+    const char *cms = "/api/v1/namespaces/default/configmaps";
+    const char *crd = "/apis/apiextensions.k8s.io/v1/"
+                      "customresourcedefinitions/gadgets.c8s.example.com";
+    char path[200], body[300];
+    int codes[8];
+
+    if (access("/usr/bin/curl", X_OK) != 0)
+        SKIP("curl is not installed");
+    start_cluster();
+    for (int round = 0; round < 3; round++) {
+        snprintf(path, sizeof path, "%s/held%d", cms, round);
+        snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"held%d\","
+                 "\"finalizers\":[\"example.com/keep\"]}}", round);
+        post_json(round % N, cms, body);
+        delete_at_once(path, 6, codes);
+        for (int k = 0; k < 6; k++)
+            ASSERT_MSG(codes[k] == 200, "round %d, DELETE %d of 6: %d", round,
+                       k, codes[k]);
+        expect_code(round % N, "GET", path, NULL, NULL, 200,
+                    "\"deletionTimestamp\"");
+    }
+    /* Preconditions still hold, on every try. */
+    expect_json(1, "DELETE", "/api/v1/namespaces/default/configmaps/held0",
+                "{\"preconditions\":{\"resourceVersion\":\"1\"}}", 409,
+                "Precondition failed");
+
+    expect_json(0, "POST", "/apis/apiextensions.k8s.io/v1/"
+                "customresourcedefinitions", GADGET_CRD, 201, NULL);
+    for (int k = 0; k < 20; k++) {
+        snprintf(body, sizeof body,
+                 "{\"apiVersion\":\"c8s.example.com/v1\",\"kind\":\"Gadget\","
+                 "\"metadata\":{\"name\":\"g%d\"},\"spec\":{\"mode\":\"on\"}}",
+                 k);
+        expect_json(k % N, "POST", GADGETS, body, 201, NULL);
+    }
+    delete_at_once(crd, 4, codes);
+    for (int k = 0; k < 4; k++) /* the last to finish may find it gone */
+        ASSERT_MSG(codes[k] == 200 || codes[k] == 404,
+                   "DELETE %d of 4 of the definition: %d", k, codes[k]);
+    expect_code(2, "GET", crd, NULL, NULL, 404, "NotFound");
+}
+
 /* kubectl >= 1.32 sends protobuf bodies from its create generators
  * (shared/KUBECTL-WIRE.md): each must work, pointed at followers too, and
  * an explicit zero (--replicas=0) must survive defaulting. */
