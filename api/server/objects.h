@@ -80,6 +80,7 @@ struct srv_call {
                                      * flight (namespace, definition). */
     bool deleting;                  /* DELETE of one object: a conflict
                                      * reads it again and deletes that. */
+    int delete_tries;               /* Those reads again so far. */
     struct obj *delete_opts;        /* Its DeleteOptions, or NULL: the
                                      * preconditions hold on each try. */
 };

@@ -1050,13 +1050,23 @@ static int mark_deleted(struct srv_call *c, struct obj *cur)
 
 /* Marked for deletion already and waiting for its finalizers: deleting it
  * again changes nothing (kube-apiserver answers with the object as it
- * is). Namespaces and definitions go on their own ways. */
+ * is, writing nothing). Once DELETE options that add finalizers
+ * (propagationPolicy) are supported, they must still write. */
 static bool deletion_pending(const struct srv_call *c, const struct obj *cur)
 {
     return graceful(c, cur) &&
+           obj_get_path(cur, "metadata.deletionTimestamp") != NULL;
+}
+
+/* A namespace being emptied, deleted again by a new request, is 409 as in
+ * kube-apiserver (a DELETE that lost a race to mark it is not: 200). */
+static bool namespace_still_emptying(const struct srv_call *c,
+                                     const struct obj *cur)
+{
+    return c->delete_tries == 0 &&
+           strcmp(c->res->resource, "namespaces") == 0 &&
            obj_get_path(cur, "metadata.deletionTimestamp") != NULL &&
-           strcmp(c->res->resource, "namespaces") != 0 &&
-           !srv__is_crd(c->res);
+           obj_array_len(obj_get_path(cur, "spec.finalizers")) > 0;
 }
 
 static void delete_point(struct repl_req *rr, const struct repl_result *res)
@@ -1072,6 +1082,15 @@ static void delete_point(struct repl_req *rr, const struct repl_result *res)
     if (load_current(c, &cur, &rev) != 0 ||
         check_preconditions(c, c->delete_opts, cur))
         goto out;
+    if (namespace_still_emptying(c, cur)) {
+        srv__respond_bad(c->req, 409, "Conflict",
+                         "Operation cannot be fulfilled on namespaces \"%s\": "
+                         "The system is ensuring all content is removed from "
+                         "this namespace.  Upon completion, this namespace "
+                         "will automatically be purged by the system.",
+                         c->route.name);
+        goto out;
+    }
     if (deletion_pending(c, cur)) {
         srv__respond_obj(c->req, 200, cur);
         goto out;
@@ -1105,11 +1124,16 @@ out:
 
 bool srv__delete_again(struct srv_call *c)
 {
-    if (!c->deleting || c->attempts++ >= MAX_UNCONDITIONAL_RETRIES)
+    if (!c->deleting || c->delete_tries++ >= MAX_UNCONDITIONAL_RETRIES)
         return false;
     obj_unref(c->obj);
     c->obj = NULL;
     c->n_allocs = 0;
+    /* A definition read again is marked and swept again (a no-op when
+     * done): the one read may have been made anew meanwhile. */
+    c->swept = false;
+    c->crd_marked = false;
+    c->sweep_rounds = 0;
     srv__read(c, delete_point);
     return true;
 }

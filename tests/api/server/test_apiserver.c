@@ -2400,6 +2400,9 @@ TEST_T(apiserver, finalizers_hold_deleted_objects_until_lifted, 120)
               "{\"metadata\":{\"name\":\"early\"}}");
     expect_code(1, "DELETE", "/api/v1/namespaces/doomed", NULL, NULL, 200,
                 NULL);
+    /* Deleted again while it is being emptied: kube-apiserver's 409. */
+    expect_code(0, "DELETE", "/api/v1/namespaces/doomed", NULL, NULL, 409,
+                "ensuring all content is removed from this namespace");
     expect_code(2, "GET", "/api/v1/namespaces/doomed", NULL, NULL, 200,
                 "\"Terminating\"");
     write_file("cm.json", "{\"metadata\":{\"name\":\"late\"}}", file,
@@ -2434,6 +2437,23 @@ TEST_T(apiserver, finalizers_hold_deleted_objects_until_lifted, 120)
                 "Content-Type: application/json", at, 200, "example.com/x");
     expect_code(2, "GET", "/api/v1/namespaces/kept", NULL, NULL, 200,
                 "example.com/x");
+}
+
+/* The resourceVersion of the object at @path, read through member @i. */
+static void resource_version_of(int i, const char *path, char *rv,
+                                size_t size)
+{
+    const char *key = "\"resourceVersion\":\"", *at;
+    char *out;
+    int code;
+
+    curl(i, "GET", path, NULL, NULL, &code, &out);
+    ASSERT_MSG(code == 200, "GET %s: %d", path, code);
+    at = strstr(out, key);
+    ASSERT(at != NULL);
+    at += strlen(key);
+    snprintf(rv, size, "%.*s", (int)strcspn(at, "\""), at);
+    free(out);
 }
 
 /* Start @n DELETEs of @path at once, spread over the members; each
@@ -2479,6 +2499,15 @@ TEST_T(apiserver, racing_deletes_are_not_conflicts, 120)
         expect_code(round % N, "GET", path, NULL, NULL, 200,
                     "\"deletionTimestamp\"");
     }
+    /* Deleting a marked object again writes nothing. */
+    char rv_before[32], rv_after[32];
+    resource_version_of(1, "/api/v1/namespaces/default/configmaps/held1",
+                        rv_before, sizeof rv_before);
+    expect_code(2, "DELETE", "/api/v1/namespaces/default/configmaps/held1",
+                NULL, NULL, 200, "\"deletionTimestamp\"");
+    resource_version_of(0, "/api/v1/namespaces/default/configmaps/held1",
+                        rv_after, sizeof rv_after);
+    ASSERT_STR_EQ(rv_after, rv_before);
     /* Preconditions still hold, on every try. */
     expect_json(1, "DELETE", "/api/v1/namespaces/default/configmaps/held0",
                 "{\"preconditions\":{\"resourceVersion\":\"1\"}}", 409,
