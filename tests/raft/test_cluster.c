@@ -1097,6 +1097,17 @@ static void remove_member(struct cluster *cl, int via, const char *name)
     }
 }
 
+/* Three members that acknowledged "before"; returns a follower, and
+ * another member in *@other. */
+static int three_with_a_write(struct cluster *cl, int *other)
+{
+    cluster_start(cl, 3);
+    int leader = wait_leader(cl, 10000);
+    put_acked(cl, leader, "before", "1");
+    *other = (leader + 2) % 3;
+    return (leader + 1) % 3;
+}
+
 /* Stop member @i, empty its data dir and start it to join (marked down:
  * it is no member until added). */
 static void start_wiped_to_join(struct cluster *cl, int i)
@@ -1125,11 +1136,7 @@ TEST_T(cluster, a_wiped_member_comes_back_under_a_new_raft_id, 120)
 {
     static struct cluster cl;
     char spec[64], *out;
-
-    cluster_start(&cl, 3);
-    int leader = wait_leader(&cl, 10000);
-    put_acked(&cl, leader, "before", "1");
-    int v = (leader + 1) % 3, other = (leader + 2) % 3;
+    int other, v = three_with_a_write(&cl, &other);
     struct member *m = &cl.m[v];
     uint64_t old_id = raft_id_of(&cl, v);
     ASSERT_EQ(old_id, repl_member_id(m->name));
@@ -1191,11 +1198,7 @@ TEST_T(cluster, a_removed_member_is_not_added_back_on_its_old_log, 120)
 {
     static struct cluster cl;
     char spec[64], *out;
-
-    cluster_start(&cl, 3);
-    int leader = wait_leader(&cl, 10000);
-    put_acked(&cl, leader, "before", "1");
-    int v = (leader + 1) % 3, other = (leader + 2) % 3;
+    int other, v = three_with_a_write(&cl, &other);
     struct member *m = &cl.m[v];
     uint64_t old_id = raft_id_of(&cl, v);
 
