@@ -512,7 +512,8 @@ static void written(struct repl_req *rr, const struct repl_result *res)
                c->attempts++ < MAX_CONFLICT_RETRIES && srv__patch_again(c)) {
         return; /* changed meanwhile: patch the newer version */
     } else if (res->code == -C8S_ECONFLICT && c->put_body != NULL &&
-               c->op == SRV_OP_UPDATE &&
+               c->op != SRV_OP_CREATE && /* (DELETE: it lifts the last
+                                          * finalizer, finish_deletion) */
                c->attempts++ < MAX_UNCONDITIONAL_RETRIES && update_again(c)) {
         return;
     } else if (res->code == -C8S_ECONFLICT && res->failed_op + 1 == c->n_ops &&

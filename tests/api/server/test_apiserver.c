@@ -2508,6 +2508,47 @@ TEST_T(apiserver, racing_deletes_are_not_conflicts, 120)
     resource_version_of(0, "/api/v1/namespaces/default/configmaps/held1",
                         rv_after, sizeof rv_after);
     ASSERT_STR_EQ(rv_after, rv_before);
+    /* An unconditional PUT that lifts the last finalizer deletes the
+     * object; a PATCH landing first makes it apply to the newer version,
+     * as any unconditional PUT does, not answer 409. */
+    for (int round = 0; round < 3; round++) {
+        char file[2200], at[2300], pfile[3][2200], pat[3][2300];
+        struct tproc *p[4];
+        char *out;
+        int code;
+
+        snprintf(path, sizeof path, "%s/lift%d", cms, round);
+        snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"lift%d\","
+                 "\"finalizers\":[\"example.com/keep\"]}}", round);
+        post_json(0, cms, body);
+        expect_code(1, "DELETE", path, NULL, NULL, 200, NULL);
+        snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"lift%d\","
+                 "\"finalizers\":[]}}", round);
+        write_file("lift.json", body, file, sizeof file);
+        snprintf(at, sizeof at, "@%s", file);
+        for (int k = 0; k < 3; k++) {
+            char name[32], label[64];
+            snprintf(name, sizeof name, "label%d.json", k);
+            snprintf(label, sizeof label,
+                     "{\"metadata\":{\"labels\":{\"x\":\"%d\"}}}", k);
+            write_file(name, label, pfile[k], sizeof pfile[k]);
+            snprintf(pat[k], sizeof pat[k], "@%s", pfile[k]);
+        }
+        for (int k = 0; k < 3; k++)
+            p[k] = curl_start(k % N, "PATCH", path,
+                              "Content-Type: application/merge-patch+json",
+                              pat[k]);
+        p[3] = curl_start(2, "PUT", path, "Content-Type: application/json",
+                          at);
+        for (int k = 0; k < 4; k++) {
+            curl_wait(p[k], &code, &out);
+            ASSERT_MSG(code == 200 || (k < 3 && code == 404),
+                       "round %d, %s: %d\n%s", round, k < 3 ? "PATCH" : "PUT",
+                       code, out);
+            free(out);
+        }
+        expect_code(0, "GET", path, NULL, NULL, 404, "NotFound");
+    }
     /* Preconditions still hold, on every try. */
     expect_json(1, "DELETE", "/api/v1/namespaces/default/configmaps/held0",
                 "{\"preconditions\":{\"resourceVersion\":\"1\"}}", 409,
