@@ -2532,7 +2532,7 @@ TEST_T(apiserver, racing_deletes_are_not_conflicts, 120)
             snprintf(label, sizeof label,
                      "{\"metadata\":{\"labels\":{\"x\":\"%d\"}}}", k);
             write_file(name, label, pfile[k], sizeof pfile[k]);
-            snprintf(pat[k], sizeof pat[k], "@%s", pfile[k]);
+            snprintf(pat[k], sizeof pat[k], "@%.2200s", pfile[k]);
         }
         for (int k = 0; k < 3; k++)
             p[k] = curl_start(k % N, "PATCH", path,
