@@ -267,6 +267,13 @@ static int reopen(struct c8s_watch *w, struct c8s_error *err)
 
 /* ---- the caller's loop -----------------------------------------------------*/
 
+static int no_change(const struct c8s_watch *w, int timeout_ms,
+                     struct c8s_error *err)
+{
+    return client__fail(err, -ETIMEDOUT, "watch %s%s: no change in %d ms",
+                        w->server, w->path, timeout_ms);
+}
+
 int c8s_watch_next(struct c8s_watch *w, int timeout_ms, struct c8s_event *ev,
                    struct c8s_error *err)
 {
@@ -308,8 +315,7 @@ int c8s_watch_next(struct c8s_watch *w, int timeout_ms, struct c8s_event *ev,
             if (rv == 0)
                 w->last_byte = client__now_ms();
             if (rv == -ETIMEDOUT && client__now_ms() >= deadline)
-                return client__fail(err, -ETIMEDOUT, "watch %s%s: no change in "
-                            "%d ms", w->server, w->path, timeout_ms);
+                return no_change(w, timeout_ms, err);
             if (rv == -ETIMEDOUT && client__now_ms() < idle_end)
                 continue;
             /* (a timeout here means the stream went silent: reopened) */
@@ -336,8 +342,7 @@ int c8s_watch_next(struct c8s_watch *w, int timeout_ms, struct c8s_event *ev,
         /* An opening may outlast the deadline, but one per call: a server
          * that keeps ending streams does not hold the caller. */
         if (reopened && client__now_ms() >= deadline)
-            return client__fail(err, -ETIMEDOUT, "watch %s%s: no change in "
-                        "%d ms", w->server, w->path, timeout_ms);
+            return no_change(w, timeout_ms, err);
         client__sleep_ms(w->next_try - client__now_ms());
         if ((rv = reopen(w, err)) != 0)
             return rv;

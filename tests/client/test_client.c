@@ -183,11 +183,31 @@ static void expect_event(struct c8s_watch *w, enum c8s_event_type type,
     c8s_obj_free(ev.object);
 }
 
+/* A cluster, a client that reaches m0 first (its kubeconfig lists every
+ * member) and one that only talks to m1, and a namespace "w". */
+static void watcher_and_writer(struct c8s_client **watcher,
+                               struct c8s_client **writer)
+{
+    char path[1200], url[100];
+    struct c8s_response r = {0};
+    struct c8s_error err = {0};
+
+    start_cluster(N);
+    write_ha_kubeconfig(ms[0].api, path, sizeof path);
+    *watcher = client_from(path);
+    snprintf(url, sizeof url, "https://%s", ms[1].api);
+    *writer = client_for(1, url, NULL);
+    ASSERT_MSG(req(*writer, "POST", "/api/v1/namespaces",
+                   "{\"metadata\":{\"name\":\"w\"}}", &r, &err) == 0,
+               "%s", err.message);
+    c8s_response_clear(&r);
+}
+
 /* Changes arrive once each, in order; when the member serving the stream
  * dies, the watch resumes on another from where it was, with no gap. */
 TEST_T(client, watch_resumes_on_another_member_without_gaps, 120)
 {
-    char path[1200], dead[100], rv[32], name[32];
+    char rv[32], name[32];
     struct c8s_client *watcher, *writer;
     struct c8s_response r = {0};
     struct c8s_error err = {0};
@@ -195,18 +215,7 @@ TEST_T(client, watch_resumes_on_another_member_without_gaps, 120)
     struct c8s_event ev;
     unsigned long long last;
 
-    start_cluster(N);
-    /* The watcher reaches m0 first; the writer only talks to m1. */
-    snprintf(dead, sizeof dead, "%s", ms[0].api);
-    write_ha_kubeconfig(dead, path, sizeof path);
-    watcher = client_from(path);
-    snprintf(dead, sizeof dead, "https://%s", ms[1].api);
-    writer = client_for(1, dead, NULL);
-
-    ASSERT_MSG(req(writer, "POST", "/api/v1/namespaces",
-                   "{\"metadata\":{\"name\":\"w\"}}", &r, &err) == 0,
-               "%s", err.message);
-    c8s_response_clear(&r);
+    watcher_and_writer(&watcher, &writer);
     create_cm(writer, "w", "before");
     list_rv(watcher, "/api/v1/namespaces/w/configmaps", rv, sizeof rv);
     last = strtoull(rv, NULL, 10);
@@ -267,21 +276,12 @@ static void expect_event_polled(struct c8s_watch *w, const char *name,
  * the one serving it dies (a reopen cut short by each poll never did). */
 TEST_T(client, a_watch_polled_briefly_reopens_on_another_member, 120)
 {
-    char path[1200], url[100], rv[32];
+    char rv[32];
     struct c8s_client *watcher, *writer;
-    struct c8s_response r = {0};
     struct c8s_error err = {0};
     struct c8s_watch *w = NULL;
 
-    start_cluster(N);
-    write_ha_kubeconfig(ms[0].api, path, sizeof path);
-    watcher = client_from(path);
-    snprintf(url, sizeof url, "https://%s", ms[1].api);
-    writer = client_for(1, url, NULL);
-    ASSERT_MSG(req(writer, "POST", "/api/v1/namespaces",
-                   "{\"metadata\":{\"name\":\"w\"}}", &r, &err) == 0,
-               "%s", err.message);
-    c8s_response_clear(&r);
+    watcher_and_writer(&watcher, &writer);
     list_rv(watcher, "/api/v1/namespaces/w/configmaps", rv, sizeof rv);
     ASSERT_EQ(c8s_watch_open(watcher, "/api/v1/namespaces/w/configmaps", rv,
                              &w, &err), 0);

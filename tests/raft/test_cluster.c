@@ -1097,6 +1097,18 @@ static void remove_member(struct cluster *cl, int via, const char *name)
     }
 }
 
+/* Run `c8s-master member add` of member @i through member @via; its exit
+ * status, output in *@out. */
+static int admin_add(struct cluster *cl, int via, int i, char **out)
+{
+    char spec[64];
+
+    snprintf(spec, sizeof spec, "%s=%s", cl->m[i].name, cl->m[i].addr);
+    const char *add[] = {tproc_built("c8s-master"), "member", "add", spec,
+                         "--peer", cl->m[via].addr, "--token", TOKEN, NULL};
+    return run_admin(add, out);
+}
+
 /* Three members that acknowledged "before"; returns a follower, and
  * another member in *@other. */
 static int three_with_a_write(struct cluster *cl, int *other)
@@ -1135,7 +1147,7 @@ static void start_wiped_to_join(struct cluster *cl, int i)
 TEST_T(cluster, a_wiped_member_comes_back_under_a_new_raft_id, 120)
 {
     static struct cluster cl;
-    char spec[64], *out;
+    char *out;
     int other, v = three_with_a_write(&cl, &other);
     struct member *m = &cl.m[v];
     uint64_t old_id = raft_id_of(&cl, v);
@@ -1153,10 +1165,7 @@ TEST_T(cluster, a_wiped_member_comes_back_under_a_new_raft_id, 120)
     ASSERT_EQ(count_voters(&cl, other), 3);
 
     /* Its old incarnation is in the way; the admin command says so. */
-    snprintf(spec, sizeof spec, "%s=%s", m->name, m->addr);
-    const char *add[] = {tproc_built("c8s-master"), "member", "add", spec,
-                         "--peer", cl.m[other].addr, "--token", TOKEN, NULL};
-    ASSERT_EQ(run_admin(add, &out), 1);
+    ASSERT_EQ(admin_add(&cl, other, v, &out), 1);
     ASSERT_STR_CONTAINS(out, "an earlier start of");
     free(out);
     ASSERT_EQ(repl_sync_member_add(cl.m[other].c, m->name, m->addr, new_id,
@@ -1170,7 +1179,7 @@ TEST_T(cluster, a_wiped_member_comes_back_under_a_new_raft_id, 120)
      * which asks the member for it. */
     remove_member(&cl, other, m->name);
     wait_role_of_id(&cl, other, old_id, "");
-    ASSERT_EQ(run_admin(add, &out), 0);
+    ASSERT_EQ(admin_add(&cl, other, v, &out), 0);
     ASSERT_STR_CONTAINS(out, "added at");
     free(out);
     wait_role_of_id(&cl, other, new_id, "voter");
@@ -1197,7 +1206,7 @@ TEST_T(cluster, a_wiped_member_comes_back_under_a_new_raft_id, 120)
 TEST_T(cluster, a_removed_member_is_not_added_back_on_its_old_log, 120)
 {
     static struct cluster cl;
-    char spec[64], *out;
+    char *out;
     int other, v = three_with_a_write(&cl, &other);
     struct member *m = &cl.m[v];
     uint64_t old_id = raft_id_of(&cl, v);
@@ -1209,10 +1218,7 @@ TEST_T(cluster, a_removed_member_is_not_added_back_on_its_old_log, 120)
     tproc_restart(m->p);
     ASSERT_EQ(raft_id_of(&cl, v), old_id); /* its data, its ID */
 
-    snprintf(spec, sizeof spec, "%s=%s", m->name, m->addr);
-    const char *add[] = {tproc_built("c8s-master"), "member", "add", spec,
-                         "--peer", cl.m[other].addr, "--token", TOKEN, NULL};
-    ASSERT_EQ(run_admin(add, &out), 1);
+    ASSERT_EQ(admin_add(&cl, other, v, &out), 1);
     ASSERT_STR_CONTAINS(out, "holds a raft log");
     ASSERT_STR_CONTAINS(out, "move its data dir aside");
     free(out);
@@ -1223,7 +1229,7 @@ TEST_T(cluster, a_removed_member_is_not_added_back_on_its_old_log, 120)
     start_wiped_to_join(&cl, v);
     uint64_t new_id = raft_id_of(&cl, v);
     ASSERT(new_id != old_id);
-    ASSERT_EQ(run_admin(add, &out), 0);
+    ASSERT_EQ(admin_add(&cl, other, v, &out), 0);
     ASSERT_STR_CONTAINS(out, "added at");
     free(out);
     wait_role_of_id(&cl, other, new_id, "voter");
