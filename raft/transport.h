@@ -77,6 +77,12 @@
 /* Idle time before TCP keepalive probes start. */
 #define REPL_TRANSPORT_KEEPALIVE_S 15
 
+/* Longest a connection's sent data may go unacknowledged (TCP_USER_TIMEOUT)
+ * before the connection is dropped and dialled again. Peers exchange
+ * heartbeats every few tens of milliseconds, so a live peer acknowledges
+ * far more often than this. */
+#define REPL_TRANSPORT_USER_TIMEOUT_MS 5000
+
 /* Size of the peer key. */
 #define REPL_TRANSPORT_KEY_LEN 32
 

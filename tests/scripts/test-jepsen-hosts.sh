@@ -13,7 +13,7 @@ for t in ip nft ping; do
 done
 ip netns add c8sj-probe-$$ 2>/dev/null || skip_all "cannot make network namespaces here"
 ip netns del c8sj-probe-$$
-plan 18
+plan 19
 hosts="$top_srcdir/jepsen/hosts"
 master="$top_builddir/c8s-master"
 ctl="$top_builddir/c8sctl"
@@ -115,6 +115,26 @@ check "the old leader serves the write made without it" sh -c \
     "'$hosts' exec $run 4 '$ctl' --kubeconfig '$kc' \
      --server https://$(h addr $run "$old"):6443 get cm during-partition -o name |
      grep -qx configmap/during-partition"
+
+# A follower cut off for 30 s while heartbeats keep coming hears the leader
+# right after the heal. Peer connections drop data unacknowledged for 5 s
+# (TCP_USER_TIMEOUT) and are dialled again; before that, queued heartbeats
+# waited out TCP's retransmission backoff: 24 s in this scene, over 60 s in
+# a Jepsen ring run.
+cut=1
+[ "$new" = 1 ] && cut=2
+others=$(echo "1 2 3 4" | tr ' ' '\n' | grep -vx "$cut" | paste -sd, -)
+h partition $run "$cut|$others"
+sleep 30
+lines=$(wc -l < "$tmp/m$cut.log")
+h heal $run
+n=0
+while [ $n -lt 100 ] &&
+    ! tail -n +$((lines + 1)) "$tmp/m$cut.log" | grep -q "raft: leader is"; do
+    sleep 0.1; n=$((n + 1))
+done
+check "a follower cut off for 30 s hears the leader within 10 s of the heal" \
+    test $n -lt 100
 
 h down $run
 h down $run
