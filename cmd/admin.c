@@ -89,12 +89,15 @@ static int cmd_status(struct repl_sync *c)
         return report("status", rv);
     printf("member\t%llx\nstate\t%s\nleader\t%llx\nterm\t%llu\n"
            "commit_index\t%llu\napplied_index\t%llu\nrevision\t%llu\n"
-           "compact_revision\t%llu\nkeys\t%llu\n",
+           "compact_revision\t%llu\nkeys\t%llu\n"
+           "configuration_index\t%llu\nconfiguration_uncommitted_index\t%llu\n",
            (unsigned long long)st.id, st.state,
            (unsigned long long)st.leader_id, (unsigned long long)st.term,
            (unsigned long long)st.commit_index,
            (unsigned long long)st.applied_index, (unsigned long long)st.rev,
-           (unsigned long long)st.compact_rev, (unsigned long long)st.keys);
+           (unsigned long long)st.compact_rev, (unsigned long long)st.keys,
+           (unsigned long long)st.config_committed_index,
+           (unsigned long long)st.config_uncommitted_index);
     return 0;
 }
 

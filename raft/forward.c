@@ -818,7 +818,7 @@ static int serve_status(struct fwd_conn *fc, uint64_t id, bool digest_wanted)
         store_snapview_free(view);
     }
     mp_writer_init(&w);
-    mp_write_array(&w, 10);
+    mp_write_array(&w, 12);
     mp_write_uint(&w, st.id);
     mp_write_uint(&w, st.leader_id);
     mp_write_str(&w, st.state);
@@ -829,6 +829,8 @@ static int serve_status(struct fwd_conn *fc, uint64_t id, bool digest_wanted)
     mp_write_uint(&w, store_key_count(fc->r->store));
     mp_write_uint(&w, digest);
     mp_write_uint(&w, st.compact_rev);
+    mp_write_uint(&w, st.config_committed_index);
+    mp_write_uint(&w, st.config_uncommitted_index);
     res.rev = st.rev;
     res.value = w.buf;
     res.value_len = w.len;

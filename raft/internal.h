@@ -223,6 +223,9 @@ struct mp_writer;
 unsigned repl__catch_up_round_ms(size_t snapshot_bytes);
 bool repl__is_member(struct repl *r, uint64_t id);
 void repl__members_encode(struct repl *r, struct mp_writer *w);
+/* Cut an AppendEntries @m a follower received so that a configuration
+ * change in it comes first and alone (member.c says why). */
+void repl__change_first_and_alone(struct raft_message *m);
 
 /* forward.c */
 int repl__fwd_init(struct repl *r);

@@ -260,6 +260,38 @@ int repl_member_remove(struct repl *r, struct repl_req *req, const char *name)
     return 0;
 }
 
+/* libraft 0.22.1 (replicationAppend) marks each configuration change a
+ * follower receives as uncommitted under the index of the first new entry
+ * of its message, not under its own. Committing the change clears the mark
+ * only for its own index, so a change that came amid other entries (as it
+ * does to a follower catching up) stays "uncommitted" for good: the
+ * follower, once leader, refuses every membership change (EBUSY, seen for
+ * 2.5 min in a Jepsen member run), and its snapshots carry an older
+ * committed configuration. A change that is the first and only new entry
+ * of its message is marked under its own index, so the rest of the message
+ * is dropped here, before libraft sees it: the follower answers for the
+ * entries it kept and the leader sends the rest in its next message. Costs
+ * a round trip per configuration change; nothing is lost, as a message
+ * cut short is what a slow network could deliver anyway. */
+void repl__change_first_and_alone(struct raft_message *m)
+{
+    struct raft_append_entries *ae = &m->append_entries;
+    unsigned i;
+
+    if (m->type != RAFT_APPEND_ENTRIES || ae->n_entries < 2)
+        return;
+    if (ae->entries[0].type == RAFT_CHANGE) {
+        ae->n_entries = 1;
+        return;
+    }
+    for (i = 1; i < ae->n_entries; i++) {
+        if (ae->entries[i].type == RAFT_CHANGE) {
+            ae->n_entries = i;
+            return;
+        }
+    }
+}
+
 bool repl__is_member(struct repl *r, uint64_t id)
 {
     return r->started && server_find(r, id) != NULL;

@@ -522,6 +522,10 @@ void repl_get_status(struct repl *r, struct repl_status *ret)
     ret->leader_changes = r->leader_changes;
     ret->snapshots_sent = r->installs.copies_sent;
     ret->snapshot_copies_refused = r->installs.copies_refused;
+    ret->config_committed_index =
+        r->started ? r->raft.configuration_committed_index : 0;
+    ret->config_uncommitted_index =
+        r->started ? r->raft.configuration_uncommitted_index : 0;
 }
 
 /* ---- memory held by libraft's log ----------------------------------------

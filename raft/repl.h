@@ -163,6 +163,10 @@ struct repl_status {
     uint64_t leader_changes;/* Times the known leader changed. */
     uint64_t snapshots_sent;/* InstallSnapshots written as leader. */
     uint64_t snapshot_copies_refused; /* Copies not written (install.c). */
+    uint64_t config_committed_index;   /* Last committed configuration. */
+    uint64_t config_uncommitted_index; /* One not yet committed, or 0: a
+                                        * leader changes members only when
+                                        * it is 0. */
 };
 
 void repl_get_status(struct repl *r, struct repl_status *ret);

@@ -23,6 +23,8 @@ struct repl_sync_status {
     uint64_t keys;          /* Live keys. */
     uint32_t digest;        /* CRC-32 of the store's snapshot. */
     uint64_t compact_rev;   /* Oldest readable revision. */
+    uint64_t config_committed_index;   /* See struct repl_status. */
+    uint64_t config_uncommitted_index;
 };
 
 /* Connects lazily (and again after a failure) to @address, proving the

@@ -215,6 +215,10 @@ static int render_member(struct repl *repl, struct obj_buf *b)
                 (double)st.commit_index);
     rv |= gauge(b, "c8s_raft_applied_index", "Raft index applied here.",
                 (double)st.applied_index);
+    rv |= gauge(b, "c8s_raft_configuration_uncommitted_index",
+                "Raft index of a membership change not yet committed, or "
+                "0 (a leader takes a new one only at 0).",
+                (double)st.config_uncommitted_index);
     rv |= gauge(b, "c8s_raft_is_leader", "1 while this member leads.",
                 strcmp(st.state, "leader") == 0 ? 1 : 0);
     rv |= counter(b, "c8s_raft_leader_changes_total",
