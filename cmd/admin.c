@@ -56,6 +56,11 @@ static int report(const char *what, int rv)
     if (rv == -EACCES)
         fprintf(stderr, "%s: %s: the member refused our token: pass the "
                 "cluster's --token or --token-file\n", admin_prog, what);
+    else if (rv == -EBUSY)
+        fprintf(stderr, "%s: %s: another membership change is still in "
+                "progress (a configuration not yet committed, or a member "
+                "being promoted); try again when it is done\n", admin_prog,
+                what);
     else
         fprintf(stderr, "%s: %s: %s\n", admin_prog, what, err_str(rv));
     return 1;

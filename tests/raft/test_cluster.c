@@ -900,12 +900,27 @@ TEST_T(cluster, a_member_whose_promotion_failed_is_added_again, 120)
     struct member *m = three_and_a_newcomer(&cl, spec4, sizeof spec4, &leader);
     newcomer_start(&cl, spec4);
     uint64_t id = raft_id_of(&cl, 3);
-    /* Stopped: its first catch-up round can only time out. */
+    /* Stopped: its first catch-up round can only time out. Meanwhile
+     * another change is refused, and the admin command says why. */
     tproc_signal(m->p, SIGSTOP);
+    char busy_cmd[512];
+    snprintf(busy_cmd, sizeof busy_cmd, "sleep 3; exec '%s' member remove "
+             "'%s' --peer %s --token %s", tproc_built("c8s-master"),
+             cl.m[(leader + 1) % 3].name, cl.m[leader].addr, TOKEN);
+    const char *busy_argv[] = {"/bin/sh", "-c", busy_cmd, NULL};
+    struct tproc *busy = tproc_start("busy-remove", busy_argv);
     long t0 = now_ms();
     ASSERT_EQ(repl_sync_member_add(cl.m[leader].c, m->name, m->addr, id,
                                    60000), -ETIMEDOUT);
     long waited = now_ms() - t0;
+    int busy_status = tproc_stop(busy, 5000);
+    char *busy_out = tproc_log(busy);
+    ASSERT_MSG(WIFEXITED(busy_status) && WEXITSTATUS(busy_status) == 1,
+               "a remove during a promotion: status 0x%x: %s", busy_status,
+               busy_out);
+    ASSERT_STR_CONTAINS(busy_out, "another membership change is still in "
+                                  "progress");
+    free(busy_out);
     ASSERT_MSG(waited >= 9000, "promotion gave up after %ld ms", waited);
     ASSERT_STR_EQ(role_of(&cl, leader, m->addr), "spare");
 
