@@ -11,9 +11,11 @@
  *             serialises the whole store: costly on big stores); served
  *             locally: msgpack [id, leader_id, state,
  *             term, commit_index, applied_index, rev, keys, digest,
- *             compact_rev] where
+ *             compact_rev, config_committed_index,
+ *             config_uncommitted_index] where
  *             digest is the CRC-32 of the store's snapshot bytes (0 when
- *             not asked for);
+ *             not asked for); readers take 10 fields or more (the last
+ *             two came later: 0 when absent);
  *   5 MEMBER_ADD     payload: msgpack [name, address, id] (leader;
  *                    forwarded); id is the joiner's raft ID (its STATUS)
  *   6 MEMBER_REMOVE  payload: msgpack [name]           (leader; forwarded)

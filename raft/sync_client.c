@@ -216,7 +216,8 @@ static int parse_status(const uint8_t *p, size_t len, struct repl_sync_status *s
     uint64_t digest;
 
     mp_reader_init(&rd, p, len);
-    if (mp_read_array(&rd, &n) != 0 || n != 12 ||
+    /* 10 fields before the configuration indexes; more may follow. */
+    if (mp_read_array(&rd, &n) != 0 || n < 10 ||
         mp_read_uint(&rd, &s->id) != 0 || mp_read_uint(&rd, &s->leader_id) ||
         mp_read_str(&rd, &state, &slen) != 0 ||
         mp_read_uint(&rd, &s->term) != 0 ||
@@ -224,9 +225,11 @@ static int parse_status(const uint8_t *p, size_t len, struct repl_sync_status *s
         mp_read_uint(&rd, &s->applied_index) != 0 ||
         mp_read_uint(&rd, &s->rev) != 0 || mp_read_uint(&rd, &s->keys) != 0 ||
         mp_read_uint(&rd, &digest) != 0 ||
-        mp_read_uint(&rd, &s->compact_rev) != 0 ||
-        mp_read_uint(&rd, &s->config_committed_index) != 0 ||
-        mp_read_uint(&rd, &s->config_uncommitted_index) != 0)
+        mp_read_uint(&rd, &s->compact_rev) != 0)
+        return -EPROTO;
+    s->config_committed_index = s->config_uncommitted_index = 0;
+    if (n >= 12 && (mp_read_uint(&rd, &s->config_committed_index) != 0 ||
+                    mp_read_uint(&rd, &s->config_uncommitted_index) != 0))
         return -EPROTO;
     snprintf(s->state, sizeof s->state, "%.*s", (int)slen, state);
     s->digest = (uint32_t)digest;

@@ -306,17 +306,25 @@ static void peer_warn(struct conn *c, const char *what, const char *hint)
  * (a Jepsen ring run: no leader heard for over 60 s). A dropped connection
  * is dialled again at once, and the new one carries traffic as soon as the
  * path is back. */
-static int set_user_timeout(uv_tcp_t *tcp)
+static void set_user_timeout(uv_tcp_t *tcp)
 {
+#ifdef TCP_USER_TIMEOUT
+    static bool warned;
     unsigned int ms = REPL_TRANSPORT_USER_TIMEOUT_MS;
     uv_os_fd_t fd;
-    int rv = uv_fileno((uv_handle_t *)tcp, &fd);
 
-    if (rv != 0)
-        return rv;
-    if (setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms) != 0)
-        return uv_translate_sys_error(errno);
-    return 0;
+    /* Not fatal: the connection works, it only heals more slowly. */
+    if (uv_fileno((uv_handle_t *)tcp, &fd) == 0 &&
+        setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms) != 0 &&
+        !warned) {
+        warned = true;
+        log_warn("transport", "TCP_USER_TIMEOUT: %s; a peer connection "
+                 "cut by a partition may stay silent for a while after it "
+                 "heals", strerror(errno));
+    }
+#else
+    (void)tcp;
+#endif
 }
 
 /* TCP_NODELAY (raft sends many small messages; Nagle's algorithm would hold
@@ -329,7 +337,7 @@ static int set_socket_options(uv_tcp_t *tcp)
     if (rv == 0)
         rv = uv_tcp_keepalive(tcp, 1, REPL_TRANSPORT_KEEPALIVE_S);
     if (rv == 0)
-        rv = set_user_timeout(tcp);
+        set_user_timeout(tcp);
     return rv;
 }
 

@@ -955,10 +955,11 @@ static void wait_configurations_committed(struct cluster *cl, int leader,
                                           int timeout_ms)
 {
     long deadline = now_ms() + timeout_ms;
-    struct repl_sync_status want, st;
+    struct repl_sync_status want, st = {0};
     int i = 0;
 
     ASSERT_EQ(repl_sync_status(cl->m[leader].c, &want, CALL_MS), 0);
+    ASSERT_STR_EQ(want.state, "leader");
     ASSERT_EQ(want.config_uncommitted_index, 0);
     while (i < cl->n) {
         if (cl->m[i].p->pid <= 0 ||
@@ -1037,6 +1038,7 @@ TEST_T(cluster, admin_commands_show_status_and_members, 90)
     ASSERT_EQ(run_admin(st, &out), 0);
     ASSERT_STR_CONTAINS(out, "state\t");
     ASSERT_STR_CONTAINS(out, "revision\t");
+    ASSERT_STR_CONTAINS(out, "configuration_uncommitted_index\t0\n");
     free(out);
     const char *ls[] = {tproc_built("c8s-master"), "member", "list", "--peer",
                         cl.m[2].addr, "--token", TOKEN, NULL};

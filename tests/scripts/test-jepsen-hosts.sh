@@ -13,7 +13,7 @@ for t in ip nft ping; do
 done
 ip netns add c8sj-probe-$$ 2>/dev/null || skip_all "cannot make network namespaces here"
 ip netns del c8sj-probe-$$
-plan 19
+plan 20
 hosts="$top_srcdir/jepsen/hosts"
 master="$top_builddir/c8s-master"
 ctl="$top_builddir/c8sctl"
@@ -121,11 +121,15 @@ check "the old leader serves the write made without it" sh -c \
 # (TCP_USER_TIMEOUT) and are dialled again; before that, queued heartbeats
 # waited out TCP's retransmission backoff: 24 s in this scene, over 60 s in
 # a Jepsen ring run.
+cur=$(wait_leader "$new" none) || cur=""
 cut=1
-[ "$new" = 1 ] && cut=2
+[ "$cur" = 1 ] && cut=2
 others=$(echo "1 2 3 4" | tr ' ' '\n' | grep -vx "$cut" | paste -sd, -)
+lines=$(wc -l < "$tmp/m$cut.log")
 h partition $run "$cut|$others"
 sleep 30
+check "the cut-off follower lost the leader" sh -c \
+    "tail -n +$((lines + 1)) '$tmp/m$cut.log' | grep -q 'raft: no leader known'"
 lines=$(wc -l < "$tmp/m$cut.log")
 h heal $run
 n=0
