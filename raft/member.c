@@ -270,9 +270,10 @@ int repl_member_remove(struct repl *r, struct repl_req *req, const char *name)
  * committed configuration. A change that is the first and only new entry
  * of its message is marked under its own index, so the rest of the message
  * is dropped here, before libraft sees it: the follower answers for the
- * entries it kept and the leader sends the rest in its next message. Costs
- * a round trip per configuration change; nothing is lost, as a message
- * cut short is what a slow network could deliver anyway. */
+ * entries it kept and the leader sends the rest again (its pipelined next
+ * message is refused, so it goes back to probing from what the follower
+ * has: a round trip or two per configuration change). Nothing is lost: a
+ * message cut short is what a slow network could deliver anyway. */
 void repl__change_first_and_alone(struct raft_message *m)
 {
     struct raft_append_entries *ae = &m->append_entries;
