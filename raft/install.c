@@ -176,7 +176,7 @@ static void recv_watched(struct raft_io *io, struct raft_message *m)
 {
     struct repl *r = repl_of_io(io);
 
-    repl__change_first_and_alone(m);
+    repl__change_first_and_alone(m); /* a libraft bug's way round */
     if (m->type == RAFT_APPEND_ENTRIES_RESULT)
         repl__install_heard(&r->installs, m->server_id,
                             m->append_entries_result.rejected,

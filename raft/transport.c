@@ -11,9 +11,9 @@
 #include "raft/transport.h"
 
 #include <arpa/inet.h>
-#include <netinet/tcp.h>
 #include <errno.h>
 #include <limits.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -86,13 +86,15 @@ wait_leader() { # wait_leader VIA NOT: a leader other than NOT, seen via VIA
     done
     return 1
 }
+all_but() { echo "1 2 3 4" | tr ' ' '\n' | grep -vx "$1" | paste -sd, -; }
+# logged_since FILE LINES TEXT: TEXT is in FILE after its first LINES lines
+logged_since() { tail -n +$(($2 + 1)) "$1" | grep -q "$3"; }
 old=$(wait_leader 1 none) || old=""
 check "the cluster on hosts 1-3 has a leader" test -n "$old"
 [ -n "$old" ] || { sed 's/^/# /' "$tmp"/m*.log | tail -n 30; tap_done; }
 other=1
 [ "$old" = 1 ] && other=2
-others=$(echo "1 2 3 4" | tr ' ' '\n' | grep -vx "$old" | paste -sd, -)
-h partition $run "$old|$others"
+h partition $run "$old|$(all_but "$old")"
 new=$(wait_leader "$other" "$old") || new=""
 check "with the leader cut off, the majority elects another" test -n "$new"
 cm="apiVersion: v1
@@ -124,17 +126,16 @@ check "the old leader serves the write made without it" sh -c \
 cur=$(wait_leader "$new" none) || cur=""
 cut=1
 [ "$cur" = 1 ] && cut=2
-others=$(echo "1 2 3 4" | tr ' ' '\n' | grep -vx "$cut" | paste -sd, -)
 lines=$(wc -l < "$tmp/m$cut.log")
-h partition $run "$cut|$others"
+h partition $run "$cut|$(all_but "$cut")"
 sleep 30
-check "the cut-off follower lost the leader" sh -c \
-    "tail -n +$((lines + 1)) '$tmp/m$cut.log' | grep -q 'raft: no leader known'"
+check "the cut-off follower lost the leader" \
+    logged_since "$tmp/m$cut.log" "$lines" "raft: no leader known"
 lines=$(wc -l < "$tmp/m$cut.log")
 h heal $run
 n=0
 while [ $n -lt 100 ] &&
-    ! tail -n +$((lines + 1)) "$tmp/m$cut.log" | grep -q "raft: leader is"; do
+    ! logged_since "$tmp/m$cut.log" "$lines" "raft: leader is"; do
     sleep 0.1; n=$((n + 1))
 done
 check "a follower cut off for 30 s hears the leader within 10 s of the heal" \
